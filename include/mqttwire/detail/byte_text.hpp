@@ -1,0 +1,79 @@
+#pragma once
+// Shared storage of utf8_view and binary_view: bytes that point either into a decoded packet
+// (std::byte) or into caller text (char). Both forms are usable in constant expressions.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+#include <type_traits>
+
+namespace mqttwire::detail {
+
+class byte_text {
+  public:
+    constexpr byte_text() noexcept = default;
+    constexpr explicit byte_text(std::span<const std::byte> b) noexcept : bytes_(b) {}
+    constexpr explicit byte_text(std::string_view s) noexcept : chars_(s), from_chars_(true) {}
+
+    [[nodiscard]] constexpr std::size_t size() const noexcept {
+        return from_chars_ ? chars_.size() : bytes_.size();
+    }
+    [[nodiscard]] constexpr bool empty() const noexcept { return size() == 0; }
+
+    /// Byte `i` as an unsigned value; precondition `i < size()`.
+    [[nodiscard]] constexpr std::uint8_t at(std::size_t i) const noexcept {
+        return from_chars_ ? static_cast<std::uint8_t>(chars_[i])
+                           : static_cast<std::uint8_t>(bytes_[i]);
+    }
+
+    [[nodiscard]] constexpr bool from_chars() const noexcept { return from_chars_; }
+    [[nodiscard]] constexpr std::string_view chars() const noexcept { return chars_; }
+    [[nodiscard]] constexpr std::span<const std::byte> wire() const noexcept { return bytes_; }
+
+    /// The text as chars; not usable in constant evaluation for byte-backed text.
+    [[nodiscard]] constexpr std::string_view as_chars() const noexcept {
+        if (from_chars_) return chars_;
+        if (bytes_.empty()) return {};
+        return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()}; // NOLINT
+    }
+    /// The text as bytes; not usable in constant evaluation for char-backed text.
+    [[nodiscard]] constexpr std::span<const std::byte> as_bytes() const noexcept {
+        if (!from_chars_) return bytes_;
+        if (chars_.empty()) return {};
+        return {reinterpret_cast<const std::byte*>(chars_.data()), chars_.size()}; // NOLINT
+    }
+
+    /// Copies the bytes into `out` (precondition: `out.size() >= size()`).
+    constexpr void copy_to(std::span<std::byte> out) const noexcept {
+        if (std::is_constant_evaluated()) {
+            for (std::size_t i = 0; i < size(); ++i) out[i] = std::byte{at(i)};
+        } else if (size() != 0) {
+            std::memcpy(out.data(), from_chars_ ? static_cast<const void*>(chars_.data())
+                                                : static_cast<const void*>(bytes_.data()),
+                        size());
+        }
+    }
+
+    [[nodiscard]] friend constexpr bool operator==(const byte_text& a,
+                                                   const byte_text& b) noexcept {
+        if (a.size() != b.size()) return false;
+        if (!std::is_constant_evaluated() && a.size() != 0) {
+            const auto sa = a.as_bytes();
+            const auto sb = b.as_bytes();
+            return std::memcmp(sa.data(), sb.data(), sa.size()) == 0;
+        }
+        for (std::size_t i = 0; i < a.size(); ++i)
+            if (a.at(i) != b.at(i)) return false;
+        return true;
+    }
+
+  private:
+    std::span<const std::byte> bytes_{};
+    std::string_view chars_{};
+    bool from_chars_ = false;
+};
+
+} // namespace mqttwire::detail

@@ -1,0 +1,102 @@
+#pragma once
+// The one bounded reader. Every read is checked against the bytes it was given; nested lengths
+// (strings, property blocks, lists) become sub-readers that cannot see past their own length.
+// Running out of bytes inside a packet whose length is known is malformed, not incomplete.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "../binary_view.hpp"
+#include "../errc.hpp"
+#include "../utf8.hpp"
+#include "../varint.hpp"
+
+namespace mqttwire::detail {
+
+class reader {
+  public:
+    constexpr reader() noexcept = default;
+    constexpr explicit reader(std::span<const std::byte> data) noexcept : data_(data) {}
+
+    [[nodiscard]] constexpr std::size_t remaining() const noexcept { return data_.size() - pos_; }
+    [[nodiscard]] constexpr bool empty() const noexcept { return remaining() == 0; }
+    [[nodiscard]] constexpr std::size_t position() const noexcept { return pos_; }
+
+    [[nodiscard]] constexpr errc u8(std::uint8_t& out) noexcept {
+        if (remaining() < 1) return errc::malformed_packet;
+        out = static_cast<std::uint8_t>(data_[pos_]);
+        ++pos_;
+        return errc::success;
+    }
+    [[nodiscard]] constexpr errc u16(std::uint16_t& out) noexcept {
+        if (remaining() < 2) return errc::malformed_packet;
+        out = static_cast<std::uint16_t>((static_cast<unsigned>(data_[pos_]) << 8) |
+                                         static_cast<unsigned>(data_[pos_ + 1]));
+        pos_ += 2;
+        return errc::success;
+    }
+    [[nodiscard]] constexpr errc u32(std::uint32_t& out) noexcept {
+        if (remaining() < 4) return errc::malformed_packet;
+        out = 0;
+        for (std::size_t i = 0; i < 4; ++i)
+            out = (out << 8) | static_cast<std::uint32_t>(data_[pos_ + i]);
+        pos_ += 4;
+        return errc::success;
+    }
+    /// Variable Byte Integer; truncation inside a packet is malformed (MQTT5-1.5.5-1 for the
+    /// minimal-form rule).
+    [[nodiscard]] constexpr errc varint(std::uint32_t& out) noexcept {
+        const auto r = decode_varint(data_.subspan(pos_));
+        if (r.status != errc::success) return errc::malformed_packet;
+        out = r.value;
+        pos_ += r.size;
+        return errc::success;
+    }
+    /// The next `n` bytes.
+    [[nodiscard]] constexpr errc bytes(std::size_t n, std::span<const std::byte>& out) noexcept {
+        if (remaining() < n) return errc::malformed_packet;
+        out = data_.subspan(pos_, n);
+        pos_ += n;
+        return errc::success;
+    }
+    /// A reader over the next `n` bytes; this reader moves past them.
+    [[nodiscard]] constexpr errc sub(std::size_t n, reader& out) noexcept {
+        std::span<const std::byte> s;
+        if (const auto e = bytes(n, s); e != errc::success) return e;
+        out = reader(s);
+        return errc::success;
+    }
+    /// Everything left.
+    [[nodiscard]] constexpr std::span<const std::byte> rest() noexcept {
+        auto s = data_.subspan(pos_);
+        pos_ = data_.size();
+        return s;
+    }
+    /// Two-byte length then that many bytes (Binary Data, MQTT5 1.5.6).
+    [[nodiscard]] constexpr errc binary(binary_view& out) noexcept {
+        std::uint16_t n = 0;
+        if (const auto e = u16(n); e != errc::success) return e;
+        std::span<const std::byte> s;
+        if (const auto e = bytes(n, s); e != errc::success) return e;
+        out = binary_view(s);
+        return errc::success;
+    }
+    /// UTF-8 Encoded String: two-byte length then well-formed UTF-8 (MQTT-1.5.3-1,
+    /// MQTT-1.5.3-2, MQTT5-1.5.4-1, MQTT5-1.5.4-2).
+    [[nodiscard]] constexpr errc utf8(utf8_view& out, utf8_rules rules) noexcept {
+        std::uint16_t n = 0;
+        if (const auto e = u16(n); e != errc::success) return e;
+        std::span<const std::byte> s;
+        if (const auto e = bytes(n, s); e != errc::success) return e;
+        if (const auto e = validate_utf8(s, rules); e != errc::success) return e;
+        out = utf8_view(s);
+        return errc::success;
+    }
+
+  private:
+    std::span<const std::byte> data_{};
+    std::size_t pos_ = 0;
+};
+
+} // namespace mqttwire::detail

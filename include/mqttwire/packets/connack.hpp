@@ -1,0 +1,85 @@
+#pragma once
+/// @file
+/// @brief CONNACK (MQTT 3.1.1 section 3.2, MQTT 5.0 section 3.2).
+///
+/// ```
+/// 20 <remaining length>
+/// <acknowledge flags: 0000000 session present>
+/// <return code (3.1/3.1.1) | reason code (5.0)>
+/// [5.0: properties]
+/// ```
+
+#include <cstdint>
+
+#include "../detail/codec.hpp"
+#include "../properties.hpp"
+#include "../reason_code.hpp"
+
+namespace mqttwire {
+
+/// @brief CONNACK. In 3.1 / 3.1.1 `reason` holds the return code (see `return_code()`).
+struct connack_view {
+    static constexpr packet_type type = packet_type::connack;
+    bool session_present = false;
+    reason_code reason = reason_code::success;
+    properties_view properties{};
+
+    [[nodiscard]] constexpr connect_return_code return_code() const noexcept {
+        return static_cast<connect_return_code>(reason);
+    }
+    [[nodiscard]] friend constexpr bool operator==(const connack_view&,
+                                                   const connack_view&) noexcept = default;
+};
+
+namespace detail {
+
+[[nodiscard]] constexpr errc check_connack_code(const connack_view& p, bool v5) noexcept {
+    if (v5) {
+        // MQTT5-3.2.2-8: one of the Connect Reason Codes.
+        if (!is_allowed(p.reason, reason_context::connack)) return errc::protocol_error;
+    } else if (!is_allowed(p.return_code())) {
+        return errc::malformed_packet; // 3.1.1 section 3.2.2.3: 6-255 are reserved
+    }
+    // MQTT-3.2.2-4 / MQTT5-3.2.2-6: a refusal never has Session Present set.
+    if (p.session_present && p.reason != reason_code::success) return errc::protocol_error;
+    return errc::success;
+}
+
+[[nodiscard]] constexpr errc decode_body(reader& r, const decode_ctx& c,
+                                         connack_view& out) noexcept {
+    std::uint8_t flags = 0;
+    std::uint8_t code = 0;
+    if (const auto e = r.u8(flags); e != errc::success) return e;
+    // MQTT5-3.2.2-1 (and 3.1.1 section 3.2.2.1): bits 7-1 are reserved and 0.
+    if ((flags & 0xFEu) != 0) return errc::malformed_packet;
+    if (const auto e = r.u8(code); e != errc::success) return e;
+    out.session_present = (flags & 0x01u) != 0;
+    out.reason = static_cast<reason_code>(code);
+    if (const auto e = check_connack_code(out, c.v5()); e != errc::success) return e;
+    if (c.v5()) {
+        if (const auto e = decode_properties(r, property_context::connack, c.opts, out.properties);
+            e != errc::success)
+            return e;
+        if (const auto e = check_auth_pair(out.properties); e != errc::success) return e;
+    }
+    return expect_end(r);
+}
+
+template <class W>
+[[nodiscard]] constexpr errc encode_body(W& w, const connack_view& p, const encode_ctx& c) noexcept {
+    if constexpr (W::counting) {
+        if (const auto e = check_connack_code(p, c.v5()); e != errc::success) return e;
+    }
+    w.u8(p.session_present ? 1 : 0);
+    w.u8(static_cast<std::uint8_t>(p.reason));
+    if (c.v5()) {
+        if constexpr (W::counting) {
+            if (const auto e = check_auth_pair(p.properties); e != errc::success) return e;
+        }
+        return write_properties(w, p.properties, property_context::connack, c.filter);
+    }
+    return errc::success;
+}
+
+} // namespace detail
+} // namespace mqttwire

@@ -1,0 +1,114 @@
+#pragma once
+/// @file
+/// @brief PUBLISH (MQTT 3.1.1 section 3.3, MQTT 5.0 section 3.3).
+///
+/// ```
+/// 3<DUP QoS QoS RETAIN> <remaining length>
+/// <topic name: 2-byte length + UTF-8>
+/// [QoS > 0: packet identifier, 2 bytes]
+/// [5.0: properties]
+/// <payload: the rest of the packet>
+/// ```
+
+#include <cstdint>
+
+#include "../binary_view.hpp"
+#include "../detail/codec.hpp"
+#include "../properties.hpp"
+#include "../topic.hpp"
+#include "../utf8.hpp"
+#include "../version.hpp"
+
+namespace mqttwire {
+
+/// @brief PUBLISH. Topic and payload point into the decoded buffer.
+struct publish_view {
+    static constexpr packet_type type = packet_type::publish;
+    bool dup = false;
+    mqttwire::qos qos = mqttwire::qos::at_most_once;
+    bool retain = false;
+    utf8_view topic{};
+    std::uint16_t packet_id = 0; ///< present only when qos > 0 (MQTT-2.3.1-5, MQTT5-2.2.1-2)
+    properties_view properties{};
+    binary_view payload{};
+    [[nodiscard]] friend constexpr bool operator==(const publish_view&,
+                                                   const publish_view&) noexcept = default;
+};
+
+namespace detail {
+
+[[nodiscard]] constexpr std::uint8_t header_flags(const publish_view& p) noexcept {
+    return static_cast<std::uint8_t>((p.dup ? 0x08u : 0u) |
+                                     (static_cast<unsigned>(p.qos) & 0x03u) << 1 |
+                                     (p.retain ? 0x01u : 0u));
+}
+
+// Topic rules shared by decode and encode.
+[[nodiscard]] constexpr errc check_publish_topic(const publish_view& p, bool v5) noexcept {
+    if (p.topic.empty()) {
+        // MQTT5 section 3.3.2.1: a zero-length Topic Name needs a Topic Alias; before 5.0 a
+        // topic name is at least one character (MQTT-4.7.3-1).
+        if (v5) return p.properties.contains(property_id::topic_alias) ? errc::success
+                                                                       : errc::protocol_error;
+        return errc::topic_name_invalid;
+    }
+    // MQTT-3.3.2-2 / MQTT5-3.3.2-2: no wildcards in a Topic Name.
+    return validate_topic_name(p.topic);
+}
+
+[[nodiscard]] constexpr errc decode_body(reader& r, const decode_ctx& c,
+                                         publish_view& out) noexcept {
+    out.dup = (c.flags & 0x08u) != 0;
+    out.qos = static_cast<mqttwire::qos>((c.flags >> 1) & 0x03u);
+    out.retain = (c.flags & 0x01u) != 0;
+    // MQTT-3.3.2-1 / MQTT5-3.3.2-1: the topic name comes first and is a UTF-8 string.
+    if (const auto e = r.utf8(out.topic, c.opts.utf8); e != errc::success) return e;
+    if (out.qos != mqttwire::qos::at_most_once) {
+        // MQTT-2.3.1-1 / MQTT5-2.2.1-3: non-zero; MQTT-2.3.1-5 / MQTT5-2.2.1-2: only for QoS>0.
+        if (const auto e = read_packet_id(r, out.packet_id); e != errc::success) return e;
+    }
+    if (c.v5()) {
+        if (const auto e = decode_properties(r, property_context::publish, c.opts, out.properties);
+            e != errc::success)
+            return e;
+        // MQTT5-3.3.4-6: a client never sends a Subscription Identifier.
+        if (c.opts.sender == peer_role::client &&
+            out.properties.contains(property_id::subscription_identifier))
+            return errc::protocol_error;
+    }
+    if (const auto e = check_publish_topic(out, c.v5()); e != errc::success) return e;
+    out.payload = binary_view(r.rest());
+    if (c.v5() && c.opts.validate_payload_format &&
+        out.properties.integer_or(property_id::payload_format_indicator, 0) == 1 &&
+        validate_utf8(out.payload.bytes()) != errc::success)
+        return errc::payload_format_invalid; // MQTT 5.0 section 3.3.2.3.2
+    return errc::success;
+}
+
+template <class W>
+[[nodiscard]] constexpr errc encode_body(W& w, const publish_view& p, const encode_ctx& c) noexcept {
+    if constexpr (W::counting) {
+        if (static_cast<std::uint8_t>(p.qos) > 2) return errc::malformed_packet; // MQTT-3.3.1-4
+        // MQTT-3.3.1-2 / MQTT5-3.3.1-2: DUP is 0 for QoS 0.
+        if (p.dup && p.qos == mqttwire::qos::at_most_once) return errc::malformed_packet;
+        if (const auto e = check_publish_topic(p, c.v5()); e != errc::success) return e;
+        if (p.qos != mqttwire::qos::at_most_once) {
+            if (const auto e = check_packet_id(p.packet_id); e != errc::success) return e;
+        }
+        if (c.v5() && c.sender == peer_role::client &&
+            p.properties.contains(property_id::subscription_identifier))
+            return errc::protocol_error; // MQTT5-3.3.4-6
+    }
+    if (const auto e = w.utf8(p.topic); e != errc::success) return e;
+    if (p.qos != mqttwire::qos::at_most_once) w.u16(p.packet_id);
+    if (c.v5()) {
+        if (const auto e = write_properties(w, p.properties, property_context::publish, {});
+            e != errc::success)
+            return e;
+    }
+    w.raw(p.payload.text());
+    return errc::success;
+}
+
+} // namespace detail
+} // namespace mqttwire

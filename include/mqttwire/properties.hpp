@@ -1,0 +1,586 @@
+#pragma once
+/// @file
+/// @brief MQTT 5.0 properties (section 2.2.2): identifiers, wire types, where each may appear,
+/// decoding with O(1) duplicate detection, non-allocating iteration and look-up, and encoding.
+///
+/// ```
+/// +-----------------------------+----------+-------+----------+-------+-----
+/// | Property Length (var. int.) | id (vbi) | value | id (vbi) | value | ...
+/// +-----------------------------+----------+-------+----------+-------+-----
+/// ```
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <concepts>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "binary_view.hpp"
+#include "detail/reader.hpp"
+#include "detail/writer.hpp"
+#include "errc.hpp"
+#include "options.hpp"
+#include "packet_type.hpp"
+#include "topic.hpp"
+#include "utf8.hpp"
+
+namespace mqttwire {
+
+/// @brief The 27 property identifiers of MQTT 5.0.
+enum class property_id : std::uint8_t {
+    payload_format_indicator = 0x01,
+    message_expiry_interval = 0x02,
+    content_type = 0x03,
+    response_topic = 0x08,
+    correlation_data = 0x09,
+    subscription_identifier = 0x0B,
+    session_expiry_interval = 0x11,
+    assigned_client_identifier = 0x12,
+    server_keep_alive = 0x13,
+    authentication_method = 0x15,
+    authentication_data = 0x16,
+    request_problem_information = 0x17,
+    will_delay_interval = 0x18,
+    request_response_information = 0x19,
+    response_information = 0x1A,
+    server_reference = 0x1C,
+    reason_string = 0x1F,
+    receive_maximum = 0x21,
+    topic_alias_maximum = 0x22,
+    topic_alias = 0x23,
+    maximum_qos = 0x24,
+    retain_available = 0x25,
+    user_property = 0x26,
+    maximum_packet_size = 0x27,
+    wildcard_subscription_available = 0x28,
+    subscription_identifier_available = 0x29,
+    shared_subscription_available = 0x2A,
+};
+
+/// @brief Wire types of property values (MQTT 5.0 section 1.5).
+enum class property_type : std::uint8_t {
+    byte,
+    two_byte_integer,
+    four_byte_integer,
+    variable_byte_integer,
+    utf8_string,
+    binary_data,
+    string_pair,
+};
+
+/// @brief Where a property block sits: a packet type, or the Will Properties of CONNECT.
+enum class property_context : std::uint8_t {
+    will = 0,
+    connect = 1,
+    connack = 2,
+    publish = 3,
+    puback = 4,
+    pubrec = 5,
+    pubrel = 6,
+    pubcomp = 7,
+    subscribe = 8,
+    suback = 9,
+    unsubscribe = 10,
+    unsuback = 11,
+    disconnect = 14,
+    auth = 15,
+};
+
+/// @brief Static facts about one property.
+struct property_info {
+    property_id id{};
+    property_type type{};
+    std::uint16_t allowed = 0;    ///< bit `1 << context` set where the property may appear
+    std::uint16_t repeatable = 0; ///< bit set where it may appear more than once
+    std::string_view name;
+};
+
+namespace detail {
+constexpr std::uint16_t ctx_bit(property_context c) noexcept {
+    return static_cast<std::uint16_t>(1u << static_cast<unsigned>(c));
+}
+template <class... C> constexpr std::uint16_t ctx_bits(C... c) noexcept {
+    return static_cast<std::uint16_t>((ctx_bit(c) | ...));
+}
+using pc = property_context;
+using pt = property_type;
+inline constexpr std::uint16_t publish_and_will = ctx_bits(pc::publish, pc::will);
+inline constexpr std::uint16_t all_contexts =
+    ctx_bits(pc::will, pc::connect, pc::connack, pc::publish, pc::puback, pc::pubrec, pc::pubrel,
+             pc::pubcomp, pc::subscribe, pc::suback, pc::unsubscribe, pc::unsuback,
+             pc::disconnect, pc::auth);
+inline constexpr std::uint16_t ack_contexts =
+    ctx_bits(pc::connack, pc::puback, pc::pubrec, pc::pubrel, pc::pubcomp, pc::suback,
+             pc::unsuback, pc::disconnect, pc::auth);
+
+// MQTT 5.0 table 2-4 (section 2.2.2.2). User Property may repeat everywhere; Subscription
+// Identifier may repeat in PUBLISH (one per matching subscription) but not in SUBSCRIBE.
+inline constexpr std::array<property_info, 27> property_table{{
+    {property_id::payload_format_indicator, pt::byte, publish_and_will, 0,
+     "Payload Format Indicator"},
+    {property_id::message_expiry_interval, pt::four_byte_integer, publish_and_will, 0,
+     "Message Expiry Interval"},
+    {property_id::content_type, pt::utf8_string, publish_and_will, 0, "Content Type"},
+    {property_id::response_topic, pt::utf8_string, publish_and_will, 0, "Response Topic"},
+    {property_id::correlation_data, pt::binary_data, publish_and_will, 0, "Correlation Data"},
+    {property_id::subscription_identifier, pt::variable_byte_integer,
+     ctx_bits(pc::publish, pc::subscribe), ctx_bits(pc::publish), "Subscription Identifier"},
+    {property_id::session_expiry_interval, pt::four_byte_integer,
+     ctx_bits(pc::connect, pc::connack, pc::disconnect), 0, "Session Expiry Interval"},
+    {property_id::assigned_client_identifier, pt::utf8_string, ctx_bits(pc::connack), 0,
+     "Assigned Client Identifier"},
+    {property_id::server_keep_alive, pt::two_byte_integer, ctx_bits(pc::connack), 0,
+     "Server Keep Alive"},
+    {property_id::authentication_method, pt::utf8_string,
+     ctx_bits(pc::connect, pc::connack, pc::auth), 0, "Authentication Method"},
+    {property_id::authentication_data, pt::binary_data,
+     ctx_bits(pc::connect, pc::connack, pc::auth), 0, "Authentication Data"},
+    {property_id::request_problem_information, pt::byte, ctx_bits(pc::connect), 0,
+     "Request Problem Information"},
+    {property_id::will_delay_interval, pt::four_byte_integer, ctx_bits(pc::will), 0,
+     "Will Delay Interval"},
+    {property_id::request_response_information, pt::byte, ctx_bits(pc::connect), 0,
+     "Request Response Information"},
+    {property_id::response_information, pt::utf8_string, ctx_bits(pc::connack), 0,
+     "Response Information"},
+    {property_id::server_reference, pt::utf8_string, ctx_bits(pc::connack, pc::disconnect), 0,
+     "Server Reference"},
+    {property_id::reason_string, pt::utf8_string, ack_contexts, 0, "Reason String"},
+    {property_id::receive_maximum, pt::two_byte_integer, ctx_bits(pc::connect, pc::connack), 0,
+     "Receive Maximum"},
+    {property_id::topic_alias_maximum, pt::two_byte_integer, ctx_bits(pc::connect, pc::connack),
+     0, "Topic Alias Maximum"},
+    {property_id::topic_alias, pt::two_byte_integer, ctx_bits(pc::publish), 0, "Topic Alias"},
+    {property_id::maximum_qos, pt::byte, ctx_bits(pc::connack), 0, "Maximum QoS"},
+    {property_id::retain_available, pt::byte, ctx_bits(pc::connack), 0, "Retain Available"},
+    {property_id::user_property, pt::string_pair, all_contexts, all_contexts, "User Property"},
+    {property_id::maximum_packet_size, pt::four_byte_integer, ctx_bits(pc::connect, pc::connack),
+     0, "Maximum Packet Size"},
+    {property_id::wildcard_subscription_available, pt::byte, ctx_bits(pc::connack), 0,
+     "Wildcard Subscription Available"},
+    {property_id::subscription_identifier_available, pt::byte, ctx_bits(pc::connack), 0,
+     "Subscription Identifier Available"},
+    {property_id::shared_subscription_available, pt::byte, ctx_bits(pc::connack), 0,
+     "Shared Subscription Available"},
+}};
+
+// Identifier -> index into property_table, 0xFF for unassigned identifiers.
+inline constexpr std::array<std::uint8_t, 0x2B> property_index = [] {
+    std::array<std::uint8_t, 0x2B> idx{};
+    for (auto& v : idx) v = 0xFF;
+    for (std::size_t i = 0; i < property_table.size(); ++i)
+        idx[static_cast<std::size_t>(property_table[i].id)] = static_cast<std::uint8_t>(i);
+    return idx;
+}();
+} // namespace detail
+
+/// @brief The facts about identifier `id`, or nullptr when no property has that identifier.
+[[nodiscard]] constexpr const property_info* find_property_info(std::uint32_t id) noexcept {
+    if (id >= detail::property_index.size()) return nullptr;
+    const auto i = detail::property_index[id];
+    return i == 0xFF ? nullptr : &detail::property_table[i];
+}
+/// @overload
+[[nodiscard]] constexpr const property_info& property_info_of(property_id id) noexcept {
+    return *find_property_info(static_cast<std::uint32_t>(id));
+}
+/// @brief True when `id` may appear in `ctx` (MQTT 5.0 table 2-4).
+[[nodiscard]] constexpr bool is_allowed_in(property_id id, property_context ctx) noexcept {
+    return (property_info_of(id).allowed & detail::ctx_bit(ctx)) != 0;
+}
+
+/// @brief One property. Which member holds the value follows the identifier's wire type:
+/// `integer` for Byte, Two/Four Byte and Variable Byte Integer; `string` for UTF-8 strings;
+/// `binary` for Binary Data; `string` (name) and `value` for the User Property pair.
+struct property {
+    property_id id{};
+    std::uint32_t integer = 0;
+    utf8_view string{};
+    utf8_view value{};
+    binary_view binary{};
+
+    constexpr property() noexcept = default;
+    /// @brief An integer-valued property, e.g. `{property_id::receive_maximum, 10}`.
+    template <std::integral I>
+    constexpr property(property_id i, I v) noexcept : id(i), integer(static_cast<std::uint32_t>(v)) {}
+    /// @brief A string or binary property; the identifier decides which.
+    constexpr property(property_id i, std::string_view text) noexcept : id(i) {
+        if (property_info_of(i).type == property_type::binary_data)
+            binary = binary_view(text);
+        else
+            string = utf8_view(text);
+    }
+    constexpr property(property_id i, const char* text) noexcept
+        : property(i, std::string_view(text)) {}
+    constexpr property(property_id i, utf8_view s) noexcept : id(i), string(s) {}
+    constexpr property(property_id i, binary_view b) noexcept : id(i), binary(b) {}
+    /// @brief A User Property.
+    constexpr property(property_id i, utf8_view name, utf8_view val) noexcept
+        : id(i), string(name), value(val) {}
+
+    [[nodiscard]] constexpr property_type type() const noexcept {
+        return property_info_of(id).type;
+    }
+    [[nodiscard]] constexpr string_pair pair() const noexcept { return {string, value}; }
+
+    [[nodiscard]] friend constexpr bool operator==(const property& a,
+                                                   const property& b) noexcept {
+        if (a.id != b.id) return false;
+        switch (a.type()) {
+        case property_type::utf8_string: return a.string == b.string;
+        case property_type::binary_data: return a.binary == b.binary;
+        case property_type::string_pair: return a.string == b.string && a.value == b.value;
+        default: return a.integer == b.integer;
+        }
+    }
+};
+
+/// @brief Shorthand for a User Property.
+[[nodiscard]] constexpr property user_property(utf8_view name, utf8_view value) noexcept {
+    return {property_id::user_property, name, value};
+}
+
+namespace detail {
+
+// Reads one property whose identifier is known to be valid. Bounded by the reader.
+[[nodiscard]] constexpr errc read_property_value(reader& r, const property_info& info,
+                                                 utf8_rules rules, property& out) noexcept {
+    out = property{};
+    out.id = info.id;
+    switch (info.type) {
+    case property_type::byte: {
+        std::uint8_t v = 0;
+        if (const auto e = r.u8(v); e != errc::success) return e;
+        out.integer = v;
+        return errc::success;
+    }
+    case property_type::two_byte_integer: {
+        std::uint16_t v = 0;
+        if (const auto e = r.u16(v); e != errc::success) return e;
+        out.integer = v;
+        return errc::success;
+    }
+    case property_type::four_byte_integer: return r.u32(out.integer);
+    case property_type::variable_byte_integer: return r.varint(out.integer);
+    case property_type::utf8_string: return r.utf8(out.string, rules);
+    case property_type::binary_data: return r.binary(out.binary);
+    case property_type::string_pair: {
+        // MQTT5-1.5.7-1: both halves are UTF-8 strings.
+        if (const auto e = r.utf8(out.string, rules); e != errc::success) return e;
+        return r.utf8(out.value, rules);
+    }
+    }
+    return errc::malformed_packet;
+}
+
+// Value rules of section 3 that need only the property itself.
+[[nodiscard]] constexpr errc check_property_value(const property& p) noexcept {
+    switch (p.id) {
+    case property_id::payload_format_indicator:
+    case property_id::request_problem_information:
+    case property_id::request_response_information:
+    case property_id::maximum_qos:
+    case property_id::retain_available:
+    case property_id::wildcard_subscription_available:
+    case property_id::subscription_identifier_available:
+    case property_id::shared_subscription_available:
+        // Sections 3.1.2.11.6, 3.1.2.11.7, 3.2.2.3.4, 3.2.2.3.5, 3.2.2.3.11-13, 3.3.2.3.2: 0 or 1.
+        return p.integer <= 1 ? errc::success : errc::protocol_error;
+    case property_id::receive_maximum:     // 3.1.2.11.3 / 3.2.2.3.3: 0 is a Protocol Error
+    case property_id::maximum_packet_size: // 3.1.2.11.4 / 3.2.2.3.6: 0 is a Protocol Error
+        return p.integer != 0 ? errc::success : errc::protocol_error;
+    case property_id::subscription_identifier:
+        // 3.8.2.1.2: 0 is a Protocol Error; the varint bounds the maximum.
+        return p.integer != 0 ? errc::success : errc::protocol_error;
+    case property_id::topic_alias:
+        // MQTT5-3.3.2-8: Topic Alias 0 is never sent; receivers answer 0x94.
+        return p.integer != 0 ? errc::success : errc::topic_alias_invalid;
+    case property_id::response_topic:
+        // MQTT5-3.3.2-13 (UTF-8, checked on read) and MQTT5-3.3.2-14: a topic name, no wildcards.
+        return validate_topic_name(p.string) == errc::success ? errc::success
+                                                              : errc::protocol_error;
+    default: return errc::success;
+    }
+}
+
+} // namespace detail
+
+/// @brief The properties of one packet (or of a will): a view over the validated wire bytes of
+/// a decoded packet, or over caller-provided `property` values to encode.
+///
+/// Iteration yields `property` values and never allocates. `contains` is O(1) for decoded
+/// blocks; `find` and `count` walk the block.
+class properties_view {
+  public:
+    constexpr properties_view() noexcept = default;
+    /// @brief Properties to encode, in wire order.
+    constexpr properties_view(std::span<const property> values) noexcept // NOLINT
+        : values_(values), count_(values.size()) {}
+
+    /// @brief Wraps an already validated property block (without its length prefix).
+    [[nodiscard]] static constexpr properties_view from_wire(std::span<const std::byte> block,
+                                                             std::size_t count,
+                                                             std::uint64_t present,
+                                                             property_context ctx) noexcept {
+        properties_view v;
+        v.wire_ = block;
+        v.count_ = count;
+        v.present_ = present;
+        v.wire_ctx_ = ctx;
+        v.is_wire_ = true;
+        return v;
+    }
+
+    class iterator {
+      public:
+        using value_type = property;
+        using difference_type = std::ptrdiff_t;
+        constexpr iterator() noexcept = default;
+        [[nodiscard]] constexpr const property& operator*() const noexcept { return current_; }
+        [[nodiscard]] constexpr const property* operator->() const noexcept { return &current_; }
+        constexpr iterator& operator++() noexcept {
+            ++index_;
+            load();
+            return *this;
+        }
+        constexpr iterator operator++(int) noexcept {
+            auto c = *this;
+            ++*this;
+            return c;
+        }
+        [[nodiscard]] friend constexpr bool operator==(const iterator& a,
+                                                       const iterator& b) noexcept {
+            return a.index_ == b.index_;
+        }
+
+      private:
+        friend class properties_view;
+        constexpr iterator(const properties_view* v, std::size_t index) noexcept
+            : view_(v), index_(index), reader_(v->wire_) {
+            load();
+        }
+        constexpr void load() noexcept {
+            if (view_ == nullptr || index_ >= view_->count_) {
+                index_ = view_ == nullptr ? 0 : view_->count_;
+                return;
+            }
+            if (!view_->is_wire_) {
+                current_ = view_->values_[index_];
+                return;
+            }
+            // The block was validated on decode; a failure here can only come from a hand-built
+            // view, and ends the iteration instead of reading out of bounds.
+            std::uint32_t id = 0;
+            const property_info* info = nullptr;
+            if (reader_.varint(id) != errc::success || (info = find_property_info(id)) == nullptr ||
+                detail::read_property_value(reader_, *info, {}, current_) != errc::success)
+                index_ = view_->count_;
+        }
+        const properties_view* view_ = nullptr;
+        std::size_t index_ = 0;
+        detail::reader reader_{};
+        property current_{};
+    };
+
+    [[nodiscard]] constexpr iterator begin() const noexcept { return {this, 0}; }
+    [[nodiscard]] constexpr iterator end() const noexcept { return {this, count_}; }
+    [[nodiscard]] constexpr std::size_t size() const noexcept { return count_; }
+    [[nodiscard]] constexpr bool empty() const noexcept { return count_ == 0; }
+
+    /// @brief True when a property with identifier `id` is present.
+    [[nodiscard]] constexpr bool contains(property_id id) const noexcept {
+        if (is_wire_) return (present_ >> static_cast<unsigned>(id) & 1u) != 0;
+        for (const auto& p : values_)
+            if (p.id == id) return true;
+        return false;
+    }
+    /// @brief The first property with identifier `id`.
+    [[nodiscard]] constexpr std::optional<property> find(property_id id) const noexcept {
+        if (is_wire_ && !contains(id)) return std::nullopt;
+        for (const auto& p : *this)
+            if (p.id == id) return p;
+        return std::nullopt;
+    }
+    /// @brief The integer value of `id`, or `fallback` when absent.
+    [[nodiscard]] constexpr std::uint32_t integer_or(property_id id,
+                                                     std::uint32_t fallback) const noexcept {
+        const auto p = find(id);
+        return p ? p->integer : fallback;
+    }
+    /// @brief How many properties have identifier `id`.
+    [[nodiscard]] constexpr std::size_t count(property_id id) const noexcept {
+        std::size_t n = 0;
+        for (const auto& p : *this)
+            if (p.id == id) ++n;
+        return n;
+    }
+
+    /// @brief The raw block of a decoded view (empty for value-backed views).
+    [[nodiscard]] constexpr std::span<const std::byte> wire() const noexcept { return wire_; }
+    [[nodiscard]] constexpr bool is_wire() const noexcept { return is_wire_; }
+    [[nodiscard]] constexpr property_context wire_context() const noexcept { return wire_ctx_; }
+
+    /// @brief Same properties in the same order.
+    [[nodiscard]] friend constexpr bool operator==(const properties_view& a,
+                                                   const properties_view& b) noexcept {
+        if (a.size() != b.size()) return false;
+        auto ib = b.begin();
+        for (const auto& p : a) {
+            if (!(p == *ib)) return false;
+            ++ib;
+        }
+        return true;
+    }
+
+  private:
+    std::span<const std::byte> wire_{};
+    std::span<const property> values_{};
+    std::size_t count_ = 0;
+    std::uint64_t present_ = 0;
+    property_context wire_ctx_ = property_context::will;
+    bool is_wire_ = false;
+};
+
+namespace detail {
+
+/// Which optional properties an encoder leaves out to fit a Maximum Packet Size.
+struct property_filter {
+    bool drop_reason_string = false;
+    bool drop_user_properties = false;
+    [[nodiscard]] constexpr bool keeps(property_id id) const noexcept {
+        if (id == property_id::reason_string) return !drop_reason_string;
+        if (id == property_id::user_property) return !drop_user_properties;
+        return true;
+    }
+    [[nodiscard]] constexpr bool any() const noexcept {
+        return drop_reason_string || drop_user_properties;
+    }
+};
+
+// Decodes a Property Length and the block after it (MQTT 5.0 section 2.2.2), checking every
+// identifier, its place (table 2-4), duplicates (one bitmask: O(1) per property) and its value.
+// Unknown identifiers are malformed; a property in the wrong packet or twice is a Protocol Error.
+[[nodiscard]] constexpr errc decode_properties(reader& r, property_context ctx,
+                                               const decode_options& opts,
+                                               properties_view& out) noexcept {
+    std::uint32_t length = 0;
+    if (const auto e = r.varint(length); e != errc::success) return e;
+    reader block;
+    if (const auto e = r.sub(length, block); e != errc::success) return e;
+    reader walk = block;
+    std::uint64_t present = 0;
+    std::size_t count = 0;
+    const auto bit = ctx_bit(ctx);
+    while (!walk.empty()) {
+        std::uint32_t id = 0;
+        if (const auto e = walk.varint(id); e != errc::success) return e;
+        const property_info* info = find_property_info(id);
+        if (info == nullptr) return errc::malformed_packet;
+        if ((info->allowed & bit) == 0) return errc::protocol_error;
+        const std::uint64_t mask = std::uint64_t{1} << id;
+        if ((present & mask) != 0 && (info->repeatable & bit) == 0) return errc::protocol_error;
+        present |= mask;
+        property p;
+        if (const auto e = read_property_value(walk, *info, opts.utf8, p); e != errc::success)
+            return e;
+        if (const auto e = check_property_value(p); e != errc::success) return e;
+        ++count;
+    }
+    out = properties_view::from_wire(block.rest(), count, present, ctx);
+    return errc::success;
+}
+
+// Checks a value-backed property list for an encoder: the same rules the decoder applies.
+[[nodiscard]] constexpr errc check_properties(const properties_view& props,
+                                              property_context ctx) noexcept {
+    if (props.is_wire() && props.wire_context() == ctx) return errc::success; // checked on decode
+    std::uint64_t present = 0;
+    const auto bit = ctx_bit(ctx);
+    for (const auto& p : props) {
+        const auto id = static_cast<std::uint32_t>(p.id);
+        const property_info* info = find_property_info(id);
+        if (info == nullptr) return errc::malformed_packet;
+        if ((info->allowed & bit) == 0) return errc::protocol_error;
+        const std::uint64_t mask = std::uint64_t{1} << id;
+        if ((present & mask) != 0 && (info->repeatable & bit) == 0) return errc::protocol_error;
+        present |= mask;
+        if (info->type == property_type::byte && p.integer > 0xFF) return errc::malformed_packet;
+        if (info->type == property_type::two_byte_integer && p.integer > 0xFFFF)
+            return errc::malformed_packet;
+        if (info->type == property_type::variable_byte_integer && p.integer > varint_max)
+            return errc::malformed_packet;
+        if (const auto e = check_property_value(p); e != errc::success) return e;
+    }
+    return errc::success;
+}
+
+// MQTT 5.0 sections 3.1.2.11.9/3.1.2.11.10, 3.2.2.3.17/18, 3.15.2.2.2/3: Authentication Data
+// without an Authentication Method is a Protocol Error.
+[[nodiscard]] constexpr errc check_auth_pair(const properties_view& p) noexcept {
+    return p.contains(property_id::authentication_data) &&
+                   !p.contains(property_id::authentication_method)
+               ? errc::protocol_error
+               : errc::success;
+}
+
+template <class W>
+[[nodiscard]] constexpr errc write_property(W& w, const property& p) noexcept {
+    const auto& info = property_info_of(p.id);
+    w.varint(static_cast<std::uint32_t>(p.id));
+    switch (info.type) {
+    case property_type::byte: w.u8(static_cast<std::uint8_t>(p.integer)); return errc::success;
+    case property_type::two_byte_integer:
+        w.u16(static_cast<std::uint16_t>(p.integer));
+        return errc::success;
+    case property_type::four_byte_integer: w.u32(p.integer); return errc::success;
+    case property_type::variable_byte_integer: w.varint(p.integer); return errc::success;
+    case property_type::utf8_string: return w.utf8(p.string);
+    case property_type::binary_data: return w.binary(p.binary);
+    case property_type::string_pair:
+        if (const auto e = w.utf8(p.string); e != errc::success) return e;
+        return w.utf8(p.value);
+    }
+    return errc::malformed_packet;
+}
+
+template <class W>
+[[nodiscard]] constexpr errc write_property_entries(W& w, const properties_view& props,
+                                                    property_context ctx,
+                                                    property_filter filter) noexcept {
+    if (props.is_wire() && props.wire_context() == ctx && !filter.any()) {
+        w.raw(props.wire()); // validated on decode: copy as is
+        return errc::success;
+    }
+    for (const auto& p : props) {
+        if (!filter.keeps(p.id)) continue;
+        if (const auto e = write_property(w, p); e != errc::success) return e;
+    }
+    return errc::success;
+}
+
+// Property Length followed by the properties. Validation happens in the counting pass.
+template <class W>
+[[nodiscard]] constexpr errc write_properties(W& w, const properties_view& props,
+                                              property_context ctx,
+                                              property_filter filter) noexcept {
+    if constexpr (W::counting) {
+        if (const auto e = check_properties(props, ctx); e != errc::success) return e;
+    }
+    counting_sink c;
+    writer<counting_sink> cw(c);
+    if (const auto e = write_property_entries(cw, props, ctx, filter); e != errc::success)
+        return e;
+    if (c.count > varint_max) return errc::packet_too_large;
+    w.varint(static_cast<std::uint32_t>(c.count));
+    if constexpr (W::counting) {
+        w.sink().skip(c.count);
+        return errc::success;
+    } else {
+        return write_property_entries(w, props, ctx, filter);
+    }
+}
+
+} // namespace detail
+} // namespace mqttwire

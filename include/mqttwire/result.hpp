@@ -1,0 +1,49 @@
+#pragma once
+/// @file
+/// @brief `result<T>`: a value or an `errc`, trivially copyable and usable in constant expressions.
+
+#include <type_traits>
+
+#include "errc.hpp"
+
+namespace mqttwire {
+
+namespace detail {
+// Not constexpr on purpose: reaching it during constant evaluation is a compile error, which turns
+// a `value()` on an error into a diagnostic inside static_assert tests.
+inline void result_has_no_value() noexcept {}
+} // namespace detail
+
+/// @brief Either a `T` or an `errc` other than `errc::success`.
+///
+/// Never throws. `value()` on an error is a precondition violation: a compile error in constant
+/// evaluation, and a value-initialised `T` at run time.
+template <class T> class result {
+    static_assert(std::is_trivially_copyable_v<T>, "result<T> stays trivially copyable");
+
+  public:
+    using value_type = T;
+
+    constexpr result(const T& v) noexcept : value_(v) {} // NOLINT(google-explicit-constructor)
+    constexpr result(errc e) noexcept : error_(e == errc::success ? errc::unspecified_error : e) {} // NOLINT
+
+    [[nodiscard]] constexpr bool has_value() const noexcept { return error_ == errc::success; }
+    [[nodiscard]] constexpr explicit operator bool() const noexcept { return has_value(); }
+
+    /// @brief The value; precondition: `has_value()`.
+    [[nodiscard]] constexpr const T& value() const noexcept {
+        if (!has_value()) detail::result_has_no_value();
+        return value_;
+    }
+    [[nodiscard]] constexpr const T& operator*() const noexcept { return value(); }
+    [[nodiscard]] constexpr const T* operator->() const noexcept { return &value(); }
+
+    /// @brief `errc::success` when a value is held, the failure otherwise.
+    [[nodiscard]] constexpr errc error() const noexcept { return error_; }
+
+  private:
+    T value_{};
+    errc error_ = errc::success;
+};
+
+} // namespace mqttwire

@@ -1,0 +1,154 @@
+#pragma once
+/// @file
+/// @brief UTF-8 Encoded String validation (MQTT 3.1.1 section 1.5.3, MQTT 5.0 section 1.5.4) and
+/// `utf8_view`, the codec's non-owning string type.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "detail/byte_text.hpp"
+#include "errc.hpp"
+
+namespace mqttwire {
+
+/// @brief Which optional UTF-8 rules apply on top of the mandatory ones.
+struct utf8_rules {
+    /// Reject U+0001..U+001F and U+007F..U+009F. The specs say SHOULD NOT (MQTT5 1.5.4), so this
+    /// is opt-in.
+    bool reject_control_characters = false;
+    /// Reject the Unicode non-characters (U+FDD0..U+FDEF and U+xFFFE/U+xFFFF). SHOULD NOT level.
+    bool reject_noncharacters = false;
+};
+
+namespace detail {
+
+template <class At>
+[[nodiscard]] constexpr errc validate_utf8_impl(std::size_t n, At at, utf8_rules rules) noexcept {
+    std::size_t i = 0;
+    while (i < n) {
+        const std::uint8_t b0 = at(i);
+        if (b0 < 0x80) {
+            // MQTT-1.5.3-2 / MQTT5-1.5.4-2: U+0000 is never allowed.
+            if (b0 == 0x00) return errc::malformed_packet;
+            if (rules.reject_control_characters && (b0 < 0x20 || b0 == 0x7F))
+                return errc::malformed_packet;
+            ++i;
+            continue;
+        }
+        std::uint32_t cp = 0;
+        std::size_t len = 0;
+        std::uint32_t min = 0;
+        if (b0 >= 0xC2 && b0 <= 0xDF) {
+            len = 2, cp = b0 & 0x1Fu, min = 0x80;
+        } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+            len = 3, cp = b0 & 0x0Fu, min = 0x800;
+        } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+            len = 4, cp = b0 & 0x07u, min = 0x10000;
+        } else {
+            // 0x80..0xC1 (continuation or overlong 2-byte lead) and 0xF5..0xFF never start a
+            // well-formed sequence (MQTT-1.5.3-1 / MQTT5-1.5.4-1).
+            return errc::malformed_packet;
+        }
+        if (n - i < len) return errc::malformed_packet;
+        for (std::size_t k = 1; k < len; ++k) {
+            const std::uint8_t b = at(i + k);
+            if ((b & 0xC0u) != 0x80u) return errc::malformed_packet;
+            cp = (cp << 6) | (b & 0x3Fu);
+        }
+        // Overlong forms, code points beyond U+10FFFF and surrogates (MQTT-1.5.3-1,
+        // MQTT5-1.5.4-1).
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return errc::malformed_packet;
+        if (rules.reject_control_characters && cp >= 0x80 && cp <= 0x9F)
+            return errc::malformed_packet;
+        if (rules.reject_noncharacters &&
+            ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFEu) == 0xFFFEu))
+            return errc::malformed_packet;
+        // U+FEFF (EF BB BF) is kept as is: MQTT-1.5.3-3 / MQTT5-1.5.4-3.
+        i += len;
+    }
+    return errc::success;
+}
+
+} // namespace detail
+
+/// @brief Validates UTF-8 text under the MQTT rules.
+///
+/// Rejects ill-formed sequences, overlong forms, surrogates (U+D800..U+DFFF), code points above
+/// U+10FFFF and U+0000 (MQTT-1.5.3-1, MQTT-1.5.3-2, MQTT5-1.5.4-1, MQTT5-1.5.4-2); U+FEFF is
+/// valid and kept. Length limits are not checked here.
+/// @return `errc::success` or `errc::malformed_packet`.
+[[nodiscard]] constexpr errc validate_utf8(std::string_view s, utf8_rules rules = {}) noexcept {
+    return detail::validate_utf8_impl(
+        s.size(), [s](std::size_t i) { return static_cast<std::uint8_t>(s[i]); }, rules);
+}
+/// @overload
+[[nodiscard]] constexpr errc validate_utf8(std::span<const std::byte> s,
+                                           utf8_rules rules = {}) noexcept {
+    return detail::validate_utf8_impl(
+        s.size(), [s](std::size_t i) { return static_cast<std::uint8_t>(s[i]); }, rules);
+}
+
+/// @brief Non-owning UTF-8 Encoded String.
+///
+/// A decoded `utf8_view` points into the buffer given to `decode_packet` and is valid only while
+/// that buffer lives. A `utf8_view` built from a `std::string_view` (to encode) points into the
+/// caller's characters. Comparison is byte-exact.
+class utf8_view {
+  public:
+    constexpr utf8_view() noexcept = default;
+    constexpr utf8_view(std::string_view s) noexcept : text_(s) {} // NOLINT
+    constexpr utf8_view(const char* s) noexcept : text_(std::string_view(s)) {} // NOLINT
+    /// @brief Wraps bytes that hold UTF-8 (not validated here).
+    constexpr explicit utf8_view(std::span<const std::byte> b) noexcept : text_(b) {}
+
+    [[nodiscard]] constexpr std::size_t size() const noexcept { return text_.size(); }
+    [[nodiscard]] constexpr bool empty() const noexcept { return text_.empty(); }
+    /// @brief Byte `i` as a char (precondition `i < size()`).
+    [[nodiscard]] constexpr char operator[](std::size_t i) const noexcept {
+        return static_cast<char>(text_.at(i));
+    }
+    /// @brief The text as a `std::string_view`. Usable in constant evaluation only for views made
+    /// from characters.
+    [[nodiscard]] constexpr std::string_view as_string_view() const noexcept {
+        return text_.as_chars();
+    }
+    [[nodiscard]] constexpr std::span<const std::byte> bytes() const noexcept {
+        return text_.as_bytes();
+    }
+    [[nodiscard]] constexpr const detail::byte_text& text() const noexcept { return text_; }
+
+    [[nodiscard]] friend constexpr bool operator==(const utf8_view& a,
+                                                   const utf8_view& b) noexcept {
+        return a.text_ == b.text_;
+    }
+    [[nodiscard]] friend constexpr bool operator==(const utf8_view& a,
+                                                   std::string_view b) noexcept {
+        return a.text_ == detail::byte_text(b);
+    }
+    [[nodiscard]] friend constexpr bool operator==(const utf8_view& a, const char* b) noexcept {
+        return a.text_ == detail::byte_text(std::string_view(b));
+    }
+
+  private:
+    detail::byte_text text_{};
+};
+
+/// @overload
+[[nodiscard]] constexpr errc validate_utf8(const utf8_view& s, utf8_rules rules = {}) noexcept {
+    const auto& t = s.text();
+    return detail::validate_utf8_impl(
+        t.size(), [&t](std::size_t i) { return t.at(i); }, rules);
+}
+
+/// @brief A UTF-8 String Pair (MQTT5-1.5.7-1: both halves follow the UTF-8 string rules).
+struct string_pair {
+    utf8_view name;
+    utf8_view value;
+    [[nodiscard]] friend constexpr bool operator==(const string_pair&,
+                                                   const string_pair&) noexcept = default;
+};
+
+} // namespace mqttwire
