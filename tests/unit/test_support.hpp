@@ -1,0 +1,182 @@
+#pragma once
+// Helpers shared by the unit tests: hex parsing and the annotated vector files of tests/vectors.
+//
+// Vector file format (one or more blocks per file, '#' starts a comment anywhere on a line):
+//
+//   vector <name>
+//     cite <statement ids...>      e.g. MQTT-3.3.1-4 (3.1.1) or MQTT5-3.3.1-4 (5.0); a rule
+//                                  without a numbered statement cites its section: 5.0§3.15.2
+//     version 3.1 | 3.1.1 | 5.0    the connection's level (CONNECT carries its own)
+//     expect ok | <errc name>      e.g. malformed_packet, protocol_error
+//     canonical no                 optional: valid, but not the encoder's shortest form
+//     sender client | server       optional: decode_options::sender
+//     max_packet_size <n>          optional: decode_options::max_packet_size
+//     hex <bytes>                  one or more lines, annotated field by field
+//   end
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <mqttwire.hpp>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#ifndef MQTTWIRE_VECTORS_DIR
+#error "MQTTWIRE_VECTORS_DIR must name tests/vectors"
+#endif
+
+namespace mqttwire::test {
+
+inline std::vector<std::byte> hex(std::string_view text) {
+    std::vector<std::byte> out;
+    int hi = -1;
+    for (char c : text) {
+        int v = -1;
+        if (c >= '0' && c <= '9') v = c - '0';
+        else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
+        else continue;
+        if (hi < 0) {
+            hi = v;
+        } else {
+            out.push_back(static_cast<std::byte>(hi * 16 + v));
+            hi = -1;
+        }
+    }
+    EXPECT_LT(hi, 0) << "odd number of hex digits in: " << text;
+    return out;
+}
+
+inline std::string to_hex(std::span<const std::byte> b) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string s;
+    for (auto x : b) {
+        const auto v = static_cast<unsigned>(x);
+        if (!s.empty()) s += ' ';
+        s += digits[v >> 4];
+        s += digits[v & 15];
+    }
+    return s;
+}
+
+struct vector {
+    std::string file;
+    int line = 0;
+    std::string name;
+    std::vector<std::string> cites;
+    protocol_version version = protocol_version::v5;
+    std::string expect = "ok";
+    bool canonical = true;
+    decode_options options{};
+    std::vector<std::byte> bytes;
+
+    [[nodiscard]] bool valid() const { return expect == "ok"; }
+    [[nodiscard]] std::string where() const { return file + ":" + std::to_string(line); }
+};
+
+inline bool parse_version(const std::string& s, protocol_version& v) {
+    if (s == "3.1") v = protocol_version::v3_1;
+    else if (s == "3.1.1") v = protocol_version::v3_1_1;
+    else if (s == "5.0" || s == "5") v = protocol_version::v5;
+    else return false;
+    return true;
+}
+
+// Parses one file; malformed files fail the calling test with the line number.
+inline std::vector<vector> parse_vector_file(const std::string& path, std::string_view text) {
+    std::vector<vector> out;
+    std::istringstream in{std::string(text)};
+    std::string line;
+    int n = 0;
+    vector* cur = nullptr;
+    std::string hex_text;
+    while (std::getline(in, line)) {
+        ++n;
+        if (const auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+        std::istringstream ls(line);
+        std::string key;
+        if (!(ls >> key)) continue;
+        if (key == "vector") {
+            EXPECT_EQ(cur, nullptr) << path << ":" << n << ": vector inside vector";
+            out.emplace_back();
+            cur = &out.back();
+            cur->file = path;
+            cur->line = n;
+            ls >> cur->name;
+            hex_text.clear();
+            continue;
+        }
+        if (cur == nullptr) {
+            ADD_FAILURE() << path << ":" << n << ": '" << key << "' outside a vector block";
+            continue;
+        }
+        if (key == "end") {
+            cur->bytes = hex(hex_text);
+            cur->options.version = cur->version;
+            cur = nullptr;
+        } else if (key == "cite") {
+            for (std::string id; ls >> id;) cur->cites.push_back(id);
+        } else if (key == "version") {
+            std::string v;
+            ls >> v;
+            EXPECT_TRUE(parse_version(v, cur->version)) << path << ":" << n << ": version " << v;
+        } else if (key == "expect") {
+            ls >> cur->expect;
+        } else if (key == "canonical") {
+            std::string v;
+            ls >> v;
+            cur->canonical = v != "no";
+        } else if (key == "sender") {
+            std::string v;
+            ls >> v;
+            cur->options.sender = v == "client" ? peer_role::client
+                                  : v == "server" ? peer_role::server
+                                                  : peer_role::unknown;
+        } else if (key == "max_packet_size") {
+            ls >> cur->options.max_packet_size;
+        } else if (key == "hex") {
+            std::string rest;
+            std::getline(ls, rest);
+            hex_text += rest;
+            hex_text += ' ';
+        } else {
+            ADD_FAILURE() << path << ":" << n << ": unknown key '" << key << "'";
+        }
+    }
+    EXPECT_EQ(cur, nullptr) << path << ": missing 'end'";
+    return out;
+}
+
+// All vectors of tests/vectors/*.vec, loaded once.
+const std::vector<vector>& all_vectors();
+
+// The vector called `name`; fails the test when absent.
+inline const vector& vec(std::string_view name) {
+    for (const auto& v : all_vectors())
+        if (v.name == name) return v;
+    ADD_FAILURE() << "no vector named " << name;
+    static const vector none{};
+    return none;
+}
+
+// Decodes vector `name` and returns the packet as a P; fails the test if it does not decode to P.
+template <class P> P decode_as(const vector& v) {
+    const auto r = decode_packet(v.bytes, v.options);
+    EXPECT_TRUE(r.has_value()) << v.name << ": " << errc_name(r.error());
+    if (!r) return P{};
+    const auto* p = std::get_if<P>(&r->packet);
+    EXPECT_NE(p, nullptr) << v.name << ": decoded as packet type " << (r->packet.index() + 1);
+    return p ? *p : P{};
+}
+
+inline errc decode_error(const vector& v) { return decode_packet(v.bytes, v.options).error(); }
+
+inline std::string str(const utf8_view& s) { return std::string(s.as_string_view()); }
+inline std::string str(const binary_view& s) { return std::string(s.as_string_view()); }
+
+} // namespace mqttwire::test
