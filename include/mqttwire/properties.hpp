@@ -461,7 +461,8 @@ struct property_filter {
 
 // Decodes a Property Length and the block after it (MQTT 5.0 section 2.2.2), checking every
 // identifier, its place (table 2-4), duplicates (one bitmask: O(1) per property) and its value.
-// Unknown identifiers are malformed; a property in the wrong packet or twice is a Protocol Error.
+// Section 2.2.2.2: an identifier that is unknown or not valid for the packet type is a Malformed
+// Packet; a property that may appear once but appears twice is a Protocol Error.
 [[nodiscard]] constexpr errc decode_properties(reader& r, property_context ctx,
                                                const decode_options& opts,
                                                properties_view& out) noexcept {
@@ -478,7 +479,7 @@ struct property_filter {
         if (const auto e = walk.varint(id); e != errc::success) return e;
         const property_info* info = find_property_info(id);
         if (info == nullptr) return errc::malformed_packet;
-        if ((info->allowed & bit) == 0) return errc::protocol_error;
+        if ((info->allowed & bit) == 0) return errc::malformed_packet;
         const std::uint64_t mask = std::uint64_t{1} << id;
         if ((present & mask) != 0 && (info->repeatable & bit) == 0) return errc::protocol_error;
         present |= mask;
@@ -502,7 +503,7 @@ struct property_filter {
         const auto id = static_cast<std::uint32_t>(p.id);
         const property_info* info = find_property_info(id);
         if (info == nullptr) return errc::malformed_packet;
-        if ((info->allowed & bit) == 0) return errc::protocol_error;
+        if ((info->allowed & bit) == 0) return errc::malformed_packet;
         const std::uint64_t mask = std::uint64_t{1} << id;
         if ((present & mask) != 0 && (info->repeatable & bit) == 0) return errc::protocol_error;
         present |= mask;

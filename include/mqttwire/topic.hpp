@@ -3,6 +3,7 @@
 /// @brief Topic names and filters: validation, `+`/`#` matching with the `$` rule, shared
 /// subscriptions and a non-allocating level iterator. All `constexpr`, iterative, O(length).
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -83,6 +84,9 @@ namespace detail {
 } // namespace detail
 
 /// @brief Validates a Topic Name (the topic of PUBLISH, a will, a Response Topic).
+///
+/// The `utf8_view` overloads are templates so that a string literal picks the
+/// `std::string_view` overload instead of being ambiguous.
 /// @return `errc::success`, or `errc::topic_name_invalid` for an empty name, more than 65535
 /// bytes, ill-formed UTF-8 or U+0000, or a `+`/`#` anywhere (MQTT-4.7.1-1, MQTT-4.7.3-1,
 /// MQTT-4.7.3-2, MQTT-4.7.3-3 and their 5.0 twins).
@@ -90,7 +94,8 @@ namespace detail {
     return detail::validate_topic_name_text(name);
 }
 /// @overload
-[[nodiscard]] constexpr errc validate_topic_name(const utf8_view& name) noexcept {
+template <std::same_as<utf8_view> View>
+[[nodiscard]] constexpr errc validate_topic_name(const View& name) noexcept {
     if (std::is_constant_evaluated() && !name.text().from_chars()) {
         // Byte-backed views in constant evaluation: check byte by byte.
         if (name.empty() || name.size() > 0xFFFF || validate_utf8(name) != errc::success)
@@ -110,7 +115,8 @@ namespace detail {
     return detail::validate_topic_filter_text(filter);
 }
 /// @overload
-[[nodiscard]] constexpr errc validate_topic_filter(const utf8_view& filter) noexcept {
+template <std::same_as<utf8_view> View>
+[[nodiscard]] constexpr errc validate_topic_filter(const View& filter) noexcept {
     return detail::validate_topic_filter_text(filter.as_string_view());
 }
 
@@ -124,18 +130,18 @@ namespace detail {
     return detail::topic_matches_text(filter, name);
 }
 /// @overload
-[[nodiscard]] constexpr bool topic_matches(const utf8_view& filter,
-                                           const utf8_view& name) noexcept {
+template <std::same_as<utf8_view> View>
+[[nodiscard]] constexpr bool topic_matches(const View& filter, const View& name) noexcept {
     return detail::topic_matches_text(filter.as_string_view(), name.as_string_view());
 }
 /// @overload
-[[nodiscard]] constexpr bool topic_matches(std::string_view filter,
-                                           const utf8_view& name) noexcept {
+template <std::same_as<utf8_view> View>
+[[nodiscard]] constexpr bool topic_matches(std::string_view filter, const View& name) noexcept {
     return detail::topic_matches_text(filter, name.as_string_view());
 }
 /// @overload
-[[nodiscard]] constexpr bool topic_matches(const utf8_view& filter,
-                                           std::string_view name) noexcept {
+template <std::same_as<utf8_view> View>
+[[nodiscard]] constexpr bool topic_matches(const View& filter, std::string_view name) noexcept {
     return detail::topic_matches_text(filter.as_string_view(), name);
 }
 

@@ -20,6 +20,10 @@
 namespace {
 std::atomic<std::size_t> g_allocations{0};
 }
+#if defined(__GNUC__) && !defined(__clang__)
+// The replacements below pair malloc with free; g++ cannot see that through operator new.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void* operator new(std::size_t n) {
     g_allocations.fetch_add(1, std::memory_order_relaxed);
     if (void* p = std::malloc(n == 0 ? 1 : n)) return p;

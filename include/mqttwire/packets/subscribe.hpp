@@ -119,14 +119,15 @@ namespace detail {
 }
 
 // Options-byte rules: MQTT-3.8.3-4 (3.1.1: reserved bits 7-2 and QoS 3 are malformed);
-// MQTT5-3.8.3-5 (5.0: bits 7-6 reserved, malformed), QoS 3 malformed, Retain Handling 3 a
-// Protocol Error (section 3.8.3.1), and No Local on a shared subscription a Protocol Error
+// MQTT5-3.8.3-5 (5.0: bits 7-6 reserved, malformed); 5.0 section 3.8.3.1: Maximum QoS 3 and
+// Retain Handling 3 are Protocol Errors; No Local on a shared subscription is a Protocol Error
 // (MQTT5-3.8.3-4).
 [[nodiscard]] constexpr errc check_subscription(const utf8_view& filter, std::uint8_t opts,
                                                 bool v5) noexcept {
-    if ((opts & 0x03u) == 0x03u) return errc::malformed_packet;
-    if (!v5) return (opts & 0xFCu) != 0 ? errc::malformed_packet : errc::success;
+    if (!v5) return (opts & 0xFCu) != 0 || (opts & 0x03u) == 0x03u ? errc::malformed_packet
+                                                                   : errc::success;
     if ((opts & 0xC0u) != 0) return errc::malformed_packet;
+    if ((opts & 0x03u) == 0x03u) return errc::protocol_error;
     if (((opts >> 4) & 0x03u) == 0x03u) return errc::protocol_error;
     if ((opts & 0x04u) != 0 && starts_with_share(filter)) return errc::protocol_error;
     return errc::success;

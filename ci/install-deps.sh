@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian packages mqttwire's build, tests, fuzzers and benchmarks need.
+# Idempotent: installs only what is missing, and runs `apt-get update` only then.
+#
+#   bash ci/install-deps.sh                  # the standard set
+#   bash ci/install-deps.sh clang-tidy ...   # the standard set plus extra packages
+set -euo pipefail
+
+packages=(
+    cmake ninja-build pkg-config
+    g++ clang libclang-rt-14-dev
+    libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
+    libmosquitto-dev mosquitto mosquitto-clients
+    python3 python3-paho-mqtt
+    "$@"
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    if [[ "$status" != "install ok installed" ]]; then
+        missing+=("$pkg")
+    fi
+done
+
+if ((${#missing[@]} == 0)); then
+    echo "install-deps: all ${#packages[@]} packages already installed"
+    exit 0
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+    sudo=(sudo)
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update
+"${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
