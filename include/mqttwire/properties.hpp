@@ -318,6 +318,9 @@ class properties_view {
     /// @brief Properties to encode, in wire order.
     constexpr properties_view(std::span<const property> values) noexcept // NOLINT
         : values_(values), count_(values.size()) {}
+    template <std::size_t N>
+    constexpr properties_view(const property (&values)[N]) noexcept // NOLINT
+        : properties_view(std::span<const property>(values)) {}
 
     /// @brief Wraps an already validated property block (without its length prefix).
     [[nodiscard]] static constexpr properties_view from_wire(std::span<const std::byte> block,
