@@ -58,27 +58,32 @@ template <class T, class Traits> class list_view {
 
       private:
         friend class list_view;
-        constexpr iterator(const list_view* v, std::size_t index) noexcept
-            : view_(v), index_(index), reader_(v->wire_) {
+        // The iterator copies what it needs instead of pointing at the view, so iterating a
+        // temporary view stays valid (also in constant evaluation).
+        constexpr iterator(const list_view& v, std::size_t index) noexcept
+            : values_(v.values_), count_(v.count_), index_(index), reader_(v.wire_),
+              is_wire_(v.is_wire_) {
             load();
         }
         constexpr void load() noexcept {
-            if (view_ == nullptr || index_ >= view_->count_) return;
-            if (!view_->is_wire_) {
-                current_ = view_->values_[index_];
+            if (index_ >= count_) return;
+            if (!is_wire_) {
+                current_ = values_[index_];
                 return;
             }
             // Validated on decode; a failure ends the iteration rather than read out of bounds.
-            if (Traits::read(reader_, current_) != errc::success) index_ = view_->count_;
+            if (Traits::read(reader_, current_) != errc::success) index_ = count_;
         }
-        const list_view* view_ = nullptr;
+        std::span<const T> values_{};
+        std::size_t count_ = 0;
         std::size_t index_ = 0;
         detail::reader reader_{};
+        bool is_wire_ = false;
         T current_{};
     };
 
-    [[nodiscard]] constexpr iterator begin() const noexcept { return {this, 0}; }
-    [[nodiscard]] constexpr iterator end() const noexcept { return {this, count_}; }
+    [[nodiscard]] constexpr iterator begin() const noexcept { return {*this, 0}; }
+    [[nodiscard]] constexpr iterator end() const noexcept { return {*this, count_}; }
     [[nodiscard]] constexpr std::size_t size() const noexcept { return count_; }
     [[nodiscard]] constexpr bool empty() const noexcept { return count_ == 0; }
     /// @brief Entry `i` (O(i) for decoded lists of variable-size entries).

@@ -135,6 +135,7 @@ template <class P>
                                                 const encode_options& opts,
                                                 encode_ctx& c) noexcept {
     c = encode_ctx{v, {}, opts.sender};
+    if (const auto e = check_direction(P::type, opts.sender, v); e != errc::success) return e;
     auto size = measure(p, c);
     if (!size || *size <= opts.max_packet_size) return size;
     if constexpr (trimmable<P>) {

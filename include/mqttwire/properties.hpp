@@ -360,17 +360,16 @@ class properties_view {
 
       private:
         friend class properties_view;
-        constexpr iterator(const properties_view* v, std::size_t index) noexcept
-            : view_(v), index_(index), reader_(v->wire_) {
+        // Copies what it needs instead of pointing at the view (see list_view::iterator).
+        constexpr iterator(const properties_view& v, std::size_t index) noexcept
+            : values_(v.values_), count_(v.count_), index_(index), reader_(v.wire_),
+              is_wire_(v.is_wire_) {
             load();
         }
         constexpr void load() noexcept {
-            if (view_ == nullptr || index_ >= view_->count_) {
-                index_ = view_ == nullptr ? 0 : view_->count_;
-                return;
-            }
-            if (!view_->is_wire_) {
-                current_ = view_->values_[index_];
+            if (index_ >= count_) return;
+            if (!is_wire_) {
+                current_ = values_[index_];
                 return;
             }
             // The block was validated on decode; a failure here can only come from a hand-built
@@ -379,16 +378,18 @@ class properties_view {
             const property_info* info = nullptr;
             if (reader_.varint(id) != errc::success || (info = find_property_info(id)) == nullptr ||
                 detail::read_property_value(reader_, *info, {}, current_) != errc::success)
-                index_ = view_->count_;
+                index_ = count_;
         }
-        const properties_view* view_ = nullptr;
+        std::span<const property> values_{};
+        std::size_t count_ = 0;
         std::size_t index_ = 0;
         detail::reader reader_{};
+        bool is_wire_ = false;
         property current_{};
     };
 
-    [[nodiscard]] constexpr iterator begin() const noexcept { return {this, 0}; }
-    [[nodiscard]] constexpr iterator end() const noexcept { return {this, count_}; }
+    [[nodiscard]] constexpr iterator begin() const noexcept { return {*this, 0}; }
+    [[nodiscard]] constexpr iterator end() const noexcept { return {*this, count_}; }
     [[nodiscard]] constexpr std::size_t size() const noexcept { return count_; }
     [[nodiscard]] constexpr bool empty() const noexcept { return count_ == 0; }
 

@@ -190,11 +190,12 @@ template <class W>
                 e != errc::success)
                 return e;
         }
+        // UTF-8 first (malformed, MQTT-3.1.3-10 / MQTT5-3.1.3-11), then the topic-name rules.
+        if (const auto e = w.utf8(p.will->topic); e != errc::success) return e;
         if constexpr (W::counting) {
             if (validate_topic_name(p.will->topic) != errc::success)
                 return errc::topic_name_invalid;
         }
-        if (const auto e = w.utf8(p.will->topic); e != errc::success) return e;
         if (const auto e = w.binary(p.will->payload); e != errc::success) return e;
     }
     if (p.user_name) {

@@ -52,7 +52,9 @@ namespace detail {
                                                                        : errc::protocol_error;
         return errc::topic_name_invalid;
     }
-    // MQTT-3.3.2-2 / MQTT5-3.3.2-2: no wildcards in a Topic Name.
+    // Ill-formed UTF-8 is malformed (MQTT-3.3.2-1 / MQTT5-3.3.2-1); a wildcard in a Topic Name
+    // is a Topic Name error (MQTT-3.3.2-2 / MQTT5-3.3.2-2).
+    if (validate_utf8(p.topic) != errc::success) return errc::malformed_packet;
     return validate_topic_name(p.topic);
 }
 
