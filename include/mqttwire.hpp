@@ -13,6 +13,8 @@
 #include "mqttwire/properties.hpp"     // IWYU pragma: export
 #include "mqttwire/reason_code.hpp"    // IWYU pragma: export
 #include "mqttwire/result.hpp"         // IWYU pragma: export
+#include "mqttwire/retained_index.hpp" // IWYU pragma: export
+#include "mqttwire/subscription_index.hpp" // IWYU pragma: export
 #include "mqttwire/topic.hpp"          // IWYU pragma: export
 #include "mqttwire/utf8.hpp"           // IWYU pragma: export
 #include "mqttwire/varint.hpp"         // IWYU pragma: export

@@ -3,6 +3,7 @@
 /// @brief UTF-8 Encoded String validation (MQTT 3.1.1 section 1.5.3, MQTT 5.0 section 1.5.4) and
 /// `utf8_view`, the codec's non-owning string type.
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -136,8 +137,9 @@ class utf8_view {
     detail::byte_text text_{};
 };
 
-/// @overload
-[[nodiscard]] constexpr errc validate_utf8(const utf8_view& s, utf8_rules rules = {}) noexcept {
+/// @overload (a template, so that a string literal picks the `std::string_view` overload)
+template <std::same_as<utf8_view> View>
+[[nodiscard]] constexpr errc validate_utf8(const View& s, utf8_rules rules = {}) noexcept {
     const auto& t = s.text();
     return detail::validate_utf8_impl(
         t.size(), [&t](std::size_t i) { return t.at(i); }, rules);
