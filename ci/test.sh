@@ -134,7 +134,7 @@ done
 
 if [[ -f ci/normative_coverage.py ]]; then
     section "normative coverage"
-    if python3 ci/normative_coverage.py --require codec; then
+    if python3 ci/normative_coverage.py --require codec --require matcher; then
         pass
     else
         fail "ci/normative_coverage.py"
