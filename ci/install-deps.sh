@@ -10,7 +10,7 @@ packages=(
     cmake ninja-build pkg-config
     g++ clang libclang-rt-14-dev
     libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
-    libmosquitto-dev mosquitto mosquitto-clients
+    libmosquitto-dev mosquitto mosquitto-clients libssl-dev
     python3 python3-paho-mqtt
     "$@"
 )

@@ -1,0 +1,90 @@
+#pragma once
+/// @file
+/// @brief The reference broker's configuration file: a subset of mosquitto.conf(5).
+///
+/// One directive per line, its arguments separated by spaces or tabs; lines whose first
+/// non-blank character is `#` and blank lines are ignored; trailing whitespace (and a CR before
+/// the LF) is tolerated. Supported directives:
+///
+/// | directive | arguments | notes |
+/// | --- | --- | --- |
+/// | `listener` | `PORT [ADDRESS]` | PORT 1..65535; ADDRESS defaults to 127.0.0.1; repeatable |
+/// | `allow_anonymous` | `true\|false` | see below for the default |
+/// | `password_file` | `PATH` | rest of the line (may contain spaces); at most once |
+/// | `acl_file` | `PATH` | rest of the line (may contain spaces); at most once |
+/// | `max_packet_size` | `N` | 0 (no limit) or 20..268435460 (mosquitto forbids < 20) |
+/// | `max_inflight_messages` | `N` | 0..65535, 0 = no limit |
+/// | `max_queued_messages` | `N` | 0..2147483647, 0 = no limit |
+/// | `max_keepalive` | `N` | 0..65535 |
+/// | `retain_available` | `true\|false` | |
+/// | `persistent_client_expiration` | `DURATION` | N > 0, then h, d, w, m (30 d) or y (365 d) |
+/// | `max_connections` | `N` | -1 (unlimited) or 0..2147483647 |
+///
+/// Anything else (unknown directives, missing, extra or malformed arguments, out-of-range
+/// numbers, a second password_file/acl_file) fails with the 1-based line number and a message
+/// naming the directive. A scalar directive given twice keeps the last value, as in mosquitto.
+///
+/// **allow_anonymous default.** mosquitto 2.0 (mosquitto.conf(5), "allow_anonymous"): when a
+/// configuration file is used and does not set it, it "defaults to false, unless no listeners
+/// are defined in the configuration file, in which case it is set to true, but connections are
+/// only allowed from the local machine" (checked against mosquitto 2.0.11: a file with only
+/// `listener 18884 127.0.0.1` refuses anonymous clients with CONNACK 5; a file without a
+/// listener accepts them on the local-only default listener). parse_config mirrors exactly that:
+/// `allow_anonymous` = (file says so) ? value : listeners.empty(). With no configuration file at
+/// all the broker keeps the struct default (true) and listens on 127.0.0.1 only.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mqttwire::broker {
+
+/// One `listener PORT [ADDRESS]` line.
+struct listener_config {
+    std::uint16_t port = 1883;
+    std::string address = "127.0.0.1";
+};
+
+/// The parsed configuration. Defaults are mosquitto 2.0's.
+struct config {
+    std::vector<listener_config> listeners;   ///< empty: the command line's -p PORT on 127.0.0.1
+    bool allow_anonymous = true;              ///< see the file comment for the default
+    std::string password_file;                ///< empty: none
+    std::string acl_file;                     ///< empty: none
+    std::uint32_t max_packet_size = 0;        ///< 0: the protocol maximum
+    std::uint16_t max_inflight_messages = 20; ///< 0: no limit (mosquitto semantics)
+    std::size_t max_queued_messages = 1000;   ///< 0: no limit (mosquitto semantics)
+    std::uint16_t max_keepalive = 65535;
+    bool retain_available = true;
+    std::optional<std::chrono::seconds> persistent_client_expiration; ///< none: never expire
+    std::int64_t max_connections = -1;                                ///< -1: unlimited
+};
+
+/// Why a configuration was refused. `line` is 1-based; 0 means the file as a whole (e.g. it
+/// cannot be opened).
+struct config_error {
+    std::size_t line = 0;
+    std::string message;
+};
+
+/// @brief Parses configuration text into `out` (which is reset to the defaults first).
+/// @return true on success; false with `err` set (and `out` unspecified) otherwise.
+/// Relative paths in password_file/acl_file are kept as written.
+[[nodiscard]] bool parse_config(std::string_view text, config& out, config_error& err);
+
+/// @brief Reads and parses the file at `path`.
+///
+/// Relative `password_file`/`acl_file` paths are resolved against the directory holding the
+/// configuration file. mosquitto resolves them against its working directory instead; we
+/// deliberately differ because the broker is started from many places (a service manager, a
+/// test harness in a build tree, a user's shell) and a configuration that works from one
+/// directory and silently points elsewhere from another is a trap. Absolute paths, which is
+/// what mosquitto's documentation recommends, behave identically in both.
+/// @return false with `err.line == 0` when the file cannot be read.
+[[nodiscard]] bool load_config(const std::string& path, config& out, config_error& err);
+
+} // namespace mqttwire::broker

@@ -1,0 +1,129 @@
+// mqttwire-broker: the reference broker built on the mqttwire core.
+//
+//   mqttwire-broker [-p PORT] [-c FILE] [-v]
+//
+// -p PORT  listen on 127.0.0.1:PORT (default 1883 when the configuration names no listener)
+// -c FILE  a mosquitto-style configuration file (see config.hpp for the supported subset)
+// -v       log connections and protocol errors to stderr
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "auth.hpp"
+#include "broker.hpp"
+#include "config.hpp"
+#include "server.hpp"
+
+namespace {
+
+void usage(std::FILE* to) {
+    std::fputs("usage: mqttwire-broker [-p PORT] [-c FILE] [-v]\n"
+               "  -p PORT  listen on 127.0.0.1:PORT (default 1883)\n"
+               "  -c FILE  mosquitto-style configuration file\n"
+               "  -v       log connections and protocol errors\n",
+               to);
+}
+
+bool parse_port(const char* s, std::uint16_t& out) {
+    char* end = nullptr;
+    const long v = std::strtol(s, &end, 10);
+    if (end == s || *end != '\0' || v < 0 || v > 65535) return false;
+    out = static_cast<std::uint16_t>(v);
+    return true;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using namespace mqttwire::broker;
+    std::optional<std::uint16_t> port;
+    std::string config_path;
+    bool verbose = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "-p" && i + 1 < argc) {
+            std::uint16_t p = 0;
+            if (!parse_port(argv[++i], p)) {
+                std::fprintf(stderr, "mqttwire-broker: invalid port '%s'\n", argv[i]);
+                return 2;
+            }
+            port = p;
+        } else if (a == "-c" && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (a == "-v" || a == "--verbose") {
+            verbose = true;
+        } else if (a == "-h" || a == "--help") {
+            usage(stdout);
+            return 0;
+        } else {
+            std::fprintf(stderr, "mqttwire-broker: unknown argument '%s'\n", a.c_str());
+            usage(stderr);
+            return 2;
+        }
+    }
+
+    config cfg;
+    if (!config_path.empty()) {
+        config_error err;
+        if (!load_config(config_path, cfg, err)) {
+            if (err.line != 0)
+                std::fprintf(stderr, "mqttwire-broker: %s:%zu: %s\n", config_path.c_str(),
+                             err.line, err.message.c_str());
+            else
+                std::fprintf(stderr, "mqttwire-broker: %s: %s\n", config_path.c_str(),
+                             err.message.c_str());
+            return 2;
+        }
+    }
+
+    password_file passwords;
+    acl_file acl;
+    settings s;
+    s.allow_anonymous = cfg.allow_anonymous;
+    s.max_packet_size = cfg.max_packet_size;
+    s.max_inflight_messages = cfg.max_inflight_messages;
+    s.max_queued_messages = cfg.max_queued_messages;
+    s.max_keepalive = cfg.max_keepalive;
+    s.retain_available = cfg.retain_available;
+    s.persistent_client_expiration = cfg.persistent_client_expiration;
+    s.verbose = verbose;
+    if (!cfg.password_file.empty()) {
+        std::string error;
+        if (!passwords.load(cfg.password_file, error)) {
+            std::fprintf(stderr, "mqttwire-broker: password_file: %s\n", error.c_str());
+            return 2;
+        }
+        s.passwords = &passwords;
+    }
+    if (!cfg.acl_file.empty()) {
+        std::string error;
+        if (!acl.load(cfg.acl_file, error)) {
+            std::fprintf(stderr, "mqttwire-broker: acl_file: %s\n", error.c_str());
+            return 2;
+        }
+        s.acl = &acl;
+    }
+
+    const log_sink log = [](std::string_view line) {
+        std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+        std::fflush(stderr);
+    };
+    broker b(s, log);
+    server srv(b, log, cfg.max_connections);
+    std::vector<listener_config> listeners = cfg.listeners;
+    if (port || listeners.empty()) listeners.push_back({port.value_or(1883), "127.0.0.1"});
+    for (const auto& l : listeners) {
+        std::string error;
+        if (!srv.listen(l.address, l.port, error)) {
+            std::fprintf(stderr, "mqttwire-broker: cannot listen on %s\n", error.c_str());
+            return 1;
+        }
+    }
+    for (auto p : srv.bound_ports())
+        std::fprintf(stderr, "mqttwire-broker: listening on port %u\n", static_cast<unsigned>(p));
+    std::fflush(stderr);
+    return srv.run();
+}

@@ -1,0 +1,307 @@
+// Tests of the mosquitto.conf(5) subset parser (conformance/broker/config.hpp). No MQTT
+// normative statement binds a broker's configuration file, so these tests cite mosquitto's
+// manual and behaviour instead.
+
+#include "config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+namespace mb = mqttwire::broker;
+using namespace std::string_view_literals;
+
+namespace {
+
+mb::config parse_ok(std::string_view text) {
+    mb::config c;
+    mb::config_error e;
+    EXPECT_TRUE(mb::parse_config(text, c, e)) << "line " << e.line << ": " << e.message;
+    return c;
+}
+
+// Parses `text`, expects failure at `line` with a message containing `needle`.
+void expect_error(std::string_view text, std::size_t line, std::string_view needle) {
+    mb::config c;
+    mb::config_error e;
+    ASSERT_FALSE(mb::parse_config(text, c, e)) << text;
+    EXPECT_EQ(e.line, line) << text << " -> " << e.message;
+    EXPECT_NE(e.message.find(needle), std::string::npos)
+        << "message '" << e.message << "' does not name '" << needle << "'";
+}
+
+struct temp_dir {
+    std::string path;
+    temp_dir() {
+        std::string tmpl = "/tmp/mqttwire_config_test_XXXXXX";
+        const char* p = ::mkdtemp(tmpl.data());
+        EXPECT_NE(p, nullptr);
+        path = tmpl;
+    }
+    ~temp_dir() { std::system(("rm -rf '" + path + "'").c_str()); }
+    std::string write(const std::string& name, const std::string& text) const {
+        const auto full = path + "/" + name;
+        std::ofstream(full, std::ios::binary) << text;
+        return full;
+    }
+};
+
+} // namespace
+
+TEST(Config, EmptyTextGivesDefaults) {
+    const auto c = parse_ok("");
+    EXPECT_TRUE(c.listeners.empty());
+    EXPECT_TRUE(c.allow_anonymous); // local-only mode, see AllowAnonymousDefault*
+    EXPECT_TRUE(c.password_file.empty());
+    EXPECT_TRUE(c.acl_file.empty());
+    EXPECT_EQ(c.max_packet_size, 0u);
+    EXPECT_EQ(c.max_inflight_messages, 20u);
+    EXPECT_EQ(c.max_queued_messages, 1000u);
+    EXPECT_EQ(c.max_keepalive, 65535u);
+    EXPECT_TRUE(c.retain_available);
+    EXPECT_FALSE(c.persistent_client_expiration.has_value());
+    EXPECT_EQ(c.max_connections, -1);
+}
+
+TEST(Config, CommentsBlankLinesAndWhitespace) {
+    const auto c = parse_ok("# a comment\n"
+                            "\n"
+                            "   \t\n"
+                            "   # indented comment\n"
+                            "max_keepalive 60   \t\r\n"
+                            "\tretain_available false\n"
+                            "max_inflight_messages\t\t5\n");
+    EXPECT_EQ(c.max_keepalive, 60u);
+    EXPECT_FALSE(c.retain_available);
+    EXPECT_EQ(c.max_inflight_messages, 5u);
+}
+
+TEST(Config, CrlfLineEndingsAndNoFinalNewline) {
+    const auto c = parse_ok("listener 1884\r\nmax_connections 3");
+    ASSERT_EQ(c.listeners.size(), 1u);
+    EXPECT_EQ(c.listeners[0].port, 1884);
+    EXPECT_EQ(c.max_connections, 3);
+}
+
+TEST(Config, Listener) {
+    const auto c = parse_ok("listener 1883\nlistener 8883 0.0.0.0\nlistener 1884 ::1\n");
+    ASSERT_EQ(c.listeners.size(), 3u);
+    EXPECT_EQ(c.listeners[0].port, 1883);
+    EXPECT_EQ(c.listeners[0].address, "127.0.0.1");
+    EXPECT_EQ(c.listeners[1].port, 8883);
+    EXPECT_EQ(c.listeners[1].address, "0.0.0.0");
+    EXPECT_EQ(c.listeners[2].address, "::1");
+    EXPECT_EQ(parse_ok("listener 65535\n").listeners[0].port, 65535);
+    EXPECT_EQ(parse_ok("listener 1\n").listeners[0].port, 1);
+}
+
+TEST(Config, ListenerErrors) {
+    expect_error("listener\n", 1, "listener: missing port");
+    expect_error("\nlistener 0\n", 2, "listener: port");
+    expect_error("listener 65536\n", 1, "listener: port");
+    expect_error("listener -1\n", 1, "listener: port");
+    expect_error("listener abc\n", 1, "listener: port");
+    expect_error("listener 1883 127.0.0.1 extra\n", 1, "listener: unexpected extra argument");
+    expect_error("listener 1883\nlistener 1883 127.0.0.1\n", 2, "already defined");
+}
+
+// mosquitto.conf(5), allow_anonymous: "Defaults to false, unless no listeners are defined in the
+// configuration file, in which case it set to true, but connections are only allowed from the
+// local machine." Verified against mosquitto 2.0.11.
+TEST(Config, AllowAnonymousDefaultIsFalseWithAListener) {
+    EXPECT_FALSE(parse_ok("listener 1883\n").allow_anonymous);
+    EXPECT_FALSE(parse_ok("listener 1883 127.0.0.1\npassword_file /p\n").allow_anonymous);
+}
+
+TEST(Config, AllowAnonymousDefaultIsTrueInLocalOnlyMode) {
+    EXPECT_TRUE(parse_ok("max_keepalive 60\n").allow_anonymous);
+    EXPECT_TRUE(parse_ok("password_file /p\n").allow_anonymous);
+}
+
+TEST(Config, AllowAnonymousExplicit) {
+    EXPECT_TRUE(parse_ok("listener 1883\nallow_anonymous true\n").allow_anonymous);
+    EXPECT_FALSE(parse_ok("allow_anonymous false\n").allow_anonymous);
+    // The last one wins, as in mosquitto.
+    EXPECT_TRUE(parse_ok("allow_anonymous false\nallow_anonymous true\n").allow_anonymous);
+}
+
+TEST(Config, BooleanErrors) {
+    expect_error("allow_anonymous\n", 1, "allow_anonymous: missing value");
+    expect_error("allow_anonymous yes\n", 1, "allow_anonymous: expected true or false");
+    expect_error("allow_anonymous True\n", 1, "allow_anonymous: expected true or false");
+    expect_error("allow_anonymous 1\n", 1, "allow_anonymous: expected true or false");
+    expect_error("# x\nallow_anonymous true false\n", 2, "allow_anonymous: unexpected extra");
+    expect_error("retain_available\n", 1, "retain_available: missing value");
+    expect_error("\n\nretain_available nope\n", 3, "retain_available: expected true or false");
+    expect_error("retain_available true x\n", 1, "retain_available: unexpected extra");
+}
+
+TEST(Config, RetainAvailable) {
+    EXPECT_TRUE(parse_ok("retain_available true\n").retain_available);
+    EXPECT_FALSE(parse_ok("retain_available false\n").retain_available);
+}
+
+TEST(Config, Paths) {
+    const auto c =
+        parse_ok("password_file /etc/mosquitto/passwd\nacl_file   /etc/mosquitto/acl  \n");
+    EXPECT_EQ(c.password_file, "/etc/mosquitto/passwd");
+    EXPECT_EQ(c.acl_file, "/etc/mosquitto/acl");
+    // Like mosquitto's conf__parse_string, the path is the rest of the line.
+    EXPECT_EQ(parse_ok("password_file /my files/pw\n").password_file, "/my files/pw");
+    EXPECT_EQ(parse_ok("acl_file relative/acl\n").acl_file, "relative/acl");
+}
+
+TEST(Config, PathErrors) {
+    expect_error("password_file\n", 1, "password_file: missing path");
+    expect_error("acl_file   \n", 1, "acl_file: missing path");
+    expect_error("password_file /a\npassword_file /b\n", 2, "password_file: given more than once");
+    expect_error("acl_file /a\n\nacl_file /b\n", 3, "acl_file: given more than once");
+}
+
+TEST(Config, MaxPacketSize) {
+    EXPECT_EQ(parse_ok("max_packet_size 0\n").max_packet_size, 0u);
+    EXPECT_EQ(parse_ok("max_packet_size 20\n").max_packet_size, 20u);
+    EXPECT_EQ(parse_ok("max_packet_size 1048576\n").max_packet_size, 1048576u);
+    // The largest MQTT packet: 1 + 4 + 268,435,455 bytes.
+    EXPECT_EQ(parse_ok("max_packet_size 268435460\n").max_packet_size, 268435460u);
+    expect_error("max_packet_size 268435461\n", 1, "max_packet_size: 268435461 is out of range");
+    expect_error("max_packet_size 19\n", 1, "max_packet_size: 19 is below the minimum of 20");
+    expect_error("max_packet_size\n", 1, "max_packet_size: missing number");
+    expect_error("max_packet_size -5\n", 1, "max_packet_size: expected a non-negative");
+    expect_error("max_packet_size 1k\n", 1, "max_packet_size: expected a non-negative");
+    expect_error("max_packet_size 100 200\n", 1, "max_packet_size: unexpected extra");
+}
+
+TEST(Config, MaxInflightMessages) {
+    EXPECT_EQ(parse_ok("max_inflight_messages 0\n").max_inflight_messages, 0u);
+    EXPECT_EQ(parse_ok("max_inflight_messages 1\n").max_inflight_messages, 1u);
+    EXPECT_EQ(parse_ok("max_inflight_messages 65535\n").max_inflight_messages, 65535u);
+    expect_error("max_inflight_messages 65536\n", 1,
+                 "max_inflight_messages: 65536 is out of range");
+    expect_error("max_inflight_messages +3\n", 1, "max_inflight_messages: expected a non-negative");
+    expect_error("max_inflight_messages\n", 1, "max_inflight_messages: missing number");
+}
+
+TEST(Config, MaxQueuedMessages) {
+    EXPECT_EQ(parse_ok("max_queued_messages 0\n").max_queued_messages, 0u);
+    EXPECT_EQ(parse_ok("max_queued_messages 100000\n").max_queued_messages, 100000u);
+    EXPECT_EQ(parse_ok("max_queued_messages 2147483647\n").max_queued_messages, 2147483647u);
+    expect_error("max_queued_messages 2147483648\n", 1, "max_queued_messages: 2147483648 is out");
+    expect_error("max_queued_messages 99999999999999999999999\n", 1,
+                 "max_queued_messages: 99999999999999999999999 is out of range");
+    expect_error("max_queued_messages 0x10\n", 1, "max_queued_messages: expected a non-negative");
+}
+
+TEST(Config, MaxKeepalive) {
+    EXPECT_EQ(parse_ok("max_keepalive 0\n").max_keepalive, 0u);
+    EXPECT_EQ(parse_ok("max_keepalive 60\n").max_keepalive, 60u);
+    EXPECT_EQ(parse_ok("max_keepalive 65535\n").max_keepalive, 65535u);
+    expect_error("max_keepalive 65536\n", 1, "max_keepalive: 65536 is out of range");
+    expect_error("max_keepalive 1.5\n", 1, "max_keepalive: expected a non-negative");
+    expect_error("max_keepalive\n", 1, "max_keepalive: missing number");
+}
+
+TEST(Config, MaxConnections) {
+    EXPECT_EQ(parse_ok("max_connections -1\n").max_connections, -1);
+    EXPECT_EQ(parse_ok("max_connections 0\n").max_connections, 0);
+    EXPECT_EQ(parse_ok("max_connections 1000\n").max_connections, 1000);
+    expect_error("max_connections -2\n", 1, "max_connections: expected -1");
+    expect_error("max_connections many\n", 1, "max_connections: expected -1");
+    expect_error("max_connections 2147483648\n", 1, "max_connections: 2147483648 is out of range");
+    expect_error("max_connections\n", 1, "max_connections: missing number");
+    expect_error("max_connections 1 2\n", 1, "max_connections: unexpected extra");
+}
+
+// mosquitto.conf(5): "an integer followed by one of h d w m y for hour, day, week, month and
+// year"; mosquitto's conf.c counts a month as 30 days and a year as 365.
+TEST(Config, PersistentClientExpiration) {
+    using std::chrono::seconds;
+    EXPECT_EQ(parse_ok("persistent_client_expiration 1h\n").persistent_client_expiration,
+              seconds(3600));
+    EXPECT_EQ(parse_ok("persistent_client_expiration 14d\n").persistent_client_expiration,
+              seconds(14 * 86400));
+    EXPECT_EQ(parse_ok("persistent_client_expiration 2w\n").persistent_client_expiration,
+              seconds(14 * 86400));
+    EXPECT_EQ(parse_ok("persistent_client_expiration 2m\n").persistent_client_expiration,
+              seconds(60 * 86400));
+    EXPECT_EQ(parse_ok("persistent_client_expiration 1y\n").persistent_client_expiration,
+              seconds(365 * 86400));
+}
+
+TEST(Config, PersistentClientExpirationErrors) {
+    constexpr std::string_view d = "persistent_client_expiration";
+    expect_error("persistent_client_expiration\n", 1, "persistent_client_expiration: missing");
+    expect_error("persistent_client_expiration 10\n", 1, d); // no unit
+    expect_error("persistent_client_expiration 10s\n", 1, "followed by h, d, w, m or y");
+    expect_error("persistent_client_expiration d\n", 1, "followed by h, d, w, m or y");
+    expect_error("persistent_client_expiration -1d\n", 1, "followed by h, d, w, m or y");
+    expect_error("persistent_client_expiration 1.5d\n", 1, "followed by h, d, w, m or y");
+    expect_error("persistent_client_expiration 0d\n", 1, "greater than zero");
+    expect_error("persistent_client_expiration 99999999999d\n", 1, "too long");
+    expect_error("persistent_client_expiration 1d 2d\n", 1, "unexpected extra");
+}
+
+TEST(Config, UnknownDirectivesAndLineNumbers) {
+    expect_error("bind_address 0.0.0.0\n", 1, "unknown directive 'bind_address'");
+    expect_error("# comment\n\nlistener 1883\nmax_keepalive 60\nport 1883\n", 5,
+                 "unknown directive 'port'");
+    // Directive names are case-sensitive, as in mosquitto.
+    expect_error("Listener 1883\n", 1, "unknown directive 'Listener'");
+    // An inline comment is not a comment: it is an extra argument.
+    expect_error("max_keepalive 60 # one minute\n", 1, "max_keepalive: unexpected extra");
+    expect_error("max_keepalive 60\n\r\nmax_keepalive\0 1\n"sv, 3, "NUL");
+}
+
+TEST(Config, LastScalarValueWins) {
+    const auto c = parse_ok("max_keepalive 10\nmax_keepalive 20\n");
+    EXPECT_EQ(c.max_keepalive, 20u);
+}
+
+TEST(Config, LoadResolvesRelativePathsAgainstTheConfigDirectory) {
+    temp_dir dir;
+    const auto path = dir.write("broker.conf", "listener 1883\n"
+                                               "allow_anonymous false\n"
+                                               "password_file passwd\n"
+                                               "acl_file sub/acl\n");
+    mb::config c;
+    mb::config_error e;
+    ASSERT_TRUE(mb::load_config(path, c, e)) << e.message;
+    EXPECT_EQ(c.password_file, dir.path + "/passwd");
+    EXPECT_EQ(c.acl_file, dir.path + "/sub/acl");
+    EXPECT_FALSE(c.allow_anonymous);
+
+    const auto abs = dir.write("abs.conf", "password_file /etc/pw\n");
+    ASSERT_TRUE(mb::load_config(abs, c, e)) << e.message;
+    EXPECT_EQ(c.password_file, "/etc/pw");
+    EXPECT_TRUE(c.acl_file.empty());
+}
+
+TEST(Config, LoadReportsTheLineOfAnError) {
+    temp_dir dir;
+    const auto path = dir.write("bad.conf", "listener 1883\n\n# x\nmax_inflight_messages lots\n");
+    mb::config c;
+    mb::config_error e;
+    ASSERT_FALSE(mb::load_config(path, c, e));
+    EXPECT_EQ(e.line, 4u);
+    EXPECT_NE(e.message.find("max_inflight_messages"), std::string::npos);
+}
+
+TEST(Config, LoadMissingFileIsAFileLevelError) {
+    mb::config c;
+    mb::config_error e;
+    ASSERT_FALSE(mb::load_config("/nonexistent/dir/mosquitto.conf", c, e));
+    EXPECT_EQ(e.line, 0u);
+    EXPECT_NE(e.message.find("/nonexistent/dir/mosquitto.conf"), std::string::npos);
+}
+
+TEST(Config, LoadDirectoryIsAFileLevelError) {
+    temp_dir dir;
+    mb::config c;
+    mb::config_error e;
+    ASSERT_FALSE(mb::load_config(dir.path, c, e));
+    EXPECT_EQ(e.line, 0u);
+}
