@@ -812,6 +812,17 @@ void broker::shutdown(clock::time_point now) {
 // ------------------------------------------------------------------------------------------
 // Routing
 
+// MQTT-2.3.1-4 / MQTT5-2.2.1-4: a non-zero packet identifier not in use by this session.
+std::uint16_t broker::next_packet_id(session& s) {
+    std::uint16_t id = s.last_packet_id;
+    do {
+        id = static_cast<std::uint16_t>(id == 65535 ? 1 : id + 1);
+    } while (std::any_of(s.inflight.begin(), s.inflight.end(),
+                         [id](const outgoing& o) { return o.packet_id == id; }));
+    s.last_packet_id = id;
+    return id;
+}
+
 message_ptr broker::own(const publish_view& p, std::string_view topic,
                         clock::time_point now) const {
     auto m = std::make_shared<message>();
@@ -899,13 +910,77 @@ void broker::route(const publish_view& p, std::string_view topic, session* from,
         }
     }
     message_ptr owned;
+    // Encode once per distinct wire form (protocol family, QoS, RETAIN): subscribers without
+    // Subscription Identifiers get a copy of the same bytes, with only the packet identifier
+    // patched for QoS > 0.
+    struct wire_form {
+        bool v5;
+        mqttwire::qos q;
+        bool retain;
+        std::size_t at;
+        std::size_t size;
+        std::size_t id_at; // offset of the packet identifier (QoS > 0)
+    };
+    std::array<wire_form, 12> forms{};
+    std::size_t form_count = 0;
+    encoded_.clear();
+    bool props_ready = false;
     for (const auto& t : targets_) {
         const std::span<const std::uint32_t> sub_ids(target_ids_.data() + t.first_id, t.id_count);
         // MQTT-3.3.1-9 / MQTT5-3.3.1-12: RETAIN is 0 when forwarding to existing subscribers,
         // unless Retain As Published (MQTT5-3.3.1-13).
         const bool retain = t.retain_as_published && p.retain;
         if (t.q != mqttwire::qos::at_most_once && !owned) owned = own(p, topic, now);
-        deliver(*t.s, topic, &p, owned, t.q, retain, sub_ids, now);
+        session& s = *t.s;
+        connection* c = s.conn;
+        const bool direct = c != nullptr && c->st == connection::state::connected &&
+                            sub_ids.empty() &&
+                            (t.q == mqttwire::qos::at_most_once ||
+                             (s.queue.empty() && s.inflight.size() < c->send_window));
+        if (!direct) {
+            deliver(s, topic, &p, owned, t.q, retain, sub_ids, now);
+            continue;
+        }
+        const bool v5 = is_v5(c->version);
+        wire_form* f = nullptr;
+        for (std::size_t i = 0; i < form_count; ++i)
+            if (forms[i].v5 == v5 && forms[i].q == t.q && forms[i].retain == retain) f = &forms[i];
+        if (f == nullptr) {
+            if (!props_ready) {
+                props_.clear();
+                for (const auto& prop : p.properties)
+                    if (prop.id != property_id::topic_alias) props_.push_back(prop);
+                props_ready = true;
+            }
+            publish_view out = p;
+            out.dup = false; // MQTT-3.3.1-3 / MQTT5-3.3.1-3
+            out.qos = t.q;
+            out.retain = retain;
+            out.packet_id = t.q == mqttwire::qos::at_most_once ? 0 : 1;
+            out.topic = utf8_view(topic); // the alias, if any, resolved
+            out.properties = std::span<const property>(props_);
+            const auto size = encoded_size(out, c->version);
+            if (!size) continue;
+            const auto at = encoded_.size();
+            encoded_.resize(at + *size);
+            if (!encode(out, c->version, std::span<std::byte>(encoded_).subspan(at))) continue;
+            const auto header = next_frame(std::span<const std::byte>(encoded_).subspan(at));
+            forms[form_count] = {v5, t.q, retain, at, *size, header.header_size + 2 + topic.size()};
+            f = &forms[form_count];
+            if (form_count + 1 < forms.size()) ++form_count;
+        }
+        if (c->client_max_packet != 0 && f->size > c->client_max_packet)
+            continue; // MQTT5-3.1.2-24, MQTT5-3.1.2-25: too large for it, treated as delivered
+        const auto bytes = std::span<const std::byte>(encoded_).subspan(f->at, f->size);
+        const auto at = c->out.size();
+        c->out.insert(c->out.end(), bytes.begin(), bytes.end());
+        if (t.q != mqttwire::qos::at_most_once) {
+            const std::uint16_t id = next_packet_id(s);
+            c->out[at + f->id_at] = static_cast<std::byte>(id >> 8);
+            c->out[at + f->id_at + 1] = static_cast<std::byte>(id & 0xFF);
+            s.inflight.push_back({id, owned, t.q, retain, false, {}});
+        }
+        mark_dirty(*c);
     }
 }
 
@@ -987,13 +1062,7 @@ void broker::deliver(session& s, std::string_view topic, const publish_view* liv
     }
     if (!owned) return;
     if (online && s.queue.empty() && s.inflight.size() < c->send_window) {
-        // MQTT-2.3.1-2 / MQTT5-2.2.1-3: a free, non-zero packet identifier.
-        std::uint16_t id = s.last_packet_id;
-        do {
-            id = static_cast<std::uint16_t>(id == 65535 ? 1 : id + 1);
-        } while (std::any_of(s.inflight.begin(), s.inflight.end(),
-                             [id](const outgoing& o) { return o.packet_id == id; }));
-        s.last_packet_id = id;
+        const std::uint16_t id = next_packet_id(s);
         if (!write_publish(*c, *owned, q, retain, false, id, sub_ids, now)) return;
         s.inflight.push_back(
             {id, owned, q, retain, false, std::vector<std::uint32_t>(sub_ids.begin(), sub_ids.end())});
@@ -1015,12 +1084,7 @@ void broker::pump(session& s, clock::time_point now) {
         queued q = std::move(s.queue.front());
         s.queue.pop_front();
         if (q.msg->expires && *q.msg->expires <= now) continue; // MQTT5-3.3.2-5
-        std::uint16_t id = s.last_packet_id;
-        do {
-            id = static_cast<std::uint16_t>(id == 65535 ? 1 : id + 1);
-        } while (std::any_of(s.inflight.begin(), s.inflight.end(),
-                             [id](const outgoing& o) { return o.packet_id == id; }));
-        s.last_packet_id = id;
+        const std::uint16_t id = next_packet_id(s);
         if (!write_publish(*c, *q.msg, q.qos, q.retain, false, id, q.sub_ids, now)) continue;
         s.inflight.push_back({id, q.msg, q.qos, q.retain, false, std::move(q.sub_ids)});
     }

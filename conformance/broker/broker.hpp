@@ -141,6 +141,7 @@ class broker {
                  const message_ptr& owned, mqttwire::qos q, bool retain,
                  std::span<const std::uint32_t> sub_ids, clock::time_point now);
     void pump(session& s, clock::time_point now);
+    static std::uint16_t next_packet_id(session& s);
     bool write_publish(connection& c, const message& m, mqttwire::qos q, bool retain, bool dup,
                        std::uint16_t packet_id, std::span<const std::uint32_t> sub_ids,
                        clock::time_point now);
