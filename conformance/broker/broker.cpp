@@ -38,6 +38,20 @@ std::optional<std::uint8_t> peek_connect_level(std::span<const std::byte> pkt) {
     return static_cast<std::uint8_t>(pkt[at]);
 }
 
+// Appends `prop` in wire form to the message's forwarded property block.
+void keep_property(message& m, const property& prop) {
+    detail::counting_sink cs;
+    detail::writer<detail::counting_sink> cw(cs);
+    (void)detail::write_property(cw, prop);
+    const auto at = m.properties.size();
+    m.properties.resize(at + cs.count);
+    detail::span_sink ss{std::span<std::byte>(m.properties).subspan(at)};
+    detail::writer<detail::span_sink> sw(ss);
+    (void)detail::write_property(sw, prop);
+    ++m.property_count;
+    m.property_mask |= std::uint64_t{1} << static_cast<unsigned>(prop.id);
+}
+
 } // namespace
 
 struct outgoing {
@@ -70,6 +84,7 @@ struct session {
     std::set<std::uint16_t> awaiting_pubrel; // incoming QoS 2 identifiers (PUBREC sent)
     message_ptr will;
     std::uint32_t will_delay = 0;
+    std::optional<std::uint32_t> will_expiry; // Message Expiry Interval of the will
     std::optional<clock::time_point> will_at;
     std::uint64_t route_mark = 0;
     std::size_t route_index = 0;
@@ -419,31 +434,16 @@ void broker::on_connect(connection& c, const connect_view& p, clock::time_point 
         m->qos = p.will->qos;
         m->retain = p.will->retain;
         s->will_delay = 0;
+        s->will_expiry.reset();
         if (v5) {
-            std::size_t count = 0;
-            std::uint64_t mask = 0;
             for (const auto& prop : p.will->properties) {
-                if (prop.id == property_id::will_delay_interval) {
+                if (prop.id == property_id::will_delay_interval)
                     s->will_delay = prop.integer;
-                    continue;
-                }
-                if (prop.id == property_id::message_expiry_interval) {
-                    m->expires = std::nullopt; // counted from publication, set in publish_will
-                    continue;
-                }
-                detail::counting_sink cs;
-                detail::writer<detail::counting_sink> cw(cs);
-                (void)detail::write_property(cw, prop);
-                const auto at = m->properties.size();
-                m->properties.resize(at + cs.count);
-                detail::span_sink ss{std::span<std::byte>(m->properties).subspan(at)};
-                detail::writer<detail::span_sink> sw(ss);
-                (void)detail::write_property(sw, prop);
-                ++count;
-                mask |= std::uint64_t{1} << static_cast<unsigned>(prop.id);
+                else if (prop.id == property_id::message_expiry_interval)
+                    s->will_expiry = prop.integer; // counted from publication (publish_will)
+                else
+                    keep_property(*m, prop); // MQTT5-3.1.3-10: User Properties keep their order
             }
-            m->property_count = count;
-            m->property_mask = mask;
         }
         s->will = std::move(m);
     } else {
@@ -831,8 +831,6 @@ message_ptr broker::own(const publish_view& p, std::string_view topic,
     m->payload.assign(pb.begin(), pb.end());
     m->qos = p.qos;
     m->retain = p.retain;
-    std::size_t count = 0;
-    std::uint64_t mask = 0;
     for (const auto& prop : p.properties) {
         switch (prop.id) {
         case property_id::topic_alias:
@@ -840,21 +838,9 @@ message_ptr broker::own(const publish_view& p, std::string_view topic,
         case property_id::message_expiry_interval:
             m->expires = now + std::chrono::seconds(prop.integer);
             continue;
-        default: break;
+        default: keep_property(*m, prop);
         }
-        detail::counting_sink cs;
-        detail::writer<detail::counting_sink> cw(cs);
-        (void)detail::write_property(cw, prop);
-        const auto at = m->properties.size();
-        m->properties.resize(at + cs.count);
-        detail::span_sink ss{std::span<std::byte>(m->properties).subspan(at)};
-        detail::writer<detail::span_sink> sw(ss);
-        (void)detail::write_property(sw, prop);
-        ++count;
-        mask |= std::uint64_t{1} << static_cast<unsigned>(prop.id);
     }
-    m->property_count = count;
-    m->property_mask = mask;
     return m;
 }
 
@@ -991,8 +977,14 @@ void broker::route_owned(const message_ptr& m, session* from, clock::time_point 
     p.qos = m->qos;
     p.retain = m->retain;
     p.payload = binary_view(std::span<const std::byte>(m->payload));
-    p.properties = properties_view::from_wire(m->properties, m->property_count, m->property_mask,
-                                              property_context::publish);
+    const auto stored = properties_view::from_wire(m->properties, m->property_count,
+                                                   m->property_mask, property_context::publish);
+    std::vector<property> props(stored.begin(), stored.end());
+    if (m->expires) // MQTT5-3.3.2-6: what remains of the will's Message Expiry Interval
+        props.push_back({property_id::message_expiry_interval,
+                         static_cast<std::uint32_t>(std::max<long long>(
+                             1, std::chrono::ceil<std::chrono::seconds>(*m->expires - now).count()))});
+    p.properties = std::span<const property>(props);
     route(p, m->topic, from, now);
     if (m->retain) {
         if (m->payload.empty()) {
@@ -1135,6 +1127,11 @@ void broker::publish_will(session& s, clock::time_point now) {
     message_ptr w = std::move(s.will);
     s.will.reset();
     s.will_at.reset();
+    if (s.will_expiry) {
+        auto timed = std::make_shared<message>(*w);
+        timed->expires = now + std::chrono::seconds(*s.will_expiry);
+        w = std::move(timed);
+    }
     if (!authorised(s, w->topic, static_cast<int>(acl_access::write))) return;
     route_owned(w, &s, now);
 }

@@ -619,6 +619,43 @@ TEST(broker_will, will_delay_and_reconnect_cancels_it) {
     EXPECT_EQ(payload_of(h.only<publish_view>(watcher)), "gone");
 }
 
+TEST(broker_will, will_message_expiry_counts_from_publication) {
+    // MQTT5-3.3.2-5 applied to a will whose Will Properties carry a Message Expiry Interval.
+    harness h;
+    std::vector<subscription> st;
+    const property keep[] = {{property_id::session_expiry_interval, 600}};
+    auto sub = h.connect("sub", protocol_version::v5, false, 0, keep);
+    (void)h.read(sub);
+    h.send(sub, subscribe_one(1, "lwt/#", qos::at_least_once, st));
+    (void)h.read(sub);
+    h.lose(sub);
+    const property expiry[] = {{property_id::message_expiry_interval, 10}};
+    const auto dev = [&](const char* id, const char* topic) {
+        client c = h.open(protocol_version::v5);
+        connect_view p;
+        p.client_id = id;
+        will_view w;
+        w.topic = topic;
+        w.payload = "gone";
+        w.qos = qos::at_least_once;
+        w.properties = expiry;
+        p.will = w;
+        h.send(c, p);
+        (void)h.read(c);
+        return c;
+    };
+    h.lose(dev("old", "lwt/old"));
+    h.advance(20s); // the first will expires in the offline queue
+    h.lose(dev("new", "lwt/new"));
+    h.advance(4s);
+    sub = h.connect("sub", protocol_version::v5, false, 0, keep);
+    const auto got = h.read(sub);
+    ASSERT_EQ(got.size(), 2u); // CONNACK and the unexpired will
+    const auto& m = std::get<publish_view>(got[1].packet);
+    EXPECT_EQ(m.topic, "lwt/new");
+    EXPECT_EQ(m.properties.integer_or(property_id::message_expiry_interval, 0), 6u);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 TEST(broker_session, persistent_session_queues_and_redelivers) {
