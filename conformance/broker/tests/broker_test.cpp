@@ -805,6 +805,42 @@ TEST(broker_subscribe, shared_subscription_round_robin) {
     EXPECT_EQ(h.read(b).size(), 2u);
 }
 
+TEST(broker_subscribe, shared_member_lost_mid_qos2_finishes_with_that_member) {
+    // MQTT5-4.8.2-4: the interrupted QoS 2 delivery completes with the same member when it
+    // reconnects; MQTT5-4.8.2-5: if its session ends first, no other member gets the message.
+    harness h;
+    std::vector<subscription> st;
+    const property keep[] = {{property_id::session_expiry_interval, 60}};
+    auto a = h.connect("a", protocol_version::v5, false, 0, keep);
+    const auto b = h.connect("b", protocol_version::v5);
+    for (const auto& c : {a, b}) {
+        (void)h.read(c);
+        h.send(c, subscribe_one(1, "$share/g/work", qos::exactly_once, st));
+        (void)h.read(c);
+    }
+    const auto pub = h.connect("pub");
+    (void)h.read(pub);
+    h.send(pub, make_publish("work", "job", qos::exactly_once, 1));
+    (void)h.read(pub);
+    const auto first = h.read(a);
+    ASSERT_EQ(first.size(), 1u) << "round robin starts with the first member";
+    EXPECT_TRUE(h.read(b).empty());
+    const auto id = std::get<publish_view>(first[0].packet).packet_id;
+    h.lose(a);
+    a = h.connect("a", protocol_version::v5, false, 0, keep);
+    const auto again = h.read(a);
+    ASSERT_EQ(again.size(), 2u);
+    const auto& redelivered = std::get<publish_view>(again[1].packet);
+    EXPECT_TRUE(redelivered.dup);
+    EXPECT_EQ(redelivered.packet_id, id);
+    EXPECT_TRUE(h.read(b).empty());
+    // Now let the session end while the delivery is outstanding: b never receives it.
+    h.lose(a);
+    h.advance(61s);
+    EXPECT_EQ(h.core().session_count(), 2u); // b and pub remain
+    EXPECT_TRUE(h.read(b).empty());
+}
+
 // ---------------------------------------------------------------------------------------------
 
 TEST(broker_v5, topic_alias_set_and_used) {
