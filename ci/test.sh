@@ -6,11 +6,15 @@
 #      (-j2, keep going after errors), ctest -j2
 #   3. consumer projects, with g++ and clang++: find_package() against an installed copy, and
 #      add_subdirectory()
-#   4. ci/normative_coverage.py, when present (fails when a required statement is uncited)
+#   4. ci/bench-brokers.sh --smoke: every broker benchmark scenario briefly, numbers not judged
+#   5. ci/normative_coverage.py, when present (fails when a required statement is uncited)
+#   6. a fuzz smoke run: ci/fuzz.sh builds every fuzz target with clang and libFuzzer and runs
+#      each for 5 s (no corpus merge); each target is one test
 #
 # Every step is counted: each ctest test is one test, a failed configure or build is one failed
-# test, each consumer build-and-run is one test, the coverage script is one test. The last line
-# of output is exactly `N passed, M failed`; the exit status is non-zero when M > 0.
+# test, each consumer build-and-run is one test, the benchmark smoke run is one test, the coverage
+# script is one test. The last line of output is exactly `N passed, M failed`; the exit status
+# is non-zero when M > 0.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -132,12 +136,51 @@ for cxx in "${compilers[@]}"; do
     fi
 done
 
+# One test: every broker-benchmark scenario, briefly, against both brokers (the harness must not
+# rot); the numbers are not judged. Builds into build/bench-brokers (incremental).
+if [[ -x ci/bench-brokers.sh ]]; then
+    section "broker benchmark smoke"
+    if timeout 300 ci/bench-brokers.sh --smoke >"$log_dir/bench-brokers-smoke.log" 2>&1; then
+        pass
+    else
+        fail "ci/bench-brokers.sh --smoke (see $log_dir/bench-brokers-smoke.log)"
+    fi
+fi
+
 if [[ -f ci/normative_coverage.py ]]; then
     section "normative coverage"
     if python3 ci/normative_coverage.py --require codec --require matcher; then
         pass
     else
         fail "ci/normative_coverage.py"
+    fi
+fi
+
+if [[ -x ci/fuzz.sh ]]; then
+    section "fuzz smoke (5 s per target)"
+    fuzz_log="$log_dir/fuzz-smoke.log"
+    FUZZ_MERGE=0 FUZZ_JOBS=$jobs FUZZ_ARTIFACTS="$root/build/fuzz-smoke" \
+        bash ci/fuzz.sh 5 2>&1 | tee "$fuzz_log" || true
+    fuzz_lines=$(grep -E '^fuzz [A-Za-z0-9_]+: ' "$fuzz_log" || true)
+    if [[ -z $fuzz_lines ]]; then
+        fail "fuzz smoke: ci/fuzz.sh reported no target (build failed?)"
+    else
+        while IFS= read -r line; do
+            if [[ $line =~ crashes\ 0$ ]]; then
+                pass
+            else
+                fail "$line"
+            fi
+        done <<<"$fuzz_lines"
+    fi
+fi
+
+if [[ -f ci/conformance.sh ]]; then
+    section "conformance (mqttwire-broker and mosquitto)"
+    if bash ci/conformance.sh 2>&1 | tee "$log_dir/conformance.log"; (( PIPESTATUS[0] == 0 )); then
+        pass
+    else
+        fail "ci/conformance.sh (see build/ci-logs/conformance.log)"
     fi
 fi
 

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Broker benchmark: mqttwire-broker against mosquitto, with bench/loadgen (mqttwire-loadgen).
+#
+#   ci/bench-brokers.sh [--smoke] [--rounds N] [--duration S] [--only REGEX] [--nice N]
+#
+# Builds mqttwire-broker and mqttwire-loadgen (Release) in $BUILD_DIR (build/bench-brokers),
+# then for every scenario and round starts each broker fresh on a free loopback port, pins it to
+# CPU 0 and the load generator to CPU 1 (taskset), alternates which broker goes first round by
+# round, and collects one RESULT line per run. It prints, per scenario, delivered msg/s, MB/s,
+# lost/duplicated messages, p50/p99/max latency, broker CPU µs per message, broker RSS, the
+# load generator's CPU, and the ratio ours/mosquitto (median, min..max over the rounds).
+#
+# Full runs write bench/RESULTS.md and bench/broker-ratios.png. --smoke runs every scenario once,
+# briefly and scaled down, writes into $BUILD_DIR only and never judges the numbers (CI).
+#
+# Broker configurations (stated, identical where both brokers support the directive):
+#   listener PORT 127.0.0.1 / allow_anonymous true / persistence false (mosquitto only: ours has
+#   no persistence and its parser does not know the directive); QoS 1 and 2 scenarios add
+#   max_queued_messages 0 (unlimited) to both, because mosquitto otherwise drops silently at 1000.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+orig_args="$*"
+smoke=false
+rounds=3
+duration=2
+only=
+nice_level=0
+while (($#)); do
+    case $1 in
+    --smoke) smoke=true ;;
+    --rounds) rounds=$2; shift ;;
+    --duration) duration=$2; shift ;;
+    --only) only=$2; shift ;;
+    --nice) nice_level=$2; shift ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    *) echo "bench-brokers.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+build=${BUILD_DIR:-$root/build/bench-brokers}
+mosquitto=${MOSQUITTO:-/usr/sbin/mosquitto}
+out_dir=$build/results
+$smoke && out_dir=$build/smoke
+mkdir -p "$out_dir"
+
+# ---- dependencies (Debian packages, only when missing) --------------------------------------
+need=()
+[[ -x $mosquitto ]] || need+=(mosquitto)
+command -v gnuplot >/dev/null || need+=(gnuplot-nox)
+command -v taskset >/dev/null || need+=(util-linux)
+if ((${#need[@]})); then
+    echo "installing ${need[*]}"
+    if [[ $(id -u) == 0 ]]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null ||
+            { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null; }
+    else
+        sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+    fi
+fi
+
+# ---- build --------------------------------------------------------------------------------
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMQTTWIRE_BUILD_TESTS=OFF \
+    -DMQTTWIRE_BUILD_BENCH=ON -DMQTTWIRE_BUILD_CONFORMANCE=ON -DMQTTWIRE_BUILD_FUZZ=OFF >/dev/null
+cmake --build "$build" --target mqttwire-broker mqttwire-loadgen -j "$(nproc)" >/dev/null
+ours=$build/conformance/broker/mqttwire-broker
+loadgen=$build/bench/loadgen/mqttwire-loadgen
+
+# ---- scenarios: name | loadgen arguments | config (q: max_queued_messages 0) | metric -------
+# metric: which figure the ratio uses. msgps and mbps: higher is better; p99 and rss_per_conn
+# (bytes per idle connection): lower is better, the ratio is still ours/mosquitto.
+if $smoke; then
+    preload=2000; conns=200; pairs=50; duration=0.3; warmup=0.1; rounds=1; drain=1
+else
+    preload=1000000; conns=10000; pairs=1000; warmup=0.5; drain=3
+fi
+scenarios=(
+    "fanin-4to1-q0|--mode fanin --pubs 4 --qos 0 --payload 64||msgps"
+    "fanin-4to1-q1|--mode fanin --pubs 4 --qos 1 --payload 64|q|msgps"
+    "fanin-4to1-q2|--mode fanin --pubs 4 --qos 2 --payload 64|q|msgps"
+    "fanout-1to100-q0|--mode fanout --subs 100 --qos 0 --payload 64||msgps"
+    "fanout-1to100-q1|--mode fanout --subs 100 --qos 1 --payload 64|q|msgps"
+    "pairs-$pairs|--mode pairs --pubs $pairs --per-write 1 --window 4||msgps"
+    "pairs-$pairs-at-100k|--mode pairs --pubs $pairs --per-write 1 --rate 100000||p99"
+    "lockstep-q0|--mode lockstep --qos 0||p99"
+    "lockstep-q1|--mode lockstep --qos 1|q|p99"
+    "rate-10k-q0|--mode rate --rate 10000 --per-write 1||p99"
+    "large-1MB-q0|--mode fanin --pubs 1 --payload 1000000 --window 8 --per-write 1||mbps"
+    "match-none-at-100k|--mode fanin --pubs 1 --rate 100000||us_per_msg"
+    "match-$preload-at-100k|--mode fanin --pubs 1 --rate 100000 --preload $preload||us_per_msg"
+    "idle-$conns|--mode idle --conns $conns||rss_per_conn"
+)
+
+# Below the ephemeral range (32768+), so no outgoing connection can hold the port; any TCP state
+# on it counts as taken.
+free_port() {
+    local p
+    for ((p = 20000 + RANDOM % 12000; ; p = 20000 + RANDOM % 12000)); do
+        if ! ss -Htan "sport = :$p" 2>/dev/null | grep -q .; then
+            echo "$p"
+            return
+        fi
+    done
+}
+
+cpus=$(nproc)
+pin_broker=() pin_tool=()
+if ((cpus >= 2)); then
+    pin_broker=(taskset -c 0)
+    pin_tool=(taskset -c 1)
+fi
+prio=()
+((nice_level != 0)) && prio=(nice -n "$nice_level")
+
+# run_one <broker: ours|mosquitto> <scenario index> <round>
+run_one() {
+    local which=$1 idx=$2 round=$3 name args cfg metric port conf pid line
+    IFS='|' read -r name args cfg metric <<<"${scenarios[$idx]}"
+    port=$(free_port)
+    conf=$out_dir/$which-$name.conf
+    {
+        echo "listener $port 127.0.0.1"
+        echo "allow_anonymous true"
+        [[ $which == mosquitto ]] && echo "persistence false"
+        [[ $cfg == q ]] && echo "max_queued_messages 0"
+    } >"$conf"
+    if [[ $which == ours ]]; then
+        "${prio[@]}" "${pin_broker[@]}" "$ours" -c "$conf" 2>"$out_dir/$which-$name.log" &
+    else
+        "${prio[@]}" "${pin_broker[@]}" "$mosquitto" -c "$conf" 2>"$out_dir/$which-$name.log" &
+    fi
+    pid=$!
+    for _ in $(seq 100); do
+        ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && break
+        sleep 0.05
+    done
+    # shellcheck disable=SC2086
+    line=$(timeout 900 "${prio[@]}" "${pin_tool[@]}" "$loadgen" --port "$port" --pid "$pid" \
+        --duration "$duration" --warmup "$warmup" --drain "$drain" $args \
+        2>>"$out_dir/loadgen.log" | grep '^RESULT' || true)
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    if [[ -z $line ]]; then
+        line="RESULT failed=1"
+        echo "  $name $which: the load generator failed (see $out_dir/loadgen.log)" >&2
+    fi
+    echo "$line scenario=$name broker=$which round=$round metric=$metric load=$(cut -d' ' -f1 /proc/loadavg)" >>"$raw"
+}
+
+raw=$out_dir/raw.txt
+: >"$raw"
+machine="$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
+echo "bench-brokers: $machine; mosquitto $($mosquitto -h 2>/dev/null | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -1); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+start=$SECONDS
+for ((r = 0; r < rounds; r++)); do
+    for i in "${!scenarios[@]}"; do
+        IFS='|' read -r name _ _ _ <<<"${scenarios[$i]}"
+        [[ -n $only && ! $name =~ $only ]] && continue
+        echo "round $((r + 1))/$rounds: $name [$((SECONDS - start))s]" >&2
+        # Alternate which broker goes first, round by round and scenario by scenario.
+        if (((r + i) % 2 == 0)); then
+            run_one ours "$i" "$r"
+            run_one mosquitto "$i" "$r"
+        else
+            run_one mosquitto "$i" "$r"
+            run_one ours "$i" "$r"
+        fi
+    done
+done
+
+python3 "$root/bench/loadgen/report.py" "$raw" --machine "$machine" \
+    --markdown "$out_dir/RESULTS.md" --gnuplot "$out_dir/ratios" \
+    --command "ci/bench-brokers.sh${orig_args:+ $orig_args}" $($smoke && echo --smoke)
+gnuplot "$out_dir/ratios.gp" 2>/dev/null && echo "chart: $out_dir/ratios.png" ||
+    echo "gnuplot failed; no chart" >&2
+if ! $smoke && [[ -z $only ]]; then
+    cp "$out_dir/RESULTS.md" "$root/bench/RESULTS.md"
+    [[ -f $out_dir/ratios.png ]] && cp "$out_dir/ratios.png" "$root/bench/broker-ratios.png"
+    echo "wrote bench/RESULTS.md and bench/broker-ratios.png"
+fi
+echo "bench-brokers: done in $((SECONDS - start)) s"

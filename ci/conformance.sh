@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# Conformance suite against both brokers (issue 7):
+#
+#   1. builds mqttwire-broker (build/conformance, Release) when missing or stale
+#   2. installs MQTT.js with `npm ci` in conformance/clients/node (idempotent; node_modules is
+#      not committed)
+#   3. for mosquitto (/usr/sbin/mosquitto, Debian) and mqttwire-broker: generates equivalent
+#      configurations (a plain listener with allow_anonymous true, and a second instance with a
+#      password file made by mosquitto_passwd and an ACL file), starts them on free loopback
+#      ports, runs conformance/runner.py, and stops them by PID
+#   4. conformance/report.py updates the coverage and pass counts in conformance/README.md
+#      when --report is given
+#
+# Fails when mqttwire-broker fails a scenario that conformance/known-failures.txt does not list.
+# mosquitto's unexpected failures are printed but do not fail the step (it is the oracle: a
+# scenario it fails is either marked expected-to-fail-on: mosquitto with a spec reference, or
+# needs fixing; the report shows both). The last line is `N passed, M failed` over both brokers.
+#
+#   ci/conformance.sh [--report] [-k SUBSTRING]...
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+readonly root=$PWD
+readonly py=/usr/bin/python3     # Debian's interpreter, the one with python3-paho-mqtt
+readonly build="$root/build/conformance"
+report=false
+runner_args=()
+while (($#)); do
+    case $1 in
+        --report) report=true ;;
+        -k) runner_args+=(-k "$2"); shift ;;
+        *) echo "usage: ci/conformance.sh [--report] [-k SUBSTRING]..." >&2; exit 2 ;;
+    esac
+    shift
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/mqttwire-conformance.XXXXXX")
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== building mqttwire-broker in build/conformance"
+if [[ ! -f $build/build.ninja ]]; then
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+        -DMQTTWIRE_BUILD_TESTS=OFF -DMQTTWIRE_BUILD_BENCH=OFF -DMQTTWIRE_BUILD_FUZZ=OFF \
+        -DMQTTWIRE_BUILD_CONFORMANCE=ON >"$work/configure.log" 2>&1 ||
+        { cat "$work/configure.log"; exit 1; }
+fi
+cmake --build "$build" -j 2 --target mqttwire-broker >"$work/build.log" 2>&1 ||
+    { tail -n 50 "$work/build.log"; exit 1; }
+ours=$(find "$build" -name mqttwire-broker -type f -perm -u+x | head -n 1)
+[[ -n $ours ]] || { echo "mqttwire-broker not found under $build" >&2; exit 1; }
+
+echo "== MQTT.js (npm ci in conformance/clients/node)"
+if command -v npm >/dev/null; then
+    (cd conformance/clients/node &&
+        if [[ -d node_modules/mqtt && node_modules/.package-lock.json -nt package-lock.json ]]; then
+            echo "node_modules up to date"
+        else
+            npm ci --no-audit --no-fund --loglevel=error
+        fi) || echo "npm ci failed: MQTT.js scenarios will be skipped" >&2
+else
+    echo "npm missing: MQTT.js scenarios will be skipped" >&2
+fi
+
+free_port() {
+    "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Password and ACL files, shared by both brokers (mosquitto's own formats).
+passwd="$work/passwd"
+mosquitto_passwd -c -b "$passwd" alice alice-pw >/dev/null
+mosquitto_passwd -b "$passwd" bob bob-pw >/dev/null
+# mosquitto started as root switches to the user `mosquitto`, which must be able to read them.
+chmod 755 "$work"
+# The runner puts a per-run id in the second topic level, hence the `+`.
+cat >"$work/acl" <<'EOF'
+# conformance: alice owns cfacl/+/alice/#, reads cfacl/+/news/#; bob writes cfacl/+/news/#;
+# everyone reads and writes cfacl/+/users/<their user name>/#.
+user alice
+topic readwrite cfacl/+/alice/#
+topic read cfacl/+/news/#
+
+user bob
+topic write cfacl/+/news/#
+
+pattern readwrite cfacl/+/users/%u/#
+EOF
+chmod 644 "$passwd" "$work/acl"
+
+# write_config <broker> <kind> <port> <file>
+write_config() {
+    local broker=$1 kind=$2 port=$3 file=$4
+    {
+        echo "listener $port 127.0.0.1"
+        if [[ $kind == main ]]; then
+            echo "allow_anonymous true"
+        else
+            echo "allow_anonymous false"
+            echo "password_file $passwd"
+            echo "acl_file $work/acl"
+        fi
+        echo "max_packet_size 100000"
+        echo "max_inflight_messages 20"
+        echo "max_queued_messages 1000"
+        if [[ $broker == mosquitto ]]; then
+            echo "persistence false"
+            echo "log_dest stdout"
+        fi
+    } >"$file"
+}
+
+# start <label> <argv...>: starts in the background, waits until the port accepts
+start() {
+    local port=$1 log=$2
+    shift 2
+    "$@" >"$log" 2>&1 &
+    pids+=($!)
+    local pid=$! i
+    for ((i = 0; i < 100; i++)); do
+        if "$py" -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),0.2).close()" 2>/dev/null; then
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "broker did not start: $*" >&2
+    cat "$log" >&2
+    return 1
+}
+
+total_passed=0
+total_failed=0
+status=0
+for broker in mqttwire mosquitto; do
+    main_port=$(free_port)
+    auth_port=$(free_port)
+    while [[ $auth_port == "$main_port" ]]; do auth_port=$(free_port); done
+    write_config "$broker" main "$main_port" "$work/$broker-main.conf"
+    write_config "$broker" auth "$auth_port" "$work/$broker-auth.conf"
+    if [[ $broker == mosquitto ]]; then
+        bin=/usr/sbin/mosquitto
+        version=$("$bin" -h 2>&1 | head -n 1 || true)
+    else
+        bin=$ours
+        version="mqttwire-broker ($ours)"
+    fi
+    echo
+    echo "== $broker: $version, ports $main_port (anonymous) and $auth_port (password + ACL)"
+    start "$main_port" "$work/$broker-main.log" "$bin" -c "$work/$broker-main.conf" -v
+    start "$auth_port" "$work/$broker-auth.log" "$bin" -c "$work/$broker-auth.conf" -v
+
+    rc=0
+    "$py" conformance/runner.py --host 127.0.0.1 --port "$main_port" --auth-port "$auth_port" \
+        --broker-name "$broker" --known-failures conformance/known-failures.txt \
+        --json "$root/build/conformance/results-$broker.json" "${runner_args[@]}" \
+        2>&1 | tee "$work/$broker-run.log" || rc=${PIPESTATUS[0]}
+    line=$(tail -n 1 "$work/$broker-run.log")
+    if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+        total_passed=$((total_passed + BASH_REMATCH[1]))
+        total_failed=$((total_failed + BASH_REMATCH[2]))
+    else
+        echo "$broker: the runner printed no summary" >&2
+        rc=1
+    fi
+    if ((rc != 0)); then
+        if [[ $broker == mqttwire ]]; then
+            echo "mqttwire-broker failed scenarios not listed in conformance/known-failures.txt" >&2
+            status=1
+        else
+            echo "mosquitto failed scenarios without an expected-to-fail-on mark (oracle disagrees:" \
+                 "review those scenarios)" >&2
+        fi
+    fi
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    pids=()
+    if ((rc != 0)) && [[ -n ${CONFORMANCE_SHOW_LOGS:-} ]]; then
+        tail -n 40 "$work/$broker-main.log" "$work/$broker-auth.log"
+    fi
+done
+
+if $report; then
+    "$py" conformance/report.py --results build/conformance/results-mqttwire.json \
+        --results build/conformance/results-mosquitto.json --write conformance/README.md
+fi
+
+echo
+echo "conformance: ${total_passed} passed, ${total_failed} failed (both brokers)"
+echo "${total_passed} passed, ${total_failed} failed"
+exit $status

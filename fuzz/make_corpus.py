@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""Regenerates the seed corpora fuzz/corpus/<target>/ from tests/vectors/*.vec (and a few
+hand-written seeds for the targets that take text rather than packets).
+
+    python3 fuzz/make_corpus.py            # rewrites fuzz/corpus/<target>/seed-* files
+
+Only files named seed-* are replaced; inputs that fuzz.sh merged in (named by their SHA-1)
+are kept. Each seed is written in the input layout its target documents at the top of its .cpp.
+"""
+import hashlib
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VECTORS = os.path.join(ROOT, "tests", "vectors")
+CORPUS = os.path.join(ROOT, "fuzz", "corpus")
+MAX_SEED = 4096  # bytes; larger vectors are left out to keep the corpus fast to replay
+
+
+def parse_vectors():
+    out = []
+    for name in sorted(os.listdir(VECTORS)):
+        if not name.endswith(".vec"):
+            continue
+        cur = None
+        with open(os.path.join(VECTORS, name), encoding="utf-8") as f:
+            for line in f:
+                line = line.split("#", 1)[0].strip()
+                if not line:
+                    continue
+                key, _, rest = line.partition(" ")
+                if key == "vector":
+                    cur = {"name": rest.strip(), "file": name, "version": "5.0", "expect": "ok",
+                           "sender": None, "max": None, "hex": ""}
+                elif key == "end":
+                    cur["bytes"] = bytes.fromhex(re.sub(r"[^0-9a-fA-F]", "", cur["hex"]))
+                    out.append(cur)
+                    cur = None
+                elif cur is None:
+                    continue
+                elif key == "version":
+                    cur["version"] = rest.strip()
+                elif key == "expect":
+                    cur["expect"] = rest.strip()
+                elif key == "sender":
+                    cur["sender"] = rest.strip()
+                elif key == "max_packet_size":
+                    cur["max"] = int(rest.strip())
+                elif key == "hex":
+                    cur["hex"] += " " + rest
+    return out
+
+
+def option_bytes(v):
+    """The two option bytes of fuzz_support.hpp read_options()."""
+    b = {"3.1": 0, "3.1.1": 1}.get(v["version"], 2)
+    b |= {"client": 1 << 2, "server": 2 << 2}.get(v["sender"], 0)
+    m = 0
+    if v["max"] is not None and v["max"] >= 2 and (v["max"] - 2) % 4 == 0 and (v["max"] - 2) // 4 < 256:
+        b |= 0x80
+        m = (v["max"] - 2) // 4
+    return bytes([b, m])
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n % 128
+        n //= 128
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def utf8s(s):
+    b = s.encode("utf-8") if isinstance(s, str) else s
+    return len(b).to_bytes(2, "big") + b
+
+
+# (id, type, contexts) after MQTT 5.0 table 2-4; contexts as in property_context.
+W, CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUB, SUBACK, UNSUB, UNSUBACK, DISC, AUTH = (
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14, 15)
+CTX_INDEX = [W, CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUB, SUBACK, UNSUB,
+             UNSUBACK, DISC, AUTH]  # order of properties.cpp `contexts`
+ACKS = [CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISC, AUTH]
+PROPS = [
+    (0x01, b"\x01", [PUBLISH, W]), (0x02, b"\x00\x00\x0e\x10", [PUBLISH, W]),
+    (0x03, utf8s("text/plain"), [PUBLISH, W]), (0x08, utf8s("reply/to"), [PUBLISH, W]),
+    (0x09, utf8s(b"\x00\xff"), [PUBLISH, W]), (0x0B, b"\x80\x01", [PUBLISH, SUB]),
+    (0x11, b"\xff\xff\xff\xff", [CONNECT, CONNACK, DISC]), (0x12, utf8s("auto-1"), [CONNACK]),
+    (0x13, b"\x00\x3c", [CONNACK]), (0x15, utf8s("SCRAM-SHA-1"), [CONNECT, CONNACK, AUTH]),
+    (0x16, utf8s(b"\x01\x02"), [CONNECT, CONNACK, AUTH]), (0x17, b"\x01", [CONNECT]),
+    (0x18, b"\x00\x00\x00\x05", [W]), (0x19, b"\x01", [CONNECT]),
+    (0x1A, utf8s("resp"), [CONNACK]), (0x1C, utf8s("other:1883"), [CONNACK, DISC]),
+    (0x1F, utf8s("because"), ACKS), (0x21, b"\x00\x0a", [CONNECT, CONNACK]),
+    (0x22, b"\x00\x0a", [CONNECT, CONNACK]), (0x23, b"\x00\x01", [PUBLISH]),
+    (0x24, b"\x01", [CONNACK]), (0x25, b"\x00", [CONNACK]),
+    (0x26, utf8s("k") + utf8s("v\u00e9"), [W, CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL,
+                                           PUBCOMP, SUB, SUBACK, UNSUB, UNSUBACK, DISC, AUTH]),
+    (0x27, b"\x00\x00\x10\x00", [CONNECT, CONNACK]), (0x28, b"\x01", [CONNACK]),
+    (0x29, b"\x01", [CONNACK]), (0x2A, b"\x00", [CONNACK]),
+]
+
+UTF8_SEEDS = [
+    b"", b"a", b"salon/luz/cmd", "\u00e9t\u00e9".encode(), "\u20ac".encode(), "\U0001F600".encode(),
+    b"\xef\xbb\xbf", b"\xf4\x8f\xbf\xbf", b"\xf4\x90\x80\x80", b"\xed\xa0\x80", b"\xed\x9f\xbf",
+    b"\xc0\x80", b"\xc1\xbf", b"\xe0\x80\x80", b"\xf0\x80\x80\x80", b"\x80", b"\xbf", b"\xfe",
+    b"\xff", b"\x00", b"\x01", b"\x1f", b"\x7f", b"\xc2\x80", b"\xc2\x9f", b"\xc2\xa0",
+    b"\xef\xb7\x90", b"\xef\xb7\xaf", b"\xef\xbf\xbe", b"\xef\xbf\xbf", b"\xf0\x9f\xbf\xbe",
+    b"\xf4\x8f\xbf\xbe", b"a\xe2\x82", b"a\xf0\x9f", b"a\xf0", b"\xe2\x82\xac\xe2",
+]
+
+TOPIC_PAIRS = [
+    ("sport/tennis/player1/#", "sport/tennis/player1"), ("sport/#", "sport"),
+    ("sport/tennis/#", "sport/tennis/player1/ranking"), ("sport/+", "sport"),
+    ("sport/+", "sport/"), ("+/+", "/finance"), ("/+", "/finance"), ("+", "/finance"),
+    ("#", "$SYS/uptime"), ("+/monitor/Clients", "$SYS/monitor/Clients"),
+    ("$SYS/#", "$SYS/monitor/Clients"), ("$SYS/monitor/+", "$SYS/monitor/Clients"),
+    ("+/+", "/"), ("+/#", "a"), ("a/+", "a"), ("#", "a"), ("a/b/c", "a/b/c"),
+    ("sport/tennis#", "sport"), ("sport+", "sport"), ("$share/g/a/#", "a/b"),
+    ("$share//a", "a"), ("$share/g", "a"), ("$share/g+/a", "a"), ("", ""), ("a//b", "a//b"),
+    ("+/+/+", "a//"), ("salon/+/cmd", "salon/luz/cmd"), ("\u00e9/+", "\u00e9/x"),
+    ("a/#", "a/\u00e9"), ("+", "\x01"), ("a", "a\xef\xbf\xbf"),
+]
+
+
+def index_seed(ops):
+    """ops: (op, client, [symbol indexes]) as subscription_index.cpp reads them."""
+    out = bytearray([0])  # shared subscriptions on
+    for op, client, syms in ops:
+        out.append(op | client << 2)
+        out.append(len(syms))
+        out.extend(syms)
+    return bytes(out)
+
+
+def main():
+    vectors = parse_vectors()
+    seeds = {t: {} for t in ("decode_packet", "round_trip", "framer", "properties",
+                             "utf8_mosquitto", "topic", "subscription_index")}
+
+    def add(target, name, data):
+        if len(data) <= MAX_SEED:
+            seeds[target][name] = data
+
+    by_file = {}
+    for v in vectors:
+        if len(v["bytes"]) > MAX_SEED:
+            continue
+        add("decode_packet", v["name"], option_bytes(v) + v["bytes"])
+        if v["expect"] == "ok":
+            add("round_trip", v["name"], option_bytes(v) + b"\x00" + v["bytes"])
+            by_file.setdefault((v["file"], v["version"]), []).append(v["bytes"])
+    # Framer: the valid vectors of one file and level back to back, cut in a few ways.
+    for (fname, version), packets in sorted(by_file.items()):
+        stream = b"".join(packets)[:MAX_SEED]
+        base = f"{fname[:-4]}-{version}"
+        add("framer", base + "-whole", bytes([0, 0]) + stream)
+        add("framer", base + "-split", bytes([3, 0, 1, 7, 2]) + stream)
+        add("framer", base + "-limit", bytes([1, 2, 5]) + stream)
+    add("framer", "oversize-header", bytes([0, 1]) + b"\x30\xff\xff\xff\x7f")
+    add("framer", "five-length-bytes", bytes([0, 0]) + b"\x30\xff\xff\xff\xff\x01")
+    add("framer", "non-minimal-length", bytes([0, 0]) + b"\x30\x80\x00")
+    # Properties: each property alone and all of a context's properties, per context.
+    for ci, ctx in enumerate(CTX_INDEX):
+        allowed = [p for p in PROPS if ctx in p[2]]
+        for pid, value, _ in allowed:
+            block = varint(pid) + value
+            add("properties", f"ctx{ctx}-id{pid:02x}", bytes([ci]) + varint(len(block)) + block)
+        block = b"".join(varint(pid) + value for pid, value, _ in allowed)
+        add("properties", f"ctx{ctx}-all", bytes([ci]) + varint(len(block)) + block)
+        add("properties", f"ctx{ctx}-empty", bytes([ci, 0]))
+    add("properties", "duplicate", bytes([1]) + b"\x06\x11\x00\x00\x00\x01\x11")
+    add("properties", "unknown-id", bytes([1]) + b"\x02\x00\x00")
+    for i, s in enumerate(UTF8_SEEDS):
+        add("utf8_mosquitto", f"{i:02d}", s)
+    for i, (f, n) in enumerate(TOPIC_PAIRS):
+        fb, nb = f.encode("utf-8", "surrogateescape"), n.encode("utf-8", "surrogateescape")
+        add("topic", f"{i:02d}", bytes([len(fb)]) + fb + nb)
+    # Symbols of subscription_index.cpp: 0 a, 1 b, 2 /, 3 +, 4 #, 5 $, 6 $share/g/, 7 $share/h/,
+    # 8 $SYS, 9 "", 10 é, 11 0xff.
+    add("subscription_index", "basic", index_seed([
+        (1, 0, [0, 2, 3]), (1, 1, [0, 2, 4]), (1, 2, [6, 0, 2, 3]), (1, 3, [6, 0, 2, 3]),
+        (3, 0, [0, 2, 1]), (0, 1, [0, 2, 4]), (3, 0, [0, 2, 1]), (3, 0, [0])]))
+    add("subscription_index", "dollar", index_seed([
+        (1, 0, [4]), (1, 1, [3, 2, 1]), (1, 2, [8, 2, 4]), (3, 0, [8, 2, 1]), (3, 0, [5])]))
+    add("subscription_index", "replace-and-invalid", index_seed([
+        (1, 0, [0]), (2, 0, [0]), (1, 1, [0, 4, 2]), (1, 1, [7]), (1, 2, [10, 2, 3]),
+        (3, 0, [10, 2, 0]), (0, 0, [0]), (0, 0, [0]), (3, 0, [0])]))
+    add("subscription_index", "empty-levels", index_seed([
+        (1, 0, [2, 3]), (1, 1, [3, 2, 3]), (1, 2, [2, 4]), (3, 0, [2]), (3, 0, [2, 2])]))
+
+    total = 0
+    for target, files in seeds.items():
+        d = os.path.join(CORPUS, target)
+        os.makedirs(d, exist_ok=True)
+        for old in os.listdir(d):
+            if old.startswith("seed-"):
+                os.remove(os.path.join(d, old))
+        for name, data in files.items():
+            safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+            with open(os.path.join(d, "seed-" + safe), "wb") as f:
+                f.write(data)
+        total += len(files)
+        print(f"{target}: {len(files)} seeds")
+    print(f"{total} seeds in {CORPUS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
