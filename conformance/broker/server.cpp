@@ -30,7 +30,7 @@ server::server(broker& b, log_sink log, std::int64_t max_connections)
 }
 
 server::~server() {
-    for (auto& [fd, id] : by_fd_) ::close(fd);
+    for (auto& [id, fd] : fd_of_) ::close(fd);
     for (int fd : listeners_) ::close(fd);
     if (signal_fd_ >= 0) ::close(signal_fd_);
     if (epoll_ >= 0) ::close(epoll_);
@@ -77,9 +77,10 @@ std::vector<std::uint16_t> server::bound_ports() const {
 }
 
 void server::watch_output(int fd, bool on) {
-    bool& w = writing_[fd];
-    if (w == on) return;
-    w = on;
+    const auto i = static_cast<std::size_t>(fd);
+    if (i >= writing_.size()) writing_.resize(i + 1, 0);
+    if ((writing_[i] != 0) == on) return;
+    writing_[i] = on ? 1 : 0;
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0u);
     ev.data.fd = fd;
@@ -92,8 +93,8 @@ void server::drop(conn_id id) {
     const int fd = it->second;
     ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
     ::close(fd);
-    by_fd_.erase(fd);
-    writing_.erase(fd);
+    by_fd_[static_cast<std::size_t>(fd)] = 0;
+    writing_[static_cast<std::size_t>(fd)] = 0;
     fd_of_.erase(it);
     broker_.connection_lost(id, clock::now());
 }
@@ -160,16 +161,21 @@ int server::run() {
                     const int cfd = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
                     if (cfd < 0) break;
                     if (max_connections_ >= 0 &&
-                        static_cast<std::int64_t>(by_fd_.size()) >= max_connections_) {
+                        static_cast<std::int64_t>(fd_of_.size()) >= max_connections_) {
                         ::close(cfd); // max_connections reached
                         continue;
                     }
                     const int one = 1;
                     ::setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
                     const conn_id id = broker_.accept(clock::now());
-                    by_fd_[cfd] = id;
+                    const auto slot = static_cast<std::size_t>(cfd);
+                    if (slot >= by_fd_.size()) {
+                        by_fd_.resize(slot + 1, 0);
+                        writing_.resize(slot + 1, 0);
+                    }
+                    by_fd_[slot] = id;
+                    writing_[slot] = 0;
                     fd_of_[id] = cfd;
-                    writing_[cfd] = false;
                     epoll_event cev{};
                     cev.events = EPOLLIN | EPOLLRDHUP;
                     cev.data.fd = cfd;
@@ -177,9 +183,9 @@ int server::run() {
                 }
                 continue;
             }
-            const auto it = by_fd_.find(fd);
-            if (it == by_fd_.end()) continue;
-            const conn_id id = it->second;
+            if (fd < 0 || static_cast<std::size_t>(fd) >= by_fd_.size()) continue;
+            const conn_id id = by_fd_[static_cast<std::size_t>(fd)];
+            if (id == 0) continue;
             if ((ev & EPOLLOUT) != 0) flush(id);
             if (fd_of_.count(id) == 0) continue;
             if ((ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) != 0) {

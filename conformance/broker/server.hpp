@@ -4,7 +4,7 @@
 // lives in broker.hpp.
 
 #include <cstdint>
-#include <map>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -38,9 +38,11 @@ class server {
     int epoll_ = -1;
     int signal_fd_ = -1;
     std::vector<int> listeners_;
-    std::map<int, conn_id> by_fd_;
-    std::map<conn_id, int> fd_of_;
-    std::map<int, bool> writing_;
+    // Indexed by file descriptor (descriptors are small and dense): connection id (0: none) and
+    // whether EPOLLOUT is armed.
+    std::vector<conn_id> by_fd_;
+    std::vector<char> writing_;
+    std::unordered_map<conn_id, int> fd_of_;
 };
 
 } // namespace mqttwire::broker
