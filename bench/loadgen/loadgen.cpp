@@ -224,7 +224,7 @@ class loadgen {
         }
         wait_until([&] { return all_of(role::publisher, [](auto& c) { return c.connected; }); },
                    "CONNACK");
-        expected_next_.assign(static_cast<std::size_t>(o_.pubs) * o_.subs, 0);
+        expected_next_.assign(static_cast<std::size_t>(o_.pubs) * static_cast<std::size_t>(o_.subs), 0);
         received_from_.assign(static_cast<std::size_t>(o_.pubs), 0);
 
         const auto start = now_ns();
@@ -505,7 +505,7 @@ class loadgen {
         const auto p = static_cast<std::size_t>(c.index);
         const std::uint64_t in_flight_e2e = c.sent * static_cast<std::uint64_t>(fan_) - received_from_[p];
         const std::uint64_t cap = static_cast<std::uint64_t>(o_.window) * static_cast<std::uint64_t>(fan_);
-        std::uint64_t credit = in_flight_e2e >= cap ? 0 : (cap - in_flight_e2e) / fan_;
+        std::uint64_t credit = in_flight_e2e >= cap ? 0 : (cap - in_flight_e2e) / static_cast<std::uint64_t>(fan_);
         if (o_.qos > 0) {
             const auto w = static_cast<std::uint64_t>(std::min(o_.inflight, 30000));
             credit = std::min(credit, c.unacked >= w ? 0 : w - c.unacked);
