@@ -763,7 +763,8 @@ TEST(broker_subscribe, invalid_filter_fails_only_that_entry) {
 }
 
 TEST(broker_subscribe, unsubscribe_stops_delivery_and_is_always_answered) {
-    // MQTT-3.10.4-1, MQTT-3.10.4-2, MQTT-3.10.4-4, MQTT-3.10.4-5, MQTT5-3.10.4-5 (0x11).
+    // MQTT-3.10.4-1, MQTT-3.10.4-2, MQTT-3.10.4-4, MQTT-3.10.4-5, MQTT5-3.10.4-5 (0x11);
+    // MQTT-3.10.4-6 / MQTT5-3.10.4-6: two filters, one UNSUBACK with a code for each.
     harness h;
     std::vector<subscription> st;
     const auto c = h.connect("c", protocol_version::v5);
