@@ -75,12 +75,17 @@ namespace detail {
     }
 }
 
+// Decodes straight into the result that is returned (one return object: no copy of the
+// variant on the way out).
 template <class P>
 [[nodiscard]] constexpr result<decoded_packet> decode_as(reader& r, const decode_ctx& c,
                                                          std::size_t size) noexcept {
-    P p{};
-    if (const auto e = decode_body(r, c, p); e != errc::success) return e;
-    return decoded_packet{packet_view{std::in_place_type<P>, p}, size};
+    auto out = result_access::make<decoded_packet>([size] {
+        return decoded_packet{packet_view{std::in_place_type<P>}, size};
+    });
+    P* p = std::get_if<P>(&result_access::value(out).packet);
+    if (const auto e = decode_body(r, c, *p); e != errc::success) result_access::fail(out, e);
+    return out;
 }
 
 template <class P> [[nodiscard]] constexpr std::uint8_t header_flags_of(const P& p) noexcept {
@@ -99,10 +104,10 @@ inline constexpr bool trimmable =
     P::type != packet_type::subscribe && P::type != packet_type::unsubscribe &&
     P::type != packet_type::pingreq && P::type != packet_type::pingresp;
 
-// Fixed header, then the body; the body is measured by the counting writer first, so the
-// Remaining Length is exact and validation happens before any byte is written.
-template <class P, class Sink>
-[[nodiscard]] constexpr errc write_packet(Sink& sink, const P& p, const encode_ctx& c) noexcept {
+// The body, measured by the counting writer: every validation of the encoder runs here, before
+// any byte is written.
+template <class P>
+[[nodiscard]] constexpr result<std::size_t> measure_body(const P& p, const encode_ctx& c) noexcept {
     if (!is_known_version(c.version)) return errc::invalid_argument;
     if (P::type == packet_type::auth && c.version != protocol_version::v5)
         return errc::malformed_packet;
@@ -110,11 +115,20 @@ template <class P, class Sink>
     writer<counting_sink> measure(body);
     if (const auto e = encode_body(measure, p, c); e != errc::success) return e;
     if (body.count > varint_max) return errc::packet_too_large;
+    return body.count;
+}
+
+// Fixed header, then the body, whose size `measure_body` gave (so the Remaining Length is exact
+// and the body is measured once per encode). The counting sink takes the same path and skips
+// the body it has already measured: size and bytes cannot disagree.
+template <class P, class Sink>
+[[nodiscard]] constexpr errc write_packet(Sink& sink, const P& p, const encode_ctx& c,
+                                          std::size_t body_size) noexcept {
     writer<Sink> w(sink);
     w.u8(static_cast<std::uint8_t>(static_cast<unsigned>(P::type) << 4 | header_flags_of(p)));
-    w.varint(static_cast<std::uint32_t>(body.count));
+    w.varint(static_cast<std::uint32_t>(body_size));
     if constexpr (std::is_same_v<Sink, counting_sink>) {
-        sink.skip(body.count);
+        sink.skip(body_size);
         return errc::success;
     } else {
         return encode_body(w, p, c);
@@ -123,9 +137,25 @@ template <class P, class Sink>
 
 template <class P>
 [[nodiscard]] constexpr result<std::size_t> measure(const P& p, const encode_ctx& c) noexcept {
+    const auto body = measure_body(p, c);
+    if (!body) return body;
     counting_sink s;
-    if (const auto e = write_packet(s, p, c); e != errc::success) return e;
+    if (const auto e = write_packet(s, p, c, *body); e != errc::success) return e;
     return s.count;
+}
+
+// Measures the body once, then writes header and body into `out`.
+template <class P>
+[[nodiscard]] constexpr result<std::size_t> encode_into(const P& p, const encode_ctx& c,
+                                                        std::span<std::byte> out) noexcept {
+    const auto body = measure_body(p, c);
+    if (!body) return body;
+    counting_sink total;
+    if (const auto e = write_packet(total, p, c, *body); e != errc::success) return e;
+    if (out.size() < total.count) return errc::buffer_too_small;
+    span_sink sink{out};
+    if (const auto e = write_packet(sink, p, c, *body); e != errc::success) return e;
+    return sink.count;
 }
 
 // Picks the encode context that fits `opts.max_packet_size`, dropping the Reason String and
@@ -241,13 +271,7 @@ template <packet P>
 template <packet P>
 [[nodiscard]] constexpr result<std::size_t> encode(const P& p, protocol_version v,
                                                    std::span<std::byte> out) noexcept {
-    const detail::encode_ctx c{v, {}, peer_role::unknown};
-    const auto size = detail::measure(p, c);
-    if (!size) return size;
-    if (out.size() < *size) return errc::buffer_too_small;
-    detail::span_sink sink{out};
-    if (const auto e = detail::write_packet(sink, p, c); e != errc::success) return e;
-    return sink.count;
+    return detail::encode_into(p, detail::encode_ctx{v, {}, peer_role::unknown}, out);
 }
 
 /// @brief Encodes under `opts`: fits the receiver's Maximum Packet Size where the spec allows
@@ -257,12 +281,8 @@ template <packet P>
                                                    std::span<std::byte> out,
                                                    const encode_options& opts) noexcept {
     detail::encode_ctx c{v};
-    const auto size = detail::fit(p, v, opts, c);
-    if (!size) return size;
-    if (out.size() < *size) return errc::buffer_too_small;
-    detail::span_sink sink{out};
-    if (const auto e = detail::write_packet(sink, p, c); e != errc::success) return e;
-    return sink.count;
+    if (const auto size = detail::fit(p, v, opts, c); !size) return size;
+    return detail::encode_into(p, c, out);
 }
 
 /// @overload

@@ -275,9 +275,11 @@ namespace detail {
     return errc::malformed_packet;
 }
 
-// Value rules of section 3 that need only the property itself.
-[[nodiscard]] constexpr errc check_property_value(const property& p) noexcept {
-    switch (p.id) {
+// Value rules of section 3 that need only the property itself: its identifier, its integer
+// and its string.
+[[nodiscard]] constexpr errc check_property_fields(property_id id, std::uint32_t integer,
+                                                   const utf8_view& string) noexcept {
+    switch (id) {
     case property_id::payload_format_indicator:
     case property_id::request_problem_information:
     case property_id::request_response_information:
@@ -287,24 +289,77 @@ namespace detail {
     case property_id::subscription_identifier_available:
     case property_id::shared_subscription_available:
         // Sections 3.1.2.11.6, 3.1.2.11.7, 3.2.2.3.4, 3.2.2.3.5, 3.2.2.3.11-13, 3.3.2.3.2: 0 or 1.
-        return p.integer <= 1 ? errc::success : errc::protocol_error;
+        return integer <= 1 ? errc::success : errc::protocol_error;
     case property_id::receive_maximum:     // 3.1.2.11.3 / 3.2.2.3.3: 0 is a Protocol Error
     case property_id::maximum_packet_size: // 3.1.2.11.4 / 3.2.2.3.6: 0 is a Protocol Error
-        return p.integer != 0 ? errc::success : errc::protocol_error;
+        return integer != 0 ? errc::success : errc::protocol_error;
     case property_id::subscription_identifier:
         // 3.8.2.1.2: 0 is a Protocol Error; the varint bounds the maximum.
-        return p.integer != 0 ? errc::success : errc::protocol_error;
+        return integer != 0 ? errc::success : errc::protocol_error;
     case property_id::topic_alias:
         // MQTT5-3.3.2-8: Topic Alias 0 is never sent; receivers answer 0x94.
-        return p.integer != 0 ? errc::success : errc::topic_alias_invalid;
+        return integer != 0 ? errc::success : errc::topic_alias_invalid;
     case property_id::response_topic:
         // MQTT5-3.3.2-13 (UTF-8, checked on read) and MQTT5-3.3.2-14: a topic name, no wildcards.
-        return validate_topic_name(p.string) == errc::success ? errc::success
-                                                              : errc::protocol_error;
+        return validate_topic_name(string) == errc::success ? errc::success
+                                                            : errc::protocol_error;
     default: return errc::success;
     }
 }
 
+[[nodiscard]] constexpr errc check_property_value(const property& p) noexcept {
+    return check_property_fields(p.id, p.integer, p.string);
+}
+
+// Reads and checks one property of a block being validated, without building a `property`:
+// the same reads as read_property_value, then the same value rules.
+[[nodiscard]] constexpr errc check_wire_property(reader& r, const property_info& info,
+                                                 utf8_rules rules) noexcept {
+    std::uint32_t integer = 0;
+    utf8_view string{};
+    switch (info.type) {
+    case property_type::byte: {
+        std::uint8_t v = 0;
+        if (const auto e = r.u8(v); e != errc::success) return e;
+        integer = v;
+        break;
+    }
+    case property_type::two_byte_integer: {
+        std::uint16_t v = 0;
+        if (const auto e = r.u16(v); e != errc::success) return e;
+        integer = v;
+        break;
+    }
+    case property_type::four_byte_integer:
+        if (const auto e = r.u32(integer); e != errc::success) return e;
+        break;
+    case property_type::variable_byte_integer:
+        if (const auto e = r.varint(integer); e != errc::success) return e;
+        break;
+    case property_type::utf8_string:
+        if (const auto e = r.utf8(string, rules); e != errc::success) return e;
+        break;
+    case property_type::binary_data: {
+        binary_view b;
+        if (const auto e = r.binary(b); e != errc::success) return e;
+        break;
+    }
+    case property_type::string_pair: {
+        // MQTT5-1.5.7-1: both halves are UTF-8 strings.
+        if (const auto e = r.utf8(string, rules); e != errc::success) return e;
+        utf8_view value;
+        if (const auto e = r.utf8(value, rules); e != errc::success) return e;
+        break;
+    }
+    default: return errc::malformed_packet;
+    }
+    return check_property_fields(info.id, integer, string);
+}
+
+} // namespace detail
+
+namespace detail {
+struct properties_access;
 } // namespace detail
 
 /// @brief The properties of one packet (or of a will): a view over the validated wire bytes of
@@ -328,11 +383,7 @@ class properties_view {
                                                              std::uint64_t present,
                                                              property_context ctx) noexcept {
         properties_view v;
-        v.wire_ = block;
-        v.count_ = count;
-        v.present_ = present;
-        v.wire_ctx_ = ctx;
-        v.is_wire_ = true;
+        v.set_wire(block, count, present, ctx);
         return v;
     }
 
@@ -439,6 +490,18 @@ class properties_view {
     }
 
   private:
+    friend struct detail::properties_access;
+    // In place: the decoder writes into the view it was given instead of copying a new one in.
+    constexpr void set_wire(std::span<const std::byte> block, std::size_t count,
+                            std::uint64_t present, property_context ctx) noexcept {
+        wire_ = block;
+        values_ = {};
+        count_ = count;
+        present_ = present;
+        wire_ctx_ = ctx;
+        is_wire_ = true;
+    }
+
     std::span<const std::byte> wire_{};
     std::span<const property> values_{};
     std::size_t count_ = 0;
@@ -448,6 +511,33 @@ class properties_view {
 };
 
 namespace detail {
+
+struct properties_access {
+    static constexpr void set_wire(properties_view& v, std::span<const std::byte> block,
+                                   std::size_t count, std::uint64_t present,
+                                   property_context ctx) noexcept {
+        v.set_wire(block, count, present, ctx);
+    }
+    // The caller's values of a value-backed view (empty for a decoded one).
+    [[nodiscard]] static constexpr std::span<const property>
+    values(const properties_view& v) noexcept {
+        return v.values_.first(v.count_);
+    }
+};
+
+// Calls `f(property)` for each property of `props`, stopping at the first error: straight over
+// the caller's array for a value-backed view (no iterator copies), by decoding a wire block.
+template <class F>
+[[nodiscard]] constexpr errc for_each_property(const properties_view& props, F f) noexcept {
+    if (!props.is_wire()) {
+        for (const auto& p : properties_access::values(props))
+            if (const auto e = f(p); e != errc::success) return e;
+        return errc::success;
+    }
+    for (const auto& p : props)
+        if (const auto e = f(p); e != errc::success) return e;
+    return errc::success;
+}
 
 /// Which optional properties an encoder leaves out to fit a Maximum Packet Size.
 struct property_filter {
@@ -487,13 +577,11 @@ struct property_filter {
         const std::uint64_t mask = std::uint64_t{1} << id;
         if ((present & mask) != 0 && (info->repeatable & bit) == 0) return errc::protocol_error;
         present |= mask;
-        property p;
-        if (const auto e = read_property_value(walk, *info, opts.utf8, p); e != errc::success)
+        if (const auto e = check_wire_property(walk, *info, opts.utf8); e != errc::success)
             return e;
-        if (const auto e = check_property_value(p); e != errc::success) return e;
         ++count;
     }
-    out = properties_view::from_wire(block.rest(), count, present, ctx);
+    properties_access::set_wire(out, block.rest(), count, present, ctx);
     return errc::success;
 }
 
@@ -503,7 +591,7 @@ struct property_filter {
     if (props.is_wire() && props.wire_context() == ctx) return errc::success; // checked on decode
     std::uint64_t present = 0;
     const auto bit = ctx_bit(ctx);
-    for (const auto& p : props) {
+    return for_each_property(props, [&present, bit](const property& p) {
         const auto id = static_cast<std::uint32_t>(p.id);
         const property_info* info = find_property_info(id);
         if (info == nullptr) return errc::malformed_packet;
@@ -516,9 +604,8 @@ struct property_filter {
             return errc::malformed_packet;
         if (info->type == property_type::variable_byte_integer && p.integer > varint_max)
             return errc::malformed_packet;
-        if (const auto e = check_property_value(p); e != errc::success) return e;
-    }
-    return errc::success;
+        return check_property_value(p);
+    });
 }
 
 // MQTT 5.0 sections 3.1.2.11.9/3.1.2.11.10, 3.2.2.3.17/18, 3.15.2.2.2/3: Authentication Data
@@ -558,11 +645,9 @@ template <class W>
         w.raw(props.wire()); // validated on decode: copy as is
         return errc::success;
     }
-    for (const auto& p : props) {
-        if (!filter.keeps(p.id)) continue;
-        if (const auto e = write_property(w, p); e != errc::success) return e;
-    }
-    return errc::success;
+    return for_each_property(props, [&w, filter](const property& p) {
+        return filter.keeps(p.id) ? write_property(w, p) : errc::success;
+    });
 }
 
 // Property Length followed by the properties. Validation happens in the counting pass.
@@ -570,19 +655,29 @@ template <class W>
 [[nodiscard]] constexpr errc write_properties(W& w, const properties_view& props,
                                               property_context ctx,
                                               property_filter filter) noexcept {
+    if (props.empty() && props.wire().empty()) { // common: Property Length 0, in both passes
+        w.u8(0);
+        return errc::success;
+    }
     if constexpr (W::counting) {
         if (const auto e = check_properties(props, ctx); e != errc::success) return e;
-    }
-    counting_sink c;
-    writer<counting_sink> cw(c);
-    if (const auto e = write_property_entries(cw, props, ctx, filter); e != errc::success)
-        return e;
-    if (c.count > varint_max) return errc::packet_too_large;
-    w.varint(static_cast<std::uint32_t>(c.count));
-    if constexpr (W::counting) {
+        counting_sink c;
+        writer<counting_sink> cw(c);
+        if (const auto e = write_property_entries(cw, props, ctx, filter); e != errc::success)
+            return e;
+        if (c.count > varint_max) return errc::packet_too_large;
+        w.varint(static_cast<std::uint32_t>(c.count));
         w.sink().skip(c.count);
         return errc::success;
     } else {
+        // Writing: the counting pass has validated the block, so its length is measured again
+        // without validating (same code, a non-validating counter), then the entries written.
+        recount_sink c;
+        writer<recount_sink> cw(c);
+        if (const auto e = write_property_entries(cw, props, ctx, filter); e != errc::success)
+            return e;
+        if (c.count > varint_max) return errc::packet_too_large;
+        w.varint(static_cast<std::uint32_t>(c.count));
         return write_property_entries(w, props, ctx, filter);
     }
 }

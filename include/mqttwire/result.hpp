@@ -12,6 +12,7 @@ namespace detail {
 // Not constexpr on purpose: reaching it during constant evaluation is a compile error, which turns
 // a `value()` on an error into a diagnostic inside static_assert tests.
 inline void result_has_no_value() noexcept {}
+struct result_access;
 } // namespace detail
 
 /// @brief Either a `T` or an `errc` other than `errc::success`.
@@ -42,8 +43,31 @@ template <class T> class result {
     [[nodiscard]] constexpr errc error() const noexcept { return error_; }
 
   private:
+    friend struct detail::result_access;
+    struct from_call {};
+    // The value is the prvalue `build()` returns: built in place, never copied.
+    template <class F> constexpr result(from_call, F build) noexcept : value_(build()) {}
+
     T value_{};
     errc error_ = errc::success;
 };
+
+namespace detail {
+// Lets the decoder fill a large value inside the result it returns (a packet_view is a few
+// hundred bytes) instead of building it elsewhere and copying it in.
+struct result_access {
+    template <class T, class F> [[nodiscard]] static constexpr result<T> make(F build) noexcept {
+        return result<T>(typename result<T>::from_call{}, build);
+    }
+    template <class T> [[nodiscard]] static constexpr T& value(result<T>& r) noexcept {
+        return r.value_;
+    }
+    // Turns `r` into an error; its value goes back to value-initialised, as documented.
+    template <class T> static constexpr void fail(result<T>& r, errc e) noexcept {
+        r.value_ = T{};
+        r.error_ = e == errc::success ? errc::unspecified_error : e;
+    }
+};
+} // namespace detail
 
 } // namespace mqttwire

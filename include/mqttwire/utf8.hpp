@@ -6,8 +6,10 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 #include "detail/byte_text.hpp"
 #include "errc.hpp"
@@ -25,10 +27,34 @@ struct utf8_rules {
 
 namespace detail {
 
-template <class At>
-[[nodiscard]] constexpr errc validate_utf8_impl(std::size_t n, At at, utf8_rules rules) noexcept {
+// Run-time fast path: the number of leading bytes of `s`, from `i` on, that are ASCII other than
+// U+0000, in whole 8-byte words (so possibly short of the true count). Each word is read with one
+// memcpy into a uint64_t and tested at once: any high bit set (non-ASCII) or any zero byte (the
+// classic SWAR test) stops the scan.
+[[nodiscard]] inline std::size_t skip_ascii_words(std::span<const std::byte> s,
+                                                  std::size_t i) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101ull;
+    constexpr std::uint64_t highs = 0x8080808080808080ull;
+    while (s.size() - i >= 8) {
+        std::uint64_t v = 0;
+        std::memcpy(&v, s.subspan(i, 8).data(), sizeof v);
+        if (((v | ((v - ones) & ~v)) & highs) != 0) break;
+        i += 8;
+    }
+    return i;
+}
+
+// The scalar validator. `at(i)` reads byte i; `skip(i)` returns a position >= i such that every
+// byte in between is ASCII other than U+0000 (the identity in constant evaluation).
+template <class At, class Skip>
+[[nodiscard]] constexpr errc validate_utf8_impl(std::size_t n, At at, Skip skip,
+                                                utf8_rules rules) noexcept {
     std::size_t i = 0;
     while (i < n) {
+        if (!rules.reject_control_characters) {
+            i = skip(i);
+            if (i >= n) break;
+        }
         const std::uint8_t b0 = at(i);
         if (b0 < 0x80) {
             // MQTT-1.5.3-2 / MQTT5-1.5.4-2: U+0000 is never allowed.
@@ -73,6 +99,70 @@ template <class At>
     return errc::success;
 }
 
+template <class At>
+[[nodiscard]] constexpr errc validate_utf8_impl(std::size_t n, At at, utf8_rules rules) noexcept {
+    return validate_utf8_impl(
+        n, at, [](std::size_t i) { return i; }, rules);
+}
+
+// Run time, mandatory rules only: ASCII runs a word at a time, multi-byte sequences checked
+// against the well-formed byte ranges of Unicode table 3-7, which exclude exactly the overlong
+// forms, the surrogates and everything above U+10FFFF (MQTT-1.5.3-1 / MQTT5-1.5.4-1).
+[[nodiscard]] inline errc validate_utf8_fast(std::span<const std::byte> s) noexcept {
+    const std::size_t n = s.size();
+    const auto at = [s](std::size_t k) { return static_cast<std::uint8_t>(s[k]); };
+    const auto cont = [](std::uint8_t b) { return (b & 0xC0u) == 0x80u; };
+    std::size_t i = skip_ascii_words(s, 0);
+    while (i < n) {
+        const std::uint8_t b0 = at(i);
+        if (b0 < 0x80) {
+            // MQTT-1.5.3-2 / MQTT5-1.5.4-2: U+0000 is never allowed.
+            if (b0 == 0x00) return errc::malformed_packet;
+            ++i;
+            // Back in ASCII: try whole words again.
+            i = skip_ascii_words(s, i);
+            continue;
+        }
+        if (b0 < 0xC2 || b0 > 0xF4) return errc::malformed_packet;
+        if (b0 < 0xE0) {
+            if (n - i < 2 || !cont(at(i + 1))) return errc::malformed_packet;
+            i += 2;
+            continue;
+        }
+        if (b0 < 0xF0) {
+            if (n - i < 3) return errc::malformed_packet;
+            const std::uint8_t b1 = at(i + 1);
+            // E0: no overlong (A0..BF); ED: no surrogates (80..9F).
+            const std::uint8_t lo = b0 == 0xE0 ? 0xA0 : 0x80;
+            const std::uint8_t hi = b0 == 0xED ? 0x9F : 0xBF;
+            if (b1 < lo || b1 > hi || !cont(at(i + 2))) return errc::malformed_packet;
+            i += 3;
+            continue;
+        }
+        if (n - i < 4) return errc::malformed_packet;
+        const std::uint8_t b1 = at(i + 1);
+        // F0: no overlong (90..BF); F4: nothing above U+10FFFF (80..8F).
+        const std::uint8_t lo = b0 == 0xF0 ? 0x90 : 0x80;
+        const std::uint8_t hi = b0 == 0xF4 ? 0x8F : 0xBF;
+        if (b1 < lo || b1 > hi || !cont(at(i + 2)) || !cont(at(i + 3)))
+            return errc::malformed_packet;
+        i += 4;
+    }
+    return errc::success;
+}
+
+// Run time: the fast validator for the mandatory rules; the SHOULD-level rules need each code
+// point, so they take the general path (with the ASCII word skip unless control characters,
+// which are ASCII too, must be looked at).
+[[nodiscard]] inline errc validate_utf8_bytes(std::span<const std::byte> s,
+                                              utf8_rules rules) noexcept {
+    if (!rules.reject_control_characters && !rules.reject_noncharacters)
+        return validate_utf8_fast(s);
+    return validate_utf8_impl(
+        s.size(), [s](std::size_t i) { return static_cast<std::uint8_t>(s[i]); },
+        [s](std::size_t i) { return skip_ascii_words(s, i); }, rules);
+}
+
 } // namespace detail
 
 /// @brief Validates UTF-8 text under the MQTT rules.
@@ -82,12 +172,15 @@ template <class At>
 /// valid and kept. Length limits are not checked here.
 /// @return `errc::success` or `errc::malformed_packet`.
 [[nodiscard]] constexpr errc validate_utf8(std::string_view s, utf8_rules rules = {}) noexcept {
+    if (!std::is_constant_evaluated())
+        return detail::validate_utf8_bytes(std::as_bytes(std::span<const char>(s)), rules);
     return detail::validate_utf8_impl(
         s.size(), [s](std::size_t i) { return static_cast<std::uint8_t>(s[i]); }, rules);
 }
 /// @overload
 [[nodiscard]] constexpr errc validate_utf8(std::span<const std::byte> s,
                                            utf8_rules rules = {}) noexcept {
+    if (!std::is_constant_evaluated()) return detail::validate_utf8_bytes(s, rules);
     return detail::validate_utf8_impl(
         s.size(), [s](std::size_t i) { return static_cast<std::uint8_t>(s[i]); }, rules);
 }
@@ -140,6 +233,7 @@ class utf8_view {
 /// @overload (a template, so that a string literal picks the `std::string_view` overload)
 template <std::same_as<utf8_view> View>
 [[nodiscard]] constexpr errc validate_utf8(const View& s, utf8_rules rules = {}) noexcept {
+    if (!std::is_constant_evaluated()) return detail::validate_utf8_bytes(s.bytes(), rules);
     const auto& t = s.text();
     return detail::validate_utf8_impl(
         t.size(), [&t](std::size_t i) { return t.at(i); }, rules);

@@ -12,6 +12,38 @@
 
 namespace mqttwire::detail {
 
+// Copies `from` to the start of `to` (precondition: `to.size() >= from.size()`). Topics, short
+// strings and small payloads dominate encoding, so copies of up to 64 bytes are done inline with
+// fixed-size chunks (the last one overlapping) instead of a call into the C library.
+inline void copy_bytes(std::span<const std::byte> from, std::span<std::byte> to) noexcept {
+    const std::size_t n = from.size();
+    if (n > 64) {
+        std::memcpy(to.data(), from.data(), n);
+        return;
+    }
+    const auto chunk = [&](std::size_t at, auto width) {
+        constexpr std::size_t w = decltype(width)::value;
+        unsigned char tmp[w];
+        std::memcpy(tmp, from.subspan(at, w).data(), w);
+        std::memcpy(to.subspan(at, w).data(), tmp, w);
+    };
+    using w16 = std::integral_constant<std::size_t, 16>;
+    using w8 = std::integral_constant<std::size_t, 8>;
+    using w4 = std::integral_constant<std::size_t, 4>;
+    if (n >= 16) {
+        for (std::size_t at = 0; at + 16 < n; at += 16) chunk(at, w16{});
+        chunk(n - 16, w16{});
+    } else if (n >= 8) {
+        chunk(0, w8{});
+        chunk(n - 8, w8{});
+    } else if (n >= 4) {
+        chunk(0, w4{});
+        chunk(n - 4, w4{});
+    } else {
+        for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
+    }
+}
+
 class byte_text {
   public:
     constexpr byte_text() noexcept = default;
@@ -50,10 +82,10 @@ class byte_text {
     constexpr void copy_to(std::span<std::byte> out) const noexcept {
         if (std::is_constant_evaluated()) {
             for (std::size_t i = 0; i < size(); ++i) out[i] = std::byte{at(i)};
-        } else if (size() != 0) {
-            std::memcpy(out.data(), from_chars_ ? static_cast<const void*>(chars_.data())
-                                                : static_cast<const void*>(bytes_.data()),
-                        size());
+        } else if (from_chars_) {
+            copy_bytes(std::as_bytes(std::span<const char>(chars_)), out);
+        } else {
+            copy_bytes(bytes_, out);
         }
     }
 

@@ -18,29 +18,74 @@ namespace mqttwire::detail {
 struct counting_sink {
     std::size_t count = 0;
     constexpr void put(std::byte) noexcept { ++count; }
+    constexpr void put_small(std::span<const std::byte> s) noexcept { count += s.size(); }
+    template <std::size_t N> constexpr void put_fixed(const std::byte (&)[N]) noexcept {
+        count += N;
+    }
     constexpr void put_text(const byte_text& t) noexcept { count += t.size(); }
     constexpr void skip(std::size_t n) noexcept { count += n; }
 };
 
+// Counts like counting_sink, but a writer over it is not a counting writer: it validates
+// nothing. For sizes needed again while writing (a property block's length), after the counting
+// pass has validated everything; the same encoder code measures, so the sizes agree.
+struct recount_sink {
+    std::size_t count = 0;
+    constexpr void put(std::byte) noexcept { ++count; }
+    constexpr void put_small(std::span<const std::byte> s) noexcept { count += s.size(); }
+    template <std::size_t N> constexpr void put_fixed(const std::byte (&)[N]) noexcept {
+        count += N;
+    }
+    constexpr void put_text(const byte_text& t) noexcept { count += t.size(); }
+};
+
 // Writes into a span; never writes past its end (a write that does not fit sets `overflow`).
+// Multi-byte fields are one bounds check and one update of `count` each; the position is kept in
+// a local while bytes are stored (a byte store may alias the sink itself).
 struct span_sink {
     std::span<std::byte> out;
     std::size_t count = 0;
     bool overflow = false;
     constexpr void put(std::byte b) noexcept {
-        if (count >= out.size()) {
+        const std::size_t at = count;
+        if (at >= out.size()) {
             overflow = true;
             return;
         }
-        out[count++] = b;
+        count = at + 1;
+        out[at] = b;
+    }
+    /// A few bytes (fixed-size integers, variable byte integers).
+    constexpr void put_small(std::span<const std::byte> s) noexcept {
+        const std::size_t at = count;
+        if (out.size() - at < s.size()) {
+            overflow = true;
+            return;
+        }
+        count = at + s.size();
+        const auto dst = out.subspan(at, s.size());
+        for (std::size_t i = 0; i < s.size(); ++i) dst[i] = s[i];
+    }
+    /// Exactly N bytes (fixed-size integers): one check, N stores.
+    template <std::size_t N> constexpr void put_fixed(const std::byte (&b)[N]) noexcept {
+        const std::size_t at = count;
+        if (out.size() - at < N) {
+            overflow = true;
+            return;
+        }
+        count = at + N;
+        const auto dst = out.subspan(at, N);
+        for (std::size_t i = 0; i < N; ++i) dst[i] = b[i];
     }
     constexpr void put_text(const byte_text& t) noexcept {
-        if (out.size() - count < t.size()) {
+        const std::size_t at = count;
+        const std::size_t n = t.size();
+        if (out.size() - at < n) {
             overflow = true;
             return;
         }
-        t.copy_to(out.subspan(count, t.size()));
-        count += t.size();
+        count = at + n;
+        t.copy_to(out.subspan(at, n));
     }
 };
 
@@ -52,21 +97,30 @@ template <class Sink> class writer {
 
     constexpr void u8(std::uint8_t v) noexcept { sink_.put(std::byte{v}); }
     constexpr void u16(std::uint16_t v) noexcept {
-        sink_.put(static_cast<std::byte>(v >> 8));
-        sink_.put(static_cast<std::byte>(v & 0xFFu));
+        const std::byte b[2] = {static_cast<std::byte>(v >> 8), static_cast<std::byte>(v & 0xFFu)};
+        sink_.put_fixed(b);
     }
     constexpr void u32(std::uint32_t v) noexcept {
-        for (int shift = 24; shift >= 0; shift -= 8)
-            sink_.put(static_cast<std::byte>((v >> shift) & 0xFFu));
+        const std::byte b[4] = {
+            static_cast<std::byte>((v >> 24) & 0xFFu), static_cast<std::byte>((v >> 16) & 0xFFu),
+            static_cast<std::byte>((v >> 8) & 0xFFu), static_cast<std::byte>(v & 0xFFu)};
+        sink_.put_fixed(b);
     }
     /// Precondition: v <= varint_max (callers check and report packet_too_large / malformed).
     constexpr void varint(std::uint32_t v) noexcept {
+        if (v < 0x80u) { // one byte: lengths of small packets and property blocks
+            sink_.put(static_cast<std::byte>(v));
+            return;
+        }
+        std::byte b[4] = {};
+        std::size_t n = 0;
         do {
-            auto b = static_cast<std::uint8_t>(v & 0x7Fu);
+            auto x = static_cast<std::uint8_t>(v & 0x7Fu);
             v >>= 7;
-            if (v != 0) b = static_cast<std::uint8_t>(b | 0x80u);
-            sink_.put(std::byte{b});
-        } while (v != 0);
+            if (v != 0) x = static_cast<std::uint8_t>(x | 0x80u);
+            b[n++] = std::byte{x};
+        } while (v != 0 && n < 4);
+        sink_.put_small(std::span<const std::byte>(b).first(n));
     }
     constexpr void raw(const byte_text& t) noexcept { sink_.put_text(t); }
     constexpr void raw(std::span<const std::byte> s) noexcept { sink_.put_text(byte_text(s)); }
@@ -87,6 +141,12 @@ template <class Sink> class writer {
         if constexpr (counting) {
             if (const auto e = validate_utf8(s); e != errc::success) return e;
         }
+        return checked_utf8(s);
+    }
+    /// A UTF-8 Encoded String whose text the caller has already validated in the counting pass
+    /// (e.g. a Topic Name checked by the topic rules, which include UTF-8).
+    [[nodiscard]] constexpr errc checked_utf8(const utf8_view& s) noexcept {
+        if (s.size() > 0xFFFFu) return errc::malformed_packet;
         u16(static_cast<std::uint16_t>(s.size()));
         raw(s.text());
         return errc::success;
