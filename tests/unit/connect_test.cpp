@@ -26,29 +26,6 @@ constexpr auto v31 = protocol_version::v3_1;
 constexpr auto v311 = protocol_version::v3_1_1;
 constexpr auto v5 = protocol_version::v5;
 
-// Hex bytes with '#' comments to the end of each line (hex() alone would read the letters a-f of
-// a comment as digits).
-std::vector<std::byte> annotated(std::string_view text) {
-    std::string clean;
-    bool comment = false;
-    for (const char ch : text) {
-        if (ch == '#') {
-            comment = true;
-        } else if (ch == '\n') {
-            comment = false;
-            clean += ' ';
-        } else if (!comment) {
-            clean += ch;
-        }
-    }
-    return hex(clean);
-}
-
-// Annotated hex text in the canonical form of to_hex ("10 0e 00 04 ...").
-std::string bytes_of(std::string_view text) { return to_hex(annotated(text)); }
-
-std::string bytes_of(const vector& v) { return to_hex(v.bytes); }
-
 // Encodes `p` at level `v`; the bytes as hex, or "error: <errc>" (encoded_size must agree).
 template <class P> std::string encoded(const P& p, protocol_version v) {
     const auto size = encoded_size(p, v);
@@ -76,8 +53,6 @@ template <class P> std::string encoded(const P& p, protocol_version v, const enc
     EXPECT_EQ(*n, *size);
     return to_hex(std::span<const std::byte>(out.data(), *n));
 }
-
-std::string failed(errc e) { return "error: " + std::string(errc_name(e)); }
 
 // The bytes of a binary or string value, to compare with text that may hold NULs.
 std::string raw(std::string_view s) { return std::string(s); }

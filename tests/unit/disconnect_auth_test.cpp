@@ -27,27 +27,6 @@ constexpr auto v31 = protocol_version::v3_1;
 constexpr auto v311 = protocol_version::v3_1_1;
 constexpr auto v5 = protocol_version::v5;
 
-// Hex bytes with '#' comments to the end of each line.
-std::vector<std::byte> annotated(std::string_view text) {
-    std::string clean;
-    bool comment = false;
-    for (const char ch : text) {
-        if (ch == '#') {
-            comment = true;
-        } else if (ch == '\n') {
-            comment = false;
-            clean += ' ';
-        } else if (!comment) {
-            clean += ch;
-        }
-    }
-    return hex(clean);
-}
-
-std::string bytes_of(std::string_view text) { return to_hex(annotated(text)); }
-std::string bytes_of(const vector& v) { return to_hex(v.bytes); }
-std::string failed(errc e) { return "error: " + std::string(errc_name(e)); }
-
 // Encodes `p` at level `v` (under `o`); the bytes as hex or "error: <errc>". encoded_size must
 // give the same size or error, and a refused encode writes nothing.
 template <class P>

@@ -26,7 +26,6 @@ constexpr auto v311 = protocol_version::v3_1_1;
 constexpr auto v5 = protocol_version::v5;
 
 // Hex text in the canonical form of to_hex ("82 06 00 0a ...").
-std::string bytes_of(std::string_view text) { return to_hex(hex(text)); }
 
 // Encodes `p` at level `v` into a buffer of exactly encoded_size bytes; "" after a recorded
 // failure.

@@ -176,6 +176,30 @@ template <class P> P decode_as(const vector& v) {
 
 inline errc decode_error(const vector& v) { return decode_packet(v.bytes, v.options).error(); }
 
+// Hex bytes with '#' comments to the end of each line (hex() alone would read the letters a-f of
+// a comment as digits).
+inline std::vector<std::byte> annotated(std::string_view text) {
+    std::string clean;
+    bool comment = false;
+    for (const char ch : text) {
+        if (ch == '#') {
+            comment = true;
+        } else if (ch == '\n') {
+            comment = false;
+            clean += ' ';
+        } else if (!comment) {
+            clean += ch;
+        }
+    }
+    return hex(clean);
+}
+
+// Annotated hex text in the canonical form of to_hex ("10 0e 00 04 ...").
+inline std::string bytes_of(std::string_view text) { return to_hex(annotated(text)); }
+inline std::string bytes_of(const vector& v) { return to_hex(v.bytes); }
+// How the encode helpers of the packet tests spell a refusal.
+inline std::string failed(errc e) { return "error: " + std::string(errc_name(e)); }
+
 inline std::string str(const utf8_view& s) { return std::string(s.as_string_view()); }
 inline std::string str(const binary_view& s) { return std::string(s.as_string_view()); }
 

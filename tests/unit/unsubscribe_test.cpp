@@ -24,7 +24,6 @@ constexpr auto v31 = protocol_version::v3_1;
 constexpr auto v311 = protocol_version::v3_1_1;
 constexpr auto v5 = protocol_version::v5;
 
-std::string bytes_of(std::string_view text) { return to_hex(hex(text)); }
 
 template <class P> std::string encoded(const P& p, protocol_version v) {
     const auto size = encoded_size(p, v);
