@@ -1,4 +1,5 @@
 #include "auth.hpp"
+#include "text.hpp"
 
 #include <cerrno>
 #include <climits>
@@ -18,32 +19,7 @@ namespace {
 constexpr std::size_t salt_bytes = 12;   // mosquitto: salt_len == 12
 constexpr std::size_t digest_bytes = 64; // SHA-512 output; mosquitto: password_len == 64
 
-constexpr bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
-constexpr bool is_space(char c) noexcept {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-std::string_view next_token(std::string_view& rest) noexcept {
-    std::size_t i = 0;
-    while (i < rest.size() && !is_blank(rest[i])) ++i;
-    const auto token = rest.substr(0, i);
-    rest.remove_prefix(i);
-    while (!rest.empty() && is_blank(rest.front())) rest.remove_prefix(1);
-    return token;
-}
-
-std::string quoted(std::string_view s) {
-    std::string out = "'";
-    out.append(s);
-    out += '\'';
-    return out;
-}
+using namespace text;
 
 bool read_whole_file(const std::string& path, std::string& text, std::string& error) {
     std::FILE* f = std::fopen(path.c_str(), "rb");
