@@ -10,8 +10,10 @@ packages=(
     cmake ninja-build pkg-config
     g++ clang libclang-rt-14-dev
     libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
-    libmosquitto-dev mosquitto mosquitto-clients libssl-dev
+    libmosquitto-dev mosquitto mosquitto-clients libssl-dev openssl libsqlite3-dev
     python3 python3-paho-mqtt
+    gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib
+    chromium nodejs
     "$@"
 )
 
