@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "binary_view.hpp"
+#include "config.hpp"
 #include "detail/reader.hpp"
 #include "detail/wire_list.hpp"
 #include "detail/writer.hpp"
@@ -428,7 +429,7 @@ namespace detail {
 
 // Reads and checks the value of one property of a block being validated, without building a
 // `property`: the same reads as read_property_value, then the value rules where there are any.
-[[nodiscard]] constexpr errc check_wire_property(reader& r, property_id id,
+[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc check_wire_property(reader& r, property_id id,
                                                  const property_rule& rule,
                                                  utf8_rules rules) noexcept {
     std::uint32_t integer = 0;

@@ -20,6 +20,13 @@ class reader {
   public:
     constexpr reader() noexcept = default;
     constexpr explicit reader(std::span<const std::byte> data) noexcept : data_(data) {}
+    /// A reader over `data` that has already consumed `position` bytes (precondition:
+    /// `position <= data.size()`), to hand a read in progress to another function without the
+    /// reader itself escaping.
+    constexpr reader(std::span<const std::byte> data, std::size_t position) noexcept
+        : data_(data), pos_(position <= data.size() ? position : data.size()) {}
+    /// The bytes this reader reads (all of them, read or not).
+    [[nodiscard]] constexpr std::span<const std::byte> data() const noexcept { return data_; }
 
     [[nodiscard]] constexpr std::size_t remaining() const noexcept { return data_.size() - pos_; }
     [[nodiscard]] constexpr bool empty() const noexcept { return remaining() == 0; }
@@ -49,6 +56,11 @@ class reader {
     /// Variable Byte Integer; truncation inside a packet is malformed (MQTT5-1.5.5-1 for the
     /// minimal-form rule).
     [[nodiscard]] constexpr errc varint(std::uint32_t& out) noexcept {
+        if (remaining() > 0 && static_cast<std::uint8_t>(data_[pos_]) < 0x80) { // one byte
+            out = static_cast<std::uint8_t>(data_[pos_]);
+            ++pos_;
+            return errc::success;
+        }
         const auto r = decode_varint(data_.subspan(pos_));
         if (r.status != errc::success) return errc::malformed_packet;
         out = r.value;

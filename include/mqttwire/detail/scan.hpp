@@ -15,6 +15,8 @@
 #include <cstring>
 #include <span>
 
+#include "../config.hpp"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -87,13 +89,21 @@ inline constexpr bool word_scans = sizeof(std::size_t) >= 8;
 
 // True when `s` holds only plain text bytes: well-formed UTF-8 without U+0000 (and nothing the
 // non-character rule refuses, since those are not ASCII).
-[[nodiscard]] inline bool is_plain_text(std::span<const std::byte> s) noexcept {
+[[nodiscard]] MQTTWIRE_FORCE_INLINE bool is_plain_text(std::span<const std::byte> s) noexcept {
     const std::size_t n = s.size();
     if constexpr (word_scans) {
         if (n >= 8) {
             std::uint64_t bad = 0;
             for (std::size_t i = 0; n - i > 8; i += 8) bad |= non_plain_text_bytes(load_word(s, i));
             return (bad | non_plain_text_bytes(load_word(s, n - 8))) == 0;
+        }
+        if (n >= 4) { // two overlapping 4-byte words
+            std::uint32_t a = 0;
+            std::uint32_t b = 0;
+            std::memcpy(&a, s.first(4).data(), 4);
+            std::memcpy(&b, s.last(4).data(), 4);
+            const std::uint64_t v = std::uint64_t{a} << 32 | b;
+            return non_plain_text_bytes(v) == 0;
         }
     }
     for (const auto b : s) {

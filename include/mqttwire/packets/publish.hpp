@@ -84,10 +84,13 @@ namespace detail {
 // Everything after the topic, in the general case: a topic that is not plain ASCII (or rules
 // that look at every byte), or a 5.0 packet. The string rules come first (malformed, as
 // reader::utf8 reports them), the topic rules after the properties, in the order the checks have
-// always run. The reader is taken by value so that the fast path's never escapes.
+// always run. It gets the body and the position after the topic, not the fast path's reader,
+// which so never leaves registers.
 template <class Ctx>
-[[nodiscard]] constexpr errc decode_publish_rest(reader r, const Ctx& c, publish_view& out,
-                                                 bool plain_topic) noexcept {
+[[nodiscard]] constexpr errc decode_publish_rest(std::span<const std::byte> body,
+                                                 std::size_t position, const Ctx& c,
+                                                 publish_view& out, bool plain_topic) noexcept {
+    reader r(body, position);
     const bool topic_ok = plain_topic || topic_name_ok_general(out.topic, c.opts.utf8);
     if (!topic_ok && validate_utf8(out.topic, c.opts.utf8) != errc::success)
         return errc::malformed_packet;
@@ -130,7 +133,7 @@ template <class Ctx>
     out.topic = utf8_view(topic_bytes);
     bool plain = !std::is_constant_evaluated() &&
                        !c.opts.utf8.reject_control_characters && is_plain_topic(topic_bytes);
-    if (!plain || c.v5()) return decode_publish_rest(r, c, out, plain);
+    if (!plain || c.v5()) return decode_publish_rest(r.data(), r.position(), c, out, plain);
     if (out.qos != mqttwire::qos::at_most_once) {
         if (const auto e = read_packet_id(r, out.packet_id); e != errc::success) return e;
     }
