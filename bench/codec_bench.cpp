@@ -156,6 +156,26 @@ BENCHMARK_CAPTURE(publish_decode, v311_qos1, shape::v311_qos1);
 BENCHMARK_CAPTURE(publish_decode, v5_plain, shape::v5_plain);
 BENCHMARK_CAPTURE(publish_decode, v5_two_props, shape::v5_two_props);
 
+// A stream of 3.1.1 PUBACKs through decode_packet, fixed header included.
+void puback_decode(benchmark::State& state) {
+    std::vector<std::byte> wire;
+    for (std::size_t i = 0; i < stream_packets; ++i)
+        append(wire, puback_view{static_cast<std::uint16_t>(1 + i)}, protocol_version::v3_1_1);
+    const std::span<const std::byte> all(wire);
+    const decode_options opts{.version = protocol_version::v3_1_1, .max_packet_size = 1u << 20};
+    for (auto _ : state) {
+        std::size_t off = 0;
+        while (off < all.size()) {
+            const auto r = decode_packet(all.subspan(off), opts);
+            if (!r) die("decode failed");
+            benchmark::DoNotOptimize(std::get<puback_view>(r->packet).packet_id);
+            off += r->size;
+        }
+    }
+    report(state, stream_packets, all.size());
+}
+BENCHMARK(puback_decode)->Name("puback_decode/v311");
+
 // The same stream arriving in reads of pseudo-random sizes (1..max_chunk bytes), through a
 // realistic receive loop: append the read to a receive buffer, frame and decode every complete
 // packet, move the partial tail to the front for the next read. Arg: max_chunk.
