@@ -1,34 +1,18 @@
-/* coreMQTT 5's full 5.0 client (its main branch) (core_mqtt.c, core_mqtt_state.c and the serializers): the
- * baseline for a fixed-storage session client. Caller-owned network buffer and in-flight
- * records (MQTT_InitStatefulQoS), CONNECT with optional credentials and will, SUBSCRIBE, a PUBLISH
- * at an input-chosen QoS, the receive/keep-alive loop (incoming PUBLISH at any QoS, the acks it
- * sends, PINGREQ when due) and DISCONNECT. The transport reads the opaque input and writes to the
- * volatile sink; the clock is opaque too. */
+/* coreMQTT 5's full 5.0 client (its main branch: core_mqtt.c, core_mqtt_state.c and the
+ * serializers), the 5.0 counterpart of session_client.c: caller-owned network buffer and
+ * in-flight records (MQTT_InitStatefulQoS, with its buffer for ack properties), CONNECT with
+ * optional credentials and will, SUBSCRIBE, a PUBLISH at an input-chosen QoS, the receive and
+ * keep-alive loop (incoming PUBLISH at any QoS, the acks it sends, PINGREQ when due) and
+ * DISCONNECT. The transport reads the opaque input and writes to the volatile sink; the clock is
+ * opaque too. */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core_mqtt.h"
 
-#include "../footprint.h"
-
-struct NetworkContext {
-    size_t read;
-};
-
-static int32_t transport_recv(NetworkContext_t* net, void* buffer, size_t bytes) {
-    unsigned char* out = (unsigned char*)buffer;
-    size_t n = 0;
-    for (; n < bytes && net->read < FOOTPRINT_INPUT_SIZE; ++n) out[n] = footprint_input[net->read++];
-    return (int32_t)n;
-}
-
-static int32_t transport_send(NetworkContext_t* net, const void* buffer, size_t bytes) {
-    (void)net;
-    if (bytes != 0) footprint_use(((const unsigned char*)buffer)[bytes - 1]);
-    return (int32_t)bytes;
-}
-
-static uint32_t now_ms(void) { return footprint_source[0]; }
+#define COREMQTT_LENGTH size_t
+#include "fields.h"
+#include "transport.h"
 
 static bool on_event(MQTTContext_t* ctx, MQTTPacketInfo_t* packet, MQTTDeserializedInfo_t* info,
                      MQTTSuccessFailReasonCode_t* reason, MQTTPropBuilder_t* send_props,
@@ -43,11 +27,6 @@ static bool on_event(MQTTContext_t* ctx, MQTTPacketInfo_t* packet, MQTTDeseriali
     return true;
 }
 
-static const char* text(unsigned at, size_t* length) {
-    *length = footprint_byte(at + 1u) % 64u;
-    return (const char*)&footprint_input[footprint_byte(at) % 128u];
-}
-
 int main(void) {
     footprint_fill();
     static uint8_t network_buffer[FOOTPRINT_INPUT_SIZE];
@@ -55,43 +34,25 @@ int main(void) {
     static uint8_t ack_properties[32];
     static MQTTContext_t ctx;
     NetworkContext_t net = {0};
-    const TransportInterface_t transport = {transport_recv, transport_send, NULL, &net};
+    const TransportInterface_t transport = {footprint_recv, footprint_send, NULL, &net};
     const MQTTFixedBuffer_t buffer = {network_buffer, sizeof network_buffer};
 
-    MQTTStatus_t s = MQTT_Init(&ctx, &transport, now_ms, on_event, &buffer);
+    MQTTStatus_t s = MQTT_Init(&ctx, &transport, footprint_now_ms, on_event, &buffer);
     if (s == MQTTSuccess) s = MQTT_InitStatefulQoS(&ctx, outgoing, 8, incoming, 8, ack_properties,
                                                      sizeof ack_properties);
 
     MQTTConnectInfo_t c = {0};
     MQTTPublishInfo_t will = {0};
-    const MQTTPublishInfo_t* will_ptr = NULL;
-    c.cleanSession = (footprint_byte(0) & 1u) != 0;
-    c.keepAliveSeconds = (uint16_t)footprint_byte(1);
-    c.pClientIdentifier = text(2, &c.clientIdentifierLength);
-    if ((footprint_byte(0) & 2u) != 0) {
-        c.pUserName = text(4, &c.userNameLength);
-        c.pPassword = text(6, &c.passwordLength);
-    }
-    if ((footprint_byte(0) & 4u) != 0) {
-        will.qos = (MQTTQoS_t)(footprint_byte(8) % 3u);
-        will.retain = (footprint_byte(0) & 8u) != 0;
-        will.pTopicName = text(10, &will.topicNameLength);
-        will.pPayload = text(12, &will.payloadLength);
-        will_ptr = &will;
-    }
+    const MQTTPublishInfo_t* will_ptr = footprint_connect(&c, &will);
     bool session_present = false;
     if (s == MQTTSuccess) s = MQTT_Connect(&ctx, &c, will_ptr, 1000u, &session_present, NULL, NULL);
 
     MQTTSubscribeInfo_t sub = {0};
-    sub.pTopicFilter = text(14, &sub.topicFilterLength);
-    sub.qos = (MQTTQoS_t)(footprint_byte(16) % 3u);
+    footprint_subscription(&sub);
     if (s == MQTTSuccess) s = MQTT_Subscribe(&ctx, &sub, 1, MQTT_GetPacketId(&ctx), NULL);
 
     MQTTPublishInfo_t p = {0};
-    p.qos = (MQTTQoS_t)(footprint_byte(18) % 3u);
-    p.retain = (footprint_byte(18) & 4u) != 0;
-    p.pTopicName = text(19, &p.topicNameLength);
-    p.pPayload = text(22, &p.payloadLength);
+    (void)footprint_publish(&p);
     if (s == MQTTSuccess) s = MQTT_Publish(&ctx, &p, p.qos == MQTTQoS0 ? 0 : MQTT_GetPacketId(&ctx), NULL);
 
     while (s == MQTTSuccess && net.read < FOOTPRINT_INPUT_SIZE) s = MQTT_ProcessLoop(&ctx);
