@@ -394,10 +394,13 @@ def explain_link_failure(b: Build) -> str:
     lines = [f"  does not link ({b.config.label}): undefined " + ", ".join(undefined[:6])
              if undefined else f"  does not link ({b.config.label}):\n" + indent(b.link_error, 12)]
     members = archive_members(b.map)
+    chains = []
     for m in sorted(set(re.findall(r"/(lib[^/()]+\.a\([^)]+\)): in function", b.link_error or ""))):
         full = next((x for x, _, _ in members if x.endswith("/" + m)), None)
         if full:
-            lines.append("    " + member_chain(members, full))
+            chains.append(member_chain(members, full))
+    # A chain that is the tail of a longer one says nothing new.
+    lines += ["    " + c for c in chains if not any(c != o and o.endswith(c) for o in chains)]
     return "\n".join(lines)
 
 
@@ -469,6 +472,93 @@ def sizeof_rows(by_target: dict[str, dict[str, int]]) -> list[tuple[str, dict[st
 
 # ---------------------------------------------------------------------------------------------
 
+def check_program(p: Program, builds: list[Build], index: dict, empty: Program) -> str:
+    """What is wrong with `p` in any configuration: does not compile, does not link (and what
+    pulled in the unresolved symbol), or holds exception/unwinding symbols (and who referenced
+    them). Empty when nothing is."""
+    mine = [b for b in builds if b.program is p]
+    problems = []
+    compile_errors = [b for b in mine if b.error]
+    if compile_errors:
+        problems.append(f"  in {', '.join(b.config.label for b in compile_errors)}:\n" +
+                        indent(compile_errors[0].error, 40, "  "))
+    problems += [explain_link_failure(b) for b in mine if b.link_error]
+    tainted = []
+    for b in mine:
+        if b.error or b.link_error:
+            continue
+        bad = {s for s in b.symbols if FORBIDDEN.search(s)}
+        if not b.config.target.full_link:
+            # A hosted program's start files reference __cxa_finalize: what the baseline holds
+            # is not the program's doing.
+            base = index.get((empty.title, b.config))
+            bad -= base.symbols if base else set()
+        if bad:
+            tainted.append((b, bad))
+    if tainted:
+        problems.append("  exception/unwinding symbols in " + ", ".join(
+            f"{b.config.label} ({len(bad)})" for b, bad in tainted) + ": " +
+            ", ".join(demangle(sorted(set().union(*(bad for _, bad in tainted)),
+                                  key=lambda x: ("__throw_" not in x, x))[:5])) + " ...")
+        # Explained from the richest build: the full runtime shows the whole chain. The call graph
+        # comes from the gc build's object, which has one section per function.
+        b = max(tainted, key=lambda x: (x[0].config.target.full_link is not None,
+                                        x[0].config.full, x[0].config.gc))[0]
+        graph = index.get((p.title, Config(b.config.target, True, b.config.full)), b)
+        problems.append(explain_symbols(b, graph.obj or b.obj))
+    return "\n".join(problems)
+
+
+def build_all(builds: list[Build], pool) -> None:
+    """Compiles every distinct object once (the std and full runtimes share them), then links."""
+    jobs: dict[Path, tuple[str, list[str], Path]] = {}
+    for b in builds:
+        compiler, flags = compile_command(b.program, b.config)
+        b.obj = object_path(compiler, flags, b.program.source, b.program.library.digest)
+        jobs[b.obj] = (compiler, flags, b.program.source)
+        if b.program.library.root is not None:
+            for compiler, flags, source, obj in coremqtt_objects(b.program.library, b.config):
+                jobs[obj] = (compiler, flags, source)
+    errors = dict(zip(jobs, pool.map(lambda j: compile_one(*jobs[j], j), jobs)))
+    for b in builds:
+        b.error = errors.get(b.obj)
+        if b.error is None and b.program.library.root is not None:
+            b.error = next((errors[o] for *_, o in coremqtt_objects(b.program.library, b.config)
+                            if errors.get(o)), None)
+    list(pool.map(link, builds))
+
+
+def self_test(mqttwire: Library, jobs: int) -> int:
+    """Proves the checks fail where they must: bench/footprint/probes/throws.cpp reaches a throw
+    helper, so on the Cortex-M4 it must be reported with the function that references it, and
+    with the full newlib it must not link without gc-sections."""
+    m4 = next(t for t in TARGETS if t.name == M4_TARGET)
+    configs = [Config(m4, gc, full) for gc in (False, True) for full in (False, True)]
+    empty = Program("empty", SOURCES / "empty.cpp", mqttwire)
+    throws = Program("throws", SOURCES / "probes" / "throws.cpp", mqttwire)
+    builds = [Build(p, c) for c in configs for p in (empty, throws)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        build_all(builds, pool)
+    index = {(b.program.title, b.config): b for b in builds}
+    report = check_program(throws, builds, index, empty)
+    expect = {
+        "the baseline passes": not check_program(empty, builds, index, empty),
+        "the throw helper is found (M4 -Os gc)": "M4 -Os gc (" in report,
+        "the referencing function is named": "footprint_self_test_substr" in report,
+        "the call path starts at main": "-> main" in report,
+        "the throw helper is named": "std::__throw_out_of_range_fmt" in report,
+        "the unwinder is found (full newlib)": "unwind-arm.o" in report,
+        "the link failure is reported (full newlib, no gc)": "does not link (M4 -Os full)" in report,
+    }
+    for what, ok in expect.items():
+        print(f"{'ok  ' if ok else 'FAIL'} {what}")
+    if not all(expect.values()):
+        print("\nWhat the checks reported for probes/throws.cpp:\n" + report)
+        return 1
+    print("footprint --self-test: OK")
+    return 0
+
+
 def mqttwire_library() -> Library:
     files = [p for p in (ROOT / "include").rglob("*") if p.is_file()]
     files += [p for p in SOURCES.glob("*") if p.suffix in (".h", ".hpp")]
@@ -515,12 +605,16 @@ def main() -> int:
                     help="also fail when a target of the issue (size, sizeof) is missed")
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--markdown", action="store_true", help="print the tables as markdown")
+    ap.add_argument("--self-test", action="store_true",
+                    help="only prove that the checks catch a program reaching a throw helper")
     ap.add_argument("--top", type=int, default=0, metavar="N",
                     help=f"list the N largest symbols each program adds ({M4_TARGET}, gc)")
     args = ap.parse_args()
 
     try:
         mqttwire = mqttwire_library()
+        if args.self_test:
+            return self_test(mqttwire, args.jobs)
         core3, core5 = coremqtt_library("COREMQTT_DIR"), coremqtt_library("COREMQTT5_DIR")
     except Failure as e:
         print(f"footprint: {e}", file=sys.stderr)
@@ -538,29 +632,14 @@ def main() -> int:
     empty = Program("empty", SOURCES / "empty.cpp", mqttwire)
     builds = [Build(p, c) for c in CONFIGS for p in [empty, *programs]]
 
-    # Compile every distinct object once (the std and full runtimes share them), then link.
-    jobs: dict[Path, tuple[str, list[str], Path]] = {}
-    try:
-        for b in builds:
-            compiler, flags = compile_command(b.program, b.config)
-            b.obj = object_path(compiler, flags, b.program.source, b.program.library.digest)
-            jobs[b.obj] = (compiler, flags, b.program.source)
-            if b.program.library.root is not None:
-                for compiler, flags, source, obj in coremqtt_objects(b.program.library, b.config):
-                    jobs[obj] = (compiler, flags, source)
-    except Failure as e:
-        print(f"footprint: {e}", file=sys.stderr)
-        return 1
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         sizes_future = {t.name: pool.submit(probe_sizes, t, mqttwire)
                         for t in TARGETS if t.name in ("x86-64 -Os", M4_TARGET)}
-        errors = dict(zip(jobs, pool.map(lambda j: compile_one(*jobs[j], j), jobs)))
-        for b in builds:
-            b.error = errors.get(b.obj)
-            if b.error is None and b.program.library.root is not None:
-                b.error = next((errors[o] for *_, o in coremqtt_objects(b.program.library, b.config)
-                                if errors.get(o)), None)
-        list(pool.map(link, builds))
+        try:
+            build_all(builds, pool)
+        except Failure as e:
+            print(f"footprint: {e}", file=sys.stderr)
+            return 1
 
     index = {(b.program.title, b.config): b for b in builds}
 
@@ -568,37 +647,8 @@ def main() -> int:
         return index[(empty.title, b.config)]
 
     # Checks: each program builds and links everywhere and holds no exception/unwinding symbol.
-    failures: list[str] = []
-    for p in [empty, *programs]:
-        mine = [b for b in builds if b.program is p]
-        problems = []
-        compile_errors = [b for b in mine if b.error]
-        if compile_errors:
-            problems.append(f"  in {', '.join(b.config.label for b in compile_errors)}:\n" +
-                            indent(compile_errors[0].error, 40, "  "))
-        problems += [explain_link_failure(b) for b in mine if b.link_error]
-        tainted = []
-        for b in mine:
-            if b.error or b.link_error:
-                continue
-            bad = {s for s in b.symbols if FORBIDDEN.search(s)}
-            if not b.config.full and not b.config.target.full_link:
-                # A hosted program's start files reference __cxa_finalize: what the baseline
-                # holds is not the program's doing.
-                bad -= baseline(b).symbols
-            if bad:
-                tainted.append((b, bad))
-        if tainted:
-            problems.append("  exception/unwinding symbols in " + ", ".join(
-                f"{b.config.label} ({len(bad)})" for b, bad in tainted) + ": " +
-                ", ".join(demangle(sorted(set().union(*(bad for _, bad in tainted)))[:5])) + " ...")
-            # Explain from the richest build: the full runtime shows the whole chain.
-            b = max(tainted, key=lambda x: (x[0].config.target.full_link is not None,
-                                            x[0].config.full, x[0].config.gc))[0]
-            graph_obj = index[(p.title, Config(b.config.target, True, b.config.full))].obj
-            problems.append(explain_symbols(b, graph_obj))
-        if problems:
-            failures.append(f"{p.title}:\n" + "\n".join(problems))
+    failures = [f"{p.title}:\n{problems}" for p in [empty, *programs]
+                if (problems := check_program(p, builds, index, empty))]
 
     # Sizes.
     missed: list[str] = []
