@@ -37,7 +37,8 @@ std::vector<std::uint8_t> as_u8(const std::vector<std::byte>& b) {
 MQTTPacketInfo_t header_at(std::vector<std::uint8_t>& bytes, std::size_t at) {
     MQTTPacketInfo_t info{};
     const std::size_t available = bytes.size() - at;
-    if (MQTT_ProcessIncomingPacketTypeAndLength(bytes.data() + at, &available, &info) != MQTTSuccess)
+    if (MQTT_ProcessIncomingPacketTypeAndLength(bytes.data() + at, &available, &info) !=
+        MQTTSuccess)
         die("MQTT_ProcessIncomingPacketTypeAndLength failed");
     info.pRemainingData = bytes.data() + at + info.headerLength;
     return info;
@@ -56,7 +57,8 @@ std::vector<MQTTPacketInfo_t> headers(std::vector<std::uint8_t>& bytes) {
 void decode_publish(const MQTTPacketInfo_t& info) {
     std::uint16_t id = 0;
     MQTTPublishInfo_t p{};
-    if (MQTT_DeserializePublish(&info, &id, &p) != MQTTSuccess) die("MQTT_DeserializePublish failed");
+    if (MQTT_DeserializePublish(&info, &id, &p) != MQTTSuccess)
+        die("MQTT_DeserializePublish failed");
     benchmark::DoNotOptimize(p.topicNameLength);
     benchmark::DoNotOptimize(p.payloadLength);
 }

@@ -50,8 +50,10 @@ inline std::vector<std::byte> publish_stream(bool v5) {
     mqttwire::publish_view p;
     p.topic = mqttwire::utf8_view(topic);
     p.payload = mqttwire::binary_view(std::span<const std::byte>(body));
-    if (v5) p.properties = props;
-    else p.qos = mqttwire::qos::at_least_once;
+    if (v5)
+        p.properties = props;
+    else
+        p.qos = mqttwire::qos::at_least_once;
     std::vector<std::byte> out;
     for (std::size_t i = 0; i < stream_packets; ++i) {
         if (!v5) p.packet_id = static_cast<std::uint16_t>(1 + i);

@@ -13,7 +13,8 @@
 #define MQTT_GetPublishPacketSize coremqtt_v311_MQTT_GetPublishPacketSize
 #define MQTT_GetSubscribePacketSize coremqtt_v311_MQTT_GetSubscribePacketSize
 #define MQTT_GetUnsubscribePacketSize coremqtt_v311_MQTT_GetUnsubscribePacketSize
-#define MQTT_ProcessIncomingPacketTypeAndLength coremqtt_v311_MQTT_ProcessIncomingPacketTypeAndLength
+#define MQTT_ProcessIncomingPacketTypeAndLength                                                    \
+    coremqtt_v311_MQTT_ProcessIncomingPacketTypeAndLength
 #define MQTT_SerializeAck coremqtt_v311_MQTT_SerializeAck
 #define MQTT_SerializeConnect coremqtt_v311_MQTT_SerializeConnect
 #define MQTT_SerializeConnectFixedHeader coremqtt_v311_MQTT_SerializeConnectFixedHeader
@@ -21,7 +22,8 @@
 #define MQTT_SerializePingreq coremqtt_v311_MQTT_SerializePingreq
 #define MQTT_SerializePublish coremqtt_v311_MQTT_SerializePublish
 #define MQTT_SerializePublishHeader coremqtt_v311_MQTT_SerializePublishHeader
-#define MQTT_SerializePublishHeaderWithoutTopic coremqtt_v311_MQTT_SerializePublishHeaderWithoutTopic
+#define MQTT_SerializePublishHeaderWithoutTopic                                                    \
+    coremqtt_v311_MQTT_SerializePublishHeaderWithoutTopic
 #define MQTT_SerializeSubscribe coremqtt_v311_MQTT_SerializeSubscribe
 #define MQTT_SerializeSubscribeHeader coremqtt_v311_MQTT_SerializeSubscribeHeader
 #define MQTT_SerializeUnsubscribe coremqtt_v311_MQTT_SerializeUnsubscribe

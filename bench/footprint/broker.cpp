@@ -20,7 +20,8 @@ using namespace mqttwire;
 void use(const utf8_view& t) { footprint_use(t.size()); }
 void use(const binary_view& b) { footprint_use(b.size()); }
 void use(const properties_view& props) {
-    for (const auto& p : props) footprint_use(static_cast<unsigned>(p.id) + p.integer + p.string.size());
+    for (const auto& p : props)
+        footprint_use(static_cast<unsigned>(p.id) + p.integer + p.string.size());
 }
 template <class Ack> void use_ack(const Ack& a) {
     footprint_use(a.packet_id + (static_cast<unsigned>(a.reason) << 16));
@@ -29,7 +30,8 @@ template <class Ack> void use_ack(const Ack& a) {
 
 void use(const packet_view& packet) {
     if (const auto* c = std::get_if<connect_view>(&packet)) {
-        footprint_use(static_cast<unsigned>(c->version) + (c->clean_start ? 8u : 0u) + c->keep_alive);
+        footprint_use(static_cast<unsigned>(c->version) + (c->clean_start ? 8u : 0u) +
+                      c->keep_alive);
         use(c->client_id);
         if (c->will) {
             footprint_use(static_cast<unsigned>(c->will->qos) + (c->will->retain ? 4u : 0u));

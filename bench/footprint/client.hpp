@@ -29,7 +29,9 @@ inline std::span<const std::byte> bytes(unsigned at) {
 inline utf8_view text(unsigned at) { return utf8_view(bytes(at)); }
 inline binary_view data(unsigned at) { return binary_view(bytes(at)); }
 inline qos qos_at(unsigned at) { return static_cast<qos>(footprint_byte(at) % 3u); }
-inline std::uint16_t id_at(unsigned at) { return static_cast<std::uint16_t>(footprint_byte(at) + 1u); }
+inline std::uint16_t id_at(unsigned at) {
+    return static_cast<std::uint16_t>(footprint_byte(at) + 1u);
+}
 
 inline void sent(result<std::size_t> n, std::span<const std::byte> out) {
     footprint_use(n ? *n + static_cast<unsigned>(out[0]) : static_cast<unsigned>(n.error()));

@@ -21,7 +21,9 @@ static inline void footprint_fill(void) {
 
 /* A byte of the input, used as a length or a flag, so no field has a value known at compile
  * time. */
-static inline unsigned footprint_byte(unsigned at) { return footprint_input[at % FOOTPRINT_INPUT_SIZE]; }
+static inline unsigned footprint_byte(unsigned at) {
+    return footprint_input[at % FOOTPRINT_INPUT_SIZE];
+}
 
 static inline void footprint_use(unsigned long value) { footprint_sink = value; }
 

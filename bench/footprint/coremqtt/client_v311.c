@@ -24,7 +24,8 @@ static void send_all(void) {
     const MQTTPublishInfo_t* will_ptr = footprint_connect(&c, &will);
     MQTTStatus_t s = MQTT_GetConnectPacketSize(&c, will_ptr, &remaining, &size);
     if (s == MQTTSuccess)
-        s = size <= sizeof out ? MQTT_SerializeConnect(&c, will_ptr, remaining, &buffer) : MQTTNoMemory;
+        s = size <= sizeof out ? MQTT_SerializeConnect(&c, will_ptr, remaining, &buffer)
+                               : MQTTNoMemory;
     sent(s, out);
 
     MQTTSubscribeInfo_t sub = {0};

@@ -29,10 +29,12 @@ static void send_all(void) {
     MQTTStatus_t s = MQTTPropertyBuilder_Init(&builder, props, sizeof props);
     if (s == MQTTSuccess)
         s = MQTTPropAdd_SessionExpiry(&builder, footprint_byte(24), &MQTT_PACKET_TYPE_CONNECT_VAL);
-    if (s == MQTTSuccess) s = MQTT_GetConnectPacketSize(&c, will_ptr, &builder, NULL, &remaining, &size);
     if (s == MQTTSuccess)
-        s = size <= sizeof out ? MQTT_SerializeConnect(&c, will_ptr, &builder, NULL, remaining, &buffer)
-                               : MQTTNoMemory;
+        s = MQTT_GetConnectPacketSize(&c, will_ptr, &builder, NULL, &remaining, &size);
+    if (s == MQTTSuccess)
+        s = size <= sizeof out
+                ? MQTT_SerializeConnect(&c, will_ptr, &builder, NULL, remaining, &buffer)
+                : MQTTNoMemory;
     sent(s, out);
 
     MQTTSubscribeInfo_t sub = {0};
@@ -47,7 +49,8 @@ static void send_all(void) {
     s = MQTTPropertyBuilder_Init(&builder, props, sizeof props);
     if (s == MQTTSuccess)
         s = MQTTPropAdd_MessageExpiry(&builder, footprint_byte(25), &MQTT_PACKET_TYPE_PUBLISH_VAL);
-    if (s == MQTTSuccess) s = MQTT_GetPublishPacketSize(&p, &builder, &remaining, &size, sizeof out);
+    if (s == MQTTSuccess)
+        s = MQTT_GetPublishPacketSize(&p, &builder, &remaining, &size, sizeof out);
     if (s == MQTTSuccess) s = MQTT_SerializePublish(&p, &builder, id, remaining, &buffer);
     sent(s, out);
 }

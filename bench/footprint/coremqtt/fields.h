@@ -26,7 +26,8 @@ static inline const void* footprint_payload(unsigned at, size_t* length) {
 }
 
 /* Returns the will to send, or NULL. */
-static inline const MQTTPublishInfo_t* footprint_connect(MQTTConnectInfo_t* c, MQTTPublishInfo_t* will) {
+static inline const MQTTPublishInfo_t* footprint_connect(MQTTConnectInfo_t* c,
+                                                         MQTTPublishInfo_t* will) {
     c->cleanSession = (footprint_byte(0) & 1u) != 0;
     c->keepAliveSeconds = (uint16_t)footprint_byte(1);
     c->pClientIdentifier = footprint_text(2, &c->clientIdentifierLength);
@@ -57,7 +58,6 @@ static inline uint16_t footprint_publish(MQTTPublishInfo_t* p) {
     p->pPayload = footprint_payload(22, &p->payloadLength);
     return p->qos == MQTTQoS0 ? 0 : (uint16_t)(footprint_byte(21) + 1u);
 }
-
 
 /* What a client reads of a received PUBLISH. */
 static inline void footprint_received(uint16_t id, const MQTTPublishInfo_t* p) {

@@ -44,7 +44,8 @@ int main(void) {
 
     MQTTPublishInfo_t p = {0};
     (void)footprint_publish(&p);
-    if (s == MQTTSuccess) s = MQTT_Publish(&ctx, &p, p.qos == MQTTQoS0 ? 0 : MQTT_GetPacketId(&ctx));
+    if (s == MQTTSuccess)
+        s = MQTT_Publish(&ctx, &p, p.qos == MQTTQoS0 ? 0 : MQTT_GetPacketId(&ctx));
 
     while (s == MQTTSuccess && net.read < FOOTPRINT_INPUT_SIZE) s = MQTT_ProcessLoop(&ctx);
     footprint_use(s + (session_present ? 256u : 0u));

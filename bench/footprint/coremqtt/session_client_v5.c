@@ -38,8 +38,9 @@ int main(void) {
     const MQTTFixedBuffer_t buffer = {network_buffer, sizeof network_buffer};
 
     MQTTStatus_t s = MQTT_Init(&ctx, &transport, footprint_now_ms, on_event, &buffer);
-    if (s == MQTTSuccess) s = MQTT_InitStatefulQoS(&ctx, outgoing, 8, incoming, 8, ack_properties,
-                                                     sizeof ack_properties);
+    if (s == MQTTSuccess)
+        s = MQTT_InitStatefulQoS(&ctx, outgoing, 8, incoming, 8, ack_properties,
+                                 sizeof ack_properties);
 
     MQTTConnectInfo_t c = {0};
     MQTTPublishInfo_t will = {0};
@@ -53,7 +54,8 @@ int main(void) {
 
     MQTTPublishInfo_t p = {0};
     (void)footprint_publish(&p);
-    if (s == MQTTSuccess) s = MQTT_Publish(&ctx, &p, p.qos == MQTTQoS0 ? 0 : MQTT_GetPacketId(&ctx), NULL);
+    if (s == MQTTSuccess)
+        s = MQTT_Publish(&ctx, &p, p.qos == MQTTQoS0 ? 0 : MQTT_GetPacketId(&ctx), NULL);
 
     while (s == MQTTSuccess && net.read < FOOTPRINT_INPUT_SIZE) s = MQTT_ProcessLoop(&ctx);
     footprint_use(s + (session_present ? 256u : 0u));

@@ -15,7 +15,8 @@ struct NetworkContext {
 static inline int32_t footprint_recv(NetworkContext_t* net, void* buffer, size_t bytes) {
     unsigned char* out = (unsigned char*)buffer;
     size_t n = 0;
-    for (; n < bytes && net->read < FOOTPRINT_INPUT_SIZE; ++n) out[n] = footprint_input[net->read++];
+    for (; n < bytes && net->read < FOOTPRINT_INPUT_SIZE; ++n)
+        out[n] = footprint_input[net->read++];
     return (int32_t)n;
 }
 

@@ -1,8 +1,9 @@
 // Object sizes on the target, read back without running anything: each size becomes the length
 // of an exported array, and ci/footprint.sh reads the symbol sizes with nm. Three kinds:
 //   mqttwire_sizeof__<type>          a type of the public surface
-//   mqttwire_sizeof_alt__<view>      one alternative of packet_view (the script reports the largest)
-//   mqttwire_sizeof_result__<type>   what a decode entry point returns (the script checks the largest)
+//   mqttwire_sizeof_alt__<view>      one alternative of packet_view (the script reports the
+//   largest) mqttwire_sizeof_result__<type>   what a decode entry point returns (the script checks
+//   the largest)
 #include <algorithm>
 #include <cstddef>
 #include <utility>
@@ -11,7 +12,9 @@
 #include <mqttwire.hpp>
 
 #define MQTTWIRE_SIZEOF(kind, name, ...)                                                           \
-    extern "C" [[gnu::used]] const unsigned char mqttwire_sizeof##kind##__##name[sizeof(__VA_ARGS__)] = {};
+    extern "C"                                                                                     \
+        [[gnu::used]] const unsigned char mqttwire_sizeof##kind##__##name[sizeof(__VA_ARGS__)] =   \
+            {};
 
 namespace probe {
 using namespace mqttwire;
