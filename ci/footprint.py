@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections import deque
 from pathlib import Path
 
@@ -201,6 +202,7 @@ def object_path(compiler: str, flags: list[str], source: Path, deps: str) -> Pat
 def compile_one(compiler: str, flags: list[str], source: Path, obj: Path) -> str | None:
     """Compiles unless cached; returns the compiler's complaint on failure."""
     if obj.exists():
+        os.utime(obj)  # used: kept by prune_cache()
         return None
     obj.parent.mkdir(parents=True, exist_ok=True)
     tmp = obj.with_suffix(f".{os.getpid()}.tmp")
@@ -226,7 +228,9 @@ def coremqtt_archive(lib: Library, c: Config) -> Path:
     objs = [o for *_, o in coremqtt_objects(lib, c)]
     key = hashlib.sha256("\0".join(map(str, objs)).encode()).hexdigest()[:20]
     archive = BUILD / "lib" / f"coremqtt-{key}.a"
-    if not archive.exists():
+    if archive.exists():
+        os.utime(archive)
+    else:
         archive.parent.mkdir(parents=True, exist_ok=True)
         tmp = archive.with_suffix(f".{os.getpid()}.tmp")
         r = run([f"{c.target.tools}ar", "rcs", str(tmp), *map(str, objs)])
@@ -559,6 +563,16 @@ def self_test(mqttwire: Library, jobs: int) -> int:
     return 0
 
 
+def prune_cache(days: int = 14) -> None:
+    """Objects and archives no run has used for `days` days go (each change of a header leaves a
+    generation behind)."""
+    limit = time.time() - days * 86400
+    for d in (BUILD / "obj", BUILD / "lib"):
+        for f in d.glob("*") if d.is_dir() else ():
+            if f.stat().st_mtime < limit:
+                f.unlink(missing_ok=True)
+
+
 def mqttwire_library() -> Library:
     files = [p for p in (ROOT / "include").rglob("*") if p.is_file()]
     files += [p for p in SOURCES.glob("*") if p.suffix in (".h", ".hpp")]
@@ -641,6 +655,7 @@ def main() -> int:
             print(f"footprint: {e}", file=sys.stderr)
             return 1
 
+    prune_cache()
     index = {(b.program.title, b.config): b for b in builds}
 
     def baseline(b: Build) -> Build:
