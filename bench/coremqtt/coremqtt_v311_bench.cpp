@@ -27,12 +27,6 @@ const bool context_added = [] {
     return true;
 }();
 
-std::vector<std::uint8_t> as_u8(const std::vector<std::byte>& b) {
-    std::vector<std::uint8_t> out(b.size());
-    for (std::size_t i = 0; i < b.size(); ++i) out[i] = static_cast<std::uint8_t>(b[i]);
-    return out;
-}
-
 // The fixed header of the packet at `at`, with pRemainingData pointing into `bytes`.
 MQTTPacketInfo_t header_at(std::vector<std::uint8_t>& bytes, std::size_t at) {
     MQTTPacketInfo_t info{};
@@ -110,24 +104,17 @@ void coremqtt_publish_encode(benchmark::State& state) {
     const auto body = payload();
     MQTTPublishInfo_t p{};
     p.qos = MQTTQoS1;
-    p.pTopicName = topic.data();
-    p.topicNameLength = static_cast<std::uint16_t>(topic.size());
-    p.pPayload = body.data();
-    p.payloadLength = body.size();
+    point_publish(p, body);
     std::vector<std::uint8_t> out(256);
     const MQTTFixedBuffer_t buffer{out.data(), out.size()};
-    std::size_t written = 0;
-    for (auto _ : state) {
+    encode_loop(state, out, [&] {
         benchmark::DoNotOptimize(p);
         std::size_t remaining = 0, size = 0;
         if (MQTT_GetPublishPacketSize(&p, &remaining, &size) != MQTTSuccess ||
             MQTT_SerializePublish(&p, 4711, remaining, &buffer) != MQTTSuccess)
             die("MQTT_SerializePublish failed");
-        written = size;
-        benchmark::DoNotOptimize(out.data());
-        benchmark::ClobberMemory();
-    }
-    report(state, 1, written);
+        return size;
+    });
 }
 BENCHMARK(coremqtt_publish_encode)->Name("coremqtt_publish_encode/v311_qos1");
 

@@ -26,9 +26,7 @@ const bool context_added = [] {
 }();
 
 void coremqtt5_publish_decode(benchmark::State& state) {
-    const auto wire = publish_stream(true);
-    std::vector<std::uint8_t> bytes(wire.size());
-    for (std::size_t i = 0; i < wire.size(); ++i) bytes[i] = static_cast<std::uint8_t>(wire[i]);
+    auto bytes = as_u8(publish_stream(true));
     for (auto _ : state) {
         for (std::size_t at = 0; at < bytes.size();) {
             MQTTPacketInfo_t info{};
@@ -55,10 +53,7 @@ BENCHMARK(coremqtt5_publish_decode)->Name("coremqtt5_publish_decode/v5_two_props
 void coremqtt5_publish_encode(benchmark::State& state) {
     const auto body = payload();
     MQTTPublishInfo_t p{};
-    p.pTopicName = topic.data();
-    p.topicNameLength = topic.size();
-    p.pPayload = body.data();
-    p.payloadLength = body.size();
+    point_publish(p, body);
     MQTTUserProperty_t user{};
     user.pKey = "source";
     user.keyLength = 6;
@@ -67,8 +62,7 @@ void coremqtt5_publish_encode(benchmark::State& state) {
     std::uint8_t prop_bytes[64];
     std::vector<std::uint8_t> out(256);
     const MQTTFixedBuffer_t buffer{out.data(), out.size()};
-    std::uint32_t written = 0;
-    for (auto _ : state) {
+    encode_loop(state, out, [&] {
         benchmark::DoNotOptimize(p);
         MQTTPropBuilder_t props{};
         std::uint32_t remaining = 0, size = 0;
@@ -78,11 +72,8 @@ void coremqtt5_publish_encode(benchmark::State& state) {
             MQTT_GetPublishPacketSize(&p, &props, &remaining, &size, 1u << 20) != MQTTSuccess ||
             MQTT_SerializePublish(&p, &props, 0, remaining, &buffer) != MQTTSuccess)
             die("coreMQTT 5 PUBLISH encode failed");
-        written = size;
-        benchmark::DoNotOptimize(out.data());
-        benchmark::ClobberMemory();
-    }
-    report(state, 1, written);
+        return std::size_t{size};
+    });
 }
 BENCHMARK(coremqtt5_publish_encode)->Name("coremqtt5_publish_encode/v5_two_props");
 

@@ -71,9 +71,36 @@ inline std::vector<std::byte> puback_stream() {
     return out;
 }
 
+// coreMQTT takes (and writes through) uint8_t pointers.
+inline std::vector<std::uint8_t> as_u8(const std::vector<std::byte>& b) {
+    std::vector<std::uint8_t> out(b.size());
+    for (std::size_t i = 0; i < b.size(); ++i) out[i] = static_cast<std::uint8_t>(b[i]);
+    return out;
+}
+
 inline void report(benchmark::State& state, std::size_t packets, std::size_t bytes) {
     state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(packets));
     state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes));
+}
+
+// Points a coreMQTT MQTTPublishInfo_t (either version) at the topic and `body`.
+template <class Info> void point_publish(Info& p, const std::vector<std::byte>& body) {
+    p.pTopicName = topic.data();
+    p.topicNameLength = static_cast<decltype(p.topicNameLength)>(topic.size());
+    p.pPayload = body.data();
+    p.payloadLength = body.size();
+}
+
+// One encode per iteration into `out`; `encode_once` returns the packet's size.
+template <class F>
+void encode_loop(benchmark::State& state, const std::vector<std::uint8_t>& out, F encode_once) {
+    std::size_t written = 0;
+    for (auto _ : state) {
+        written = encode_once();
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    report(state, 1, written);
 }
 
 } // namespace coremqtt_bench
