@@ -45,7 +45,8 @@ namespace detail {
     return errc::success;
 }
 
-[[nodiscard]] constexpr errc decode_body(reader& r, const decode_ctx& c,
+template <class Ctx>
+[[nodiscard]] constexpr errc decode_body(reader& r, const Ctx& c,
                                          connack_view& out) noexcept {
     std::uint8_t flags = 0;
     std::uint8_t code = 0;
@@ -65,8 +66,8 @@ namespace detail {
     return expect_end(r);
 }
 
-template <class W>
-[[nodiscard]] constexpr errc encode_body(W& w, const connack_view& p, const encode_ctx& c) noexcept {
+template <class W, class Ctx>
+[[nodiscard]] constexpr errc encode_body(W& w, const connack_view& p, const Ctx& c) noexcept {
     if constexpr (W::counting) {
         if (const auto e = check_connack_code(p, c.v5()); e != errc::success) return e;
     }
