@@ -1,7 +1,7 @@
 // A server's use of the codec: frame and decode every packet a server receives (CONNECT,
 // PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT, AUTH) at
 // every protocol level (3.1, 3.1.1, 5.0, chosen by the input), reading every field, entry and
-// property. coreMQTT is a client library and decodes none of CONNECT, SUBSCRIBE, UNSUBSCRIBE or
+// property. The server profile leaves out the decoders of what only a client receives. coreMQTT is a client library and decodes none of CONNECT, SUBSCRIBE, UNSUBSCRIBE or
 // AUTH as a server, so this program has no coreMQTT counterpart.
 #include <cstddef>
 #include <cstdint>
@@ -87,11 +87,11 @@ int main() {
                               .sender = peer_role::client};
     std::span<const std::byte> rest = std::as_bytes(std::span(footprint_input));
     for (;;) {
-        const auto f = next_frame(rest, opts.max_packet_size);
+        const auto f = next_frame(rest, opts);
         if (f.status != errc::success) break;
-        const auto r = decode_packet(rest.first(f.size), opts);
+        const auto r = decode_frame<server_profile>(rest, f, opts);
         if (!r) break;
-        use(r->packet);
+        use(*r);
         rest = rest.subspan(f.size);
     }
     return 0;

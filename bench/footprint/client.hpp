@@ -3,6 +3,10 @@
 // Session Expiry Interval and a Message Expiry Interval and reads the CONNACK limits and the
 // reason codes, which coremqtt/client_v5.c does too. Every field comes from the opaque input and
 // every result reaches the volatile sink.
+//
+// The program is written as a device would write it: its codec_profile says which levels it
+// speaks and that it is a client (so nothing of the server side or of the other level is
+// instantiated), the framer finds each packet and `decode<P>` decodes the four types it handles.
 #pragma once
 
 #include <array>
@@ -37,6 +41,10 @@ inline void sent(result<std::size_t> n, std::span<const std::byte> out) {
     footprint_use(n ? *n + static_cast<unsigned>(out[0]) : static_cast<unsigned>(n.error()));
 }
 
+template <protocol_version V>
+inline constexpr codec_profile profile =
+    V == protocol_version::v5 ? client_v5_profile : client_v3_profile;
+
 template <protocol_version V> void send_all() {
     constexpr bool v5 = V == protocol_version::v5;
     std::array<std::byte, 256> out{};
@@ -53,13 +61,13 @@ template <protocol_version V> void send_all() {
         c.will = will_view{qos_at(8), (footprint_byte(0) & 8u) != 0, text(10), data(12), {}};
     const property session[] = {{property_id::session_expiry_interval, footprint_byte(24)}};
     if constexpr (v5) c.properties = session;
-    sent(encode(c, V, out), out);
+    sent(encode<profile<V>>(c, V, out), out);
 
     const subscription subs[] = {{text(14), {qos_at(16)}}};
     subscribe_view s;
     s.packet_id = id_at(17);
     s.subscriptions = subs;
-    sent(encode(s, V, out), out);
+    sent(encode<profile<V>>(s, V, out), out);
 
     publish_view p;
     p.qos = qos_at(18);
@@ -69,36 +77,63 @@ template <protocol_version V> void send_all() {
     p.payload = data(22);
     const property expiry[] = {{property_id::message_expiry_interval, footprint_byte(25)}};
     if constexpr (v5) p.properties = expiry;
-    sent(encode(p, V, out), out);
+    sent(encode<profile<V>>(p, V, out), out);
+}
+
+// Decodes the frame `f` at the start of `in` as a `P` and hands it to `use`; false on an error.
+template <class P, codec_profile Profile, class F>
+bool take(std::span<const std::byte> in, const frame& f, const decode_options& opts, F use) {
+    const auto r = decode<P, Profile>(in, f, opts);
+    if (!r) {
+        footprint_use(static_cast<unsigned>(r.error()));
+        return false;
+    }
+    use(*r);
+    return true;
 }
 
 template <protocol_version V> void receive_all() {
     constexpr bool v5 = V == protocol_version::v5;
+    constexpr codec_profile pr = profile<V>;
     const decode_options opts{
         .version = V, .max_packet_size = FOOTPRINT_INPUT_SIZE, .sender = peer_role::server};
     auto rest = input();
     for (;;) {
-        const auto f = next_frame(rest, opts.max_packet_size);
+        const auto f = next_frame(rest, opts);
         if (f.status != errc::success) return footprint_use(static_cast<unsigned>(f.status));
-        const auto r = decode_packet(rest.first(f.size), opts);
-        if (!r) return footprint_use(static_cast<unsigned>(r.error()));
-        if (const auto* a = std::get_if<connack_view>(&r->packet)) {
-            footprint_use(static_cast<unsigned>(a->reason) + (a->session_present ? 256u : 0u));
-            if constexpr (v5) {
-                footprint_use(a->properties.integer_or(property_id::receive_maximum, 65535));
-                footprint_use(a->properties.integer_or(property_id::maximum_packet_size, 0));
-                footprint_use(a->properties.integer_or(property_id::topic_alias_maximum, 0));
-            }
-        } else if (const auto* s = std::get_if<suback_view>(&r->packet)) {
-            footprint_use(s->packet_id);
-            for (const auto code : s->reasons) footprint_use(static_cast<unsigned>(code));
-        } else if (const auto* p = std::get_if<publish_view>(&r->packet)) {
-            footprint_use(p->packet_id + static_cast<unsigned>(p->qos) + (p->retain ? 4u : 0u));
-            footprint_use(p->topic.size() + p->payload.size());
-            if (!p->payload.empty()) footprint_use(static_cast<unsigned>(p->payload.bytes()[0]));
-        } else if (const auto* k = std::get_if<puback_view>(&r->packet)) {
-            footprint_use(k->packet_id + (v5 ? static_cast<unsigned>(k->reason) << 16 : 0u));
+        bool ok = false;
+        switch (f.type) {
+        case packet_type::connack:
+            ok = take<connack_view, pr>(rest, f, opts, [](const connack_view& a) {
+                footprint_use(static_cast<unsigned>(a.reason) + (a.session_present ? 256u : 0u));
+                if constexpr (v5) {
+                    footprint_use(a.properties.integer_or(property_id::receive_maximum, 65535));
+                    footprint_use(a.properties.integer_or(property_id::maximum_packet_size, 0));
+                    footprint_use(a.properties.integer_or(property_id::topic_alias_maximum, 0));
+                }
+            });
+            break;
+        case packet_type::suback:
+            ok = take<suback_view, pr>(rest, f, opts, [](const suback_view& s) {
+                footprint_use(s.packet_id);
+                for (const auto code : s.reasons) footprint_use(static_cast<unsigned>(code));
+            });
+            break;
+        case packet_type::publish:
+            ok = take<publish_view, pr>(rest, f, opts, [](const publish_view& p) {
+                footprint_use(p.packet_id + static_cast<unsigned>(p.qos) + (p.retain ? 4u : 0u));
+                footprint_use(p.topic.size() + p.payload.size());
+                if (!p.payload.empty()) footprint_use(static_cast<unsigned>(p.payload.bytes()[0]));
+            });
+            break;
+        case packet_type::puback:
+            ok = take<puback_view, pr>(rest, f, opts, [](const puback_view& k) {
+                footprint_use(k.packet_id + (v5 ? static_cast<unsigned>(k.reason) << 16 : 0u));
+            });
+            break;
+        default: footprint_use(static_cast<unsigned>(f.type)); // not part of this client set
         }
+        if (!ok) return;
         rest = rest.subspan(f.size);
     }
 }

@@ -1,9 +1,9 @@
 // Object sizes on the target, read back without running anything: each size becomes the length
-// of an exported array, and ci/footprint.sh reads the symbol sizes with nm. Three kinds:
-//   mqttwire_sizeof__<type>          a type of the public surface
-//   mqttwire_sizeof_alt__<view>      one alternative of packet_view (the script reports the
-//   largest) mqttwire_sizeof_result__<type>   what a decode entry point returns (the script checks
-//   the largest)
+// of an exported array, and ci/footprint.sh reads the symbol sizes with nm. Three kinds of name:
+// - mqttwire_sizeof__<type>: a type of the public surface;
+// - mqttwire_sizeof_alt__<view>: one alternative of packet_view (the script reports the largest);
+// - mqttwire_sizeof_result__<type>: what a decode entry point returns (the script checks the
+//   largest).
 #include <algorithm>
 #include <cstddef>
 #include <utility>
@@ -39,7 +39,18 @@ MQTTWIRE_SIZEOF(_alt, pingreq_view, pingreq_view)
 MQTTWIRE_SIZEOF(_alt, disconnect_view, disconnect_view)
 MQTTWIRE_SIZEOF(_alt, auth_view, auth_view)
 
+// decode_packet, decode_frame, and decode<P> for each P.
 MQTTWIRE_SIZEOF(_result, decoded_packet, result<decoded_packet>)
+MQTTWIRE_SIZEOF(_result, packet_view, result<packet_view>)
+MQTTWIRE_SIZEOF(_result, connect_view, result<connect_view>)
+MQTTWIRE_SIZEOF(_result, connack_view, result<connack_view>)
+MQTTWIRE_SIZEOF(_result, publish_view, result<publish_view>)
+MQTTWIRE_SIZEOF(_result, puback_view, result<puback_view>)
+MQTTWIRE_SIZEOF(_result, subscribe_view, result<subscribe_view>)
+MQTTWIRE_SIZEOF(_result, suback_view, result<suback_view>)
+MQTTWIRE_SIZEOF(_result, unsubscribe_view, result<unsubscribe_view>)
+MQTTWIRE_SIZEOF(_result, disconnect_view, result<disconnect_view>)
+MQTTWIRE_SIZEOF(_result, auth_view, result<auth_view>)
 
 // The list above names the largest alternative, whatever packet_view holds.
 template <class V, std::size_t... I>
