@@ -6,7 +6,8 @@
 //                                             the timed loop)
 //   coremqtt_puback_decode[_known]/v311      the same for a stream of PUBACKs (MQTT_DeserializeAck)
 //   coremqtt_publish_encode/v311_qos1        MQTT_GetPublishPacketSize + MQTT_SerializePublish
-// Compared with publish_decode/v311_qos1, puback_decode/v311 and publish_encode/v311_qos1.
+// Compared with publish_frame_decode/v311_qos1/header_known:0 and :1 (and publish_decode,
+// through decode_packet), puback_frame_decode/v311 (puback_decode) and publish_encode/v311_qos1.
 // coreMQTT checks less than mqttwire: no UTF-8 or wildcard check of the topic, for instance.
 #include <cstddef>
 #include <cstdint>

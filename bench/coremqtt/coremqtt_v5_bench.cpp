@@ -5,7 +5,8 @@
 //                                          property block), per packet of the stream
 //   coremqtt5_publish_encode/v5_two_props  the two properties added to a property builder, then
 //                                          MQTT_GetPublishPacketSize + MQTT_SerializePublish
-// Compared with publish_decode/v5_two_props and publish_encode/v5_two_props.
+// Compared with publish_frame_decode/v5_two_props/header_known:0 (publish_decode/v5_two_props
+// through decode_packet) and publish_encode/v5_two_props.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
