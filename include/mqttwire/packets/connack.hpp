@@ -27,6 +27,13 @@ struct connack_view {
     [[nodiscard]] constexpr connect_return_code return_code() const noexcept {
         return static_cast<connect_return_code>(reason);
     }
+    /// @brief True when the server accepted the connection, at every protocol level: 3.1/3.1.1
+    /// accept only with return code 0 (1-5 refuse) and 5.0 only with reason code 0x00 (every
+    /// refusal is 0x80 or above), so this is not "below 0x80", which would read 3.1.1's
+    /// "not authorized" (5) as success.
+    [[nodiscard]] constexpr bool accepted() const noexcept {
+        return reason == reason_code::success;
+    }
     [[nodiscard]] friend constexpr bool operator==(const connack_view&,
                                                    const connack_view&) noexcept = default;
 };
