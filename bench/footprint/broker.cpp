@@ -1,8 +1,9 @@
 // A server's use of the codec: frame and decode every packet a server receives (CONNECT,
 // PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, DISCONNECT, AUTH) at
 // every protocol level (3.1, 3.1.1, 5.0, chosen by the input), reading every field, entry and
-// property. The server profile leaves out the decoders of what only a client receives. coreMQTT is a client library and decodes none of CONNECT, SUBSCRIBE, UNSUBSCRIBE or
-// AUTH as a server, so this program has no coreMQTT counterpart.
+// property. The server profile leaves out the decoders of what only a client receives. coreMQTT is
+// a client library and decodes none of CONNECT, SUBSCRIBE, UNSUBSCRIBE or AUTH as a server, so this
+// program has no coreMQTT counterpart.
 #include <cstddef>
 #include <cstdint>
 #include <span>
