@@ -26,6 +26,11 @@ function(mqttwire_sanitize _target)
     endif()
 endfunction()
 
+# MQTTWIRE_SMALL_CODE: build the project's own targets with MQTTWIRE_SMALL=1 (the core's
+# size-optimised code shapes: no word scans, one encoder instantiation for both passes), so the
+# suite proves those paths check exactly what the fast ones do. The clang preset turns it on.
+option(MQTTWIRE_SMALL_CODE "Build tests, fuzz replays and benchmarks with MQTTWIRE_SMALL=1" OFF)
+
 # mqttwire_project_target(<target> [EXCEPTIONS])
 #
 # Links mqttwire::mqttwire and applies the project warnings and MQTTWIRE_SANITIZE. Without
@@ -40,4 +45,7 @@ function(mqttwire_project_target _target)
         target_compile_options(${_target} PRIVATE ${MQTTWIRE_NO_EXCEPTIONS_FLAGS})
     endif()
     mqttwire_sanitize(${_target})
+    if(MQTTWIRE_SMALL_CODE)
+        target_compile_definitions(${_target} PRIVATE MQTTWIRE_SMALL=1)
+    endif()
 endfunction()

@@ -8,6 +8,11 @@
 ///   exception, no libc) when `NDEBUG` is not defined, and does nothing otherwise. In constant
 ///   evaluation a failed precondition is always a compile error. Define it to route failures to
 ///   your own handler, e.g. `#define MQTTWIRE_ASSERT(c) ((c) ? (void)0 : my_fault(#c))`.
+/// - `MQTTWIRE_SMALL`: 1 chooses the smallest code over the fastest: no word-at-a-time scans, no
+///   second (fast) path beside a general one, one instantiation where two would be quicker. The
+///   default is 1 when the compiler optimises for size (`-Os`, `-Oz`: `__OPTIMIZE_SIZE__`), 0
+///   otherwise. Both settings check exactly the same rules; give every translation unit of a
+///   program the same setting.
 /// - `MQTTWIRE_FORCE_INLINE`: marks the few small functions on the decode hot path that must be
 ///   inlined for the codec to reach its speed (the PUBLISH body, the reader's string reads).
 ///   Plain `inline` when optimising for size (`-Os`, `__OPTIMIZE_SIZE__`), where the compiler's
@@ -23,10 +28,23 @@
 #endif
 #endif
 
+#ifndef MQTTWIRE_SMALL
+#if defined(__OPTIMIZE_SIZE__)
+#define MQTTWIRE_SMALL 1
+#else
+#define MQTTWIRE_SMALL 0
+#endif
+#endif
+
 #ifndef MQTTWIRE_FORCE_INLINE
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(__OPTIMIZE_SIZE__)
+#if (defined(__GNUC__) || defined(__clang__)) && !MQTTWIRE_SMALL
 #define MQTTWIRE_FORCE_INLINE [[gnu::always_inline]] inline
 #else
 #define MQTTWIRE_FORCE_INLINE inline
 #endif
 #endif
+
+namespace mqttwire::detail {
+/// `MQTTWIRE_SMALL` as a constant for `if constexpr`.
+inline constexpr bool small_code = MQTTWIRE_SMALL != 0;
+} // namespace mqttwire::detail

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <span>
 
+#include "config.hpp"
 #include "errc.hpp"
 #include "packet_type.hpp"
 #include "result.hpp"
@@ -87,7 +88,7 @@ read_fixed_header(std::span<const std::byte> bytes, std::uint32_t max_packet_siz
     h.type = static_cast<packet_type>(static_cast<std::uint8_t>(bytes[0]) >> 4);
     h.flags = static_cast<std::uint8_t>(static_cast<std::uint8_t>(bytes[0]) & 0x0Fu);
     const auto b1 = static_cast<std::uint8_t>(bytes[1]);
-    if (b1 < 0x80) { // one length byte: every packet under 128 bytes
+    if (!detail::small_code && b1 < 0x80) { // one length byte: every packet under 128 bytes
         h.remaining_length = b1;
         h.header_size = 2;
     } else {

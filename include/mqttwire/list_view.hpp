@@ -48,6 +48,11 @@ template <class T, class Traits> class list_view {
         return it == end() ? T{} : *it;
     }
     [[nodiscard]] constexpr bool is_wire() const noexcept { return (count_ & wire_flag) != 0; }
+    /// @brief The caller's values of a value-backed list (empty for a decoded one).
+    [[nodiscard]] constexpr std::span<const T> values() const noexcept {
+        if (is_wire()) return {};
+        return {values_, size()};
+    }
     /// @brief The entries' wire bytes of a decoded list (empty for value-backed lists).
     [[nodiscard]] constexpr std::span<const std::byte> wire() const noexcept {
         if (!is_wire()) return {};
@@ -80,4 +85,27 @@ template <class T, class Traits> class list_view {
     std::size_t count_ = 0;
 };
 
+namespace detail {
+
+// Calls `f(entry)` for each entry of `list`, stopping at the first error: straight over the
+// caller's values, or decoding a decoded list's wire entries. With `Wire` false (a codec_profile
+// whose receiver never decodes this packet type, so it can hold no decoded list of it to
+// re-encode) a decoded list is refused and the wire reader is not linked.
+template <bool Wire, class T, class Traits, class F>
+[[nodiscard]] constexpr errc for_each_entry(const list_view<T, Traits>& list, F f) noexcept {
+    if (list.is_wire()) {
+        if constexpr (Wire) {
+            for (const auto& x : list)
+                if (const auto e = f(x); e != errc::success) return e;
+            return errc::success;
+        } else {
+            return errc::invalid_argument;
+        }
+    }
+    for (const auto& x : list.values())
+        if (const auto e = f(x); e != errc::success) return e;
+    return errc::success;
+}
+
+} // namespace detail
 } // namespace mqttwire

@@ -118,6 +118,21 @@ template <codec_profile Profile>
     return check_direction(t, opts.sender, opts.version);
 }
 
+// check_frame and the flag check for a frame expected to be of type `t`, as one function that is
+// not a template: what size-optimised builds (MQTTWIRE_SMALL) call for every packet type.
+[[nodiscard]] constexpr errc check_frame_of(std::span<const std::byte> bytes, const frame& f,
+                                            const decode_options& opts, packet_type t,
+                                            codec_profile profile) noexcept {
+    if (f.status != errc::success) return f.status;
+    if (f.type != t) return errc::invalid_argument;
+    if (bytes.size() < f.size || f.header_size > f.size) return errc::incomplete;
+    if (!profile.has(opts.version)) return errc::invalid_argument;
+    if (!profile.receives(t)) return errc::protocol_error;
+    if (const auto e = check_direction(t, opts.sender, opts.version); e != errc::success) return e;
+    return check_first_byte(static_cast<std::uint8_t>(static_cast<unsigned>(t) << 4 | f.flags),
+                            opts.version);
+}
+
 // Builds the alternative `P` inside the result being returned (one return object: no copy of
 // the variant on the way out) and decodes into it.
 template <class R, class P, codec_profile Profile>
@@ -125,10 +140,12 @@ template <class R, class P, codec_profile Profile>
                                                      const frame& f,
                                                      const decode_options& opts) noexcept {
     auto out = result_access::make<R>([&f] {
-        if constexpr (std::is_same_v<R, decoded_packet>)
+        if constexpr (std::is_same_v<R, decoded_packet>) {
             return decoded_packet{packet_view{std::in_place_type<P>}, f.size};
-        else
+        } else {
+            static_cast<void>(f);
             return packet_view{std::in_place_type<P>};
+        }
     });
     auto& v = result_access::value(out);
     P* p = nullptr;
@@ -236,33 +253,22 @@ inline constexpr bool trimmable =
     P::type != packet_type::pingreq && P::type != packet_type::pingresp;
 
 // The body, measured by the counting writer: every validation of the encoder runs here, before
-// any byte is written.
+// any byte is written. Size-optimised builds count with the flex sink they also write with, so
+// one instantiation of the encoder serves both passes.
 template <class P, class Ctx>
 [[nodiscard]] constexpr result<std::size_t> measure_body(const P& p, const Ctx& c) noexcept {
     if (!Ctx::profile.has(c.version)) return errc::invalid_argument;
     if (P::type == packet_type::auth && !c.v5()) return errc::malformed_packet;
-    counting_sink body;
-    writer<counting_sink> measure(body);
+    using sink_type = std::conditional_t<small_code, flex_sink, counting_sink>;
+    sink_type body;
+    writer<sink_type> measure(body);
     if (const auto e = encode_body(measure, p, c); e != errc::success) return e;
     if (body.count > varint_max) return errc::packet_too_large;
     return body.count;
 }
 
-// Fixed header, then the body, whose size `measure_body` gave (so the Remaining Length is exact
-// and the body is measured once per encode). The counting sink takes the same path and skips
-// the body it has already measured: size and bytes cannot disagree.
-template <class P, class Sink, class Ctx>
-[[nodiscard]] constexpr errc write_packet(Sink& sink, const P& p, const Ctx& c,
-                                          std::size_t body_size) noexcept {
-    writer<Sink> w(sink);
-    w.u8(static_cast<std::uint8_t>(static_cast<unsigned>(P::type) << 4 | header_flags_of(p)));
-    w.varint(static_cast<std::uint32_t>(body_size));
-    if constexpr (std::is_same_v<Sink, counting_sink>) {
-        sink.skip(body_size);
-        return errc::success;
-    } else {
-        return encode_body(w, p, c);
-    }
+template <class P> [[nodiscard]] constexpr std::uint8_t first_byte_of(const P& p) noexcept {
+    return static_cast<std::uint8_t>(static_cast<unsigned>(P::type) << 4 | header_flags_of(p));
 }
 
 template <class P, class Ctx>
@@ -272,16 +278,57 @@ template <class P, class Ctx>
     return 1 + varint_size(static_cast<std::uint32_t>(*body)) + *body;
 }
 
-// Measures the body once, then writes header and body into `out`.
+// Size-optimised builds at run time: the encode driver below is one function for every packet
+// type, and each type adds only its body encoder (a `body_encoder`, reached through a pointer).
+using body_encoder = errc (*)(writer<flex_sink>&, const void* packet, const void* ctx);
+template <class P, class Ctx>
+[[nodiscard]] inline errc encode_body_of(writer<flex_sink>& w, const void* packet,
+                                         const void* ctx) noexcept {
+    return encode_body(w, *static_cast<const P*>(packet), *static_cast<const Ctx*>(ctx));
+}
+[[nodiscard]] inline result<std::size_t> encode_erased(body_encoder body, const void* packet,
+                                                       const void* ctx, std::uint8_t first_byte,
+                                                       std::span<std::byte> out) noexcept {
+    flex_sink measured;
+    writer<flex_sink> m(measured);
+    if (const auto e = body(m, packet, ctx); e != errc::success) return e;
+    if (measured.count > varint_max) return errc::packet_too_large;
+    const auto size = static_cast<std::uint32_t>(measured.count);
+    const std::size_t total = 1 + varint_size(size) + size;
+    if (out.size() < total) return errc::buffer_too_small;
+    flex_sink sink{out.first(total)};
+    writer<flex_sink> w(sink);
+    w.u8(first_byte);
+    w.varint(size);
+    if (const auto e = body(w, packet, ctx); e != errc::success) return e;
+    if (sink.overflow || sink.count != total) return errc::unspecified_error; // never: one path
+    return sink.count;
+}
+
+// Measures the body once, then writes the fixed header (its Remaining Length is the measured
+// size) and the body into `out`, with the writer of the same template: size and bytes cannot
+// disagree.
 template <class P, class Ctx>
 [[nodiscard]] constexpr result<std::size_t> encode_into(const P& p, const Ctx& c,
                                                         std::span<std::byte> out) noexcept {
+    if constexpr (small_code) {
+        if (!std::is_constant_evaluated()) {
+            if (!Ctx::profile.has(c.version)) return errc::invalid_argument;
+            if (P::type == packet_type::auth && !c.v5()) return errc::malformed_packet;
+            return encode_erased(&encode_body_of<P, Ctx>, &p, &c, first_byte_of(p), out);
+        }
+    }
     const auto body = measure_body(p, c);
     if (!body) return body;
     const std::size_t total = 1 + varint_size(static_cast<std::uint32_t>(*body)) + *body;
     if (out.size() < total) return errc::buffer_too_small;
-    span_sink sink{out.first(total)};
-    if (const auto e = write_packet(sink, p, c, *body); e != errc::success) return e;
+    using sink_type = std::conditional_t<small_code, flex_sink, span_sink>;
+    sink_type sink{out.first(total)};
+    writer<sink_type> w(sink);
+    w.u8(first_byte_of(p));
+    w.varint(static_cast<std::uint32_t>(*body));
+    if (const auto e = encode_body(w, p, c); e != errc::success) return e;
+    if (sink.overflow || sink.count != total) return errc::unspecified_error; // never: one path
     return sink.count;
 }
 
@@ -379,10 +426,15 @@ template <packet P, codec_profile Profile = full_profile>
                                          const decode_options& opts) noexcept {
     // One result object on every path, so it is built in the caller's storage (NRVO).
     auto out = detail::result_access::make<P>([] { return P{}; });
-    errc e = f.type != P::type && f.status == errc::success
-                 ? errc::invalid_argument
-                 : detail::check_frame<Profile>(bytes, f, opts, P::type);
-    if (e == errc::success) e = detail::check_flags<P>(f.flags, opts.version);
+    errc e = errc::success;
+    if constexpr (detail::small_code) {
+        e = detail::check_frame_of(bytes, f, opts, P::type, Profile); // one copy for every P
+    } else {
+        e = f.type != P::type && f.status == errc::success
+                ? errc::invalid_argument
+                : detail::check_frame<Profile>(bytes, f, opts, P::type);
+        if (e == errc::success) e = detail::check_flags<P>(f.flags, opts.version);
+    }
     if (e == errc::success)
         e = detail::decode_body_of<P, Profile>(bytes.first(f.size).subspan(f.header_size),
                                                f.flags, opts, detail::result_access::value(out));

@@ -785,7 +785,7 @@ template <class W>
         w.u8(0);
         return errc::success;
     }
-    if constexpr (W::counting) {
+    if (w.validating()) {
         if (const auto e = check_properties(props, ctx); e != errc::success) return e;
         counting_sink c;
         writer<counting_sink> cw(c);
@@ -795,17 +795,16 @@ template <class W>
         w.varint(static_cast<std::uint32_t>(c.count));
         w.sink().skip(c.count);
         return errc::success;
-    } else {
-        // Writing: the counting pass has validated the block, so its length is measured again
-        // without validating (same code, a non-validating counter), then the entries written.
-        recount_sink c;
-        writer<recount_sink> cw(c);
-        if (const auto e = write_property_entries(cw, props, ctx, filter); e != errc::success)
-            return e;
-        if (c.count > varint_max) return errc::packet_too_large;
-        w.varint(static_cast<std::uint32_t>(c.count));
-        return write_property_entries(w, props, ctx, filter);
     }
+    // Writing: the counting pass has validated the block, so its length is measured again
+    // without validating (same code, a non-validating counter), then the entries written.
+    recount_sink c;
+    writer<recount_sink> cw(c);
+    if (const auto e = write_property_entries(cw, props, ctx, filter); e != errc::success)
+        return e;
+    if (c.count > varint_max) return errc::packet_too_large;
+    w.varint(static_cast<std::uint32_t>(c.count));
+    return write_property_entries(w, props, ctx, filter);
 }
 
 } // namespace detail

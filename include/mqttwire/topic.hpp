@@ -38,13 +38,6 @@ inline constexpr std::size_t max_topic_length = 0xFFFF;
     return t.text().at(i);
 }
 
-// Number of leading bytes of `t` that need no look for Topic Name validation (whole words,
-// possibly short of the true count); 0 in constant evaluation.
-[[nodiscard]] constexpr std::size_t plain_ascii_prefix(std::string_view t) noexcept {
-    if (std::is_constant_evaluated()) return 0;
-    return skip_plain_topic(std::as_bytes(std::span<const char>(t)), 0);
-}
-
 // Shared by names and filters: length (MQTT-4.7.3-1, MQTT-4.7.3-3 and 5.0 twins) and the UTF-8
 // rules (MQTT-4.7.3-2 / MQTT5-4.7.3-2 for U+0000; MQTT-1.5.3-1 / MQTT5-1.5.4-1 well-formedness).
 // `from` is a position before which the text is known to be plain ASCII without U+0000.
@@ -65,24 +58,34 @@ template <class Text>
         }
         if (from == n) return true;
     }
+    if constexpr (std::is_same_v<Text, std::string_view>) {
+        if (!std::is_constant_evaluated())
+            return validate_utf8_bytes(std::as_bytes(std::span<const char>(t)).subspan(from),
+                                       rules) == errc::success;
+    }
     return validate_utf8_impl(
                n - from, [&t, from](std::size_t i) { return topic_byte(t, from + i); },
                rules) == errc::success;
 }
 
+// The Topic Name rules and the UTF-8 rules in one pass (validate_utf8_impl with `topic_name`):
+// `errc::malformed_packet` for ill-formed UTF-8 (what a PUBLISH reports, MQTT-3.3.2-1),
+// `errc::topic_name_invalid` for the rest (MQTT-4.7.1-1 / MQTT5-4.7.0-1, MQTT-3.3.2-2 /
+// MQTT5-3.3.2-2, MQTT5-3.3.2-14: no wildcard; MQTT-4.7.3-1..3: length).
 template <class Text>
-[[nodiscard]] constexpr errc validate_topic_name_impl(const Text& t, std::size_t from,
-                                                      utf8_rules rules) noexcept {
-    const std::size_t n = t.size();
-    // MQTT-4.7.1-1 / MQTT5-4.7.0-1, MQTT-3.3.2-2 / MQTT5-3.3.2-2, MQTT5-3.3.2-14: a Topic Name
-    // never holds a wildcard. '+' and '#' are ASCII, so a byte scan cannot hit the inside of a
-    // multi-byte sequence.
-    for (std::size_t i = from; i < n; ++i) {
-        const std::uint8_t b = topic_byte(t, i);
-        if (b == '+' || b == '#') return errc::topic_name_invalid;
+[[nodiscard]] constexpr errc check_topic_name(const Text& t, utf8_rules rules) noexcept {
+    if constexpr (std::is_same_v<Text, std::string_view>) {
+        if (!std::is_constant_evaluated())
+            return check_text_bytes(std::as_bytes(std::span<const char>(t)), rules, true);
     }
-    if (!topic_text_ok(t, from, rules)) return errc::topic_name_invalid;
-    return errc::success;
+    return validate_utf8_impl(
+        t.size(), [&t](std::size_t i) { return topic_byte(t, i); }, rules, true);
+}
+
+// As validate_topic_name reports it: every failure is a Topic Name error.
+template <class Text>
+[[nodiscard]] constexpr errc validate_topic_name_impl(const Text& t, utf8_rules rules) noexcept {
+    return check_topic_name(t, rules) == errc::success ? errc::success : errc::topic_name_invalid;
 }
 
 template <class Text>
@@ -173,21 +176,21 @@ template <class F, class N>
 ///
 /// Example: `validate_topic_name("salon/luz/stat") == errc::success`.
 [[nodiscard]] constexpr errc validate_topic_name(std::string_view name) noexcept {
-    return detail::validate_topic_name_impl(name, detail::plain_ascii_prefix(name), {});
+    return detail::validate_topic_name_impl(name, {});
 }
 /// @overload
 /// (A template, so that a string literal picks the `std::string_view` overload unambiguously.)
 template <std::same_as<utf8_view> U>
 [[nodiscard]] constexpr errc validate_topic_name(const U& name) noexcept {
     if (std::is_constant_evaluated() && !name.text().from_chars())
-        return detail::validate_topic_name_impl(name, 0, {}); // byte-backed, compile time
+        return detail::validate_topic_name_impl(name, {}); // byte-backed, compile time
     return validate_topic_name(name.as_string_view());
 }
 /// @brief As above, with the SHOULD-level UTF-8 rules of `rules` (control characters,
 /// non-characters; MQTT5 section 1.5.4) applied too.
 [[nodiscard]] constexpr errc validate_topic_name(std::string_view name,
                                                  utf8_rules rules) noexcept {
-    return detail::validate_topic_name_impl(name, detail::plain_ascii_prefix(name), rules);
+    return detail::validate_topic_name_impl(name, rules);
 }
 
 /// @brief Validates a Topic Filter (SUBSCRIBE, UNSUBSCRIBE), including the inner filter of a

@@ -34,10 +34,15 @@ namespace detail {
 }
 
 // The scalar validator. `at(i)` reads byte i; `skip(i)` returns a position >= i such that every
-// byte in between is ASCII other than U+0000 (the identity in constant evaluation).
+// byte in between needs no look (ASCII other than U+0000, and for a topic name other than '+'
+// and '#'; the identity in constant evaluation). With `topic_name` it also applies the Topic
+// Name rules in the same pass: `errc::topic_name_invalid` for an empty or over-long name or a
+// wildcard (MQTT-4.7.1-1, MQTT-4.7.3-1 and their 5.0 twins), reported only when the text is
+// well-formed, since ill-formed UTF-8 is `errc::malformed_packet` first (MQTT-3.3.2-1).
 template <class At, class Skip>
-[[nodiscard]] constexpr errc validate_utf8_impl(std::size_t n, At at, Skip skip,
-                                                utf8_rules rules) noexcept {
+[[nodiscard]] constexpr errc validate_utf8_impl(std::size_t n, At at, Skip skip, utf8_rules rules,
+                                                bool topic_name = false) noexcept {
+    bool wildcard = false;
     std::size_t i = 0;
     while (i < n) {
         if (!rules.reject_control_characters) {
@@ -50,6 +55,7 @@ template <class At, class Skip>
             if (b0 == 0x00) return errc::malformed_packet;
             if (rules.reject_control_characters && (b0 < 0x20 || b0 == 0x7F))
                 return errc::malformed_packet;
+            if (b0 == '+' || b0 == '#') wildcard = true;
             ++i;
             continue;
         }
@@ -85,13 +91,15 @@ template <class At, class Skip>
         // U+FEFF (EF BB BF) is kept as is: MQTT-1.5.3-3 / MQTT5-1.5.4-3.
         i += len;
     }
+    if (topic_name && (wildcard || n == 0 || n > 0xFFFF)) return errc::topic_name_invalid;
     return errc::success;
 }
 
 template <class At>
-[[nodiscard]] constexpr errc validate_utf8_impl(std::size_t n, At at, utf8_rules rules) noexcept {
+[[nodiscard]] constexpr errc validate_utf8_impl(std::size_t n, At at, utf8_rules rules,
+                                                bool topic_name = false) noexcept {
     return validate_utf8_impl(
-        n, at, [](std::size_t i) { return i; }, rules);
+        n, at, [](std::size_t i) { return i; }, rules, topic_name);
 }
 
 // Run time, mandatory rules only: ASCII runs a word at a time, multi-byte sequences checked
@@ -140,16 +148,32 @@ template <class At>
     return errc::success;
 }
 
-// Run time: the fast validator for the mandatory rules; the SHOULD-level rules need each code
-// point, so they take the general path (with the ASCII word skip unless control characters,
-// which are ASCII too, must be looked at).
+// The one run-time validator every run-time path calls (strings, topics, payloads), so a
+// program links one; `topic_name` adds the Topic Name rules in the same pass (see
+// validate_utf8_impl). On 64-bit targets plain UTF-8 under the mandatory rules takes the
+// word-at-a-time validator, and everything else the general one with plain words skipped (unless
+// control characters, ASCII too, must be looked at); on 32-bit targets and in size-optimised
+// builds (word_scans off) the general one alone, the smallest code.
+[[nodiscard]] inline errc check_text_bytes(std::span<const std::byte> s, utf8_rules rules,
+                                           bool topic_name) noexcept {
+    const auto at = [s](std::size_t i) { return static_cast<std::uint8_t>(s[i]); };
+    if constexpr (word_scans) {
+        const bool rules_off = !rules.reject_control_characters && !rules.reject_noncharacters;
+        if (rules_off && !topic_name) return validate_utf8_fast(s);
+        return validate_utf8_impl(
+            s.size(), at,
+            [s, topic_name](std::size_t i) {
+                return topic_name ? skip_plain_topic(s, i) : skip_ascii_words(s, i);
+            },
+            rules, topic_name);
+    } else {
+        return validate_utf8_impl(s.size(), at, rules, topic_name);
+    }
+}
+
 [[nodiscard]] inline errc validate_utf8_bytes(std::span<const std::byte> s,
                                               utf8_rules rules) noexcept {
-    if (!rules.reject_control_characters && !rules.reject_noncharacters)
-        return validate_utf8_fast(s);
-    return validate_utf8_impl(
-        s.size(), [s](std::size_t i) { return static_cast<std::uint8_t>(s[i]); },
-        [s](std::size_t i) { return skip_ascii_words(s, i); }, rules);
+    return check_text_bytes(s, rules, false);
 }
 
 } // namespace detail

@@ -10,14 +10,17 @@
 #include <string_view>
 #include <type_traits>
 
+#include "scan.hpp"
+
 namespace mqttwire::detail {
 
 // Copies `from` to the start of `to` (precondition: `to.size() >= from.size()`). Topics, short
 // strings and small payloads dominate encoding, so copies of up to 64 bytes are done inline with
 // fixed-size chunks (the last one overlapping) instead of a call into the C library.
+// On 32-bit targets and in size-optimised builds memcpy alone, which every program links anyway.
 inline void copy_bytes(std::span<const std::byte> from, std::span<std::byte> to) noexcept {
     const std::size_t n = from.size();
-    if (n > 64) {
+    if (n > 64 || !word_scans) {
         std::memcpy(to.data(), from.data(), n);
         return;
     }

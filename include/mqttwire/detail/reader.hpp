@@ -56,7 +56,7 @@ class reader {
     /// Variable Byte Integer; truncation inside a packet is malformed (MQTT5-1.5.5-1 for the
     /// minimal-form rule).
     [[nodiscard]] constexpr errc varint(std::uint32_t& out) noexcept {
-        if (remaining() > 0 && static_cast<std::uint8_t>(data_[pos_]) < 0x80) { // one byte
+        if (!small_code && remaining() > 0 && static_cast<std::uint8_t>(data_[pos_]) < 0x80) {
             out = static_cast<std::uint8_t>(data_[pos_]);
             ++pos_;
             return errc::success;
@@ -113,7 +113,8 @@ class reader {
         if (const auto e = bytes(n, s); e != errc::success) return e;
         // Plain ASCII, the common case, is checked inline; anything else (and any rule that
         // looks at ASCII characters) takes the full validator.
-        if (std::is_constant_evaluated() || rules.reject_control_characters || !is_plain_text(s)) {
+        if (small_code || std::is_constant_evaluated() || rules.reject_control_characters ||
+            !is_plain_text(s)) {
             if (const auto e = validate_utf8(s, rules); e != errc::success) return e;
         }
         out = utf8_view(s);

@@ -8,7 +8,8 @@
 // * a *plain text byte* is 0x01..0x7F: well-formed UTF-8 without U+0000.
 //
 // On 64-bit targets words are 8 bytes (SWAR), and 16 with SSE2; on 32-bit targets (e.g. a
-// Cortex-M) a byte loop is both small and fast enough, so no word code is linked there.
+// Cortex-M) and in size-optimised builds (MQTTWIRE_SMALL) a byte loop, so no word code is
+// linked there.
 
 #include <cstddef>
 #include <cstdint>
@@ -23,7 +24,7 @@
 
 namespace mqttwire::detail {
 
-inline constexpr bool word_scans = sizeof(std::size_t) >= 8;
+inline constexpr bool word_scans = sizeof(std::size_t) >= 8 && !small_code;
 
 [[nodiscard]] inline std::uint64_t load_word(std::span<const std::byte> s, std::size_t at) noexcept {
     std::uint64_t v = 0;
@@ -69,7 +70,7 @@ inline constexpr bool word_scans = sizeof(std::size_t) >= 8;
 [[nodiscard]] inline bool is_plain_topic(std::span<const std::byte> s) noexcept {
     const std::size_t n = s.size();
 #if defined(__SSE2__)
-    if (n >= 16) {
+    if (word_scans && n >= 16) {
         int bad = 0;
         for (std::size_t i = 0; n - i > 16; i += 16) bad |= non_plain_topic_16(s, i);
         return (bad | non_plain_topic_16(s, n - 16)) == 0;

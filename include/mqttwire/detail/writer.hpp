@@ -37,6 +37,7 @@ struct recount_sink {
         count += N;
     }
     constexpr void put_text(const byte_text& t) noexcept { count += t.size(); }
+    constexpr void skip(std::size_t n) noexcept { count += n; }
 };
 
 // Writes into a span; never writes past its end (a write that does not fit sets `overflow`).
@@ -87,11 +88,62 @@ struct span_sink {
         count = at + n;
         t.copy_to(out.subspan(at, n));
     }
+    // Only a counting pass skips what it has measured; a writing pass never does, and if it did
+    // the bytes would be missing, so the encode fails.
+    constexpr void skip(std::size_t) noexcept { overflow = true; }
+};
+
+// Counts, then writes: size-optimised builds (MQTTWIRE_SMALL) measure and write with this one
+// sink, so every packet's encoder is instantiated once instead of twice. While it counts it is
+// the counting pass (validations run); while it writes it is the writing pass.
+struct flex_sink {
+    constexpr flex_sink() noexcept = default;                         // counting
+    constexpr explicit flex_sink(std::span<std::byte> o) noexcept : out(o), writing(true) {}
+    std::span<std::byte> out{};
+    std::size_t count = 0;
+    bool writing = false;
+    bool overflow = false;
+    constexpr void put(std::byte b) noexcept {
+        if (!writing) {
+            ++count;
+            return;
+        }
+        if (count >= out.size()) {
+            overflow = true;
+            return;
+        }
+        out[count++] = b;
+    }
+    constexpr void put_small(std::span<const std::byte> s) noexcept {
+        for (const auto b : s) put(b);
+    }
+    template <std::size_t N> constexpr void put_fixed(const std::byte (&b)[N]) noexcept {
+        put_small(b);
+    }
+    constexpr void put_text(const byte_text& t) noexcept {
+        const std::size_t n = t.size();
+        if (writing) {
+            if (out.size() - count < n) {
+                overflow = true;
+                return;
+            }
+            t.copy_to(out.subspan(count, n));
+        }
+        count += n;
+    }
+    constexpr void skip(std::size_t n) noexcept { count += n; }
 };
 
 template <class Sink> class writer {
   public:
+    /// The counting pass: measures and validates (a constant except for flex_sink).
     static constexpr bool counting = std::is_same_v<Sink, counting_sink>;
+    [[nodiscard]] constexpr bool validating() const noexcept {
+        if constexpr (std::is_same_v<Sink, flex_sink>)
+            return !sink_.writing;
+        else
+            return counting;
+    }
 
     constexpr explicit writer(Sink& sink) noexcept : sink_(sink) {}
 
@@ -138,7 +190,7 @@ template <class Sink> class writer {
         if (s.size() > 0xFFFFu) return errc::malformed_packet;
         // The counting pass always runs first (encode measures before it writes), so the text is
         // validated once.
-        if constexpr (counting) {
+        if (validating()) {
             if (const auto e = validate_utf8(s); e != errc::success) return e;
         }
         return checked_utf8(s);

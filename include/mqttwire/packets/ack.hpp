@@ -68,7 +68,7 @@ template <class Ctx, packet_type T>
 template <class W, class Ctx, packet_type T>
 [[nodiscard]] constexpr errc encode_body(W& w, const basic_ack_view<T>& p,
                                          const Ctx& c) noexcept {
-    if constexpr (W::counting) {
+    if (w.validating()) {
         if (const auto e = check_packet_id(p.packet_id); e != errc::success) return e;
         if (c.v5() && !is_allowed(p.reason, ack_reason_context<T>())) return errc::protocol_error;
     }

@@ -46,7 +46,7 @@ template <class Ctx>
 template <class W, class Ctx>
 [[nodiscard]] constexpr errc encode_body(W& w, const auth_view& p, const Ctx& c) noexcept {
     if (!c.v5()) return errc::malformed_packet; // AUTH does not exist before 5.0
-    if constexpr (W::counting) {
+    if (w.validating()) {
         if (!is_allowed(p.reason, reason_context::auth)) return errc::protocol_error;
         // Every AUTH but the short Success form names its Authentication Method, so the
         // decoder accepts what this writes.

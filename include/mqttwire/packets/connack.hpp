@@ -75,13 +75,13 @@ template <class Ctx>
 
 template <class W, class Ctx>
 [[nodiscard]] constexpr errc encode_body(W& w, const connack_view& p, const Ctx& c) noexcept {
-    if constexpr (W::counting) {
+    if (w.validating()) {
         if (const auto e = check_connack_code(p, c.v5()); e != errc::success) return e;
     }
     w.u8(p.session_present ? 1 : 0);
     w.u8(static_cast<std::uint8_t>(p.reason));
     if (c.v5()) {
-        if constexpr (W::counting) {
+        if (w.validating()) {
             if (const auto e = check_auth_pair(p.properties); e != errc::success) return e;
         }
         return write_properties(w, p.properties, property_context::connack, c.filter);

@@ -157,11 +157,15 @@ template <class Ctx>
 template <class W, class Ctx>
 [[nodiscard]] constexpr errc encode_body(W& w, const connect_view& p, const Ctx& c) noexcept {
     const bool v5 = c.v5();
-    if (c.version == protocol_version::v3_1) {
-        if (const auto e = w.utf8("MQIsdp"); e != errc::success) return e;
-    } else {
-        if (const auto e = w.utf8("MQTT"); e != errc::success) return e;
-    }
+    // The protocol name as bytes: constants, nothing to validate or measure at run time.
+    constexpr std::byte mqisdp[] = {std::byte{0}, std::byte{6}, std::byte{'M'}, std::byte{'Q'},
+                                    std::byte{'I'}, std::byte{'s'}, std::byte{'d'}, std::byte{'p'}};
+    constexpr std::byte mqtt[] = {std::byte{0}, std::byte{4}, std::byte{'M'}, std::byte{'Q'},
+                                  std::byte{'T'}, std::byte{'T'}};
+    if (c.version == protocol_version::v3_1)
+        w.raw(std::span<const std::byte>(mqisdp));
+    else
+        w.raw(std::span<const std::byte>(mqtt));
     w.u8(static_cast<std::uint8_t>(c.version));
     std::uint8_t flags = 0;
     if (p.clean_start) flags |= connect_flag_clean;
@@ -179,7 +183,7 @@ template <class W, class Ctx>
     w.u8(flags);
     w.u16(p.keep_alive);
     if (v5) {
-        if constexpr (W::counting) {
+        if (w.validating()) {
             if (const auto e = check_auth_pair(p.properties); e != errc::success) return e;
         }
         if (const auto e = write_properties(w, p.properties, property_context::connect, {});
@@ -196,7 +200,7 @@ template <class W, class Ctx>
         }
         // UTF-8 first (malformed, MQTT-3.1.3-10 / MQTT5-3.1.3-11), then the topic-name rules.
         if (const auto e = w.utf8(p.will->topic); e != errc::success) return e;
-        if constexpr (W::counting) {
+        if (w.validating()) {
             if (validate_topic_name(p.will->topic) != errc::success)
                 return errc::topic_name_invalid;
         }

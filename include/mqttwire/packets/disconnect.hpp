@@ -56,7 +56,7 @@ template <class W, class Ctx>
 [[nodiscard]] constexpr errc encode_body(W& w, const disconnect_view& p,
                                          const Ctx& c) noexcept {
     if (!c.v5()) return errc::success;
-    if constexpr (W::counting) {
+    if (w.validating()) {
         if (!is_allowed(p.reason, reason_context::disconnect)) return errc::protocol_error;
         if (const auto e = check_disconnect_sender(p, c.sender); e != errc::success) return e;
     }

@@ -48,19 +48,15 @@ namespace detail {
                                      (p.retain ? 0x01u : 0u));
 }
 
-[[nodiscard]] constexpr bool topic_name_ok_general(const utf8_view& t, utf8_rules rules) noexcept {
-    if (std::is_constant_evaluated()) return validate_topic_name_impl(t, 0, rules) == errc::success;
-    const auto s = t.as_string_view();
-    return validate_topic_name_impl(s, plain_ascii_prefix(s), rules) == errc::success;
-}
-
-// True when `t` is a valid Topic Name under `rules` (UTF-8 included). The fast path is kept
-// apart from the general one so that it stays small enough to be inlined.
-[[nodiscard]] constexpr bool topic_name_ok(const utf8_view& t, utf8_rules rules) noexcept {
-    if (!std::is_constant_evaluated() && !rules.reject_control_characters &&
+// The Topic Name and UTF-8 rules of a PUBLISH topic in one pass: success, `malformed_packet`
+// for ill-formed UTF-8 (MQTT-3.3.2-1 / MQTT5-3.3.2-1) or `topic_name_invalid` (MQTT-3.3.2-2 /
+// MQTT5-3.3.2-2, MQTT-4.7.3-1). A plain ASCII topic needs only the fast scan.
+[[nodiscard]] constexpr errc topic_name_check(const utf8_view& t, utf8_rules rules) noexcept {
+    if (!small_code && !std::is_constant_evaluated() && !rules.reject_control_characters &&
         t.size() <= max_topic_length && is_plain_topic(t.bytes()))
-        return true;
-    return topic_name_ok_general(t, rules);
+        return errc::success;
+    if (std::is_constant_evaluated() && !t.text().from_chars()) return check_topic_name(t, rules);
+    return check_topic_name(t.as_string_view(), rules);
 }
 
 // Topic rules shared by decode and encode.
@@ -72,13 +68,7 @@ namespace detail {
                                                                        : errc::protocol_error;
         return errc::topic_name_invalid;
     }
-    // Ill-formed UTF-8 is malformed (MQTT-3.3.2-1 / MQTT5-3.3.2-1); a wildcard in a Topic Name
-    // is a Topic Name error (MQTT-3.3.2-2 / MQTT5-3.3.2-2). A valid Topic Name is well-formed
-    // UTF-8, so the common case takes one pass; only a refused name is looked at twice to tell
-    // which error it is.
-    if (topic_name_ok(p.topic, {})) return errc::success;
-    if (validate_utf8(p.topic) != errc::success) return errc::malformed_packet;
-    return validate_topic_name(p.topic);
+    return topic_name_check(p.topic, {});
 }
 
 // Everything after the topic, in the general case: a topic that is not plain ASCII (or rules
@@ -91,9 +81,8 @@ template <class Ctx>
                                                  std::size_t position, const Ctx& c,
                                                  publish_view& out, bool plain_topic) noexcept {
     reader r(body, position);
-    const bool topic_ok = plain_topic || topic_name_ok_general(out.topic, c.opts.utf8);
-    if (!topic_ok && validate_utf8(out.topic, c.opts.utf8) != errc::success)
-        return errc::malformed_packet;
+    const errc topic = plain_topic ? errc::success : topic_name_check(out.topic, c.opts.utf8);
+    if (topic == errc::malformed_packet) return topic; // the string rules first
     if (out.qos != mqttwire::qos::at_most_once) {
         // MQTT-2.3.1-1 / MQTT5-2.2.1-3: non-zero; MQTT-2.3.1-5 / MQTT5-2.2.1-2: QoS > 0 only.
         if (const auto e = read_packet_id(r, out.packet_id); e != errc::success) return e;
@@ -107,8 +96,11 @@ template <class Ctx>
             out.properties.contains(property_id::subscription_identifier))
             return errc::protocol_error;
     }
-    if (!topic_ok) {
-        if (const auto e = check_publish_topic(out, c.v5()); e != errc::success) return e;
+    if (topic != errc::success) {
+        // An empty topic is valid in 5.0 with a Topic Alias (check_publish_topic says).
+        if (const auto e = out.topic.empty() ? check_publish_topic(out, c.v5()) : topic;
+            e != errc::success)
+            return e;
     }
     out.payload = binary_view(r.rest());
     if (c.v5() && c.opts.validate_payload_format &&
@@ -131,7 +123,7 @@ template <class Ctx>
     std::span<const std::byte> topic_bytes;
     if (const auto e = r.string(topic_bytes); e != errc::success) return e;
     out.topic = utf8_view(topic_bytes);
-    bool plain = !std::is_constant_evaluated() &&
+    bool plain = !small_code && !std::is_constant_evaluated() &&
                        !c.opts.utf8.reject_control_characters && is_plain_topic(topic_bytes);
     if (!plain || c.v5()) return decode_publish_rest(r.data(), r.position(), c, out, plain);
     if (out.qos != mqttwire::qos::at_most_once) {
@@ -143,7 +135,7 @@ template <class Ctx>
 
 template <class W, class Ctx>
 [[nodiscard]] constexpr errc encode_body(W& w, const publish_view& p, const Ctx& c) noexcept {
-    if constexpr (W::counting) {
+    if (w.validating()) {
         if (static_cast<std::uint8_t>(p.qos) > 2) return errc::malformed_packet; // MQTT-3.3.1-4
         // MQTT-3.3.1-2 / MQTT5-3.3.1-2: DUP is 0 for QoS 0.
         if (p.dup && p.qos == mqttwire::qos::at_most_once) return errc::malformed_packet;

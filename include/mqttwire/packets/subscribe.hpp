@@ -173,7 +173,7 @@ template <class Ctx>
 template <class W, class Ctx>
 [[nodiscard]] constexpr errc encode_body(W& w, const subscribe_view& p,
                                          const Ctx& c) noexcept {
-    if constexpr (W::counting) {
+    if (w.validating()) {
         if (const auto e = check_packet_id(p.packet_id); e != errc::success) return e;
         if (p.subscriptions.empty()) return errc::protocol_error; // MQTT-3.8.3-3
     }
@@ -183,16 +183,17 @@ template <class W, class Ctx>
             e != errc::success)
             return e;
     }
-    for (const auto& s : p.subscriptions) {
-        const auto opts = s.options.to_byte();
-        if constexpr (W::counting) {
-            if (const auto e = check_subscription(s.filter, opts, c.v5()); e != errc::success)
-                return e;
-        }
-        if (const auto e = w.utf8(s.filter); e != errc::success) return e;
-        w.u8(opts);
-    }
-    return errc::success;
+    return for_each_entry<Ctx::profile.receives(packet_type::subscribe)>(
+        p.subscriptions, [&](const subscription& s) {
+            const auto opts = s.options.to_byte();
+            if (w.validating()) {
+                if (const auto e = check_subscription(s.filter, opts, c.v5()); e != errc::success)
+                    return e;
+            }
+            if (const auto e = w.utf8(s.filter); e != errc::success) return e;
+            w.u8(opts);
+            return errc::success;
+        });
 }
 
 template <class Ctx>
@@ -220,7 +221,7 @@ template <class Ctx>
 
 template <class W, class Ctx>
 [[nodiscard]] constexpr errc encode_body(W& w, const suback_view& p, const Ctx& c) noexcept {
-    if constexpr (W::counting) {
+    if (w.validating()) {
         if (const auto e = check_packet_id(p.packet_id); e != errc::success) return e;
         if (p.reasons.empty()) return errc::protocol_error;
     }
@@ -230,13 +231,14 @@ template <class W, class Ctx>
             e != errc::success)
             return e;
     }
-    for (const auto rc : p.reasons) {
-        if constexpr (W::counting) {
-            if (const auto e = check_suback_code(rc, c.v5()); e != errc::success) return e;
-        }
-        w.u8(static_cast<std::uint8_t>(rc));
-    }
-    return errc::success;
+    return for_each_entry<Ctx::profile.receives(packet_type::suback)>(
+        p.reasons, [&](reason_code rc) {
+            if (w.validating()) {
+                if (const auto e = check_suback_code(rc, c.v5()); e != errc::success) return e;
+            }
+            w.u8(static_cast<std::uint8_t>(rc));
+            return errc::success;
+        });
 }
 
 } // namespace detail

@@ -84,7 +84,7 @@ template <class Ctx>
 template <class W, class Ctx>
 [[nodiscard]] constexpr errc encode_body(W& w, const unsubscribe_view& p,
                                          const Ctx& c) noexcept {
-    if constexpr (W::counting) {
+    if (w.validating()) {
         if (const auto e = check_packet_id(p.packet_id); e != errc::success) return e;
         if (p.filters.empty()) return errc::protocol_error; // MQTT-3.10.3-2
     }
@@ -94,9 +94,8 @@ template <class W, class Ctx>
             e != errc::success)
             return e;
     }
-    for (const auto& f : p.filters)
-        if (const auto e = w.utf8(f); e != errc::success) return e;
-    return errc::success;
+    return for_each_entry<Ctx::profile.receives(packet_type::unsubscribe)>(
+        p.filters, [&w](const utf8_view& f) { return w.utf8(f); });
 }
 
 template <class Ctx>
@@ -120,7 +119,7 @@ template <class Ctx>
 template <class W, class Ctx>
 [[nodiscard]] constexpr errc encode_body(W& w, const unsuback_view& p,
                                          const Ctx& c) noexcept {
-    if constexpr (W::counting) {
+    if (w.validating()) {
         if (const auto e = check_packet_id(p.packet_id); e != errc::success) return e;
         if (c.v5() && p.reasons.empty()) return errc::protocol_error;
     }
@@ -129,13 +128,14 @@ template <class W, class Ctx>
     if (const auto e = write_properties(w, p.properties, property_context::unsuback, c.filter);
         e != errc::success)
         return e;
-    for (const auto rc : p.reasons) {
-        if constexpr (W::counting) {
-            if (!is_allowed(rc, reason_context::unsuback)) return errc::protocol_error;
-        }
-        w.u8(static_cast<std::uint8_t>(rc));
-    }
-    return errc::success;
+    return for_each_entry<Ctx::profile.receives(packet_type::unsuback)>(
+        p.reasons, [&w](reason_code rc) {
+            if (w.validating()) {
+                if (!is_allowed(rc, reason_context::unsuback)) return errc::protocol_error;
+            }
+            w.u8(static_cast<std::uint8_t>(rc));
+            return errc::success;
+        });
 }
 
 } // namespace detail
