@@ -36,6 +36,14 @@
 #endif
 #endif
 
+// Out of line in size-optimised builds: the shared prologues (frame checks, encode driver) that
+// every packet type would otherwise copy.
+#if (defined(__GNUC__) || defined(__clang__)) && MQTTWIRE_SMALL
+#define MQTTWIRE_SHARED [[gnu::noinline]]
+#else
+#define MQTTWIRE_SHARED
+#endif
+
 #ifndef MQTTWIRE_FORCE_INLINE
 #if (defined(__GNUC__) || defined(__clang__)) && !MQTTWIRE_SMALL
 #define MQTTWIRE_FORCE_INLINE [[gnu::always_inline]] inline

@@ -44,35 +44,21 @@ struct fixed_header {
 [[nodiscard]] constexpr errc check_first_byte(std::uint8_t b, protocol_version v) noexcept {
     const auto type = static_cast<unsigned>(b >> 4);
     const auto flags = static_cast<unsigned>(b & 0x0Fu);
-    switch (static_cast<packet_type>(type)) {
-    case packet_type::publish:
-        if ((flags & 0x06u) == 0x06u) return errc::malformed_packet;
-        if ((flags & 0x08u) != 0 && (flags & 0x06u) == 0) return errc::malformed_packet;
-        return errc::success;
-    case packet_type::pubrel:
-    case packet_type::subscribe:
-    case packet_type::unsubscribe:
-        if (flags == 0x02u) return errc::success;
-        // MQTT 3.1 set DUP on a retransmitted PUBREL, SUBSCRIBE or UNSUBSCRIBE (3.1 section
-        // 2.1); 3.1.1 and 5.0 reserve that bit.
-        if (v == protocol_version::v3_1 && flags == 0x0Au) return errc::success;
-        return errc::malformed_packet;
-    case packet_type::auth:
-        if (v != protocol_version::v5) return errc::malformed_packet; // reserved before 5.0
-        return flags == 0 ? errc::success : errc::malformed_packet;
-    case packet_type::connect:
-    case packet_type::connack:
-    case packet_type::puback:
-    case packet_type::pubrec:
-    case packet_type::pubcomp:
-    case packet_type::suback:
-    case packet_type::unsuback:
-    case packet_type::pingreq:
-    case packet_type::pingresp:
-    case packet_type::disconnect:
-        return flags == 0 ? errc::success : errc::malformed_packet;
+    if (type == static_cast<unsigned>(packet_type::publish)) {
+        if ((flags & 0x06u) == 0x06u) return errc::malformed_packet;             // QoS 3
+        return (flags & 0x0Eu) == 0x08u ? errc::malformed_packet : errc::success; // DUP, QoS 0
     }
-    return errc::malformed_packet; // type 0 is reserved
+    if (type == 0) return errc::malformed_packet; // reserved
+    // AUTH is reserved before 5.0.
+    if (type == static_cast<unsigned>(packet_type::auth) && v != protocol_version::v5)
+        return errc::malformed_packet;
+    // PUBREL (6), SUBSCRIBE (8) and UNSUBSCRIBE (10) carry 0010, every other type 0000.
+    const unsigned expected = (0x0540u >> type & 1u) != 0 ? 0x02u : 0x00u;
+    if (flags == expected) return errc::success;
+    // MQTT 3.1 set DUP on a retransmitted PUBREL, SUBSCRIBE or UNSUBSCRIBE (3.1 section 2.1);
+    // 3.1.1 and 5.0 reserve that bit.
+    if (expected != 0 && flags == 0x0Au && v == protocol_version::v3_1) return errc::success;
+    return errc::malformed_packet;
 }
 
 /// @brief Reads the fixed header at the start of `bytes` without checking the flags.

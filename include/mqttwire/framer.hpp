@@ -43,11 +43,21 @@ struct frame {
 /// @endcode
 [[nodiscard]] constexpr frame next_frame(std::span<const std::byte> buffered,
                                          std::uint32_t max_packet_size = max_packet_size_limit) noexcept {
-    const auto h = read_fixed_header(buffered, max_packet_size);
-    if (!h) return {h.error(), 0, 0};
-    const auto size = h->packet_size();
-    return {buffered.size() < size ? errc::incomplete : errc::success, size, h->header_size,
-            h->type, h->flags};
+    if (buffered.size() < 2) return {errc::incomplete, 0, 0};
+    const auto b0 = static_cast<std::uint8_t>(buffered[0]);
+    const auto b1 = static_cast<std::uint8_t>(buffered[1]);
+    std::size_t header = 2;
+    std::size_t remaining = b1;
+    if (detail::small_code || b1 >= 0x80) { // more than one length byte (fast builds)
+        const auto len = decode_varint(buffered.subspan(1));
+        if (len.status != errc::success) return {len.status, 0, 0};
+        header = 1 + len.size;
+        remaining = len.value;
+    }
+    const std::size_t size = header + remaining;
+    if (size > max_packet_size) return {errc::packet_too_large, 0, 0};
+    return {buffered.size() < size ? errc::incomplete : errc::success, size, header,
+            static_cast<packet_type>(b0 >> 4), static_cast<std::uint8_t>(b0 & 0x0Fu)};
 }
 
 /// @brief `next_frame` under the same options `decode_frame` will use: the maximum packet size

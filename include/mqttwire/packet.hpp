@@ -60,22 +60,17 @@ namespace detail {
 [[nodiscard]] constexpr errc check_direction(packet_type t, peer_role sender,
                                              protocol_version v) noexcept {
     if (sender == peer_role::unknown) return errc::success;
-    switch (t) {
-    case packet_type::connect:
-    case packet_type::subscribe:
-    case packet_type::unsubscribe:
-    case packet_type::pingreq:
-        return sender == peer_role::client ? errc::success : errc::protocol_error;
-    case packet_type::connack:
-    case packet_type::suback:
-    case packet_type::unsuback:
-    case packet_type::pingresp:
-        return sender == peer_role::server ? errc::success : errc::protocol_error;
-    case packet_type::disconnect: // a server sends DISCONNECT only from 5.0 on
-        return sender == peer_role::client || v == protocol_version::v5 ? errc::success
-                                                                        : errc::protocol_error;
-    default: return errc::success;
-    }
+    const unsigned bit = 1u << static_cast<unsigned>(t);
+    // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ come from clients; CONNACK, SUBACK, UNSUBACK,
+    // PINGRESP from servers.
+    constexpr unsigned from_clients_only = 1u << 1 | 1u << 8 | 1u << 10 | 1u << 12;
+    constexpr unsigned from_servers_only = 1u << 2 | 1u << 9 | 1u << 11 | 1u << 13;
+    const unsigned refused = sender == peer_role::client ? from_servers_only : from_clients_only;
+    if ((bit & refused) != 0) return errc::protocol_error;
+    // A server sends DISCONNECT only from 5.0 on.
+    if (t == packet_type::disconnect && sender == peer_role::server && v != protocol_version::v5)
+        return errc::protocol_error;
+    return errc::success;
 }
 
 // The flag bits of a `P` (MQTT-2.2.2-1, MQTT-2.2.2-2, MQTT5-2.1.3-1; PUBLISH: MQTT-3.3.1-2,
@@ -120,14 +115,16 @@ template <codec_profile Profile>
 
 // check_frame and the flag check for a frame expected to be of type `t`, as one function that is
 // not a template: what size-optimised builds (MQTTWIRE_SMALL) call for every packet type.
-[[nodiscard]] constexpr errc check_frame_of(std::span<const std::byte> bytes, const frame& f,
-                                            const decode_options& opts, packet_type t,
-                                            codec_profile profile) noexcept {
+[[nodiscard]] MQTTWIRE_SHARED constexpr errc check_frame_of(std::span<const std::byte> bytes,
+                                                            const frame& f,
+                                                            const decode_options& opts,
+                                                            packet_type t, bool level_ok,
+                                                            bool received) noexcept {
     if (f.status != errc::success) return f.status;
     if (f.type != t) return errc::invalid_argument;
     if (bytes.size() < f.size || f.header_size > f.size) return errc::incomplete;
-    if (!profile.has(opts.version)) return errc::invalid_argument;
-    if (!profile.receives(t)) return errc::protocol_error;
+    if (!level_ok) return errc::invalid_argument;
+    if (!received) return errc::protocol_error;
     if (const auto e = check_direction(t, opts.sender, opts.version); e != errc::success) return e;
     return check_first_byte(static_cast<std::uint8_t>(static_cast<unsigned>(t) << 4 | f.flags),
                             opts.version);
@@ -428,7 +425,8 @@ template <packet P, codec_profile Profile = full_profile>
     auto out = detail::result_access::make<P>([] { return P{}; });
     errc e = errc::success;
     if constexpr (detail::small_code) {
-        e = detail::check_frame_of(bytes, f, opts, P::type, Profile); // one copy for every P
+        e = detail::check_frame_of(bytes, f, opts, P::type, Profile.has(opts.version),
+                                   Profile.receives(P::type)); // one copy for every P
     } else {
         e = f.type != P::type && f.status == errc::success
                 ? errc::invalid_argument
