@@ -203,12 +203,33 @@ inline constexpr std::array<std::uint8_t, 0x2B> property_index = [] {
 // a property name links none). Unassigned identifiers have `allowed == 0`. Every assigned
 // identifier is below 0x80, so on the wire an identifier is one byte: a longer Variable Byte
 // Integer is either non-minimal or unknown, malformed either way (MQTT 5.0 section 2.2.2.2).
-struct property_rule {
-    property_type type = property_type::byte;
-    std::uint8_t bit = 0; // presence bit: the index in property_table
-    std::uint16_t allowed = 0;
-    std::uint16_t repeatable = 0;
-    bool value_rule = false;
+// Four bytes an identifier: where it may appear, its presence bit, and one byte packing its wire
+// type, whether it has a value rule and where it may repeat (User Property wherever it may
+// appear, Subscription Identifier in PUBLISH only, the rest nowhere).
+class property_rule {
+  public:
+    constexpr property_rule() noexcept = default;
+    constexpr property_rule(property_type t, std::uint8_t presence, std::uint16_t where,
+                            std::uint16_t repeatable, bool has_rule) noexcept
+        : allowed(where), bit(presence),
+          bits_(static_cast<std::uint8_t>(static_cast<unsigned>(t) | (has_rule ? 8u : 0u) |
+                                          (repeatable == 0       ? 0u
+                                           : repeatable == where ? 16u
+                                                                 : 32u))) {}
+    std::uint16_t allowed = 0; ///< bit `1 << context` set where the property may appear
+    std::uint8_t bit = 0;      ///< presence bit: the index in property_table
+    [[nodiscard]] constexpr property_type type() const noexcept {
+        return static_cast<property_type>(bits_ & 7u);
+    }
+    [[nodiscard]] constexpr bool value_rule() const noexcept { return (bits_ & 8u) != 0; }
+    /// May appear more than once in the context whose bit is `ctx`.
+    [[nodiscard]] constexpr bool repeats(std::uint16_t ctx) const noexcept {
+        if ((bits_ & 16u) != 0) return true;
+        return (bits_ & 32u) != 0 && ctx == ctx_bit(property_context::publish);
+    }
+
+  private:
+    std::uint8_t bits_ = 0;
 };
 inline constexpr std::array<property_rule, 0x2B> property_rules = [] {
     std::array<property_rule, 0x2B> rules{};
@@ -220,6 +241,20 @@ inline constexpr std::array<property_rule, 0x2B> property_rules = [] {
     }
     return rules;
 }();
+// The packing holds every entry of table 2-4: what repeats, repeats where it may appear or in
+// PUBLISH only.
+static_assert([] {
+    for (const auto& info : property_table) {
+        const auto& r = property_rules[static_cast<std::size_t>(info.id)];
+        if (r.type() != info.type || r.allowed != info.allowed) return false;
+        for (unsigned c = 0; c < 16; ++c) {
+            const auto b = static_cast<std::uint16_t>(1u << c);
+            if ((info.allowed & b) != 0 && r.repeats(b) != ((info.repeatable & b) != 0))
+                return false;
+        }
+    }
+    return true;
+}());
 
 // The rule of identifier `id`, or nullptr when no property has it.
 [[nodiscard]] constexpr const property_rule* find_rule(std::uint32_t id) noexcept {
@@ -228,7 +263,7 @@ inline constexpr std::array<property_rule, 0x2B> property_rules = [] {
 }
 [[nodiscard]] constexpr property_type type_of(property_id id) noexcept {
     const auto* r = find_rule(static_cast<std::uint32_t>(id));
-    return r != nullptr ? r->type : property_type::byte;
+    return r != nullptr ? r->type() : property_type::byte;
 }
 } // namespace detail
 
@@ -359,38 +394,6 @@ namespace detail {
     }
 }
 
-// Reads the value of one property whose identifier is known to be valid. Bounded by the reader.
-[[nodiscard]] constexpr errc read_property_value(reader& r, property_id id, property_type type,
-                                                 utf8_rules rules, property& out) noexcept {
-    out = property{};
-    out.id = id;
-    out.kind = kind_of(type);
-    switch (type) {
-    case property_type::byte: {
-        std::uint8_t v = 0;
-        if (const auto e = r.u8(v); e != errc::success) return e;
-        out.integer = v;
-        return errc::success;
-    }
-    case property_type::two_byte_integer: {
-        std::uint16_t v = 0;
-        if (const auto e = r.u16(v); e != errc::success) return e;
-        out.integer = v;
-        return errc::success;
-    }
-    case property_type::four_byte_integer: return r.u32(out.integer);
-    case property_type::variable_byte_integer: return r.varint(out.integer);
-    case property_type::utf8_string: return r.utf8(out.string, rules);
-    case property_type::binary_data: return r.binary(out.binary);
-    case property_type::string_pair: {
-        // MQTT5-1.5.7-1: both halves are UTF-8 strings.
-        if (const auto e = r.utf8(out.string, rules); e != errc::success) return e;
-        return r.utf8(out.value, rules);
-    }
-    }
-    return errc::malformed_packet;
-}
-
 // Value rules of section 3 that need only the property itself: its identifier, its integer
 // and its string.
 [[nodiscard]] constexpr errc check_property_fields(property_id id, std::uint32_t integer,
@@ -427,14 +430,20 @@ namespace detail {
     return check_property_fields(p.id, p.integer, p.string);
 }
 
-// Reads and checks the value of one property of a block being validated, without building a
-// `property`: the same reads as read_property_value, then the value rules where there are any.
-[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc check_wire_property(reader& r, property_id id,
-                                                 const property_rule& rule,
-                                                 utf8_rules rules) noexcept {
+// Reads the value of one property whose rule is known, bounded by the reader: into `out` when
+// one is given (iteration of a decoded block), and checked against the value rules of section 3
+// when `check` is set (validation of a block, where no `property` is built). One function for
+// both, so a program links one.
+[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc read_wire_property(reader& r, property_id id,
+                                                                     const property_rule& rule,
+                                                                     utf8_rules rules,
+                                                                     property* out,
+                                                                     bool check) noexcept {
     std::uint32_t integer = 0;
     utf8_view string{};
-    switch (rule.type) {
+    utf8_view value{};
+    binary_view binary{};
+    switch (rule.type()) {
     case property_type::byte: {
         std::uint8_t v = 0;
         if (const auto e = r.u8(v); e != errc::success) return e;
@@ -459,18 +468,33 @@ namespace detail {
     case property_type::binary_data: {
         std::span<const std::byte> b;
         if (const auto e = r.string(b); e != errc::success) return e;
+        binary = binary_view(b);
         break;
     }
     case property_type::string_pair: {
         // MQTT5-1.5.7-1: both halves are UTF-8 strings.
         if (const auto e = r.utf8(string, rules); e != errc::success) return e;
-        utf8_view value;
         if (const auto e = r.utf8(value, rules); e != errc::success) return e;
         break;
     }
     default: return errc::malformed_packet;
     }
-    return rule.value_rule ? check_property_fields(id, integer, string) : errc::success;
+    if (out != nullptr) {
+        *out = property{};
+        out->id = id;
+        out->kind = kind_of(rule.type());
+        out->integer = integer;
+        out->string = string;
+        out->value = value;
+        out->binary = binary;
+    }
+    return check && rule.value_rule() ? check_property_fields(id, integer, string) : errc::success;
+}
+
+[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc check_wire_property(reader& r, property_id id,
+                                                                      const property_rule& rule,
+                                                                      utf8_rules rules) noexcept {
+    return read_wire_property(r, id, rule, rules, nullptr, true);
 }
 
 } // namespace detail
@@ -485,7 +509,7 @@ struct property_entry_traits {
         if (const auto e = r.u8(id); e != errc::success) return e;
         const property_rule* rule = find_rule(id);
         if (rule == nullptr) return errc::malformed_packet;
-        return read_property_value(r, static_cast<property_id>(id), rule->type, {}, out);
+        return read_wire_property(r, static_cast<property_id>(id), *rule, {}, &out, false);
     }
 };
 
@@ -681,7 +705,7 @@ struct property_filter {
         const property_rule* rule = find_rule(id);
         if (rule == nullptr || (rule->allowed & bit) == 0) return errc::malformed_packet;
         const std::uint32_t mask = std::uint32_t{1} << rule->bit;
-        if ((present & mask) != 0 && (rule->repeatable & bit) == 0) return errc::protocol_error;
+        if ((present & mask) != 0 && !rule->repeats(bit)) return errc::protocol_error;
         present |= mask;
         if (const auto e =
                 check_wire_property(walk, static_cast<property_id>(id), *rule, opts.utf8);
@@ -721,15 +745,15 @@ struct property_filter {
         if (info == nullptr) return errc::malformed_packet;
         if ((info->allowed & bit) == 0) return errc::malformed_packet;
         const std::uint64_t mask = std::uint64_t{1} << id;
-        if ((present & mask) != 0 && (info->repeatable & bit) == 0) return errc::protocol_error;
+        if ((present & mask) != 0 && !info->repeats(bit)) return errc::protocol_error;
         present |= mask;
         // A value given for another wire type (e.g. an integer for Content Type).
-        if (p.kind != property_value_kind::none && p.kind != kind_of(info->type))
+        if (p.kind != property_value_kind::none && p.kind != kind_of(info->type()))
             return errc::invalid_argument;
-        if (info->type == property_type::byte && p.integer > 0xFF) return errc::malformed_packet;
-        if (info->type == property_type::two_byte_integer && p.integer > 0xFFFF)
+        if (info->type() == property_type::byte && p.integer > 0xFF) return errc::malformed_packet;
+        if (info->type() == property_type::two_byte_integer && p.integer > 0xFFFF)
             return errc::malformed_packet;
-        if (info->type == property_type::variable_byte_integer && p.integer > varint_max)
+        if (info->type() == property_type::variable_byte_integer && p.integer > varint_max)
             return errc::malformed_packet;
         return check_property_value(p);
     });
@@ -787,8 +811,10 @@ template <class W>
     }
     if (w.validating()) {
         if (const auto e = check_properties(props, ctx); e != errc::success) return e;
-        counting_sink c;
-        writer<counting_sink> cw(c);
+        // Size-optimised builds count with the flex sink too: one instantiation of the entries.
+        using count_sink = std::conditional_t<small_code, flex_sink, counting_sink>;
+        count_sink c;
+        writer<count_sink> cw(c);
         if (const auto e = write_property_entries(cw, props, ctx, filter); e != errc::success)
             return e;
         if (c.count > varint_max) return errc::packet_too_large;
@@ -798,8 +824,9 @@ template <class W>
     }
     // Writing: the counting pass has validated the block, so its length is measured again
     // without validating (same code, a non-validating counter), then the entries written.
-    recount_sink c;
-    writer<recount_sink> cw(c);
+    using recount = std::conditional_t<small_code, flex_sink, recount_sink>;
+    recount c;
+    writer<recount> cw(c);
     if (const auto e = write_property_entries(cw, props, ctx, filter); e != errc::success)
         return e;
     if (c.count > varint_max) return errc::packet_too_large;
