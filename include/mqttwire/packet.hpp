@@ -46,6 +46,14 @@ using packet_view =
 struct decoded_packet {
     packet_view packet{};
     std::size_t size = 0;
+
+    constexpr decoded_packet() noexcept = default;
+    constexpr decoded_packet(const packet_view& p, std::size_t n) noexcept : packet(p), size(n) {}
+    /// @brief Builds the alternative `P` in place and initialises nothing else of the variant
+    /// (what the decoder uses; aggregate initialisation made g++ zero the whole variant).
+    template <class P>
+    constexpr decoded_packet(std::in_place_type_t<P> alternative, std::size_t n) noexcept
+        : packet(alternative), size(n) {}
 };
 
 /// @brief True for the 15 packet view types.
@@ -138,7 +146,7 @@ template <class R, class P, codec_profile Profile>
                                                      const decode_options& opts) noexcept {
     auto out = result_access::make<R>([&f] {
         if constexpr (std::is_same_v<R, decoded_packet>) {
-            return decoded_packet{packet_view{std::in_place_type<P>}, f.size};
+            return decoded_packet(std::in_place_type<P>, f.size);
         } else {
             static_cast<void>(f);
             return packet_view{std::in_place_type<P>};

@@ -20,7 +20,7 @@ struct result_access;
 ///
 /// Never throws. `value()` (and `*`, `->`) on an error is a precondition violation: a compile
 /// error in constant evaluation, `MQTTWIRE_ASSERT` at run time (a trap in builds without
-/// `NDEBUG`; see config.hpp), and otherwise an unspecified, possibly partly decoded `T`.
+/// `NDEBUG`; see config.hpp). An error result holds no `T` at all.
 template <class T> class result {
     static_assert(std::is_trivially_copyable_v<T>, "result<T> stays trivially copyable");
 
@@ -28,7 +28,10 @@ template <class T> class result {
     using value_type = T;
 
     constexpr result(const T& v) noexcept : value_(v) {} // NOLINT(google-explicit-constructor)
-    constexpr result(errc e) noexcept : error_(e == errc::success ? errc::unspecified_error : e) {} // NOLINT
+    /// An error holds no value: nothing of `T` is initialised (a decode that fails or needs more
+    /// bytes costs no stores into a view it does not return).
+    constexpr result(errc e) noexcept // NOLINT(google-explicit-constructor)
+        : none_(0), error_(e == errc::success ? errc::unspecified_error : e) {}
 
     [[nodiscard]] constexpr bool has_value() const noexcept { return error_ == errc::success; }
     [[nodiscard]] constexpr explicit operator bool() const noexcept { return has_value(); }
@@ -53,7 +56,10 @@ template <class T> class result {
     // The value is the prvalue `build()` returns: built in place, never copied.
     template <class F> constexpr result(from_call, F build) noexcept : value_(build()) {}
 
-    T value_{};
+    union {
+        T value_;            // active when error_ == success
+        unsigned char none_; // active otherwise
+    };
     errc error_ = errc::success;
 };
 
@@ -67,8 +73,8 @@ struct result_access {
     template <class T> [[nodiscard]] static constexpr T& value(result<T>& r) noexcept {
         return r.value_;
     }
-    // Turns `r` into an error. The value is left as it is (reading it is a precondition
-    // violation), so failing costs no stores.
+    // Turns `r` into an error. The value stays in its storage, never read again (reading it is
+    // a precondition violation), so failing costs no stores.
     template <class T> static constexpr void fail(result<T>& r, errc e) noexcept {
         r.error_ = e == errc::success ? errc::unspecified_error : e;
     }
