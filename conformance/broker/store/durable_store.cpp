@@ -454,6 +454,29 @@ struct durable_store::impl {
         return {};
     }
 
+    // commit() without the compaction step.
+    durable_status write_and_sync() {
+        if (unusable) {
+            return unusable_status();
+        }
+        if (batch.empty()) {
+            return {};
+        }
+        if (auto st = write_batch(); !st) {
+            return st;
+        }
+        if (options.sync) {
+            if (::fdatasync(file.fd) != 0) {
+                // Linux may have dropped the unwritten pages: nothing is known about the file.
+                unusable = true;
+                unusable_reason = describe_errno("fdatasync", path, errno);
+                return unusable_status();
+            }
+            ++counters.syncs;
+        }
+        return {};
+    }
+
     // ---- compaction ---------------------------------------------------------------------------
 
     durable_status start_compaction() {
@@ -532,6 +555,11 @@ struct durable_store::impl {
     }
 
     // One step of at most about `budget` bytes of work; the last one switches files.
+    //
+    // Only with no batch being built: a record is copied when the index points at it, and
+    // the index must then describe committed state. An uncommitted overwrite or erase would
+    // otherwise make the committed version look dead, and a crash before the commit would
+    // lose it.
     durable_status step(std::uint64_t budget) {
         const auto started = steady::now();
         auto s = step_work(budget);
@@ -910,8 +938,11 @@ durable_result<durable_opened> durable_store::open(const std::string& path,
     rec.valid_bytes = valid;
     if (valid < p->file.size) {
         p->describe_dropped(valid, rec);
-        if (::ftruncate(p->file.fd, static_cast<off_t>(valid)) != 0 || ::fdatasync(p->file.fd) != 0) {
-            return io_error("truncating the damaged tail of", path, errno);
+        // No fdatasync: if a power cut undoes the truncation, the next open finds the same
+        // damaged tail and cuts it again; with `sync`, the next commit's fdatasync makes the
+        // new size durable along with its batch.
+        if (::ftruncate(p->file.fd, static_cast<off_t>(valid)) != 0) {
+            return io_error("ftruncate", path, errno);
         }
         p->file.size = valid;
     }
@@ -991,23 +1022,9 @@ durable_status durable_store::erase(std::uint8_t kind, durable_bytes key) {
 
 durable_status durable_store::commit() {
     impl& s = *impl_;
-    if (s.unusable) {
-        return s.unusable_status();
-    }
     const std::uint64_t written = s.batch.size();
-    if (written > 0) {
-        if (auto st = s.write_batch(); !st) {
-            return st;
-        }
-        if (s.options.sync) {
-            if (::fdatasync(s.file.fd) != 0) {
-                // Linux may have dropped the unwritten pages: nothing is known about the file.
-                s.unusable = true;
-                s.unusable_reason = describe_errno("fdatasync", s.path, errno);
-                return s.unusable_status();
-            }
-            ++s.counters.syncs;
-        }
+    if (auto st = s.write_and_sync(); !st) {
+        return st;
     }
     s.maintain(written);
     return {};
@@ -1015,8 +1032,8 @@ durable_status durable_store::commit() {
 
 durable_status durable_store::compact() {
     impl& s = *impl_;
-    if (s.unusable) {
-        return s.unusable_status();
+    if (auto st = s.write_and_sync(); !st) {
+        return st;
     }
     if (!s.comp) {
         if (auto st = s.start_compaction(); !st) {
@@ -1035,6 +1052,9 @@ durable_status durable_store::compact_step() {
     impl& s = *impl_;
     if (s.unusable) {
         return s.unusable_status();
+    }
+    if (!s.batch.empty()) {
+        return {};
     }
     if (!s.comp) {
         if (!s.compaction_due()) {

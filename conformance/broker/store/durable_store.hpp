@@ -215,13 +215,13 @@ public:
     /// Compaction problems never fail a commit: they go to `on_warning`.
     durable_status commit();
 
-    /// @brief Compacts now, to the end: afterwards the file holds only the live records
-    /// (committed ones; the batch being built is not written).
+    /// @brief Commits the batch being built, then compacts to the end: afterwards the file
+    /// holds only the live records. Blocks for the whole compaction (see README.md for times).
     durable_status compact();
 
     /// @brief One bounded compaction step (`compact_step_bytes`), starting a compaction when
-    /// one is due; for turns in which there is nothing to commit. Cheap when there is nothing
-    /// to do.
+    /// one is due; for turns in which there is nothing to commit. Does nothing while a batch is
+    /// being built (compaction must see committed state only) or when nothing is due.
     durable_status compact_step();
 
     /// @brief The live value of (kind, key), including uncommitted puts; the span is valid

@@ -30,8 +30,11 @@ inline std::string str(durable_bytes bytes) {
 
 struct temp_dir {
     std::string path;
-    temp_dir() {
-        std::string tmpl = "/tmp/mqttwire_store_test_XXXXXX";
+    /// `in_memory`: on /dev/shm when it exists, for tests of the engine's logic that would
+    /// otherwise spend their time in fdatasync (compaction syncs its new file).
+    explicit temp_dir(bool in_memory = false) {
+        const bool shm = in_memory && ::access("/dev/shm", W_OK) == 0;
+        std::string tmpl = std::string(shm ? "/dev/shm" : "/tmp") + "/mqttwire_store_test_XXXXXX";
         if (::mkdtemp(tmpl.data()) == nullptr) {
             ADD_FAILURE() << "mkdtemp failed";
         }
@@ -48,7 +51,10 @@ inline std::string read_file(const std::string& path) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// A new file each time: ext4 flushes a file truncated and rewritten in place when it is closed
+// (auto_da_alloc), which would make tests that write thousands of variants slow.
 inline void write_file(const std::string& path, const std::string& bytes) {
+    (void)::unlink(path.c_str());
     std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
 
