@@ -40,6 +40,11 @@ public:
         }
     }
 
+    /// @brief Starts loading the first slot `hash` probes into the cache.
+    void prefetch(std::uint32_t hash) const noexcept {
+        __builtin_prefetch(&slots_[hash & mask_]);
+    }
+
     /// @brief A new slot for a key known to be absent; the caller fills `loc` (non-zero) and
     /// `size`. May grow the table, which invalidates earlier slot pointers.
     [[nodiscard]] durable_slot& insert(std::uint32_t hash) {
@@ -82,8 +87,8 @@ public:
     }
 
     template <class F>
-    void for_each(F&& f) {
-        for (auto& s : slots_) {
+    void for_each(F&& f) const {
+        for (const auto& s : slots_) {
             if (s.loc != 0) {
                 f(s);
             }

@@ -122,9 +122,13 @@ struct durable_options {
     std::uint32_t compact_dead_percent = 100;
     /// Start compaction from commit() when the two bounds above are crossed.
     bool auto_compact = true;
-    /// Work per compaction step (bytes scanned or copied): each commit() does one step of at
-    /// least this much, and of twice what it wrote, so compaction outruns the log's growth.
+    /// Most work of one compaction step (bytes scanned or copied). Each commit() does one
+    /// step of at least twice what it wrote
+    /// (so compaction outruns the log's growth) ...
     std::size_t compact_step_bytes = 1U << 20;
+    /// ... and stops after this much time once it has done that minimum: the pause compaction
+    /// adds to an event-loop turn.
+    std::chrono::microseconds compact_step_time{1000};
     /// A batch is written in parts (each atomic) when it grows beyond this. At most 4 GiB.
     std::size_t max_batch_bytes = 64U << 20;
     /// Largest value accepted: the largest MQTT packet (256 MiB) plus room for properties.

@@ -392,23 +392,28 @@ TEST(DurableCompaction, ExplicitCompactionKeepsExactlyTheLiveSetAndShrinksTheFil
 }
 
 TEST(DurableCompaction, StartsByItselfWhenDeadBytesPassBothBounds) {
-    temp_dir dir;
+    temp_dir dir(true); // instant fdatasync: compactions complete within the loop
     mb::durable_options opt;
     opt.compact_min_dead_bytes = 10000;
     opt.compact_dead_percent = 100;
     auto o = open_store(dir.file("s.store"), opt);
     auto& s = *o.store;
     record_map model;
+    std::uint64_t most_dead = 0;
     for (int i = 0; i < 2000; ++i) {
         const std::string key = "q/" + std::to_string(i % 50);
         apply(s, model, {{retained, key, std::string(40, 'q')}});
         ASSERT_TRUE(s.commit());
-        const auto st = s.stats();
-        // Dead bytes never run far past the bound: compaction keeps up.
-        EXPECT_LT(st.dead_bytes, 4 * opt.compact_min_dead_bytes + 2 * st.live_bytes) << i;
+        most_dead = std::max(most_dead, s.stats().dead_bytes);
     }
-    EXPECT_GT(s.stats().compactions, 5U);
+    EXPECT_GE(s.stats().compactions, 3U);
+    // Dead bytes pass the bound only by what commits write while a compaction runs, mostly
+    // during its background fdatasync: a generous multiple of the bound, but a bound.
+    EXPECT_LT(most_dead, 20 * opt.compact_min_dead_bytes);
     expect_same(s, model);
+    ASSERT_TRUE(s.compact());
+    EXPECT_EQ(s.stats().dead_bytes, s.stats().file_bytes - 32 - s.stats().live_bytes);
+    EXPECT_LE(s.stats().dead_bytes, 12U) << "one batch header";
 }
 
 TEST(DurableCompaction, IncrementalCompactionInterleavesWithWorkAndLosesNothing) {
