@@ -29,13 +29,18 @@
 ///
 /// **Bounds.** Memory: the index (16 bytes per slot, 21 to 43 bytes per live record whatever
 /// the key length), the batch being built (at most `max_batch_bytes` before it is written in
-/// parts), one compaction buffer (`compact_step_bytes`), and a read-only mapping of the file
-/// (page cache, not heap). Disk: compaction starts when dead bytes exceed both
-/// `compact_min_dead_bytes` and `compact_dead_percent` of the live bytes, so the file stays
-/// below about (2 + percent/100) times the live data. Keys are at most 65,535 bytes, values at
-/// most `max_value_bytes`.
+/// parts), one compaction buffer (256 KiB), and a read-only mapping of the file (page cache,
+/// not heap). Disk: compaction starts when dead bytes exceed both `compact_min_dead_bytes` and
+/// `compact_dead_percent` of the live bytes, so the file stays below the live data times
+/// (1 + percent/100), or live data plus compact_min_dead_bytes, plus what commits write while
+/// a compaction runs. Keys are at most 65,535 bytes, values at most `max_value_bytes`.
 ///
-/// Single-threaded: the broker's event loop owns the store.
+/// **Threads.** The broker's event loop owns the store; it is not thread-safe. Compaction uses
+/// short-lived threads of its own only to fdatasync its new file and to close the old one, so
+/// that neither wait falls on the event loop.
+///
+/// A moved-from store may only be destroyed or assigned to. Destroying a store discards the
+/// batch being built (as a crash would): commit() first.
 
 #include <chrono>
 #include <cstddef>

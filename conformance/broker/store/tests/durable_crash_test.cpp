@@ -16,7 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace mb = mqttwire::broker;
 using namespace mqttwire::broker::test;
 
 namespace {

@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-namespace mb = mqttwire::broker;
 using namespace mqttwire::broker::test;
 
 namespace {

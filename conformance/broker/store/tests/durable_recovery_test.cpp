@@ -10,15 +10,10 @@
 #include <string>
 #include <vector>
 
-
-namespace mb = mqttwire::broker;
 using namespace mqttwire::broker::test;
 namespace fmt = mqttwire::broker::detail::durable_format;
 
 namespace {
-
-constexpr std::uint8_t retained = 1;
-constexpr std::uint8_t session = 2;
 
 // A small store written batch by batch, with the file size and live set after each batch.
 struct history {

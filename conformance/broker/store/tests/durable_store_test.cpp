@@ -13,14 +13,10 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-namespace mb = mqttwire::broker;
 using namespace mqttwire::broker::test;
 namespace fmt = mqttwire::broker::detail::durable_format;
 
 namespace {
-
-constexpr std::uint8_t retained = 1;
-constexpr std::uint8_t session = 2;
 
 TEST(DurableStore, CreatesAnEmptyStoreWithOnlyAHeader) {
     temp_dir dir;

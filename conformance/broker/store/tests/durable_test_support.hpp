@@ -19,6 +19,12 @@
 
 namespace mqttwire::broker::test {
 
+namespace mb = mqttwire::broker;
+
+/// Kinds the tests use, named after what the broker will store under them.
+inline constexpr std::uint8_t retained = 1;
+inline constexpr std::uint8_t session = 2;
+
 using record_key = std::pair<std::uint8_t, std::string>;
 using record_map = std::map<record_key, std::string>;
 
