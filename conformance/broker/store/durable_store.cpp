@@ -57,8 +57,8 @@ constexpr std::uint64_t make_loc(std::uint64_t tag, std::uint64_t value) noexcep
 constexpr std::uint64_t loc_tag(std::uint64_t loc) noexcept { return loc >> tag_shift; }
 constexpr std::uint64_t loc_value(std::uint64_t loc) noexcept { return loc & value_mask; }
 
-// How much of the mapping is read at start-up before this process lets go of its pages; the
-// capacity kept by a buffer after a spike.
+// How much of the mapping is read at start-up, or written later, before this process lets go of
+// its pages; the capacity kept by a buffer after a spike.
 constexpr std::size_t release_chunk = 16U << 20;
 // Largest batch compaction writes: one write() of it is the longest thing a step cannot cut.
 constexpr std::size_t compaction_batch = 256U << 10;
@@ -303,6 +303,7 @@ struct durable_store::impl {
     std::uint64_t log_delta = 0;
     bool unusable = false;
     std::string unusable_reason;
+    std::uint64_t released_at = 0; // file size when the mapping's pages were last let go
 
     struct compaction {
         mapped_file next;
@@ -467,6 +468,13 @@ struct durable_store::impl {
             unusable = true;
             unusable_reason = describe_errno("mmap", path, err);
             return unusable_status();
+        }
+        // Key comparisons touch pages of the mapping, which then count in the broker's
+        // resident set; letting go of them now and then keeps that from creeping up to the
+        // file's size (they stay in the page cache).
+        if (file.size - released_at > release_chunk) {
+            file.release(file.size);
+            released_at = file.size;
         }
         batch.clear();
         batch_records = 0;
@@ -761,6 +769,7 @@ struct durable_store::impl {
         const std::uint64_t new_delta = (c.cut + log_delta - c.copied_end) & value_mask;
         mapped_file old = std::move(file);
         file = std::move(c.next);
+        released_at = 0;
         base_tag = c.new_tag;
         base_end = c.copied_end;
         log_delta = new_delta;
@@ -1108,7 +1117,9 @@ durable_result<durable_opened> durable_store::open(const std::string& path,
         p->warn("store " + path + ": " + describe_errno("unlink", p->temp_path, errno));
     }
 
+    p->index.resize_at_once(true);
     const std::uint64_t valid = p->load_prefix(rec);
+    p->index.resize_at_once(false);
     rec.valid_bytes = valid;
     if (valid < p->file.size) {
         p->describe_dropped(valid, rec);
