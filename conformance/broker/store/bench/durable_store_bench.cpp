@@ -327,6 +327,7 @@ struct latency {
 
 struct fanin_result {
     double seconds = 0;
+    double cpu_seconds = 0; // process CPU time (user and system)
     std::uint64_t records = 0;
     std::uint64_t wchar = 0;
     latency commits;     // wall clock
@@ -340,6 +341,7 @@ fanin_result run_fanin(engine& e, const options& o, std::uint64_t first_id = 0) 
     fanin_result r;
     const auto w0 = bytes_written_by_process();
     const auto t0 = clock_type::now();
+    const double cpu0 = process_cpu_s();
     std::uint64_t unacked_from = first_id;
     const std::uint64_t end = first_id + o.messages;
     for (std::uint64_t next = first_id; next < end || unacked_from < end;) {
@@ -363,12 +365,13 @@ fanin_result run_fanin(engine& e, const options& o, std::uint64_t first_id = 0) 
             r.records += o.fanout + 1;
         }
         const auto c0 = clock_type::now();
-        const double cpu0 = thread_cpu_ms();
+        const double commit_cpu0 = thread_cpu_ms();
         e.commit();
-        r.commits_cpu.add(thread_cpu_ms() - cpu0);
+        r.commits_cpu.add(thread_cpu_ms() - commit_cpu0);
         r.commits.add(seconds_since(c0) * 1e3);
     }
     r.seconds = seconds_since(t0);
+    r.cpu_seconds = process_cpu_s() - cpu0;
     r.wchar = bytes_written_by_process() - w0;
     return r;
 }
@@ -379,11 +382,12 @@ int cmd_fanin(const options& o) {
     auto commits = r.commits;
     auto commits_cpu = r.commits_cpu;
     std::printf("fanin engine=%s sync=%d batch=%" PRIu64 " fanout=%" PRIu64 " messages=%" PRIu64
-                ": %.0f msg/s, %.0f records/s, %.0f bytes written/msg, commit wall p50 %.3f ms "
-                "p99 %.3f ms max %.2f ms, CPU p99 %.3f ms max %.2f ms, file %.1f MiB at the end "
-                "(%s)\n",
+                ": %.0f msg/s, CPU %.2f us/msg, %.0f records/s, %.0f bytes written/msg, commit "
+                "wall p50 %.3f ms p99 %.3f ms max %.2f ms, CPU p99 %.3f ms max %.2f ms, file "
+                "%.1f MiB at the end (%s)\n",
                 o.engine.c_str(), o.sync ? 1 : 0, o.batch, o.fanout, o.messages,
                 static_cast<double>(o.messages) / r.seconds,
+                r.cpu_seconds * 1e6 / static_cast<double>(o.messages),
                 static_cast<double>(r.records) / r.seconds,
                 static_cast<double>(r.wchar) / static_cast<double>(o.messages),
                 commits.quantile(0.5), commits.quantile(0.99), commits.max(),
