@@ -47,7 +47,7 @@ std::uint32_t portable_state(std::span<const std::byte> data, std::uint32_t s) n
 
 #ifdef MQTTWIRE_DURABLE_CRC_SSE42
 __attribute__((target("sse4.2"))) std::uint32_t sse42_state(std::span<const std::byte> data,
-                                                             std::uint32_t s) noexcept {
+                                                            std::uint32_t s) noexcept {
     std::uint64_t s64 = s;
     std::size_t i = 0;
     for (; i + 8 <= data.size(); i += 8) {

@@ -33,7 +33,7 @@ struct durable_slot {
 };
 
 class durable_index {
-public:
+  public:
     static constexpr std::size_t min_capacity = 64;
     /// Slots of the old table moved per insert or erase while resizing. Growth starts at 3/4
     /// of capacity C and the new table (2C) would be full at 3C/2: moving 16 per operation
@@ -105,8 +105,7 @@ public:
         return (cur_.capacity + old_.capacity) * sizeof(durable_slot);
     }
 
-    template <class F>
-    void for_each(F&& f) const {
+    template <class F> void for_each(F&& f) const {
         for (const table* t : {&cur_, &old_}) {
             for (const auto& s : t->slots()) {
                 if (s.loc != 0 && s.loc != moved) {
@@ -116,7 +115,7 @@ public:
         }
     }
 
-private:
+  private:
     struct table {
         durable_slot* base = nullptr;
         std::size_t capacity = 0;

@@ -153,8 +153,8 @@ struct mapped_file {
             return ENOMEM;
         }
         const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-        std::size_t want = std::max({static_cast<std::size_t>(need), length * 2,
-                                     static_cast<std::size_t>(1U << 20)});
+        std::size_t want = std::max(
+            {static_cast<std::size_t>(need), length * 2, static_cast<std::size_t>(1U << 20)});
         want = (want + page - 1) / page * page;
         void* p = base == nullptr ? ::mmap(nullptr, want, PROT_READ, MAP_SHARED, fd, 0)
                                   : ::mremap(base, length, want, MREMAP_MAYMOVE);
@@ -227,8 +227,8 @@ enum class batch_state { sound, torn, damaged };
 
 struct batch_check {
     batch_state state = batch_state::sound;
-    std::uint64_t size = 0;     // whole batch; 0 when torn
-    std::uint32_t records = 0;  // as its header claims (verified when sound)
+    std::uint64_t size = 0;    // whole batch; 0 when torn
+    std::uint32_t records = 0; // as its header claims (verified when sound)
 };
 
 // Checks the batch at the start of `rest` (the rest of the file): complete, checksum, and
@@ -317,7 +317,7 @@ struct durable_store::impl {
         std::uint64_t cut = 0; // the old file's size when compaction began
         std::uint64_t scan = fmt::header_size;
         std::uint64_t batch_end = fmt::header_size;
-        bool tailing = false;       // copying [cut, end) of the old file verbatim
+        bool tailing = false;         // copying [cut, end) of the old file verbatim
         std::uint64_t copied_end = 0; // end of the compacted part in the new file
         std::uint64_t tail = 0;       // next old-file byte to copy
         // fdatasync of the new file, on a thread of its own: flushing a file of hundreds of
@@ -382,11 +382,13 @@ struct durable_store::impl {
                                            durable_bytes key) const noexcept {
         return index.find(h, [&](const durable_slot& s) {
             const auto r = record_at(s.loc);
-            return std::to_integer<std::uint8_t>(r[1]) == kind && fmt::load_u16(r, 2) == key.size() &&
+            return std::to_integer<std::uint8_t>(r[1]) == kind &&
+                   fmt::load_u16(r, 2) == key.size() &&
                    std::equal(key.begin(), key.end(), r.begin() + fmt::record_header_size);
         });
     }
-    [[nodiscard]] durable_slot* find(std::uint32_t h, std::uint8_t kind, durable_bytes key) noexcept {
+    [[nodiscard]] durable_slot* find(std::uint32_t h, std::uint8_t kind,
+                                     durable_bytes key) noexcept {
         return const_cast<durable_slot*>(std::as_const(*this).find(h, kind, key));
     }
 
@@ -401,9 +403,8 @@ struct durable_store::impl {
     }
 
     [[nodiscard]] durable_status unusable_status() const {
-        return {durable_errc::unusable,
-                "store " + path + " is unusable after an I/O error (" + unusable_reason +
-                    "); reopen it"};
+        return {durable_errc::unusable, "store " + path + " is unusable after an I/O error (" +
+                                            unusable_reason + "); reopen it"};
     }
 
     void warn(const std::string& line) const {
@@ -524,8 +525,8 @@ struct durable_store::impl {
 
     durable_status start_compaction() {
         join_retirer();
-        const int fd = ::open(temp_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-                              file_mode);
+        const int fd =
+            ::open(temp_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, file_mode);
         if (fd < 0) {
             return note_failed_start(io_error("open", temp_path, errno));
         }
@@ -582,8 +583,7 @@ struct durable_store::impl {
         });
     }
 
-    template <class After>
-    int grew_next(std::size_t n, After&& after) {
+    template <class After> int grew_next(std::size_t n, After&& after) {
         compaction& c = *comp;
         c.next.size += n;
         counters.compaction_bytes_written += n;
@@ -634,7 +634,8 @@ struct durable_store::impl {
     durable_status step(step_budget budget) {
         const auto started = steady::now();
         auto s = step_work(budget);
-        const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now() - started);
+        const auto took =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now() - started);
         counters.longest_compaction_step = std::max(counters.longest_compaction_step, took);
         return s;
     }
@@ -761,8 +762,8 @@ struct durable_store::impl {
         // 7 ms measured). What that flush would protect is already flushed by the background
         // fdatasync, or deliberately not (see above). The old file, now under temp_path, is
         // removed by the retiring thread; if a crash comes first, open() removes it.
-        bool exchanged = ::renameat2(AT_FDCWD, temp_path.c_str(), AT_FDCWD, path.c_str(),
-                                     RENAME_EXCHANGE) == 0;
+        bool exchanged =
+            ::renameat2(AT_FDCWD, temp_path.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0;
         if (!exchanged && (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)) {
             return abandon(io_error("rename", temp_path, errno));
         }
@@ -876,7 +877,8 @@ struct durable_store::impl {
     durable_status check_header() const {
         const auto b = file.bytes();
         const auto not_ours = [&](std::string why) {
-            return durable_status{durable_errc::not_a_store, "store " + path + " " + std::move(why)};
+            return durable_status{durable_errc::not_a_store,
+                                  "store " + path + " " + std::move(why)};
         };
         const auto damaged = [&](std::string why) {
             return durable_status{durable_errc::damaged_header,
@@ -911,9 +913,8 @@ struct durable_store::impl {
         const std::uint32_t v = fmt::load_u32(b, 8);
         if (v > fmt::version) {
             return {durable_errc::newer_format,
-                    "store " + path + " was written in store format version " +
-                        std::to_string(v) + ", newer than the version " +
-                        std::to_string(fmt::version) +
+                    "store " + path + " was written in store format version " + std::to_string(v) +
+                        ", newer than the version " + std::to_string(fmt::version) +
                         " this build reads; use the newer mqttwire-broker that wrote it (the "
                         "file is left untouched)"};
         }
@@ -1022,12 +1023,12 @@ struct durable_store::impl {
         }
         std::string m = "store " + path + ": ";
         m += rec.torn_tail ? "the file ends inside a batch (a write cut short, as by a power cut)"
-                           : "the batch at offset " + std::to_string(valid) +
-                                 " fails its checksum";
+                           : "the batch at offset " + std::to_string(valid) + " fails its checksum";
         m += ": dropped " + std::to_string(rec.dropped_bytes) + " bytes from offset " +
              std::to_string(valid) + " to the end (" + std::to_string(rec.dropped_batches) +
              (rec.dropped_batches == 1 ? " batch" : " batches") + ", " +
-             std::to_string(rec.dropped_records) + (rec.dropped_records == 1 ? " record" : " records");
+             std::to_string(rec.dropped_records) +
+             (rec.dropped_records == 1 ? " record" : " records");
         if (unverified) {
             m += " by headers that could not be verified";
         }
@@ -1043,9 +1044,8 @@ durable_store::durable_store(durable_store&&) noexcept = default;
 durable_store& durable_store::operator=(durable_store&&) noexcept = default;
 durable_store::~durable_store() = default;
 
-durable_result<durable_opened> durable_store::open(const std::string& path,
-                                                   const durable_options& options,
-                                                   const loader& load) {
+durable_result<durable_opened>
+durable_store::open(const std::string& path, const durable_options& options, const loader& load) {
     const auto started = steady::now();
     constexpr std::uint64_t u32_max = std::numeric_limits<std::uint32_t>::max();
     if (options.max_batch_bytes > u32_max || options.max_batch_bytes < 64 ||
@@ -1053,9 +1053,10 @@ durable_result<durable_opened> durable_store::open(const std::string& path,
             u32_max - fmt::batch_header_size - fmt::record_header_size - fmt::max_key_size ||
         options.compact_step_bytes == 0 || path.empty()) {
         return durable_status{durable_errc::invalid_argument,
-                              "store " + path + ": an option is out of range (max_batch_bytes "
-                              "64..4 GiB, max_value_bytes below 4 GiB - 64 KiB, "
-                              "compact_step_bytes > 0, a path)"};
+                              "store " + path +
+                                  ": an option is out of range (max_batch_bytes "
+                                  "64..4 GiB, max_value_bytes below 4 GiB - 64 KiB, "
+                                  "compact_step_bytes > 0, a path)"};
     }
     auto p = std::make_unique<impl>();
     p->path = path;
@@ -1083,8 +1084,9 @@ durable_result<durable_opened> durable_store::open(const std::string& path,
         rec.created = true;
     } else if (S_ISDIR(st.st_mode)) {
         return durable_status{durable_errc::not_a_store,
-                              "store " + path + " is a directory; the store is a file in it "
-                              "(persistence_location plus persistence_file)"};
+                              "store " + path +
+                                  " is a directory; the store is a file in it "
+                                  "(persistence_location plus persistence_file)"};
     } else if (!S_ISREG(st.st_mode)) {
         return durable_status{durable_errc::not_a_store,
                               "store " + path + " is not a regular file"};
@@ -1097,8 +1099,9 @@ durable_result<durable_opened> durable_store::open(const std::string& path,
     if (::flock(p->file.fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK) {
             return durable_status{durable_errc::in_use,
-                                  "store " + path + " is in use by another process (another "
-                                  "broker has it open)"};
+                                  "store " + path +
+                                      " is in use by another process (another "
+                                      "broker has it open)"};
         }
         return io_error("flock", path, errno);
     }
@@ -1146,19 +1149,18 @@ durable_result<durable_opened> durable_store::open(const std::string& path,
             marks[bit / 64] |= std::uint64_t{1} << (bit % 64);
         });
         std::uint64_t released = 0;
-        for_each_record(p->file.bytes(), fmt::header_size, valid,
-                        [&](std::uint64_t at, const record_view& r) {
-                            const std::uint64_t bit = at / 8;
-                            if (r.type == fmt::type_put &&
-                                (marks[bit / 64] >> (bit % 64) & 1U) != 0) {
-                                load(durable_record{r.kind, r.key, r.value});
-                                ++rec.records_loaded;
-                            }
-                            if (at - released > release_chunk) {
-                                p->file.release(at);
-                                released = at;
-                            }
-                        });
+        for_each_record(
+            p->file.bytes(), fmt::header_size, valid, [&](std::uint64_t at, const record_view& r) {
+                const std::uint64_t bit = at / 8;
+                if (r.type == fmt::type_put && (marks[bit / 64] >> (bit % 64) & 1U) != 0) {
+                    load(durable_record{r.kind, r.key, r.value});
+                    ++rec.records_loaded;
+                }
+                if (at - released > release_chunk) {
+                    p->file.release(at);
+                    released = at;
+                }
+            });
     } else {
         rec.records_loaded = p->index.size();
     }

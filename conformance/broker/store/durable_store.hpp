@@ -76,7 +76,7 @@ enum class durable_errc : std::uint8_t {
 
 /// @brief Success, or an error code with a one-line message for the log.
 class [[nodiscard]] durable_status {
-public:
+  public:
     durable_status() = default;
     durable_status(durable_errc code, std::string message)
         : code_(code), message_(std::move(message)) {}
@@ -86,15 +86,14 @@ public:
     [[nodiscard]] durable_errc code() const noexcept { return code_; }
     [[nodiscard]] const std::string& message() const noexcept { return message_; }
 
-private:
+  private:
     durable_errc code_ = durable_errc::ok;
     std::string message_;
 };
 
 /// @brief A value, or the status that explains why there is none.
-template <class T>
-class [[nodiscard]] durable_result {
-public:
+template <class T> class [[nodiscard]] durable_result {
+  public:
     durable_result(T value) : value_(std::move(value)) {}
     durable_result(durable_status status) : status_(std::move(status)) {}
 
@@ -104,7 +103,7 @@ public:
     [[nodiscard]] T&& value() && { return std::move(*value_); }
     [[nodiscard]] const durable_status& status() const noexcept { return status_; }
 
-private:
+  private:
     std::optional<T> value_;
     durable_status status_;
 };
@@ -147,9 +146,9 @@ struct durable_options {
 struct durable_recovery {
     std::uint64_t records_loaded = 0; ///< live records given to the loader
     std::uint64_t batches_loaded = 0;
-    std::uint64_t file_bytes = 0;     ///< the file's size when opened
-    std::uint64_t valid_bytes = 0;    ///< the prefix kept (the file is truncated to it)
-    std::uint64_t dropped_bytes = 0;  ///< file_bytes - valid_bytes
+    std::uint64_t file_bytes = 0;    ///< the file's size when opened
+    std::uint64_t valid_bytes = 0;   ///< the prefix kept (the file is truncated to it)
+    std::uint64_t dropped_bytes = 0; ///< file_bytes - valid_bytes
     std::uint64_t dropped_batches = 0;
     /// Records in the dropped part: exact for batches that pass their checksum, as claimed by
     /// the header of a damaged batch (and 0 for a header cut short).
@@ -185,7 +184,7 @@ class durable_store;
 struct durable_opened;
 
 class durable_store {
-public:
+  public:
     using loader = std::function<void(const durable_record&)>;
 
     /// @brief Opens the store file at `path`, creating it (and nothing else: the directory must
@@ -244,7 +243,7 @@ public:
     [[nodiscard]] durable_stats stats() const noexcept;
     [[nodiscard]] const std::string& path() const noexcept;
 
-private:
+  private:
     struct impl;
     explicit durable_store(std::unique_ptr<impl> p) noexcept;
     std::unique_ptr<impl> impl_;

@@ -37,8 +37,8 @@
 #include <vector>
 
 #include <sys/stat.h>
-#include <time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace mb = mqttwire::broker;
@@ -126,9 +126,10 @@ struct log_engine final : engine {
         mb::durable_options opt;
         opt.sync = sync;
         opt.auto_compact = auto_compact;
-        auto r = mb::durable_store::open(dir + "/bench.store", opt, [&](const mb::durable_record& rec) {
-            loaded_bytes += rec.key.size() + rec.value.size();
-        });
+        auto r =
+            mb::durable_store::open(dir + "/bench.store", opt, [&](const mb::durable_record& rec) {
+                loaded_bytes += rec.key.size() + rec.value.size();
+            });
         if (!r) {
             die(r.status().message());
         }
@@ -160,7 +161,8 @@ struct log_engine final : engine {
         const auto st = store->stats();
         char buf[256];
         std::snprintf(buf, sizeof buf,
-                      "compactions %" PRIu64 ", longest step %.2f ms, last switch %.2f ms, index %.1f MiB",
+                      "compactions %" PRIu64
+                      ", longest step %.2f ms, last switch %.2f ms, index %.1f MiB",
                       st.compactions, static_cast<double>(st.longest_compaction_step.count()) / 1e6,
                       static_cast<double>(st.last_compaction_switch.count()) / 1e6,
                       static_cast<double>(st.index_bytes) / 1048576.0);
@@ -184,9 +186,10 @@ struct sqlite_engine final : engine {
         }
     }
 
-    sqlite_engine(const std::string& dir, const char* synchronous, bool load) : path(dir + "/bench.sqlite") {
-        if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-            SQLITE_OK) {
+    sqlite_engine(const std::string& dir, const char* synchronous, bool load)
+        : path(dir + "/bench.sqlite") {
+        if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                            nullptr) != SQLITE_OK) {
             die("sqlite3_open_v2 " + path);
         }
         exec("PRAGMA journal_mode=WAL");
@@ -402,24 +405,23 @@ std::string retained_topic(std::uint64_t i) {
     char buf[96];
     const auto dev = static_cast<unsigned>(i / 4);
     switch (i % 4) {
-    case 0:
-        std::snprintf(buf, sizeof buf, "zigbee2mqtt/0x00124b00%08x", dev);
-        break;
-    case 1:
-        std::snprintf(buf, sizeof buf, "zigbee2mqtt/0x00124b00%08x/availability", dev);
-        break;
+    case 0: std::snprintf(buf, sizeof buf, "zigbee2mqtt/0x00124b00%08x", dev); break;
+    case 1: std::snprintf(buf, sizeof buf, "zigbee2mqtt/0x00124b00%08x/availability", dev); break;
     case 2:
-        std::snprintf(buf, sizeof buf, "homeassistant/sensor/0x00124b00%08x/temperature/config", dev);
+        std::snprintf(buf, sizeof buf, "homeassistant/sensor/0x00124b00%08x/temperature/config",
+                      dev);
         break;
     default:
-        std::snprintf(buf, sizeof buf, "homeassistant/binary_sensor/0x00124b00%08x/battery_low/config", dev);
+        std::snprintf(buf, sizeof buf,
+                      "homeassistant/binary_sensor/0x00124b00%08x/battery_low/config", dev);
         break;
     }
     return buf;
 }
 
 std::string retained_value(std::uint64_t i, char version) {
-    std::string v = "{\"battery\":97,\"humidity\":48.2,\"linkquality\":120,\"temperature\":21.4,\"voltage\":3000,\"n\":" +
+    std::string v = "{\"battery\":97,\"humidity\":48.2,\"linkquality\":120,\"temperature\":21.4,"
+                    "\"voltage\":3000,\"n\":" +
                     std::to_string(i);
     v.resize(99, ' ');
     v += version;
@@ -428,7 +430,8 @@ std::string retained_value(std::uint64_t i, char version) {
 
 std::string session_id(std::uint64_t i) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "paho%016" PRIx64, static_cast<std::uint64_t>(i * 0x9E3779B97F4A7C15ULL));
+    std::snprintf(buf, sizeof buf, "paho%016" PRIx64,
+                  static_cast<std::uint64_t>(i * 0x9E3779B97F4A7C15ULL));
     return buf;
 }
 
@@ -504,15 +507,14 @@ int cmd_load(const options& o) {
         records = q->loaded_records;
         payload = q->loaded_bytes;
     }
-    std::printf("load engine=%s: %" PRIu64 " records (%.1f MiB of keys and values) in %.3f s "
-                "(CPU %.3f s), file %.1f MiB; peak RSS %.1f MiB (%.1f MiB before opening), now "
-                "anon %.1f MiB file-backed %.1f MiB%s\n",
-                o.engine.c_str(), records, static_cast<double>(payload) / 1048576.0, s, cpu,
-                static_cast<double>(e->file_bytes()) / 1048576.0,
-                static_cast<double>(m.peak_kib) / 1024.0,
-                static_cast<double>(before.peak_kib) / 1024.0,
-                static_cast<double>(m.anon_kib) / 1024.0, static_cast<double>(m.file_kib) / 1024.0,
-                extra.c_str());
+    std::printf(
+        "load engine=%s: %" PRIu64 " records (%.1f MiB of keys and values) in %.3f s "
+        "(CPU %.3f s), file %.1f MiB; peak RSS %.1f MiB (%.1f MiB before opening), now "
+        "anon %.1f MiB file-backed %.1f MiB%s\n",
+        o.engine.c_str(), records, static_cast<double>(payload) / 1048576.0, s, cpu,
+        static_cast<double>(e->file_bytes()) / 1048576.0, static_cast<double>(m.peak_kib) / 1024.0,
+        static_cast<double>(before.peak_kib) / 1024.0, static_cast<double>(m.anon_kib) / 1024.0,
+        static_cast<double>(m.file_kib) / 1024.0, extra.c_str());
     return 0;
 }
 
@@ -557,7 +559,8 @@ int cmd_compact(const options& o) {
         while (l->store->stats().compactions == compactions && rounds < 1000) {
             auto r = run_fanin(*e, f, id);
             id += f.messages;
-            during.commits.ms.insert(during.commits.ms.end(), r.commits.ms.begin(), r.commits.ms.end());
+            during.commits.ms.insert(during.commits.ms.end(), r.commits.ms.begin(),
+                                     r.commits.ms.end());
             during.commits_cpu.ms.insert(during.commits_cpu.ms.end(), r.commits_cpu.ms.begin(),
                                          r.commits_cpu.ms.end());
             ++rounds;
@@ -568,9 +571,10 @@ int cmd_compact(const options& o) {
                     "%.2f, CPU p99 %.3f max %.2f); %s\n",
                     static_cast<double>(size0) / 1048576.0,
                     static_cast<double>(e->file_bytes()) / 1048576.0, during.commits.ms.size(),
-                    seconds_since(started), during.commits.quantile(0.5), during.commits.quantile(0.99),
-                    during.commits.max(), during.commits_cpu.quantile(0.99),
-                    during.commits_cpu.max(), base.commits.quantile(0.99), base.commits.max(),
+                    seconds_since(started), during.commits.quantile(0.5),
+                    during.commits.quantile(0.99), during.commits.max(),
+                    during.commits_cpu.quantile(0.99), during.commits_cpu.max(),
+                    base.commits.quantile(0.99), base.commits.max(),
                     base.commits_cpu.quantile(0.99), base.commits_cpu.max(), e->describe().c_str());
     } else {
         std::printf("compact engine=%s: commits under fan-in load (batch 16, WAL auto-checkpoint): "
@@ -601,8 +605,8 @@ int run_child(const std::vector<std::string>& args) {
 }
 
 void clear_dir(const std::string& dir) {
-    for (const char* f : {"/bench.store", "/bench.store.compact", "/bench.sqlite", "/bench.sqlite-wal",
-                          "/bench.sqlite-shm"}) {
+    for (const char* f : {"/bench.store", "/bench.store.compact", "/bench.sqlite",
+                          "/bench.sqlite-wal", "/bench.sqlite-shm"}) {
         (void)::unlink((dir + f).c_str());
     }
 }
@@ -636,8 +640,8 @@ int cmd_all(const options& o) {
         run_child({self, "fill", "--engine", eng, "--retained", retained, "--sessions", sessions,
                    "--dir", o.dir});
         run_child({self, "load", "--engine", eng, "--dir", o.dir});
-        std::vector<std::string> args = {self, "compact", "--engine", eng, "--retained", retained,
-                                         "--sessions", sessions, "--dir", o.dir};
+        std::vector<std::string> args = {self,     "compact",    "--engine", eng,     "--retained",
+                                         retained, "--sessions", sessions,   "--dir", o.dir};
         if (o.quick) {
             args.emplace_back("--quick");
         }

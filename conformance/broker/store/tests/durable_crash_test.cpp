@@ -74,7 +74,8 @@ mb::durable_options crash_options() {
     auto& s = r.value().store;
     for (std::uint64_t n = first; n < first + 1000000; ++n) {
         for (const auto& o : batch_ops(n)) {
-            const auto st = o.value ? s.put(o.kind, b(o.key), b(*o.value)) : s.erase(o.kind, b(o.key));
+            const auto st =
+                o.value ? s.put(o.kind, b(o.key), b(*o.value)) : s.erase(o.kind, b(o.key));
             if (!st) {
                 ::_exit(4);
             }
@@ -84,7 +85,8 @@ mb::durable_options crash_options() {
         }
         const auto st = s.stats();
         const std::array<std::uint64_t, 2> report{n, st.compactions * 2 + (st.compacting ? 1 : 0)};
-        if (::write(report_fd, report.data(), sizeof report) != static_cast<ssize_t>(sizeof report)) {
+        if (::write(report_fd, report.data(), sizeof report) !=
+            static_cast<ssize_t>(sizeof report)) {
             ::_exit(6);
         }
     }
@@ -97,8 +99,8 @@ TEST(DurableCrash, KillNineAtRandomPointsLosesNoCommittedBatch) {
     // kills land in all of their phases.
     temp_dir dir(true);
     const auto path = dir.file("crash.store");
-    const auto seed = static_cast<std::uint32_t>(
-        std::chrono::steady_clock::now().time_since_epoch().count());
+    const auto seed =
+        static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::mt19937 rng(seed);
     std::uint64_t applied = 0; // batches in the store
@@ -128,7 +130,8 @@ TEST(DurableCrash, KillNineAtRandomPointsLosesNoCommittedBatch) {
         bool compacted_this_round = false;
         bool compacting_this_round = false;
         std::array<std::uint64_t, 2> report{};
-        while (::read(fds[0], report.data(), sizeof report) == static_cast<ssize_t>(sizeof report)) {
+        while (::read(fds[0], report.data(), sizeof report) ==
+               static_cast<ssize_t>(sizeof report)) {
             EXPECT_EQ(report[0], reported) << "reports come in order";
             reported = report[0] + 1;
             compacted_this_round = compacted_this_round || report[1] > 1;

@@ -26,15 +26,15 @@ TEST(DurableCrc32c, KnownAnswers) {
     EXPECT_EQ(detail::crc32c_portable(bytes_of("123456789")), 0xE3069283U);
     EXPECT_EQ(detail::crc32c(bytes_of("")), 0U);
     std::array<std::byte, 32> zeros{};
-    EXPECT_EQ(detail::crc32c(zeros), 0x8A9136AAU);          // RFC 3720 B.4: 32 bytes of 0x00
+    EXPECT_EQ(detail::crc32c(zeros), 0x8A9136AAU); // RFC 3720 B.4: 32 bytes of 0x00
     std::array<std::byte, 32> ones{};
     ones.fill(std::byte{0xFF});
-    EXPECT_EQ(detail::crc32c(ones), 0x62A8AB43U);           // 32 bytes of 0xFF
+    EXPECT_EQ(detail::crc32c(ones), 0x62A8AB43U); // 32 bytes of 0xFF
     std::array<std::byte, 32> rising{};
     for (std::size_t i = 0; i < rising.size(); ++i) {
         rising[i] = static_cast<std::byte>(i);
     }
-    EXPECT_EQ(detail::crc32c(rising), 0x46DD794EU);         // 0x00, 0x01, ... 0x1F
+    EXPECT_EQ(detail::crc32c(rising), 0x46DD794EU); // 0x00, 0x01, ... 0x1F
 }
 
 TEST(DurableCrc32c, HardwareAndTablesAgreeOnEveryLengthAndSplit) {
@@ -85,7 +85,8 @@ TEST(DurableSiphash, TheKeyChangesEveryOutput) {
     EXPECT_NE((detail::siphash<1, 3>(1, 2, m)), (detail::siphash<1, 3>(2, 2, m)));
 }
 
-// ---- index ---------------------------------------------------------------------------------------
+// ---- index
+// ---------------------------------------------------------------------------------------
 
 // A model of the store's use: the slot's loc is the key itself (non-zero), and the hash is
 // chosen by the test so that collisions and wrap-around are exercised on purpose.

@@ -35,17 +35,16 @@ void show_action(const action& a, std::ostream& os) {
 } // namespace
 
 namespace rc {
-template <>
-struct Arbitrary<action> {
+template <> struct Arbitrary<action> {
     static Gen<action> arbitrary() {
         return gen::apply(
             [](int w, std::uint8_t kind, int key, std::string value) {
                 // Mostly puts and erases, so that batches have several records.
                 static constexpr action_kind table[] = {
-                    action_kind::put,    action_kind::put,     action_kind::put,
-                    action_kind::put,    action_kind::erase,   action_kind::erase,
-                    action_kind::commit, action_kind::commit,  action_kind::compact,
-                    action_kind::step,   action_kind::step,    action_kind::reopen};
+                    action_kind::put,    action_kind::put,    action_kind::put,
+                    action_kind::put,    action_kind::erase,  action_kind::erase,
+                    action_kind::commit, action_kind::commit, action_kind::compact,
+                    action_kind::step,   action_kind::step,   action_kind::reopen};
                 return action{table[w], kind, key, std::move(value)};
             },
             gen::inRange(0, 12), gen::inRange<std::uint8_t>(0, 3), gen::inRange(0, 24),
@@ -94,9 +93,7 @@ RC_GTEST_PROP(DurableModel, LiveSetEqualsTheModelThroughCompactionsAndReopens,
             RC_ASSERT(!s.stats().compacting);
             committed = current;
             break;
-        case action_kind::step:
-            RC_ASSERT(s.compact_step().ok());
-            break;
+        case action_kind::step: RC_ASSERT(s.compact_step().ok()); break;
         case action_kind::reopen:
             o.store.reset();
             o = open_store(path, opt);
@@ -113,8 +110,7 @@ RC_GTEST_PROP(DurableModel, LiveSetEqualsTheModelThroughCompactionsAndReopens,
             RC_ASSERT(got.has_value());
             RC_ASSERT(str(*got) == v);
         }
-        RC_ASSERT(st.file_bytes + st.pending_bytes ==
-                  32 + st.live_bytes + st.dead_bytes);
+        RC_ASSERT(st.file_bytes + st.pending_bytes == 32 + st.live_bytes + st.dead_bytes);
     }
     RC_ASSERT(o.store->commit().ok());
     committed = current;

@@ -17,10 +17,10 @@ namespace {
 
 // A small store written batch by batch, with the file size and live set after each batch.
 struct history {
-    std::string bytes;                  // the final file
-    std::vector<std::uint64_t> ends;    // ends[k]: file size after k batches (ends[0]: header)
-    std::vector<record_map> states;     // states[k]: live set after k batches
-    std::vector<std::uint32_t> counts;  // counts[k]: records in batch k (0-based)
+    std::string bytes;                 // the final file
+    std::vector<std::uint64_t> ends;   // ends[k]: file size after k batches (ends[0]: header)
+    std::vector<record_map> states;    // states[k]: live set after k batches
+    std::vector<std::uint32_t> counts; // counts[k]: records in batch k (0-based)
 };
 
 history make_history(const temp_dir& dir, const std::vector<std::vector<op>>& batches) {
@@ -118,8 +118,9 @@ TEST(DurableRecovery, EveryBitFlipIsDetected) {
             const auto o = open_store(path);
             if (i < fmt::header_size) {
                 ASSERT_FALSE(o.store);
-                EXPECT_EQ(o.status.code(), i < fmt::signature.size() ? mb::durable_errc::not_a_store
-                                                                     : mb::durable_errc::damaged_header)
+                EXPECT_EQ(o.status.code(), i < fmt::signature.size()
+                                               ? mb::durable_errc::not_a_store
+                                               : mb::durable_errc::damaged_header)
                     << o.status.message();
                 EXPECT_EQ(read_file(path), bytes) << "a refused file is left untouched";
                 continue;
@@ -197,10 +198,12 @@ TEST(DurableRecovery, ANewerFormatIsRefusedNamingBothVersions) {
     const auto o = open_store(path);
     ASSERT_FALSE(o.store);
     EXPECT_EQ(o.status.code(), mb::durable_errc::newer_format);
-    EXPECT_EQ(o.status.message(),
-              "store " + path + " was written in store format version 2, newer than the version "
-              "1 this build reads; use the newer mqttwire-broker that wrote it (the file is left "
-              "untouched)");
+    EXPECT_EQ(
+        o.status.message(),
+        "store " + path +
+            " was written in store format version 2, newer than the version "
+            "1 this build reads; use the newer mqttwire-broker that wrote it (the file is left "
+            "untouched)");
     EXPECT_EQ(read_file(path), bytes);
 }
 

@@ -425,7 +425,8 @@ TEST(DurableCompaction, IncrementalCompactionInterleavesWithWorkAndLosesNothing)
         auto o = open_store(path, opt);
         auto& s = *o.store;
         for (int i = 0; i < 3000; ++i) {
-            apply(s, model, {{retained, "k" + std::to_string(rng() % 400), std::string(rng() % 80, 'z')}});
+            apply(s, model,
+                  {{retained, "k" + std::to_string(rng() % 400), std::string(rng() % 80, 'z')}});
             if (i % 5 == 0) {
                 apply(s, model, {{retained, "k" + std::to_string(rng() % 400), std::nullopt}});
             }
@@ -441,7 +442,8 @@ TEST(DurableCompaction, IncrementalCompactionInterleavesWithWorkAndLosesNothing)
             saw_compacting = saw_compacting || s.stats().compacting;
             // Work continues during compaction: puts, overwrites and erases of keys already
             // copied, not yet copied, and new ones.
-            apply(s, model, {{retained, "k" + std::to_string(rng() % 500), std::string(rng() % 80, 'y')}});
+            apply(s, model,
+                  {{retained, "k" + std::to_string(rng() % 500), std::string(rng() % 80, 'y')}});
             apply(s, model, {{retained, "k" + std::to_string(rng() % 500), std::nullopt}});
             ASSERT_TRUE(s.commit());
             expect_same(s, model);
