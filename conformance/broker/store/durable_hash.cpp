@@ -62,7 +62,12 @@ __attribute__((target("sse4.2"))) std::uint32_t sse42_state(std::span<const std:
     return s32;
 }
 
-const bool have_sse42 = __builtin_cpu_supports("sse4.2") != 0;
+// Initialised before main(), possibly before the runtime's own CPU detection has run:
+// __builtin_cpu_init() first, as GCC documents for that case.
+const bool have_sse42 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("sse4.2") != 0;
+}();
 #endif
 
 } // namespace

@@ -476,8 +476,10 @@ struct durable_store::impl {
         }
         // Key comparisons touch pages of the mapping, which then count in the broker's
         // resident set; letting go of them now and then keeps that from creeping up to the
-        // file's size (they stay in the page cache).
-        if (file.size - released_at > release_chunk) {
+        // file's size (they stay in the page cache). Not during a compaction: its scan maps
+        // every page of the old file, and dropping them all inside a commit cost milliseconds;
+        // the switch drops that mapping anyway.
+        if (!comp && file.size - released_at > release_chunk) {
             file.release(file.size);
             released_at = file.size;
         }
