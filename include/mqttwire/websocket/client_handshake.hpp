@@ -25,11 +25,11 @@ inline constexpr std::string_view mqtt_subprotocols[] = {"mqtt"};
 /// @brief What the client asks for and how it reads the answer.
 struct client_handshake_options {
     /// The `Host` field: the server's host name, with `:port` when not the default port.
-    std::string_view host;
+    std::string_view host{};
     /// The request-target. Brokers commonly serve MQTT at "/mqtt"; some accept any path.
     std::string_view target = "/mqtt";
     /// Sent as `Origin` when not empty.
-    std::string_view origin;
+    std::string_view origin{};
     /// Offered in `Sec-WebSocket-Protocol`, in this order; not sent when empty.
     std::span<const std::string_view> subprotocols = mqtt_subprotocols;
     /// Limits of the response head, as on the server side.
@@ -112,7 +112,7 @@ struct upgrade_response {
     /// The HTTP status (101 when accepted; e.g. 426 for a version refusal).
     std::uint16_t status = 0;
     /// The selected subprotocol (one the client offered), empty when none was selected.
-    std::string_view subprotocol;
+    std::string_view subprotocol{};
     /// Bytes of the head including its blank line; the server's frames may follow at once.
     std::size_t head_size = 0;
 };
@@ -177,7 +177,7 @@ class upgrade_response_parser {
 constexpr handshake_errc upgrade_response_parser::parse_head(std::string_view head) noexcept {
     using detail::ascii_iequal;
     detail::http_lines lines(head);
-    std::string_view line;
+    std::string_view line{};
     if (lines.next(line) != detail::http_lines::status::line) return handshake_errc::malformed;
 
     // status-line = HTTP-version SP status-code SP reason-phrase (RFC 7230 section 3.1.2); a
@@ -204,7 +204,7 @@ constexpr handshake_errc upgrade_response_parser::parse_head(std::string_view he
     bool upgrade = false, connection = false, extension = false;
     std::size_t accepts = 0, protocols = 0;
     bool accept_ok = false;
-    std::string_view selected;
+    std::string_view selected{};
     while (true) {
         const auto s = lines.next(line);
         if (s == detail::http_lines::status::end) break;

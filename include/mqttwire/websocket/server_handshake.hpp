@@ -45,15 +45,15 @@ struct handshake_options {
 /// `upgrade_request_parser::parse` (and `subprotocol` into `handshake_options::subprotocols`).
 struct upgrade_request {
     /// The request-target as sent (any path is accepted; the embedder may route on it).
-    std::string_view target;
-    std::string_view host;
+    std::string_view target{};
+    std::string_view host{};
     /// Empty when the client sent no `Origin` (browsers always do; check it if you serve
     /// browsers from known pages only).
-    std::string_view origin;
+    std::string_view origin{};
     /// `Sec-WebSocket-Key`, checked to be base64 of 16 bytes.
-    std::string_view key;
+    std::string_view key{};
     /// The selected subprotocol; empty when none was offered and that was accepted.
-    std::string_view subprotocol;
+    std::string_view subprotocol{};
     /// Bytes of the head including its blank line. Bytes after it belong to the WebSocket
     /// stream.
     std::size_t head_size = 0;
@@ -124,7 +124,7 @@ class upgrade_request_parser {
 constexpr handshake_errc upgrade_request_parser::parse_head(std::string_view head) noexcept {
     using detail::ascii_iequal;
     detail::http_lines lines(head);
-    std::string_view line;
+    std::string_view line{};
     if (lines.next(line) != detail::http_lines::status::line) return handshake_errc::malformed;
 
     // request-line = method SP request-target SP HTTP-version (RFC 7230 section 3.1.1)
@@ -227,7 +227,7 @@ namespace mqttwire::detail {
 
 [[nodiscard]] constexpr std::size_t ws_error_response(std::uint16_t status,
                                                       std::span<std::byte>* out) noexcept {
-    std::string_view line;
+    std::string_view line{};
     switch (status) {
     case 400: line = "HTTP/1.1 400 Bad Request\r\n"; break;
     case 405: line = "HTTP/1.1 405 Method Not Allowed\r\nAllow: GET\r\n"; break;
