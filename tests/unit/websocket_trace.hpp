@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include <mqttwire.hpp>
@@ -58,8 +59,8 @@ inline ws_trace ws_deframe(ws::deframer& d, std::span<const std::byte> wire,
         const auto chunk = wire.subspan(pos, c);
         pos += c;
         if (mode == ws_feed::in_place) {
-            const std::size_t stream = t.data.size();
-            buf = t.data;
+            // `buf` holds exactly the stream decoded so far: every chunk is used up.
+            const std::size_t stream = buf.size();
             buf.insert(buf.end(), chunk.begin(), chunk.end());
             std::size_t in_at = stream;
             std::size_t out_at = stream;
@@ -75,7 +76,6 @@ inline ws_trace ws_deframe(ws::deframer& d, std::span<const std::byte> wire,
                 ws_record(t, r);
             }
             buf.resize(out_at);
-            t.data = buf;
         } else {
             std::size_t in_at = 0;
             while (in_at < chunk.size()) {
@@ -91,6 +91,7 @@ inline ws_trace ws_deframe(ws::deframer& d, std::span<const std::byte> wire,
             }
         }
     }
+    if (mode == ws_feed::in_place) t.data = std::move(buf);
     t.ended = d.ended();
     return t;
 }
