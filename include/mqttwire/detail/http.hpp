@@ -11,6 +11,17 @@
 
 namespace mqttwire::detail {
 
+// Slices that cannot throw: std::string_view::substr reports a bad position with an exception,
+// which would pull libstdc++'s throw helpers into a -fno-exceptions build.
+[[nodiscard]] constexpr std::string_view sv_head(std::string_view s, std::size_t n) noexcept {
+    s.remove_suffix(n < s.size() ? s.size() - n : 0);
+    return s;
+}
+[[nodiscard]] constexpr std::string_view sv_tail(std::string_view s, std::size_t from) noexcept {
+    s.remove_prefix(from < s.size() ? from : s.size());
+    return s;
+}
+
 [[nodiscard]] constexpr char ascii_lower(char c) noexcept {
     return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
@@ -58,7 +69,7 @@ namespace mqttwire::detail {
 [[nodiscard]] constexpr bool http_parse_version(std::string_view v, int& major,
                                                 int& minor) noexcept {
     const auto digit = [](char c) { return c >= '0' && c <= '9'; };
-    if (v.size() != 8 || v.substr(0, 5) != "HTTP/" || !digit(v[5]) || v[6] != '.' ||
+    if (v.size() != 8 || !v.starts_with("HTTP/") || !digit(v[5]) || v[6] != '.' ||
         !digit(v[7]))
         return false;
     major = v[5] - '0';
@@ -115,7 +126,7 @@ class http_lines {
         if (pos_ >= head_.size()) return status::end;
         const std::size_t eol = head_.find("\r\n", pos_);
         const std::size_t stop = eol == std::string_view::npos ? head_.size() : eol;
-        line = head_.substr(pos_, stop - pos_);
+        line = sv_head(sv_tail(head_, pos_), stop - pos_);
         pos_ = eol == std::string_view::npos ? head_.size() : eol + 2;
         for (const char c : line)
             if (c == '\r' || c == '\n') return status::malformed;
@@ -134,9 +145,9 @@ class http_lines {
                                               std::string_view& value) noexcept {
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos) return false;
-    name = line.substr(0, colon);
+    name = sv_head(line, colon);
     if (!http_token(name)) return false;
-    value = line.substr(colon + 1);
+    value = sv_tail(line, colon + 1);
     for (const char c : value)
         if (!http_value_char(c)) return false;
     value = http_trim(value);
@@ -150,7 +161,7 @@ template <class F>
 [[nodiscard]] constexpr bool http_list_any(std::string_view value, F f) noexcept {
     while (!value.empty()) {
         const std::size_t comma = value.find(',');
-        const auto element = http_trim(value.substr(0, comma));
+        const auto element = http_trim(sv_head(value, comma));
         if (!element.empty() && f(element)) return true;
         if (comma == std::string_view::npos) break;
         value.remove_prefix(comma + 1);

@@ -151,7 +151,7 @@ class upgrade_response_parser {
             return status_ = handshake_errc::head_too_large;
         case detail::http_head_scanner::status::complete: break;
         }
-        status_ = parse_head(buffered.substr(0, size - 2));
+        status_ = parse_head(detail::sv_head(buffered, size - 2));
         if (status_ == handshake_errc::success) response_.head_size = size;
         return status_;
     }
@@ -186,9 +186,9 @@ constexpr handshake_errc upgrade_response_parser::parse_head(std::string_view he
     if (sp == std::string_view::npos) return handshake_errc::malformed;
     int major = 0;
     int minor = 0;
-    if (!detail::http_parse_version(line.substr(0, sp), major, minor))
+    if (!detail::http_parse_version(detail::sv_head(line, sp), major, minor))
         return handshake_errc::malformed;
-    const auto code = line.substr(sp + 1, 3);
+    const auto code = detail::sv_head(detail::sv_tail(line, sp + 1), 3);
     if (code.size() != 3 || (line.size() > sp + 4 && line[sp + 4] != ' '))
         return handshake_errc::malformed;
     std::uint16_t status = 0;

@@ -97,7 +97,7 @@ class upgrade_request_parser {
         case detail::http_head_scanner::status::complete: break;
         }
         // Without the blank line's CRLF every line, the last included, ends with CRLF.
-        status_ = parse_head(buffered.substr(0, size - 2));
+        status_ = parse_head(detail::sv_head(buffered, size - 2));
         if (status_ == handshake_errc::success) request_.head_size = size;
         else request_ = {};
         return status_;
@@ -130,15 +130,15 @@ constexpr handshake_errc upgrade_request_parser::parse_head(std::string_view hea
     // request-line = method SP request-target SP HTTP-version (RFC 7230 section 3.1.1)
     const std::size_t sp1 = line.find(' ');
     if (sp1 == std::string_view::npos) return handshake_errc::malformed;
-    const auto method = line.substr(0, sp1);
-    const auto rest = line.substr(sp1 + 1);
+    const auto method = detail::sv_head(line, sp1);
+    const auto rest = detail::sv_tail(line, sp1 + 1);
     const std::size_t sp2 = rest.find(' ');
     if (sp2 == std::string_view::npos) return handshake_errc::malformed;
-    const auto target = rest.substr(0, sp2);
+    const auto target = detail::sv_head(rest, sp2);
     int major = 0;
     int minor = 0;
     if (!detail::http_token(method) || !detail::http_visible(target) ||
-        !detail::http_parse_version(rest.substr(sp2 + 1), major, minor))
+        !detail::http_parse_version(detail::sv_tail(rest, sp2 + 1), major, minor))
         return handshake_errc::malformed;
     // RFC 6455 section 4.2.1 item 1: an HTTP/1.1 or higher GET request.
     if (major != 1 || minor < 1) return handshake_errc::http_version_not_supported;
