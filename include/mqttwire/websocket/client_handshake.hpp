@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "../detail/http.hpp"
+#include "../detail/ws_head.hpp"
 #include "../errc.hpp"
 #include "../result.hpp"
 #include "handshake_errc.hpp"
@@ -143,76 +144,55 @@ class upgrade_response_parser {
     /// `not_websocket_upgrade`, `bad_accept`, `unexpected_extension` or `bad_subprotocol`;
     /// once not `incomplete`, the same answer on every later call.
     [[nodiscard]] constexpr handshake_errc parse(std::string_view buffered) noexcept {
-        if (status_ != handshake_errc::incomplete) return status_;
-        std::size_t size = 0;
-        switch (scanner_.scan(buffered, options_.max_head_size, size)) {
-        case detail::http_head_scanner::status::incomplete: return status_;
-        case detail::http_head_scanner::status::too_large:
-            return status_ = handshake_errc::head_too_large;
-        case detail::http_head_scanner::status::complete: break;
-        }
-        status_ = parse_head(detail::sv_head(buffered, size - 2));
-        if (status_ == handshake_errc::success) response_.head_size = size;
-        return status_;
+        return reader_.read(buffered, options_.max_head_size, response_.head_size,
+                            [this](std::string_view head) { return parse_head(head); });
     }
     /// @overload (not usable in constant evaluation)
     [[nodiscard]] handshake_errc parse(std::span<const std::byte> buffered) noexcept {
-        return parse(std::string_view(reinterpret_cast<const char*>(buffered.data()), // NOLINT
-                                      buffered.size()));
+        return parse(detail::ws_chars(buffered));
     }
 
     [[nodiscard]] constexpr const upgrade_response& response() const noexcept { return response_; }
-    [[nodiscard]] constexpr handshake_errc status() const noexcept { return status_; }
+    [[nodiscard]] constexpr handshake_errc status() const noexcept { return reader_.status(); }
 
   private:
     [[nodiscard]] constexpr handshake_errc parse_head(std::string_view head) noexcept;
 
     client_handshake_options options_;
     std::array<char, 28> expected_{};
-    detail::http_head_scanner scanner_{};
+    detail::ws_head_reader reader_{};
     upgrade_response response_{};
-    handshake_errc status_ = handshake_errc::incomplete;
 };
 
 constexpr handshake_errc upgrade_response_parser::parse_head(std::string_view head) noexcept {
     using detail::ascii_iequal;
-    detail::http_lines lines(head);
-    std::string_view line{};
-    if (lines.next(line) != detail::http_lines::status::line) return handshake_errc::malformed;
-
     // status-line = HTTP-version SP status-code SP reason-phrase (RFC 7230 section 3.1.2); a
     // missing reason (no second space) is read as an empty one.
-    const std::size_t sp = line.find(' ');
-    if (sp == std::string_view::npos) return handshake_errc::malformed;
-    int major = 0;
-    int minor = 0;
-    if (!detail::http_parse_version(detail::sv_head(line, sp), major, minor))
-        return handshake_errc::malformed;
-    const auto code = detail::sv_head(detail::sv_tail(line, sp + 1), 3);
-    if (code.size() != 3 || (line.size() > sp + 4 && line[sp + 4] != ' '))
-        return handshake_errc::malformed;
-    std::uint16_t status = 0;
-    for (const char c : code) {
-        if (c < '0' || c > '9') return handshake_errc::malformed;
-        status = static_cast<std::uint16_t>(status * 10 + (c - '0'));
-    }
-    response_.status = status;
-    if (major != 1 || minor < 1) return handshake_errc::http_version_not_supported;
-    if (status != 101) return handshake_errc::bad_status;
+    const auto status_line = [this](std::string_view line) {
+        const std::size_t sp = line.find(' ');
+        if (sp == std::string_view::npos) return handshake_errc::malformed;
+        int major = 0;
+        int minor = 0;
+        if (!detail::http_parse_version(detail::sv_head(line, sp), major, minor))
+            return handshake_errc::malformed;
+        const auto code = detail::sv_head(detail::sv_tail(line, sp + 1), 3);
+        if (code.size() != 3 || (line.size() > sp + 4 && line[sp + 4] != ' '))
+            return handshake_errc::malformed;
+        std::uint16_t status = 0;
+        for (const char c : code) {
+            if (c < '0' || c > '9') return handshake_errc::malformed;
+            status = static_cast<std::uint16_t>(status * 10 + (c - '0'));
+        }
+        response_.status = status;
+        if (major != 1 || minor < 1) return handshake_errc::http_version_not_supported;
+        if (status != 101) return handshake_errc::bad_status;
+        return handshake_errc::success;
+    };
 
-    std::size_t count = 0;
-    bool upgrade = false, connection = false, extension = false;
+    bool upgrade = false, connection = false, extension = false, accept_ok = false;
     std::size_t accepts = 0, protocols = 0;
-    bool accept_ok = false;
     std::string_view selected{};
-    while (true) {
-        const auto s = lines.next(line);
-        if (s == detail::http_lines::status::end) break;
-        if (s == detail::http_lines::status::malformed) return handshake_errc::malformed;
-        if (++count > options_.max_header_count) return handshake_errc::too_many_headers;
-        std::string_view name;
-        std::string_view value;
-        if (!detail::http_parse_field(line, name, value)) return handshake_errc::malformed;
+    const auto field = [&](std::string_view name, std::string_view value) {
         if (ascii_iequal(name, "Upgrade")) {
             upgrade = upgrade || detail::http_list_has_ci(value, "websocket");
         } else if (ascii_iequal(name, "Connection")) {
@@ -226,7 +206,12 @@ constexpr handshake_errc upgrade_response_parser::parse_head(std::string_view he
             ++protocols;
             selected = value;
         }
-    }
+        return handshake_errc::success;
+    };
+    if (const auto e = detail::ws_walk_head(head, options_.max_header_count, status_line, field);
+        e != handshake_errc::success)
+        return e;
+
     if (!upgrade || !connection) return handshake_errc::not_websocket_upgrade;
     if (accepts != 1 || !accept_ok) return handshake_errc::bad_accept;
     // Section 4.1: an extension or a subprotocol the client did not ask for fails the

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "../detail/http.hpp"
+#include "../detail/ws_head.hpp"
 #include "../errc.hpp"
 #include "../result.hpp"
 #include "handshake_errc.hpp"
@@ -88,76 +89,58 @@ class upgrade_request_parser {
     /// @return `handshake_errc::success` (see `request()`), `incomplete`, or the refusal;
     /// once not `incomplete`, the same answer on every later call.
     [[nodiscard]] constexpr handshake_errc parse(std::string_view buffered) noexcept {
-        if (status_ != handshake_errc::incomplete) return status_;
-        std::size_t size = 0;
-        switch (scanner_.scan(buffered, options_.max_head_size, size)) {
-        case detail::http_head_scanner::status::incomplete: return status_;
-        case detail::http_head_scanner::status::too_large:
-            return status_ = handshake_errc::head_too_large;
-        case detail::http_head_scanner::status::complete: break;
-        }
-        // Without the blank line's CRLF every line, the last included, ends with CRLF.
-        status_ = parse_head(detail::sv_head(buffered, size - 2));
-        if (status_ == handshake_errc::success) request_.head_size = size;
-        else request_ = {};
-        return status_;
+        return reader_.read(buffered, options_.max_head_size, request_.head_size,
+                            [this](std::string_view head) {
+                                const auto e = parse_head(head);
+                                if (e != handshake_errc::success) request_ = {};
+                                return e;
+                            });
     }
     /// @overload (not usable in constant evaluation)
     [[nodiscard]] handshake_errc parse(std::span<const std::byte> buffered) noexcept {
-        return parse(std::string_view(reinterpret_cast<const char*>(buffered.data()), // NOLINT
-                                      buffered.size()));
+        return parse(detail::ws_chars(buffered));
     }
 
     /// @brief The accepted request; meaningful after `parse` returned `success`.
     [[nodiscard]] constexpr const upgrade_request& request() const noexcept { return request_; }
-    [[nodiscard]] constexpr handshake_errc status() const noexcept { return status_; }
+    [[nodiscard]] constexpr handshake_errc status() const noexcept { return reader_.status(); }
 
   private:
     [[nodiscard]] constexpr handshake_errc parse_head(std::string_view head) noexcept;
 
     handshake_options options_;
-    detail::http_head_scanner scanner_{};
+    detail::ws_head_reader reader_{};
     upgrade_request request_{};
-    handshake_errc status_ = handshake_errc::incomplete;
 };
 
 constexpr handshake_errc upgrade_request_parser::parse_head(std::string_view head) noexcept {
     using detail::ascii_iequal;
-    detail::http_lines lines(head);
-    std::string_view line{};
-    if (lines.next(line) != detail::http_lines::status::line) return handshake_errc::malformed;
-
     // request-line = method SP request-target SP HTTP-version (RFC 7230 section 3.1.1)
-    const std::size_t sp1 = line.find(' ');
-    if (sp1 == std::string_view::npos) return handshake_errc::malformed;
-    const auto method = detail::sv_head(line, sp1);
-    const auto rest = detail::sv_tail(line, sp1 + 1);
-    const std::size_t sp2 = rest.find(' ');
-    if (sp2 == std::string_view::npos) return handshake_errc::malformed;
-    const auto target = detail::sv_head(rest, sp2);
-    int major = 0;
-    int minor = 0;
-    if (!detail::http_token(method) || !detail::http_visible(target) ||
-        !detail::http_parse_version(detail::sv_tail(rest, sp2 + 1), major, minor))
-        return handshake_errc::malformed;
-    // RFC 6455 section 4.2.1 item 1: an HTTP/1.1 or higher GET request.
-    if (major != 1 || minor < 1) return handshake_errc::http_version_not_supported;
-    if (method != "GET") return handshake_errc::method_not_allowed;
-    request_.target = target;
+    const auto request_line = [this](std::string_view line) {
+        const std::size_t sp1 = line.find(' ');
+        if (sp1 == std::string_view::npos) return handshake_errc::malformed;
+        const auto method = detail::sv_head(line, sp1);
+        const auto rest = detail::sv_tail(line, sp1 + 1);
+        const std::size_t sp2 = rest.find(' ');
+        if (sp2 == std::string_view::npos) return handshake_errc::malformed;
+        const auto target = detail::sv_head(rest, sp2);
+        int major = 0;
+        int minor = 0;
+        if (!detail::http_token(method) || !detail::http_visible(target) ||
+            !detail::http_parse_version(detail::sv_tail(rest, sp2 + 1), major, minor))
+            return handshake_errc::malformed;
+        // RFC 6455 section 4.2.1 item 1: an HTTP/1.1 or higher GET request.
+        if (major != 1 || minor < 1) return handshake_errc::http_version_not_supported;
+        if (method != "GET") return handshake_errc::method_not_allowed;
+        request_.target = target;
+        return handshake_errc::success;
+    };
 
-    std::size_t count = 0;
     bool host = false, upgrade = false, connection = false, body = false;
     bool version_seen = false, version_ok = true, protocol_offered = false;
     std::size_t keys = 0;
     std::size_t best = options_.subprotocols.size();
-    while (true) {
-        const auto s = lines.next(line);
-        if (s == detail::http_lines::status::end) break;
-        if (s == detail::http_lines::status::malformed) return handshake_errc::malformed;
-        if (++count > options_.max_header_count) return handshake_errc::too_many_headers;
-        std::string_view name;
-        std::string_view value;
-        if (!detail::http_parse_field(line, name, value)) return handshake_errc::malformed;
+    const auto field = [&](std::string_view name, std::string_view value) {
         if (ascii_iequal(name, "Host")) {
             // RFC 7230 section 5.4: more than one Host is a bad request.
             if (host) return handshake_errc::malformed;
@@ -191,7 +174,12 @@ constexpr handshake_errc upgrade_request_parser::parse_head(std::string_view hea
         } else if (ascii_iequal(name, "Transfer-Encoding")) {
             body = true;
         }
-    }
+        return handshake_errc::success;
+    };
+    if (const auto e = detail::ws_walk_head(head, options_.max_header_count, request_line, field);
+        e != handshake_errc::success)
+        return e;
+
     if (!host || request_.host.empty()) return handshake_errc::missing_host;
     if (body) return handshake_errc::unexpected_body;
     if (!upgrade || !connection) return handshake_errc::not_websocket_upgrade;
