@@ -98,6 +98,7 @@ TEST(websocket_handshake, client_key_must_be_base64_of_16_bytes) {
 // Server: accepted requests
 // ---------------------------------------------------------------------------------------------
 
+// MQTT-6.0.0-4 / MQTT5-6.0.0-4: the server selects "mqtt" and returns it in the 101 response.
 TEST(websocket_handshake, accepts_an_mqtt_client_request_MQTT_6_0_0_4_MQTT5_6_0_0_4) {
     const auto head = request();
     ws::upgrade_request_parser p;
