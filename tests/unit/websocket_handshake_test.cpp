@@ -446,14 +446,16 @@ TEST(websocket_handshake, client_verifies_the_101_response) {
     EXPECT_EQ(p.response().head_size, head.size() - 4);
     // The server's own writer produces an acceptable response.
     ws::upgrade_request_parser server;
-    ASSERT_EQ(server.parse(request()), handshake_errc::success);
+    const auto client_request = request();
+    ASSERT_EQ(server.parse(client_request), handshake_errc::success);
     EXPECT_EQ(verify(accept_response(server.request())), handshake_errc::success);
 }
 
 TEST(websocket_handshake, client_refusals) {
     EXPECT_EQ(verify(response("HTTP/1.1 426 Upgrade Required")), handshake_errc::bad_status);
     ws::upgrade_response_parser p({.host = "h"}, sample_nonce());
-    EXPECT_EQ(p.parse(response("HTTP/1.1 403 Forbidden")), handshake_errc::bad_status);
+    const auto forbidden = response("HTTP/1.1 403 Forbidden");
+    EXPECT_EQ(p.parse(forbidden), handshake_errc::bad_status);
     EXPECT_EQ(p.response().status, 403);
     EXPECT_EQ(verify(response("HTTP/1.1 101")), handshake_errc::success); // no reason phrase
     EXPECT_EQ(verify(response("HTTP/1.0 101 Switching Protocols")),

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <ranges>
 #include <span>
 #include <string_view>
 
@@ -151,6 +152,10 @@ class upgrade_response_parser {
     [[nodiscard]] handshake_errc parse(std::span<const std::byte> buffered) noexcept {
         return parse(detail::ws_chars(buffered));
     }
+    /// @brief Deleted: the response's views would point into a destroyed temporary.
+    template <class Range>
+        requires(std::ranges::contiguous_range<Range> && !std::ranges::borrowed_range<Range>)
+    handshake_errc parse(Range&&) = delete;
 
     [[nodiscard]] constexpr const upgrade_response& response() const noexcept { return response_; }
     [[nodiscard]] constexpr handshake_errc status() const noexcept { return reader_.status(); }

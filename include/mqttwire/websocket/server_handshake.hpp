@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <ranges>
 #include <span>
 #include <string_view>
 
@@ -100,6 +101,10 @@ class upgrade_request_parser {
     [[nodiscard]] handshake_errc parse(std::span<const std::byte> buffered) noexcept {
         return parse(detail::ws_chars(buffered));
     }
+    /// @brief Deleted: the request's views would point into a destroyed temporary.
+    template <class Range>
+        requires(std::ranges::contiguous_range<Range> && !std::ranges::borrowed_range<Range>)
+    handshake_errc parse(Range&&) = delete;
 
     /// @brief The accepted request; meaningful after `parse` returned `success`.
     [[nodiscard]] constexpr const upgrade_request& request() const noexcept { return request_; }
