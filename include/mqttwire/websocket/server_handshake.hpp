@@ -86,7 +86,9 @@ class upgrade_request_parser {
     constexpr explicit upgrade_request_parser(const handshake_options& options = {}) noexcept
         : options_(options) {}
 
-    /// @brief Parses `buffered`, all bytes received so far on the connection.
+    /// @brief Parses `buffered`, all bytes received so far on the connection. The views of
+    /// `request()` point into it: keep those bytes in place while using them (the overload for
+    /// temporaries is deleted).
     /// @return `handshake_errc::success` (see `request()`), `incomplete`, or the refusal;
     /// once not `incomplete`, the same answer on every later call.
     [[nodiscard]] constexpr handshake_errc parse(std::string_view buffered) noexcept {
