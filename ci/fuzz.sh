@@ -51,15 +51,18 @@ cmake --build "$build" -j 2 --target "${bin_targets[@]}"
 
 # run_target <name>: runs one target, writes its summary line to $artifacts/<name>/summary.
 run_target() {
-    local t=$1 dir="$artifacts/$1" bin="$build/fuzz/mqttwire_fuzz_$1" max_len=4096 rc=0
+    local t=$1 dir="$artifacts/$1" bin="$build/fuzz/mqttwire_fuzz_$1" max_len=4096 dict=mqtt.dict
+    local rc=0
     rm -rf "$dir"
     mkdir -p "$dir/new" "fuzz/corpus/$t"
     if [[ -f fuzz/$t.options ]]; then
         max_len=$(sed -nE 's/^max_len *= *([0-9]+).*/\1/p' "fuzz/$t.options")
+        dict=$(sed -nE 's/^dict *= *([^ ]+).*/\1/p' "fuzz/$t.options")
+        dict=${dict:-mqtt.dict}
     fi
     # New inputs go to $dir/new (the first corpus directory); the shipped corpus is read only.
     # shellcheck disable=SC2086
-    "$bin" -max_total_time="$seconds" -max_len="$max_len" -dict=fuzz/mqtt.dict -timeout=10 \
+    "$bin" -max_total_time="$seconds" -max_len="$max_len" -dict="fuzz/$dict" -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$dir/" ${FUZZ_FLAGS:-} \
         "$dir/new" "fuzz/corpus/$t" >"$dir/fuzz.log" 2>&1 || rc=$?
     local runs eps cov ft crashes line

@@ -135,10 +135,105 @@ def index_seed(ops):
     return bytes(out)
 
 
+def ws_frame(op, payload, fin=True, key=None, length=None):
+    """One WebSocket frame (RFC 6455 section 5.2); `length` forces a length form."""
+    n = len(payload)
+    out = bytearray([(0x80 if fin else 0) | op])
+    mask = 0x80 if key is not None else 0
+    form = length if length is not None else (7 if n < 126 else 16 if n < 65536 else 64)
+    if form == 7:
+        out.append(mask | n)
+    elif form == 16:
+        out.append(mask | 126)
+        out += n.to_bytes(2, "big")
+    else:
+        out.append(mask | 127)
+        out += n.to_bytes(8, "big")
+    if key is not None:
+        out += key
+        payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    return bytes(out) + payload
+
+
+def websocket_seeds(by_file):
+    """Inputs of fuzz/websocket.cpp: flags, limit, chunk count and sizes, bytes."""
+    key = bytes([0x37, 0xFA, 0x21, 0x3D])
+    server, client, lenient_text = 0x00, 0x01, 0x04
+
+    def deframe(flags, data, chunks=(), limit=0):
+        return bytes([flags, limit, len(chunks)]) + bytes(chunks) + data
+
+    # RFC 6455 section 5.7.
+    yield "rfc-masked-text", deframe(server | lenient_text, ws_frame(1, b"Hello", key=key))
+    yield "rfc-unmasked-text", deframe(client | lenient_text, ws_frame(1, b"Hello"))
+    yield "rfc-fragmented", deframe(client | lenient_text,
+                                    ws_frame(1, b"Hel", fin=False) + ws_frame(0, b"lo"), (1, 3))
+    yield "rfc-ping-pong", deframe(client, ws_frame(9, b"Hello") + ws_frame(10, b"Hello"))
+    yield "rfc-256", deframe(client, ws_frame(2, bytes(range(256))), (2, 100))
+    yield "text-refused", deframe(server, ws_frame(1, b"x", key=key))
+    yield "unmasked-refused", deframe(server, ws_frame(2, b"abc"))
+    yield "masked-refused", deframe(client, ws_frame(2, b"abc", key=key))
+    yield "rsv1", deframe(server, bytes([0xC2]) + ws_frame(2, b"a", key=key)[1:])
+    yield "opcode-3", deframe(server, bytes([0x83]) + ws_frame(2, b"a", key=key)[1:])
+    yield "ping-126", deframe(server, ws_frame(9, bytes(126), key=key))
+    yield "ping-no-fin", deframe(server, ws_frame(9, b"p", fin=False, key=key))
+    yield "lone-continuation", deframe(server, ws_frame(0, b"x", key=key))
+    yield "non-minimal-16", deframe(server, ws_frame(2, b"abc", key=key, length=16))
+    yield "non-minimal-64", deframe(server | 0x08, ws_frame(2, b"abc", key=key, length=64))
+    yield "top-bit", deframe(server, bytes([0x82, 0xFF, 0x80]) + bytes(7) + key)
+    yield "too-big", deframe(server | 0x10, ws_frame(2, bytes(40), key=key), limit=2)
+    yield "fragments-too-big", deframe(server | 0x10, ws_frame(2, bytes(20), fin=False, key=key)
+                                       + ws_frame(0, bytes(20), key=key), limit=2)
+    yield "close-1000-reason", deframe(server, ws_frame(8, b"\x03\xe8bye", key=key)
+                                       + ws_frame(2, b"after", key=key))
+    yield "close-empty", deframe(client, ws_frame(8, b""))
+    yield "close-1-byte", deframe(server, ws_frame(8, b"\x03", key=key))
+    yield "close-1005", deframe(server, ws_frame(8, b"\x03\xed", key=key))
+    yield "close-bad-utf8", deframe(server, ws_frame(8, b"\x03\xe8\xc3\x28", key=key))
+    yield "close-after-ours", deframe(server | 0x20, ws_frame(8, b"\x03\xe8", key=key))
+    yield "separate-output", deframe(server | 0x40, ws_frame(2, bytes(range(200)), key=key), (5,), 3)
+    # MQTT packets of the vector files carried in frames cut at odd places (MQTT-6.0.0-2).
+    for (fname, version), packets in sorted(by_file.items()):
+        stream = b"".join(packets)[:2000]
+        cuts = sorted({0, len(stream)} | set(range(0, len(stream), 37)) | {5, 11})
+        cuts = [c for c in cuts if c <= len(stream)]
+        wire = b""
+        for i in range(len(cuts) - 1):
+            part = stream[cuts[i]:cuts[i + 1]]
+            wire += ws_frame(2 if i == 0 else 0, part, fin=i + 2 == len(cuts), key=key)
+            if i == 1:
+                wire += ws_frame(9, b"keepalive", key=key)
+        yield f"mqtt-{fname[:-4]}-{version}", deframe(server, wire, (7, 1, 64))
+
+    # Handshakes.
+    def head(*lines):
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    request = ["GET /mqtt HTTP/1.1", "Host: localhost:8080", "Upgrade: websocket",
+               "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+               "Sec-WebSocket-Protocol: mqtt", "Sec-WebSocket-Version: 13"]
+    yield "hs-request", bytes([0x80, 127, 2, 5, 40]) + head(*request)
+    yield "hs-request-browser", bytes([0x80, 127, 0]) + head(
+        "GET /ws HTTP/1.1", "host: h", "Connection: keep-alive, Upgrade", "upgrade: WebSocket",
+        "Sec-WebSocket-Version: 13", "Origin: http://h", "Sec-WebSocket-Extensions: x",
+        "sec-websocket-key: AAAAAAAAAAAAAAAAAAAAAA==", "Sec-WebSocket-Protocol: mqttv3.1, mqtt")
+    yield "hs-request-no-protocol", bytes([0x82, 127, 0]) + head(*request[:5], request[6])
+    yield "hs-request-version-8", bytes([0x80, 127, 0]) + head(*request[:6],
+                                                               "Sec-WebSocket-Version: 8")
+    yield "hs-request-post", bytes([0x80, 127, 0]) + head("POST / HTTP/1.1", *request[1:])
+    yield "hs-request-small-limit", bytes([0x80, 1, 0]) + head(*request)
+    yield "hs-response", bytes([0x81, 127, 1, 9]) + head(
+        "HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade",
+        "Sec-WebSocket-Accept: ICX+Yqv66kxgM0FcWaLWlFLwTAI=", "Sec-WebSocket-Protocol: mqtt") \
+        + ws_frame(2, b"\x20\x02\x00\x00")
+    yield "hs-response-426", bytes([0x81, 127, 0]) + head(
+        "HTTP/1.1 426 Upgrade Required", "Sec-WebSocket-Version: 13")
+
+
 def main():
     vectors = parse_vectors()
     seeds = {t: {} for t in ("decode_packet", "round_trip", "framer", "properties",
-                             "utf8_mosquitto", "topic", "subscription_index")}
+                             "utf8_mosquitto", "topic", "subscription_index", "websocket")}
 
     def add(target, name, data):
         if len(data) <= MAX_SEED:
@@ -190,6 +285,8 @@ def main():
         (3, 0, [10, 2, 0]), (0, 0, [0]), (0, 0, [0]), (3, 0, [0])]))
     add("subscription_index", "empty-levels", index_seed([
         (1, 0, [2, 3]), (1, 1, [3, 2, 3]), (1, 2, [2, 4]), (3, 0, [2]), (3, 0, [2, 2])]))
+    for name, data in websocket_seeds(by_file):
+        add("websocket", name, data)
 
     total = 0
     for target, files in seeds.items():

@@ -20,3 +20,4 @@
 #include "mqttwire/utf8.hpp"           // IWYU pragma: export
 #include "mqttwire/varint.hpp"         // IWYU pragma: export
 #include "mqttwire/version.hpp"        // IWYU pragma: export
+#include "mqttwire/websocket.hpp"      // IWYU pragma: export

@@ -1,7 +1,7 @@
 #!/bin/bash -eu
 # OSS-Fuzz style build script: compiles every mqttwire fuzz target with the fuzzing engine's
 # flags ($CXX, $CXXFLAGS, $LIB_FUZZING_ENGINE) and installs the binaries, their seed corpora
-# (zipped), options files and the dictionary into $OUT. Run it inside an image that has the
+# (zipped), options files and the dictionaries into $OUT. Run it inside an image that has the
 # repository at $SRC/mqttwire and the Debian/Ubuntu package libmosquitto-dev installed (the
 # utf8_mosquitto and topic targets are differential against libmosquitto; without it they build
 # without that half).
@@ -37,4 +37,4 @@ for src in "$SRC_DIR"/fuzz/*.cpp; do
     fi
     [ -f "$SRC_DIR/fuzz/$name.options" ] && cp "$SRC_DIR/fuzz/$name.options" "$OUT/mqttwire_$name.options"
 done
-cp "$SRC_DIR/fuzz/mqtt.dict" "$OUT/mqtt.dict"
+cp "$SRC_DIR"/fuzz/*.dict "$OUT/"
