@@ -16,6 +16,7 @@
 #include <span>
 #include <type_traits>
 
+#include "../detail/string_slice.hpp"
 #include "../binary_view.hpp"
 #include "../detail/codec.hpp"
 #include "../properties.hpp"
@@ -61,7 +62,7 @@ namespace detail {
     const auto has_zero = [](std::uint64_t x) { return (x - ones) & ~x; };
     const auto bad = [&](std::size_t at) {
         std::uint64_t v = 0;
-        std::memcpy(&v, t.substr(at, 8).data(), sizeof v);
+        std::memcpy(&v, detail::slice(t, at, 8).data(), sizeof v);
         return (v | has_zero(v) | has_zero((v | ones * 0x08u) ^ (ones * '+'))) & highs;
     };
     std::uint64_t any = 0;
