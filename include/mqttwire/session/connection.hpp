@@ -371,6 +371,9 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
                                   properties_view properties = {}) noexcept {
         if (status_ != connection_status::connected && status_ != connection_status::connecting)
             return errc::not_connected;
+        // An acknowledgement or answer still owed goes out before the DISCONNECT.
+        if (status_ == connection_status::connected && pending_.kind != detail::pending_kind::none)
+            answer_default();
         if (status_ == connection_status::connected &&
             (version_ == protocol_version::v5 || Role == peer_role::client)) {
             if (Role == peer_role::client && peer_.session_expiry == 0 &&
