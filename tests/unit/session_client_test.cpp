@@ -705,6 +705,14 @@ TEST_F(client_test, MQTT5_3_14_4_1_disconnect_with_a_reason_then_nothing) {
     EXPECT_EQ(event1(c, 0ms), "closed local 0x04");
 }
 
+TEST_F(client_test, MQTT_4_5_0_2_a_message_is_acknowledged_before_disconnect) {
+    connect(v311, "20 02 00 00");
+    in(c, "32 09 00 03 61 2f 62 00 07 68 69");
+    EXPECT_EQ(event1(c, 0ms), "message 7 a/b=hi");
+    ASSERT_EQ(c.disconnect(), errc::success);
+    EXPECT_EQ(out(c), "40 02 00 07 e0 00") << "PUBACK, then DISCONNECT";
+}
+
 TEST_F(client_test, a_session_that_ends_with_the_connection_cannot_be_extended) {
     connect(v5, "20 03 00 00 00");
     const property p[] = {{property_id::session_expiry_interval, 60}};
