@@ -8,24 +8,7 @@ daemons and stop with the sockets."""
 import socket
 import threading
 
-
-def _frame(buf):
-    """Length of the whole packet at the start of buf, or 0 when more bytes are needed."""
-    if len(buf) < 2:
-        return 0
-    n, mul, i = 0, 1, 1
-    while True:
-        if i >= len(buf):
-            return 0
-        b = buf[i]
-        n += (b & 0x7F) * mul
-        i += 1
-        if not b & 0x80:
-            break
-        mul *= 128
-        if i > 4:
-            raise ValueError("bad remaining length")
-    return i + n if len(buf) >= i + n else 0
+import mqttcodec
 
 
 class _Pair:
@@ -122,8 +105,8 @@ class CuttingProxy:
             buf += data
             while True:
                 try:
-                    n = _frame(buf)
-                except ValueError:
+                    n = mqttcodec.frame_length(buf)
+                except mqttcodec.DecodeError:
                     pair.close()
                     return
                 if n == 0:

@@ -152,13 +152,7 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc && error.empty(); ++i) {
         const std::string_view a = argv[i];
         if (parse_common(argc, argv, i, common, error)) continue;
-        const auto value = [&]() -> const char* {
-            if (i + 1 >= argc) {
-                error = std::string(a) + " argument given but no value specified.";
-                return nullptr;
-            }
-            return argv[++i];
-        };
+        const auto value = [&] { return option_value(argc, argv, i, error); };
         if (a == "--help") {
             std::fputs(usage_text, stdout);
             return 0;

@@ -135,15 +135,17 @@ int usage_error(const std::string& text, const char* program) {
     return 1;
 }
 
+const char* option_value(int argc, char** argv, int& i, std::string& error) {
+    if (i + 1 >= argc) {
+        error = std::string(argv[i]) + " argument given but no value specified.";
+        return nullptr;
+    }
+    return argv[++i];
+}
+
 bool parse_common(int argc, char** argv, int& i, common_options& o, std::string& error) {
     const std::string_view a = argv[i];
-    const auto value = [&]() -> const char* {
-        if (i + 1 >= argc) {
-            error = std::string(a) + " argument given but no value specified.";
-            return nullptr;
-        }
-        return argv[++i];
-    };
+    const auto value = [&] { return option_value(argc, argv, i, error); };
     long long n = 0;
     if (a == "-h" || a == "--host") {
         const char* v = value();

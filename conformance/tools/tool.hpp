@@ -47,6 +47,9 @@ struct common_options {
     will_options will;
 };
 
+/// The value after option argv[i] (advancing i), or nullptr with `error` set when there is none.
+const char* option_value(int argc, char** argv, int& i, std::string& error);
+
 /// Parses the option at argv[i] if it is a common one (advancing i past its argument).
 /// Returns false for an option that is not common; sets `error` for a bad value.
 bool parse_common(int argc, char** argv, int& i, common_options& o, std::string& error);

@@ -22,6 +22,18 @@ constexpr std::string_view connect_5 = "10 1a 00 04 4d 51 54 54 05 02 00 3c"
                                        " 0b 21 00 04 27 00 00 02 00 22 00 04"
                                        " 00 02 70 63";
 
+// Connects `t` (3.1.1, client id "pc") and feeds the CONNACK `connack`.
+template <class S>
+void connect_with(client<S>& t, std::string_view connack, bool clean = true, ms now = 0ms) {
+    ASSERT_EQ(t.connect({.version = protocol_version::v3_1_1, .client_id = "pc",
+                         .clean_start = clean},
+                        now),
+              errc::success);
+    (void)out(t);
+    in(t, connack);
+    ASSERT_EQ(t.next(now).kind, event_kind::connected);
+}
+
 struct client_test : ::testing::Test {
     session_state<small_storage> state;
     client<small_storage> c{state};
@@ -373,11 +385,7 @@ TEST_F(client_test, MQTT_4_6_0_1_new_publishes_wait_for_the_resend) {
                                               .output_bytes = 32, .resend_bytes = 256}>;
     session_state<tiny> st;
     client<tiny> t{st};
-    ASSERT_EQ(t.connect({.version = v311, .client_id = "pc", .clean_start = false}, 0ms),
-              errc::success);
-    (void)out(t);
-    in(t, "20 02 00 00");
-    ASSERT_EQ(t.next(0ms).kind, event_kind::connected);
+    connect_with(t, "20 02 00 00", false);
     for (const char* p : {"0123456789", "abcdefghij", "ABCDEFGHIJ"}) {
         publish_view v;
         v.qos = qos::at_least_once;
@@ -388,11 +396,7 @@ TEST_F(client_test, MQTT_4_6_0_1_new_publishes_wait_for_the_resend) {
     }
     t.transport_closed(1ms);
     (void)t.next(1ms);
-    ASSERT_EQ(t.connect({.version = v311, .client_id = "pc", .clean_start = false}, 2ms),
-              errc::success);
-    (void)out(t);
-    in(t, "20 02 01 00");
-    ASSERT_EQ(t.next(2ms).kind, event_kind::connected);
+    connect_with(t, "20 02 01 00", false, 2ms);
     EXPECT_TRUE(t.resending());
     publish_view fresh;
     fresh.qos = qos::at_least_once;
@@ -417,11 +421,7 @@ TEST_F(client_test, resend_from_the_embedder_when_no_copies_are_kept) {
     session_state<nocopy> st;
     client<nocopy> t{st};
     ASSERT_FALSE(st.keeps_copies());
-    ASSERT_EQ(t.connect({.version = v311, .client_id = "pc", .clean_start = false}, 0ms),
-              errc::success);
-    (void)out(t);
-    in(t, "20 02 00 00");
-    ASSERT_EQ(t.next(0ms).kind, event_kind::connected);
+    connect_with(t, "20 02 00 00", false);
     publish_view v;
     v.qos = qos::at_least_once;
     v.topic = "t";
@@ -436,11 +436,7 @@ TEST_F(client_test, resend_from_the_embedder_when_no_copies_are_kept) {
             return id == 1 ? std::span<const std::byte>(stored) : std::span<const std::byte>();
         },
         nullptr);
-    ASSERT_EQ(t.connect({.version = v311, .client_id = "pc", .clean_start = false}, 2ms),
-              errc::success);
-    (void)out(t);
-    in(t, "20 02 01 00");
-    ASSERT_EQ(t.next(2ms).kind, event_kind::connected);
+    connect_with(t, "20 02 01 00", false, 2ms);
     EXPECT_EQ(out(t), "3a 06 00 01 74 00 01 78");
 }
 
@@ -752,10 +748,7 @@ TEST_F(client_test, a_server_that_does_not_read_stops_being_read) {
                                                .output_bytes = 64, .resend_bytes = 128}>;
     session_state<tight> st;
     client<tight> t{st};
-    ASSERT_EQ(t.connect({.version = v311, .client_id = "pc"}, 0ms), errc::success);
-    (void)out(t);
-    in(t, "20 02 00 00");
-    ASSERT_EQ(t.next(0ms).kind, event_kind::connected);
+    connect_with(t, "20 02 00 00");
     const auto one = hex("32 06 00 01 74 00 01 78");
     std::size_t delivered = 0;
     for (int i = 0; i < 100; ++i) {
