@@ -169,7 +169,9 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
         if (auto ev = derived().role_timers(); ev.kind != event_kind::none) return ev;
         if (status_ == connection_status::closing) return finish_close();
         if (resend_cursor_ != 0) continue_resend();
-        compact_input();
+        // Compacting here would move the rest of a burst once per packet; the buffer is only
+        // reset when drained, and compacted when the transport needs room.
+        if (in_begin_ != 0 && in_begin_ == in_end_) compact_input();
         for (;;) {
             const auto buffered = std::span<const std::byte>(in_.data() + in_begin_,
                                                              in_end_ - in_begin_);

@@ -12,8 +12,6 @@
 #include <type_traits>
 #include <utility>
 
-#include "../options.hpp"
-
 namespace mqttwire {
 
 /// @brief The bounds of one session (DESIGN rule 9). Every table and buffer of a session is
