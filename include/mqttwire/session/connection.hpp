@@ -433,6 +433,9 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
         }
         return out_.capacity() - out_end_ >= need || out_.reserve(out_end_ + need);
     }
+    [[nodiscard]] std::span<std::byte> out_free() noexcept {
+        return {out_.data() + out_end_, out_.capacity() - out_end_};
+    }
     [[nodiscard]] std::span<std::byte> out_span(std::size_t n) noexcept {
         return {out_.data() + out_end_, n};
     }
@@ -441,9 +444,16 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
         last_sent_ = now_;
     }
 
-    // Encodes a control packet into the output buffer (answers use the reserved room).
+    // Encodes a control packet into the output buffer (answers use the reserved room). Most are
+    // a few bytes: they are encoded straight into the free space, measured only when it is short.
     template <class P> [[nodiscard]] errc send_control(const P& p) noexcept {
         const auto eo = encode_opts();
+        if (const auto direct = encode(p, version_, out_free(), eo)) {
+            out_commit(*direct);
+            return errc::success;
+        } else if (direct.error() != errc::buffer_too_small) {
+            return direct.error();
+        }
         const auto size = encoded_size(p, version_, eo);
         if (!size) return size.error();
         if (!out_room(*size, false)) return errc::would_block;
@@ -625,8 +635,10 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
 
     [[nodiscard]] session_event on_publish(const publish_view& p) noexcept {
         if (status_ != connection_status::connected) return violation(errc::protocol_error);
-        message_ = p;
+        const publish_view* delivered = &p;
         if (version_ == protocol_version::v5 && p.properties.contains(property_id::topic_alias)) {
+            message_ = p; // a copy whose topic is the alias's
+            delivered = &message_;
             const auto alias =
                 p.properties.integer_or(property_id::topic_alias, 0);
             // MQTT5-3.3.2-10 / MQTT5-3.3.2-12: accepted from 1 to the maximum announced; beyond
@@ -644,7 +656,7 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
         if (const auto e = derived().check_inbound_publish(p); e != errc::success)
             return violation(e);
         auto ev = event_of(event_kind::message, p.packet_id);
-        ev.message = &message_;
+        ev.message = delivered;
         if (p.qos == qos::at_most_once) return ev;
         if (p.qos == qos::exactly_once && state_->inbound_.contains(p.packet_id)) {
             // MQTT-4.3.3-2 / MQTT5-4.3.3-10: a PUBLISH whose identifier awaits PUBREL is the same
