@@ -18,6 +18,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -155,6 +157,84 @@ BENCHMARK_CAPTURE(publish_decode, v311_qos0, shape::v311_qos0);
 BENCHMARK_CAPTURE(publish_decode, v311_qos1, shape::v311_qos1);
 BENCHMARK_CAPTURE(publish_decode, v5_plain, shape::v5_plain);
 BENCHMARK_CAPTURE(publish_decode, v5_two_props, shape::v5_two_props);
+
+stream puback_stream() {
+    stream out{{}, protocol_version::v3_1_1};
+    for (std::size_t i = 0; i < stream_packets; ++i)
+        append(out.bytes, puback_view{static_cast<std::uint16_t>(1 + i)}, out.version);
+    return out;
+}
+
+// A stream of 3.1.1 PUBACKs through decode_packet, fixed header included.
+void puback_decode(benchmark::State& state) {
+    const auto st = puback_stream();
+    const std::span<const std::byte> all(st.bytes);
+    const decode_options opts{.version = st.version, .max_packet_size = 1u << 20};
+    for (auto _ : state) {
+        std::size_t off = 0;
+        while (off < all.size()) {
+            const auto r = decode_packet(all.subspan(off), opts);
+            if (!r) die("decode failed");
+            benchmark::DoNotOptimize(std::get<puback_view>(r->packet).packet_id);
+            off += r->size;
+        }
+    }
+    report(state, stream_packets, all.size());
+}
+BENCHMARK(puback_decode)->Name("puback_decode/v311");
+
+// decode<P> on what the framer found: with the fixed header read in the loop (next_frame, then
+// decode<P>; header_known:0), or with the frames found before the timed loop, as a receive loop
+// that has framed the packet already holds them (header_known:1).
+template <class P> void frame_decode(benchmark::State& state, const stream& st) {
+    const bool header_known = state.range(0) != 0;
+    const std::span<const std::byte> all(st.bytes);
+    const decode_options opts{.version = st.version, .max_packet_size = 1u << 20};
+    std::vector<std::pair<std::size_t, frame>> frames;
+    for (std::size_t off = 0; off < all.size(); off += frames.back().second.size)
+        frames.emplace_back(off, next_frame(all.subspan(off), opts));
+    const auto take = [&](std::size_t off, const frame& f) {
+        const auto r = decode<P>(all.subspan(off), f, opts);
+        if (!r) die("decode failed");
+        if constexpr (std::is_same_v<P, publish_view>) {
+            benchmark::DoNotOptimize(r->topic.size());
+            benchmark::DoNotOptimize(r->payload.size());
+        } else {
+            benchmark::DoNotOptimize(r->packet_id);
+        }
+    };
+    for (auto _ : state) {
+        if (header_known) {
+            for (const auto& [off, f] : frames) take(off, f);
+        } else {
+            for (std::size_t off = 0; off < all.size();) {
+                const auto f = next_frame(all.subspan(off), opts);
+                take(off, f);
+                off += f.size;
+            }
+        }
+    }
+    report(state, frames.size(), all.size());
+}
+void publish_frame_decode(benchmark::State& state, shape s) {
+    frame_decode<publish_view>(state, publish_stream(s));
+}
+void puback_frame_decode(benchmark::State& state) {
+    frame_decode<puback_view>(state, puback_stream());
+}
+BENCHMARK_CAPTURE(publish_frame_decode, v311_qos1, shape::v311_qos1)
+    ->ArgName("header_known")
+    ->Arg(0)
+    ->Arg(1);
+BENCHMARK_CAPTURE(publish_frame_decode, v5_two_props, shape::v5_two_props)
+    ->ArgName("header_known")
+    ->Arg(0)
+    ->Arg(1);
+BENCHMARK(puback_frame_decode)
+    ->Name("puback_frame_decode/v311")
+    ->ArgName("header_known")
+    ->Arg(0)
+    ->Arg(1);
 
 // The same stream arriving in reads of pseudo-random sizes (1..max_chunk bytes), through a
 // realistic receive loop: append the read to a receive buffer, frame and decode every complete

@@ -10,6 +10,8 @@
 #   5. ci/normative_coverage.py, when present (fails when a required statement is uncited)
 #   6. a fuzz smoke run: ci/fuzz.sh builds every fuzz target with clang and libFuzzer and runs
 #      each for 5 s (no corpus merge); each target is one test
+#   7. ci/footprint.sh: code size on x86-64 and Cortex-M4, every program links and holds no
+#      exception or unwinding symbol (one test), and its --self-test (one test)
 #
 # Every step is counted: each ctest test is one test, a failed configure or build is one failed
 # test, each consumer build-and-run is one test, the benchmark smoke run is one test, the coverage
@@ -86,13 +88,14 @@ run_preset() {
     count_ctest "$preset" "$log" "$rc"
 }
 
+# A fresh configure with every option at its default, installed without building anything: the
+# header-only library must install alone (the broker is its own component, left out).
 install_library() {
     local build="$root/build/ci-install"
     rm -rf "$build" &&
-        cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-            -DMQTTWIRE_BUILD_TESTS=OFF -DMQTTWIRE_BUILD_BENCH=OFF \
-            -DMQTTWIRE_BUILD_FUZZ=OFF -DMQTTWIRE_BUILD_CONFORMANCE=OFF &&
-        cmake --install "$build" --prefix "$prefix"
+        cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+        cmake --install "$build" --prefix "$prefix" &&
+        [[ -f "$prefix/include/mqttwire.hpp" && ! -e "$prefix/bin/mqttwire-broker" ]]
 }
 
 # consumer <find_package|add_subdirectory> <compiler> [cmake arguments...]
@@ -172,6 +175,20 @@ if [[ -x ci/fuzz.sh ]]; then
                 fail "$line"
             fi
         done <<<"$fuzz_lines"
+    fi
+fi
+
+if [[ -x ci/footprint.sh ]]; then
+    section "footprint (x86-64, Cortex-M4)"
+    if bash ci/footprint.sh --self-test >"$log_dir/footprint-self-test.log" 2>&1; then
+        pass
+    else
+        fail "ci/footprint.sh --self-test (see build/ci-logs/footprint-self-test.log)"
+    fi
+    if bash ci/footprint.sh 2>&1 | tee "$log_dir/footprint.log"; (( PIPESTATUS[0] == 0 )); then
+        pass
+    else
+        fail "ci/footprint.sh (see build/ci-logs/footprint.log)"
     fi
 fi
 

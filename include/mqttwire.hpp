@@ -7,6 +7,7 @@
 #include "mqttwire/fixed_header.hpp"   // IWYU pragma: export
 #include "mqttwire/framer.hpp"         // IWYU pragma: export
 #include "mqttwire/list_view.hpp"      // IWYU pragma: export
+#include "mqttwire/optional_view.hpp"  // IWYU pragma: export
 #include "mqttwire/options.hpp"        // IWYU pragma: export
 #include "mqttwire/packet.hpp"         // IWYU pragma: export
 #include "mqttwire/packet_type.hpp"    // IWYU pragma: export

@@ -40,16 +40,15 @@ std::optional<std::uint8_t> peek_connect_level(std::span<const std::byte> pkt) {
 
 // Appends `prop` in wire form to the message's forwarded property block.
 void keep_property(message& m, const property& prop) {
-    detail::counting_sink cs;
-    detail::writer<detail::counting_sink> cw(cs);
-    (void)detail::write_property(cw, prop);
+    const property one[1] = {prop};
+    const auto n = property_block_size(one, property_context::publish);
+    if (!n) return;
     const auto at = m.properties.size();
-    m.properties.resize(at + cs.count);
-    detail::span_sink ss{std::span<std::byte>(m.properties).subspan(at)};
-    detail::writer<detail::span_sink> sw(ss);
-    (void)detail::write_property(sw, prop);
-    ++m.property_count;
-    m.property_mask |= std::uint64_t{1} << static_cast<unsigned>(prop.id);
+    m.properties.resize(at + *n);
+    (void)encode_property_block(one, property_context::publish,
+                                std::span<std::byte>(m.properties).subspan(at));
+    const auto v = decode_property_block(m.properties, property_context::publish);
+    m.property_view = v ? *v : properties_view{};
 }
 
 } // namespace
@@ -1001,8 +1000,7 @@ void broker::route_owned(const message_ptr& m, session* from, clock::time_point 
     p.qos = m->qos;
     p.retain = m->retain;
     p.payload = binary_view(std::span<const std::byte>(m->payload));
-    const auto stored = properties_view::from_wire(m->properties, m->property_count,
-                                                   m->property_mask, property_context::publish);
+    const auto stored = m->forwarded_properties();
     std::vector<property> props(stored.begin(), stored.end());
     if (m->expires) // MQTT5-3.3.2-6: what remains of the will's Message Expiry Interval
         props.push_back({property_id::message_expiry_interval,
@@ -1110,8 +1108,7 @@ bool broker::write_publish(connection& c, const message& m, mqttwire::qos q, boo
                            bool dup, std::uint16_t packet_id,
                            std::span<const std::uint32_t> sub_ids, clock::time_point now) {
     props_.clear();
-    for (const auto& prop : properties_view::from_wire(m.properties, m.property_count,
-                                                       m.property_mask, property_context::publish))
+    for (const auto& prop : m.forwarded_properties())
         props_.push_back(prop);
     if (m.expires) {
         // MQTT5-3.3.2-6: the forwarded Message Expiry Interval is what remains.

@@ -56,8 +56,10 @@ struct message {
     /// Properties forwarded unchanged (Payload Format Indicator, Content Type, Response Topic,
     /// Correlation Data, User Properties), as a validated wire block.
     std::vector<std::byte> properties;
-    std::size_t property_count = 0;
-    std::uint64_t property_mask = 0;
+    properties_view property_view; ///< validated view of `properties` (rebased on each use)
+    [[nodiscard]] properties_view forwarded_properties() const {
+        return property_view.rebased(properties);
+    }
     std::optional<clock::time_point> expires; ///< from Message Expiry Interval
 };
 using message_ptr = std::shared_ptr<const message>;

@@ -46,6 +46,7 @@ class binary_view {
     }
 
   private:
+    friend struct detail::text_access;
     detail::byte_text text_{};
 };
 

@@ -82,14 +82,20 @@ struct fixed_header {
 /// before any payload is buffered).
 [[nodiscard]] constexpr result<fixed_header>
 read_fixed_header(std::span<const std::byte> bytes, std::uint32_t max_packet_size) noexcept {
-    if (bytes.empty()) return errc::incomplete;
-    const auto len = decode_varint(bytes.subspan(1));
-    if (len.status != errc::success) return len.status;
+    if (bytes.size() < 2) return errc::incomplete;
     fixed_header h;
     h.type = static_cast<packet_type>(static_cast<std::uint8_t>(bytes[0]) >> 4);
     h.flags = static_cast<std::uint8_t>(static_cast<std::uint8_t>(bytes[0]) & 0x0Fu);
-    h.remaining_length = len.value;
-    h.header_size = 1 + len.size;
+    const auto b1 = static_cast<std::uint8_t>(bytes[1]);
+    if (b1 < 0x80) { // one length byte: every packet under 128 bytes
+        h.remaining_length = b1;
+        h.header_size = 2;
+    } else {
+        const auto len = decode_varint(bytes.subspan(1));
+        if (len.status != errc::success) return len.status;
+        h.remaining_length = len.value;
+        h.header_size = 1 + len.size;
+    }
     if (h.packet_size() > max_packet_size) return errc::packet_too_large;
     return h;
 }

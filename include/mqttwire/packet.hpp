@@ -10,9 +10,11 @@
 #include <type_traits>
 #include <variant>
 
+#include "byte_buffer.hpp"
 #include "detail/codec.hpp"
 #include "errc.hpp"
 #include "fixed_header.hpp"
+#include "framer.hpp"
 #include "options.hpp"
 #include "packets/ack.hpp"
 #include "packets/auth.hpp"
@@ -23,6 +25,7 @@
 #include "packets/publish.hpp"
 #include "packets/subscribe.hpp"
 #include "packets/unsubscribe.hpp"
+#include "profile.hpp"
 #include "result.hpp"
 #include "version.hpp"
 
@@ -75,17 +78,145 @@ namespace detail {
     }
 }
 
-// Decodes straight into the result that is returned (one return object: no copy of the
-// variant on the way out).
+// The flag bits of a `P` (MQTT-2.2.2-1, MQTT-2.2.2-2, MQTT5-2.1.3-1; PUBLISH: MQTT-3.3.1-2,
+// MQTT-3.3.1-4 and their 5.0 twins): `check_first_byte` for a type known at compile time.
 template <class P>
-[[nodiscard]] constexpr result<decoded_packet> decode_as(reader& r, const decode_ctx& c,
-                                                         std::size_t size) noexcept {
-    auto out = result_access::make<decoded_packet>([size] {
-        return decoded_packet{packet_view{std::in_place_type<P>}, size};
+[[nodiscard]] constexpr errc check_flags(std::uint8_t flags, protocol_version v) noexcept {
+    if constexpr (P::type == packet_type::publish) {
+        if ((flags & 0x06u) == 0x06u) return errc::malformed_packet;
+        return (flags & 0x0Eu) == 0x08u ? errc::malformed_packet : errc::success;
+    } else if constexpr (P::type == packet_type::pubrel || P::type == packet_type::subscribe ||
+                         P::type == packet_type::unsubscribe) {
+        return flags == 0x02u || (v == protocol_version::v3_1 && flags == 0x0Au)
+                   ? errc::success
+                   : errc::malformed_packet;
+    } else if constexpr (P::type == packet_type::auth) {
+        return v == protocol_version::v5 && flags == 0 ? errc::success : errc::malformed_packet;
+    } else {
+        return flags == 0 ? errc::success : errc::malformed_packet;
+    }
+}
+
+// Decodes the body of a `P` into `out` (a value already constructed in the result returned).
+template <class P, codec_profile Profile>
+[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc decode_body_of(std::span<const std::byte> body, std::uint8_t flags,
+                                            const decode_options& opts, P& out) noexcept {
+    reader r(body);
+    const decode_ctx<Profile> c{opts.version, flags, opts};
+    return decode_body(r, c, out);
+}
+
+// The checks every decode entry point makes before the body: the frame, the buffer, the level,
+// the profile and the direction rules, for a packet of type `t`.
+template <codec_profile Profile>
+[[nodiscard]] constexpr errc check_frame(std::span<const std::byte> bytes, const frame& f,
+                                         const decode_options& opts, packet_type t) noexcept {
+    if (f.status != errc::success) return f.status;
+    if (bytes.size() < f.size || f.header_size > f.size) return errc::incomplete;
+    if (!Profile.has(opts.version)) return errc::invalid_argument;
+    if (!Profile.receives(t)) return errc::protocol_error; // never sent to this receiver
+    return check_direction(t, opts.sender, opts.version);
+}
+
+// Builds the alternative `P` inside the result being returned (one return object: no copy of
+// the variant on the way out) and decodes into it.
+template <class R, class P, codec_profile Profile>
+[[nodiscard]] constexpr result<R> decode_alternative(std::span<const std::byte> body,
+                                                     const frame& f,
+                                                     const decode_options& opts) noexcept {
+    auto out = result_access::make<R>([&f] {
+        if constexpr (std::is_same_v<R, decoded_packet>)
+            return decoded_packet{packet_view{std::in_place_type<P>}, f.size};
+        else
+            return packet_view{std::in_place_type<P>};
     });
-    P* p = std::get_if<P>(&result_access::value(out).packet);
-    if (const auto e = decode_body(r, c, *p); e != errc::success) result_access::fail(out, e);
+    auto& v = result_access::value(out);
+    P* p = nullptr;
+    if constexpr (std::is_same_v<R, decoded_packet>)
+        p = std::get_if<P>(&v.packet);
+    else
+        p = std::get_if<P>(&v);
+    if (const auto e = decode_body_of<P, Profile>(body, f.flags, opts, *p); e != errc::success)
+        result_access::fail(out, e);
     return out;
+}
+
+// One case of the type switch: the decoder of `T` when the profile's receiver gets `T`.
+template <class R, packet_type T, codec_profile Profile>
+[[nodiscard]] constexpr result<R> decode_case(std::span<const std::byte> body, const frame& f,
+                                              const decode_options& opts) noexcept {
+    using P = std::variant_alternative_t<static_cast<std::size_t>(T) - 1, packet_view>;
+    if constexpr (Profile.receives(T))
+        return decode_alternative<R, P, Profile>(body, f, opts);
+    else
+        return errc::protocol_error;
+}
+
+template <class R, codec_profile Profile, bool FlagsChecked>
+[[nodiscard]] constexpr result<R> decode_any(std::span<const std::byte> bytes, const frame& f,
+                                             const decode_options& opts) noexcept {
+    if (const auto e = check_frame<Profile>(bytes, f, opts, f.type); e != errc::success) return e;
+    if constexpr (!FlagsChecked) {
+        if (const auto e = check_first_byte(
+                static_cast<std::uint8_t>(static_cast<unsigned>(f.type) << 4 | f.flags),
+                opts.version);
+            e != errc::success)
+            return e;
+    }
+    const auto body = bytes.first(f.size).subspan(f.header_size);
+    using enum packet_type;
+    switch (f.type) {
+    case connect: return decode_case<R, connect, Profile>(body, f, opts);
+    case connack: return decode_case<R, connack, Profile>(body, f, opts);
+    case publish: return decode_case<R, publish, Profile>(body, f, opts);
+    case puback: return decode_case<R, puback, Profile>(body, f, opts);
+    case pubrec: return decode_case<R, pubrec, Profile>(body, f, opts);
+    case pubrel: return decode_case<R, pubrel, Profile>(body, f, opts);
+    case pubcomp: return decode_case<R, pubcomp, Profile>(body, f, opts);
+    case subscribe: return decode_case<R, subscribe, Profile>(body, f, opts);
+    case suback: return decode_case<R, suback, Profile>(body, f, opts);
+    case unsubscribe: return decode_case<R, unsubscribe, Profile>(body, f, opts);
+    case unsuback: return decode_case<R, unsuback, Profile>(body, f, opts);
+    case pingreq: return decode_case<R, pingreq, Profile>(body, f, opts);
+    case pingresp: return decode_case<R, pingresp, Profile>(body, f, opts);
+    case disconnect: return decode_case<R, disconnect, Profile>(body, f, opts);
+    case auth: return decode_case<R, auth, Profile>(body, f, opts);
+    }
+    return errc::malformed_packet;
+}
+
+// The alternative of type `T` (precondition: `p` holds it). std::get_if at run time, which has
+// no throwing path; std::get in constant evaluation, where GCC 12 cannot compare the address of
+// a temporary with null inside std::get_if.
+template <packet_type T>
+[[nodiscard]] constexpr const auto& alternative(const packet_view& p) noexcept {
+    constexpr auto i = static_cast<std::size_t>(T) - 1;
+    if (std::is_constant_evaluated()) return std::get<i>(p);
+    return *std::get_if<i>(&p);
+}
+
+// Calls `f(alternative)` on the packet `p` holds: a switch on the index, so nothing can reach
+// std::visit's bad_variant_access path.
+template <class F> [[nodiscard]] constexpr auto visit_packet(const packet_view& p, F f) noexcept {
+    using enum packet_type;
+    switch (type_of(p)) {
+    case connect: return f(alternative<connect>(p));
+    case connack: return f(alternative<connack>(p));
+    case publish: return f(alternative<publish>(p));
+    case puback: return f(alternative<puback>(p));
+    case pubrec: return f(alternative<pubrec>(p));
+    case pubrel: return f(alternative<pubrel>(p));
+    case pubcomp: return f(alternative<pubcomp>(p));
+    case subscribe: return f(alternative<subscribe>(p));
+    case suback: return f(alternative<suback>(p));
+    case unsubscribe: return f(alternative<unsubscribe>(p));
+    case unsuback: return f(alternative<unsuback>(p));
+    case pingreq: return f(alternative<pingreq>(p));
+    case pingresp: return f(alternative<pingresp>(p));
+    case disconnect: return f(alternative<disconnect>(p));
+    case auth: break;
+    }
+    return f(alternative<auth>(p));
 }
 
 template <class P> [[nodiscard]] constexpr std::uint8_t header_flags_of(const P& p) noexcept {
@@ -106,11 +237,10 @@ inline constexpr bool trimmable =
 
 // The body, measured by the counting writer: every validation of the encoder runs here, before
 // any byte is written.
-template <class P>
-[[nodiscard]] constexpr result<std::size_t> measure_body(const P& p, const encode_ctx& c) noexcept {
-    if (!is_known_version(c.version)) return errc::invalid_argument;
-    if (P::type == packet_type::auth && c.version != protocol_version::v5)
-        return errc::malformed_packet;
+template <class P, class Ctx>
+[[nodiscard]] constexpr result<std::size_t> measure_body(const P& p, const Ctx& c) noexcept {
+    if (!Ctx::profile.has(c.version)) return errc::invalid_argument;
+    if (P::type == packet_type::auth && !c.v5()) return errc::malformed_packet;
     counting_sink body;
     writer<counting_sink> measure(body);
     if (const auto e = encode_body(measure, p, c); e != errc::success) return e;
@@ -121,8 +251,8 @@ template <class P>
 // Fixed header, then the body, whose size `measure_body` gave (so the Remaining Length is exact
 // and the body is measured once per encode). The counting sink takes the same path and skips
 // the body it has already measured: size and bytes cannot disagree.
-template <class P, class Sink>
-[[nodiscard]] constexpr errc write_packet(Sink& sink, const P& p, const encode_ctx& c,
+template <class P, class Sink, class Ctx>
+[[nodiscard]] constexpr errc write_packet(Sink& sink, const P& p, const Ctx& c,
                                           std::size_t body_size) noexcept {
     writer<Sink> w(sink);
     w.u8(static_cast<std::uint8_t>(static_cast<unsigned>(P::type) << 4 | header_flags_of(p)));
@@ -135,36 +265,32 @@ template <class P, class Sink>
     }
 }
 
-template <class P>
-[[nodiscard]] constexpr result<std::size_t> measure(const P& p, const encode_ctx& c) noexcept {
+template <class P, class Ctx>
+[[nodiscard]] constexpr result<std::size_t> measure(const P& p, const Ctx& c) noexcept {
     const auto body = measure_body(p, c);
     if (!body) return body;
-    counting_sink s;
-    if (const auto e = write_packet(s, p, c, *body); e != errc::success) return e;
-    return s.count;
+    return 1 + varint_size(static_cast<std::uint32_t>(*body)) + *body;
 }
 
 // Measures the body once, then writes header and body into `out`.
-template <class P>
-[[nodiscard]] constexpr result<std::size_t> encode_into(const P& p, const encode_ctx& c,
+template <class P, class Ctx>
+[[nodiscard]] constexpr result<std::size_t> encode_into(const P& p, const Ctx& c,
                                                         std::span<std::byte> out) noexcept {
     const auto body = measure_body(p, c);
     if (!body) return body;
-    counting_sink total;
-    if (const auto e = write_packet(total, p, c, *body); e != errc::success) return e;
-    if (out.size() < total.count) return errc::buffer_too_small;
-    span_sink sink{out};
+    const std::size_t total = 1 + varint_size(static_cast<std::uint32_t>(*body)) + *body;
+    if (out.size() < total) return errc::buffer_too_small;
+    span_sink sink{out.first(total)};
     if (const auto e = write_packet(sink, p, c, *body); e != errc::success) return e;
     return sink.count;
 }
 
 // Picks the encode context that fits `opts.max_packet_size`, dropping the Reason String and
 // then the User Properties where the spec allows it.
-template <class P>
+template <class P, class Ctx>
 [[nodiscard]] constexpr result<std::size_t> fit(const P& p, protocol_version v,
-                                                const encode_options& opts,
-                                                encode_ctx& c) noexcept {
-    c = encode_ctx{v, {}, opts.sender};
+                                                const encode_options& opts, Ctx& c) noexcept {
+    c = Ctx{v, {}, opts.sender};
     if (const auto e = check_direction(P::type, opts.sender, v); e != errc::success) return e;
     auto size = measure(p, c);
     if (!size || *size <= opts.max_packet_size) return size;
@@ -189,73 +315,98 @@ template <class P>
 ///
 /// Strings, payloads, property blocks and entry lists in the result point into `bytes`, which
 /// must outlive them (the overload for temporary buffers is deleted). Bytes after the packet are
-/// ignored; `decoded_packet::size` says how many were used.
+/// ignored; `decoded_packet::size` says how many were used. `Profile` (default: everything)
+/// leaves out what a program never receives; see `codec_profile`.
 ///
 /// @return the packet, or: `errc::incomplete` when `bytes` ends inside the packet;
 /// `errc::packet_too_large` when its size exceeds `opts.max_packet_size`;
 /// `errc::malformed_packet`, `errc::protocol_error`, `errc::topic_name_invalid`,
 /// `errc::topic_alias_invalid`, `errc::unsupported_protocol_version` or
 /// `errc::payload_format_invalid` for packets that break the rule the spec gives that code for;
-/// `errc::invalid_argument` for an unknown `opts.version`.
+/// `errc::invalid_argument` for an unknown `opts.version` (or one outside `Profile`).
 ///
 /// Example:
 /// @code
 /// auto r = mqttwire::decode_packet(bytes, {.version = mqttwire::protocol_version::v3_1_1});
 /// if (r) if (auto* p = std::get_if<mqttwire::publish_view>(&r->packet)) use(p->topic);
 /// @endcode
+template <codec_profile Profile = full_profile>
 [[nodiscard]] constexpr result<decoded_packet> decode_packet(std::span<const std::byte> bytes,
                                                              const decode_options& opts) noexcept {
-    if (!is_known_version(opts.version)) return errc::invalid_argument;
-    if (bytes.empty()) return errc::incomplete;
-    const auto b0 = static_cast<std::uint8_t>(bytes[0]);
-    // Flags are checked from the first byte on, so a stream is refused as early as possible.
-    if (const auto e = check_first_byte(b0, opts.version); e != errc::success) return e;
-    const auto h = read_fixed_header(bytes, opts.max_packet_size);
-    if (!h) return h.error();
-    if (bytes.size() < h->packet_size()) return errc::incomplete;
-    if (const auto e = detail::check_direction(h->type, opts.sender, opts.version);
-        e != errc::success)
-        return e;
-    detail::reader r(bytes.subspan(h->header_size, h->remaining_length));
-    const detail::decode_ctx c{opts.version, h->flags, opts};
-    const auto size = h->packet_size();
-    switch (h->type) {
-    case packet_type::connect: return detail::decode_as<connect_view>(r, c, size);
-    case packet_type::connack: return detail::decode_as<connack_view>(r, c, size);
-    case packet_type::publish: return detail::decode_as<publish_view>(r, c, size);
-    case packet_type::puback: return detail::decode_as<puback_view>(r, c, size);
-    case packet_type::pubrec: return detail::decode_as<pubrec_view>(r, c, size);
-    case packet_type::pubrel: return detail::decode_as<pubrel_view>(r, c, size);
-    case packet_type::pubcomp: return detail::decode_as<pubcomp_view>(r, c, size);
-    case packet_type::subscribe: return detail::decode_as<subscribe_view>(r, c, size);
-    case packet_type::suback: return detail::decode_as<suback_view>(r, c, size);
-    case packet_type::unsubscribe: return detail::decode_as<unsubscribe_view>(r, c, size);
-    case packet_type::unsuback: return detail::decode_as<unsuback_view>(r, c, size);
-    case packet_type::pingreq: return detail::decode_as<pingreq_view>(r, c, size);
-    case packet_type::pingresp: return detail::decode_as<pingresp_view>(r, c, size);
-    case packet_type::disconnect: return detail::decode_as<disconnect_view>(r, c, size);
-    case packet_type::auth: return detail::decode_as<auth_view>(r, c, size);
-    }
-    return errc::malformed_packet;
+    const frame f = next_frame(bytes, opts);
+    if (f.status != errc::success) return f.status;
+    return detail::decode_any<decoded_packet, Profile, true>(bytes, f, opts);
 }
 
 /// @brief Deleted: the views of a decoded packet would point into a destroyed temporary.
-template <class Range>
+template <codec_profile Profile = full_profile, class Range>
     requires(std::ranges::contiguous_range<Range> && !std::ranges::borrowed_range<Range>)
 result<decoded_packet> decode_packet(Range&&, const decode_options&) = delete;
 
+/// @brief Decodes the packet `f` found at the start of `bytes`, without reading its fixed
+/// header again: the framer has already read type, flags and Remaining Length.
+///
+/// `f` must be what `next_frame` (or `framer::next`) returned for these `bytes`; the reads stay
+/// within `bytes` whatever `f` says. Views point into `bytes`.
+/// @return the packet, `f.status` when the frame is not complete, or the errors of
+/// `decode_packet`.
+///
+/// @code
+/// const auto f = mqttwire::next_frame(in, opts);   // opts.max_packet_size applies here
+/// if (f.status == mqttwire::errc::success) {
+///     auto p = mqttwire::decode_frame(in, f, opts);
+///     consume(f.size);
+/// }
+/// @endcode
+template <codec_profile Profile = full_profile>
+[[nodiscard]] constexpr result<packet_view> decode_frame(std::span<const std::byte> bytes,
+                                                         const frame& f,
+                                                         const decode_options& opts) noexcept {
+    return detail::decode_any<packet_view, Profile, false>(bytes, f, opts);
+}
+
+/// @brief Deleted: the views would point into a destroyed temporary.
+template <codec_profile Profile = full_profile, class Range>
+    requires(std::ranges::contiguous_range<Range> && !std::ranges::borrowed_range<Range>)
+result<packet_view> decode_frame(Range&&, const frame&, const decode_options&) = delete;
+
+/// @brief Decodes the packet `f` found at the start of `bytes` as a `P` (its type is known from
+/// `f.type`): no variant, nothing built but the view returned.
+/// @return the view, `errc::invalid_argument` when `f.type` is not `P::type`, or the errors of
+/// `decode_frame`.
+template <packet P, codec_profile Profile = full_profile>
+[[nodiscard]] constexpr result<P> decode(std::span<const std::byte> bytes, const frame& f,
+                                         const decode_options& opts) noexcept {
+    // One result object on every path, so it is built in the caller's storage (NRVO).
+    auto out = detail::result_access::make<P>([] { return P{}; });
+    errc e = f.type != P::type && f.status == errc::success
+                 ? errc::invalid_argument
+                 : detail::check_frame<Profile>(bytes, f, opts, P::type);
+    if (e == errc::success) e = detail::check_flags<P>(f.flags, opts.version);
+    if (e == errc::success)
+        e = detail::decode_body_of<P, Profile>(bytes.first(f.size).subspan(f.header_size),
+                                               f.flags, opts, detail::result_access::value(out));
+    if (e != errc::success) detail::result_access::fail(out, e);
+    return out;
+}
+
+/// @brief Deleted: the views would point into a destroyed temporary.
+template <packet P, codec_profile Profile = full_profile, class Range>
+    requires(std::ranges::contiguous_range<Range> && !std::ranges::borrowed_range<Range>)
+result<P> decode(Range&&, const frame&, const decode_options&) = delete;
+
 /// @brief The exact number of bytes `encode(p, v, ...)` writes.
 /// @return the size, or the error `encode` would return (never `buffer_too_small`).
-template <packet P>
+template <codec_profile Profile = full_profile, packet P>
 [[nodiscard]] constexpr result<std::size_t> encoded_size(const P& p, protocol_version v) noexcept {
-    return detail::measure(p, detail::encode_ctx{v, {}, peer_role::unknown});
+    return detail::measure(p, detail::encode_ctx<Profile>{v, {}, peer_role::unknown});
 }
 
 /// @brief The exact size under `opts` (after any trimming to `opts.max_packet_size`).
-template <packet P>
+template <codec_profile Profile = full_profile, packet P>
 [[nodiscard]] constexpr result<std::size_t> encoded_size(const P& p, protocol_version v,
                                                          const encode_options& opts) noexcept {
-    detail::encode_ctx c{v};
+    detail::encode_ctx<Profile> c{v};
     return detail::fit(p, v, opts, c);
 }
 
@@ -267,44 +418,83 @@ template <packet P>
 /// `encoded_size(p, v)`; `errc::malformed_packet` or `errc::protocol_error` when `p` breaks a rule
 /// the decoder enforces (so the encoder never emits what the decoder refuses);
 /// `errc::packet_too_large` past 268,435,455 bytes of Remaining Length;
-/// `errc::invalid_argument` for an unknown `v`.
-template <packet P>
+/// `errc::invalid_argument` for an unknown `v` (or one outside `Profile`).
+template <codec_profile Profile = full_profile, packet P>
 [[nodiscard]] constexpr result<std::size_t> encode(const P& p, protocol_version v,
                                                    std::span<std::byte> out) noexcept {
-    return detail::encode_into(p, detail::encode_ctx{v, {}, peer_role::unknown}, out);
+    return detail::encode_into(p, detail::encode_ctx<Profile>{v, {}, peer_role::unknown}, out);
 }
 
 /// @brief Encodes under `opts`: fits the receiver's Maximum Packet Size where the spec allows
 /// dropping the Reason String and User Properties, and applies the sender's direction rules.
-template <packet P>
+template <codec_profile Profile = full_profile, packet P>
 [[nodiscard]] constexpr result<std::size_t> encode(const P& p, protocol_version v,
                                                    std::span<std::byte> out,
                                                    const encode_options& opts) noexcept {
-    detail::encode_ctx c{v};
+    detail::encode_ctx<Profile> c{v};
     if (const auto size = detail::fit(p, v, opts, c); !size) return size;
     return detail::encode_into(p, c, out);
 }
 
 /// @overload
+template <codec_profile Profile = full_profile>
 [[nodiscard]] constexpr result<std::size_t> encoded_size(const packet_view& p,
                                                          protocol_version v) noexcept {
-    return std::visit([v](const auto& x) { return encoded_size(x, v); }, p);
+    return detail::visit_packet(p, [v](const auto& x) { return encoded_size<Profile>(x, v); });
 }
 /// @overload
+template <codec_profile Profile = full_profile>
 [[nodiscard]] constexpr result<std::size_t> encoded_size(const packet_view& p, protocol_version v,
                                                          const encode_options& opts) noexcept {
-    return std::visit([v, &opts](const auto& x) { return encoded_size(x, v, opts); }, p);
+    return detail::visit_packet(
+        p, [v, &opts](const auto& x) { return encoded_size<Profile>(x, v, opts); });
 }
 /// @overload
+template <codec_profile Profile = full_profile>
 [[nodiscard]] constexpr result<std::size_t> encode(const packet_view& p, protocol_version v,
                                                    std::span<std::byte> out) noexcept {
-    return std::visit([v, out](const auto& x) { return encode(x, v, out); }, p);
+    return detail::visit_packet(p, [v, out](const auto& x) { return encode<Profile>(x, v, out); });
 }
 /// @overload
+template <codec_profile Profile = full_profile>
 [[nodiscard]] constexpr result<std::size_t> encode(const packet_view& p, protocol_version v,
                                                    std::span<std::byte> out,
                                                    const encode_options& opts) noexcept {
-    return std::visit([v, out, &opts](const auto& x) { return encode(x, v, out, opts); }, p);
+    return detail::visit_packet(
+        p, [v, out, &opts](const auto& x) { return encode<Profile>(x, v, out, opts); });
 }
+
+/// @name Buffers of char, unsigned char or std::uint8_t
+/// The same entry points for `byte_like` buffers, e.g. `std::uint8_t buf[64]` or a
+/// `std::span<const char>`. Run time only (the characters are read as `std::byte`).
+/// @{
+template <codec_profile Profile = full_profile, byte_like_input Range>
+[[nodiscard]] inline result<decoded_packet> decode_packet(Range&& bytes,
+                                                          const decode_options& opts) noexcept {
+    return decode_packet<Profile>(detail::as_input(bytes), opts);
+}
+template <codec_profile Profile = full_profile, byte_like_input Range>
+[[nodiscard]] inline result<packet_view> decode_frame(Range&& bytes, const frame& f,
+                                                      const decode_options& opts) noexcept {
+    return decode_frame<Profile>(detail::as_input(bytes), f, opts);
+}
+template <packet P, codec_profile Profile = full_profile, byte_like_input Range>
+[[nodiscard]] inline result<P> decode(Range&& bytes, const frame& f,
+                                      const decode_options& opts) noexcept {
+    return decode<P, Profile>(detail::as_input(bytes), f, opts);
+}
+template <codec_profile Profile = full_profile, class P, byte_like_output Out>
+    requires(packet<P> || std::is_same_v<P, packet_view>)
+[[nodiscard]] inline result<std::size_t> encode(const P& p, protocol_version v,
+                                                Out&& out) noexcept {
+    return encode<Profile>(p, v, detail::as_output(out));
+}
+template <codec_profile Profile = full_profile, class P, byte_like_output Out>
+    requires(packet<P> || std::is_same_v<P, packet_view>)
+[[nodiscard]] inline result<std::size_t> encode(const P& p, protocol_version v, Out&& out,
+                                                const encode_options& opts) noexcept {
+    return encode<Profile>(p, v, detail::as_output(out), opts);
+}
+/// @}
 
 } // namespace mqttwire

@@ -18,10 +18,13 @@
 #include <string_view>
 
 #include "binary_view.hpp"
+#include "config.hpp"
 #include "detail/reader.hpp"
+#include "detail/wire_list.hpp"
 #include "detail/writer.hpp"
 #include "errc.hpp"
 #include "options.hpp"
+#include "result.hpp"
 #include "packet_type.hpp"
 #include "topic.hpp"
 #include "utf8.hpp"
@@ -174,6 +177,59 @@ inline constexpr std::array<std::uint8_t, 0x2B> property_index = [] {
         idx[static_cast<std::size_t>(property_table[i].id)] = static_cast<std::uint8_t>(i);
     return idx;
 }();
+
+// Identifiers with a value rule of section 3 (check_property_fields).
+[[nodiscard]] constexpr bool has_value_rule(property_id id) noexcept {
+    switch (id) {
+    case property_id::payload_format_indicator:
+    case property_id::request_problem_information:
+    case property_id::request_response_information:
+    case property_id::maximum_qos:
+    case property_id::retain_available:
+    case property_id::wildcard_subscription_available:
+    case property_id::subscription_identifier_available:
+    case property_id::shared_subscription_available:
+    case property_id::receive_maximum:
+    case property_id::maximum_packet_size:
+    case property_id::subscription_identifier:
+    case property_id::topic_alias:
+    case property_id::response_topic: return true;
+    default: return false;
+    }
+}
+
+// What the codec needs of each identifier at run time, indexed by the identifier itself and
+// derived from property_table at compile time without the names (so a program that never prints
+// a property name links none). Unassigned identifiers have `allowed == 0`. Every assigned
+// identifier is below 0x80, so on the wire an identifier is one byte: a longer Variable Byte
+// Integer is either non-minimal or unknown, malformed either way (MQTT 5.0 section 2.2.2.2).
+struct property_rule {
+    property_type type = property_type::byte;
+    std::uint8_t bit = 0; // presence bit: the index in property_table
+    std::uint16_t allowed = 0;
+    std::uint16_t repeatable = 0;
+    bool value_rule = false;
+};
+inline constexpr std::array<property_rule, 0x2B> property_rules = [] {
+    std::array<property_rule, 0x2B> rules{};
+    for (std::size_t i = 0; i < property_table.size(); ++i) {
+        const auto& info = property_table[i];
+        rules[static_cast<std::size_t>(info.id)] = {info.type, static_cast<std::uint8_t>(i),
+                                                    info.allowed, info.repeatable,
+                                                    has_value_rule(info.id)};
+    }
+    return rules;
+}();
+
+// The rule of identifier `id`, or nullptr when no property has it.
+[[nodiscard]] constexpr const property_rule* find_rule(std::uint32_t id) noexcept {
+    if (id >= property_rules.size() || property_rules[id].allowed == 0) return nullptr;
+    return &property_rules[id];
+}
+[[nodiscard]] constexpr property_type type_of(property_id id) noexcept {
+    const auto* r = find_rule(static_cast<std::uint32_t>(id));
+    return r != nullptr ? r->type : property_type::byte;
+}
 } // namespace detail
 
 /// @brief The facts about identifier `id`, or nullptr when no property has that identifier.
@@ -188,14 +244,25 @@ inline constexpr std::array<std::uint8_t, 0x2B> property_index = [] {
 }
 /// @brief True when `id` may appear in `ctx` (MQTT 5.0 table 2-4).
 [[nodiscard]] constexpr bool is_allowed_in(property_id id, property_context ctx) noexcept {
-    return (property_info_of(id).allowed & detail::ctx_bit(ctx)) != 0;
+    const auto* r = detail::find_rule(static_cast<std::uint32_t>(id));
+    return r != nullptr && (r->allowed & detail::ctx_bit(ctx)) != 0;
 }
+
+/// @brief Which member of a `property` its constructor filled (`none`: fields set by hand).
+enum class property_value_kind : std::uint8_t { none, integer, string, binary, pair };
 
 /// @brief One property. Which member holds the value follows the identifier's wire type:
 /// `integer` for Byte, Two/Four Byte and Variable Byte Integer; `string` for UTF-8 strings;
 /// `binary` for Binary Data; `string` (name) and `value` for the User Property pair.
+///
+/// Prefer the typed factories (`property::content_type("json")`,
+/// `property::receive_maximum(10)`, ...), which cannot mix the two up. The generic constructors
+/// remember what they were given (`kind`), and `encode` refuses a property whose value does not
+/// match its identifier's wire type with `errc::invalid_argument`: `{property_id::content_type,
+/// 5}` is an error, not an empty Content Type.
 struct property {
     property_id id{};
+    property_value_kind kind = property_value_kind::none;
     std::uint32_t integer = 0;
     utf8_view string{};
     utf8_view value{};
@@ -204,27 +271,65 @@ struct property {
     constexpr property() noexcept = default;
     /// @brief An integer-valued property, e.g. `{property_id::receive_maximum, 10}`.
     template <std::integral I>
-    constexpr property(property_id i, I v) noexcept : id(i), integer(static_cast<std::uint32_t>(v)) {}
+    constexpr property(property_id i, I v) noexcept
+        : id(i), kind(property_value_kind::integer), integer(static_cast<std::uint32_t>(v)) {}
     /// @brief A string or binary property; the identifier decides which.
     constexpr property(property_id i, std::string_view text) noexcept : id(i) {
-        if (property_info_of(i).type == property_type::binary_data)
+        if (detail::type_of(i) == property_type::binary_data) {
+            kind = property_value_kind::binary;
             binary = binary_view(text);
-        else
+        } else {
+            kind = property_value_kind::string;
             string = utf8_view(text);
+        }
     }
     constexpr property(property_id i, const char* text) noexcept
         : property(i, std::string_view(text)) {}
-    constexpr property(property_id i, utf8_view s) noexcept : id(i), string(s) {}
-    constexpr property(property_id i, binary_view b) noexcept : id(i), binary(b) {}
+    constexpr property(property_id i, utf8_view s) noexcept
+        : id(i), kind(property_value_kind::string), string(s) {}
+    constexpr property(property_id i, binary_view b) noexcept
+        : id(i), kind(property_value_kind::binary), binary(b) {}
     /// @brief A User Property.
     constexpr property(property_id i, utf8_view name, utf8_view val) noexcept
-        : id(i), string(name), value(val) {}
+        : id(i), kind(property_value_kind::pair), string(name), value(val) {}
 
-    [[nodiscard]] constexpr property_type type() const noexcept {
-        return property_info_of(id).type;
-    }
+    /// @name Typed factories, one per property of MQTT 5.0 section 2.2.2.2
+    /// @{
+    // clang-format off
+    [[nodiscard]] static constexpr property payload_format_indicator(std::uint8_t v) noexcept { return {property_id::payload_format_indicator, v}; }
+    [[nodiscard]] static constexpr property message_expiry_interval(std::uint32_t v) noexcept { return {property_id::message_expiry_interval, v}; }
+    [[nodiscard]] static constexpr property content_type(utf8_view v) noexcept { return {property_id::content_type, v}; }
+    [[nodiscard]] static constexpr property response_topic(utf8_view v) noexcept { return {property_id::response_topic, v}; }
+    [[nodiscard]] static constexpr property correlation_data(binary_view v) noexcept { return {property_id::correlation_data, v}; }
+    [[nodiscard]] static constexpr property subscription_identifier(std::uint32_t v) noexcept { return {property_id::subscription_identifier, v}; }
+    [[nodiscard]] static constexpr property session_expiry_interval(std::uint32_t v) noexcept { return {property_id::session_expiry_interval, v}; }
+    [[nodiscard]] static constexpr property assigned_client_identifier(utf8_view v) noexcept { return {property_id::assigned_client_identifier, v}; }
+    [[nodiscard]] static constexpr property server_keep_alive(std::uint16_t v) noexcept { return {property_id::server_keep_alive, v}; }
+    [[nodiscard]] static constexpr property authentication_method(utf8_view v) noexcept { return {property_id::authentication_method, v}; }
+    [[nodiscard]] static constexpr property authentication_data(binary_view v) noexcept { return {property_id::authentication_data, v}; }
+    [[nodiscard]] static constexpr property request_problem_information(std::uint8_t v) noexcept { return {property_id::request_problem_information, v}; }
+    [[nodiscard]] static constexpr property will_delay_interval(std::uint32_t v) noexcept { return {property_id::will_delay_interval, v}; }
+    [[nodiscard]] static constexpr property request_response_information(std::uint8_t v) noexcept { return {property_id::request_response_information, v}; }
+    [[nodiscard]] static constexpr property response_information(utf8_view v) noexcept { return {property_id::response_information, v}; }
+    [[nodiscard]] static constexpr property server_reference(utf8_view v) noexcept { return {property_id::server_reference, v}; }
+    [[nodiscard]] static constexpr property reason_string(utf8_view v) noexcept { return {property_id::reason_string, v}; }
+    [[nodiscard]] static constexpr property receive_maximum(std::uint16_t v) noexcept { return {property_id::receive_maximum, v}; }
+    [[nodiscard]] static constexpr property topic_alias_maximum(std::uint16_t v) noexcept { return {property_id::topic_alias_maximum, v}; }
+    [[nodiscard]] static constexpr property topic_alias(std::uint16_t v) noexcept { return {property_id::topic_alias, v}; }
+    [[nodiscard]] static constexpr property maximum_qos(std::uint8_t v) noexcept { return {property_id::maximum_qos, v}; }
+    [[nodiscard]] static constexpr property retain_available(bool v) noexcept { return {property_id::retain_available, v ? 1 : 0}; }
+    [[nodiscard]] static constexpr property user_property(utf8_view name, utf8_view v) noexcept { return {property_id::user_property, name, v}; }
+    [[nodiscard]] static constexpr property maximum_packet_size(std::uint32_t v) noexcept { return {property_id::maximum_packet_size, v}; }
+    [[nodiscard]] static constexpr property wildcard_subscription_available(bool v) noexcept { return {property_id::wildcard_subscription_available, v ? 1 : 0}; }
+    [[nodiscard]] static constexpr property subscription_identifier_available(bool v) noexcept { return {property_id::subscription_identifier_available, v ? 1 : 0}; }
+    [[nodiscard]] static constexpr property shared_subscription_available(bool v) noexcept { return {property_id::shared_subscription_available, v ? 1 : 0}; }
+    // clang-format on
+    /// @}
+
+    [[nodiscard]] constexpr property_type type() const noexcept { return detail::type_of(id); }
     [[nodiscard]] constexpr string_pair pair() const noexcept { return {string, value}; }
 
+    /// @brief Same identifier and value (how it was built does not matter).
     [[nodiscard]] friend constexpr bool operator==(const property& a,
                                                    const property& b) noexcept {
         if (a.id != b.id) return false;
@@ -244,12 +349,23 @@ struct property {
 
 namespace detail {
 
-// Reads one property whose identifier is known to be valid. Bounded by the reader.
-[[nodiscard]] constexpr errc read_property_value(reader& r, const property_info& info,
+// The kind a decoded value of wire type `t` has.
+[[nodiscard]] constexpr property_value_kind kind_of(property_type t) noexcept {
+    switch (t) {
+    case property_type::utf8_string: return property_value_kind::string;
+    case property_type::binary_data: return property_value_kind::binary;
+    case property_type::string_pair: return property_value_kind::pair;
+    default: return property_value_kind::integer;
+    }
+}
+
+// Reads the value of one property whose identifier is known to be valid. Bounded by the reader.
+[[nodiscard]] constexpr errc read_property_value(reader& r, property_id id, property_type type,
                                                  utf8_rules rules, property& out) noexcept {
     out = property{};
-    out.id = info.id;
-    switch (info.type) {
+    out.id = id;
+    out.kind = kind_of(type);
+    switch (type) {
     case property_type::byte: {
         std::uint8_t v = 0;
         if (const auto e = r.u8(v); e != errc::success) return e;
@@ -311,13 +427,14 @@ namespace detail {
     return check_property_fields(p.id, p.integer, p.string);
 }
 
-// Reads and checks one property of a block being validated, without building a `property`:
-// the same reads as read_property_value, then the same value rules.
-[[nodiscard]] constexpr errc check_wire_property(reader& r, const property_info& info,
+// Reads and checks the value of one property of a block being validated, without building a
+// `property`: the same reads as read_property_value, then the value rules where there are any.
+[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc check_wire_property(reader& r, property_id id,
+                                                 const property_rule& rule,
                                                  utf8_rules rules) noexcept {
     std::uint32_t integer = 0;
     utf8_view string{};
-    switch (info.type) {
+    switch (rule.type) {
     case property_type::byte: {
         std::uint8_t v = 0;
         if (const auto e = r.u8(v); e != errc::success) return e;
@@ -340,8 +457,8 @@ namespace detail {
         if (const auto e = r.utf8(string, rules); e != errc::success) return e;
         break;
     case property_type::binary_data: {
-        binary_view b;
-        if (const auto e = r.binary(b); e != errc::success) return e;
+        std::span<const std::byte> b;
+        if (const auto e = r.string(b); e != errc::success) return e;
         break;
     }
     case property_type::string_pair: {
@@ -353,107 +470,71 @@ namespace detail {
     }
     default: return errc::malformed_packet;
     }
-    return check_property_fields(info.id, integer, string);
+    return rule.value_rule ? check_property_fields(id, integer, string) : errc::success;
 }
 
 } // namespace detail
 
 namespace detail {
 struct properties_access;
+
+// Decodes one entry of a validated property block: identifier, then value.
+struct property_entry_traits {
+    [[nodiscard]] static constexpr errc read(reader& r, property& out) noexcept {
+        std::uint8_t id = 0;
+        if (const auto e = r.u8(id); e != errc::success) return e;
+        const property_rule* rule = find_rule(id);
+        if (rule == nullptr) return errc::malformed_packet;
+        return read_property_value(r, static_cast<property_id>(id), rule->type, {}, out);
+    }
+};
+
+// Bit of `id` in a properties_view's presence mask: its index in property_table (27 bits).
+[[nodiscard]] constexpr std::uint32_t presence_bit(property_id id) noexcept {
+    const auto* r = find_rule(static_cast<std::uint32_t>(id));
+    return r == nullptr ? 0u : std::uint32_t{1} << r->bit;
+}
 } // namespace detail
 
 /// @brief The properties of one packet (or of a will): a view over the validated wire bytes of
 /// a decoded packet, or over caller-provided `property` values to encode.
 ///
 /// Iteration yields `property` values and never allocates. `contains` is O(1) for decoded
-/// blocks; `find` and `count` walk the block.
+/// blocks; `find` and `count` walk the block. Four words: a pointer, a length, a presence mask
+/// and the entry count with the block's context.
 class properties_view {
+    static constexpr std::uint32_t count_mask = (std::uint32_t{1} << 27) - 1;
+    static constexpr unsigned ctx_shift = 27;
+    static constexpr std::uint32_t wire_bit = std::uint32_t{1} << 31;
+
   public:
-    constexpr properties_view() noexcept = default;
+    using iterator = detail::list_iterator<property, detail::property_entry_traits>;
+
+    constexpr properties_view() noexcept : values_(nullptr) {}
     /// @brief Properties to encode, in wire order.
     constexpr properties_view(std::span<const property> values) noexcept // NOLINT
-        : values_(values), count_(values.size()) {}
+        : values_(values.data()), length_(values.size()) {}
     template <std::size_t N>
     constexpr properties_view(const property (&values)[N]) noexcept // NOLINT
         : properties_view(std::span<const property>(values)) {}
 
-    /// @brief Wraps an already validated property block (without its length prefix).
-    [[nodiscard]] static constexpr properties_view from_wire(std::span<const std::byte> block,
-                                                             std::size_t count,
-                                                             std::uint64_t present,
-                                                             property_context ctx) noexcept {
-        properties_view v;
-        v.set_wire(block, count, present, ctx);
-        return v;
+    [[nodiscard]] constexpr iterator begin() const noexcept { return at(0); }
+    [[nodiscard]] constexpr iterator end() const noexcept { return at(size()); }
+    [[nodiscard]] constexpr std::size_t size() const noexcept {
+        return is_wire() ? (bits_ & count_mask) : length_;
     }
-
-    class iterator {
-      public:
-        using value_type = property;
-        using difference_type = std::ptrdiff_t;
-        constexpr iterator() noexcept = default;
-        [[nodiscard]] constexpr const property& operator*() const noexcept { return current_; }
-        [[nodiscard]] constexpr const property* operator->() const noexcept { return &current_; }
-        constexpr iterator& operator++() noexcept {
-            ++index_;
-            load();
-            return *this;
-        }
-        constexpr iterator operator++(int) noexcept {
-            auto c = *this;
-            ++*this;
-            return c;
-        }
-        [[nodiscard]] friend constexpr bool operator==(const iterator& a,
-                                                       const iterator& b) noexcept {
-            return a.index_ == b.index_;
-        }
-
-      private:
-        friend class properties_view;
-        // Copies what it needs instead of pointing at the view (see list_view::iterator).
-        constexpr iterator(const properties_view& v, std::size_t index) noexcept
-            : values_(v.values_), count_(v.count_), index_(index), reader_(v.wire_),
-              is_wire_(v.is_wire_) {
-            load();
-        }
-        constexpr void load() noexcept {
-            if (index_ >= count_) return;
-            if (!is_wire_) {
-                current_ = values_[index_];
-                return;
-            }
-            // The block was validated on decode; a failure here can only come from a hand-built
-            // view, and ends the iteration instead of reading out of bounds.
-            std::uint32_t id = 0;
-            const property_info* info = nullptr;
-            if (reader_.varint(id) != errc::success || (info = find_property_info(id)) == nullptr ||
-                detail::read_property_value(reader_, *info, {}, current_) != errc::success)
-                index_ = count_;
-        }
-        std::span<const property> values_{};
-        std::size_t count_ = 0;
-        std::size_t index_ = 0;
-        detail::reader reader_{};
-        bool is_wire_ = false;
-        property current_{};
-    };
-
-    [[nodiscard]] constexpr iterator begin() const noexcept { return {*this, 0}; }
-    [[nodiscard]] constexpr iterator end() const noexcept { return {*this, count_}; }
-    [[nodiscard]] constexpr std::size_t size() const noexcept { return count_; }
-    [[nodiscard]] constexpr bool empty() const noexcept { return count_ == 0; }
+    [[nodiscard]] constexpr bool empty() const noexcept { return size() == 0; }
 
     /// @brief True when a property with identifier `id` is present.
     [[nodiscard]] constexpr bool contains(property_id id) const noexcept {
-        if (is_wire_) return (present_ >> static_cast<unsigned>(id) & 1u) != 0;
-        for (const auto& p : values_)
+        if (is_wire()) return (present_ & detail::presence_bit(id)) != 0;
+        for (const auto& p : values())
             if (p.id == id) return true;
         return false;
     }
     /// @brief The first property with identifier `id`.
     [[nodiscard]] constexpr std::optional<property> find(property_id id) const noexcept {
-        if (is_wire_ && !contains(id)) return std::nullopt;
+        if (is_wire() && !contains(id)) return std::nullopt;
         for (const auto& p : *this)
             if (p.id == id) return p;
         return std::nullopt;
@@ -472,10 +553,27 @@ class properties_view {
         return n;
     }
 
-    /// @brief The raw block of a decoded view (empty for value-backed views).
-    [[nodiscard]] constexpr std::span<const std::byte> wire() const noexcept { return wire_; }
-    [[nodiscard]] constexpr bool is_wire() const noexcept { return is_wire_; }
-    [[nodiscard]] constexpr property_context wire_context() const noexcept { return wire_ctx_; }
+    /// @brief The raw block of a decoded view, without its Property Length (empty for
+    /// value-backed views).
+    [[nodiscard]] constexpr std::span<const std::byte> wire() const noexcept {
+        if (!is_wire()) return {};
+        return {wire_, length_};
+    }
+    [[nodiscard]] constexpr bool is_wire() const noexcept { return (bits_ & wire_bit) != 0; }
+    /// @brief Where a decoded block was validated (meaningless for value-backed views).
+    [[nodiscard]] constexpr property_context wire_context() const noexcept {
+        return static_cast<property_context>((bits_ >> ctx_shift) & 0x0Fu);
+    }
+
+    /// @brief The same decoded block read from `copy`, a byte-for-byte copy of `wire()` (e.g.
+    /// kept by a broker after the input buffer is gone). Precondition: `copy` holds the same
+    /// bytes; an empty view is returned when the sizes differ.
+    [[nodiscard]] constexpr properties_view rebased(std::span<const std::byte> copy) const noexcept {
+        if (!is_wire() || copy.size() != length_) return {};
+        properties_view v = *this;
+        v.wire_ = copy.data();
+        return v;
+    }
 
     /// @brief Same properties in the same order.
     [[nodiscard]] friend constexpr bool operator==(const properties_view& a,
@@ -491,37 +589,45 @@ class properties_view {
 
   private:
     friend struct detail::properties_access;
+    [[nodiscard]] constexpr iterator at(std::size_t index) const noexcept {
+        if (is_wire()) return iterator(wire(), size(), index);
+        return iterator(values_, length_, index);
+    }
+    [[nodiscard]] constexpr std::span<const property> values() const noexcept {
+        if (is_wire()) return {};
+        return {values_, length_};
+    }
     // In place: the decoder writes into the view it was given instead of copying a new one in.
     constexpr void set_wire(std::span<const std::byte> block, std::size_t count,
-                            std::uint64_t present, property_context ctx) noexcept {
-        wire_ = block;
-        values_ = {};
-        count_ = count;
+                            std::uint32_t present, property_context ctx) noexcept {
+        wire_ = block.data();
+        length_ = block.size();
         present_ = present;
-        wire_ctx_ = ctx;
-        is_wire_ = true;
+        bits_ = static_cast<std::uint32_t>(count & count_mask) |
+                static_cast<std::uint32_t>(static_cast<std::uint32_t>(ctx) << ctx_shift) | wire_bit;
     }
 
-    std::span<const std::byte> wire_{};
-    std::span<const property> values_{};
-    std::size_t count_ = 0;
-    std::uint64_t present_ = 0;
-    property_context wire_ctx_ = property_context::will;
-    bool is_wire_ = false;
+    union {
+        const std::byte* wire_;
+        const property* values_;
+    };
+    std::size_t length_ = 0;    ///< wire: bytes of the block; values: number of properties
+    std::uint32_t present_ = 0; ///< wire: presence_bit of every identifier in the block
+    std::uint32_t bits_ = 0;    ///< wire: count (bits 0-26), context (27-30), wire flag (31)
 };
 
 namespace detail {
 
 struct properties_access {
     static constexpr void set_wire(properties_view& v, std::span<const std::byte> block,
-                                   std::size_t count, std::uint64_t present,
+                                   std::size_t count, std::uint32_t present,
                                    property_context ctx) noexcept {
         v.set_wire(block, count, present, ctx);
     }
     // The caller's values of a value-backed view (empty for a decoded one).
     [[nodiscard]] static constexpr std::span<const property>
     values(const properties_view& v) noexcept {
-        return v.values_.first(v.count_);
+        return v.values();
     }
 };
 
@@ -557,6 +663,36 @@ struct property_filter {
 // identifier, its place (table 2-4), duplicates (one bitmask: O(1) per property) and its value.
 // Section 2.2.2.2: an identifier that is unknown or not valid for the packet type is a Malformed
 // Packet; a property that may appear once but appears twice is a Protocol Error.
+// Checks every entry of a property block (its Property Length already read): each identifier,
+// its place (table 2-4), duplicates (one bitmask: O(1) per property) and its value.
+// Section 2.2.2.2: an identifier that is unknown or not valid for the packet type is a Malformed
+// Packet; a property that may appear once but appears twice is a Protocol Error.
+[[nodiscard]] constexpr errc check_property_entries(reader walk, property_context ctx,
+                                                    const decode_options& opts,
+                                                    std::uint32_t& present,
+                                                    std::size_t& count) noexcept {
+    present = 0;
+    count = 0;
+    const auto bit = ctx_bit(ctx);
+    while (!walk.empty()) {
+        std::uint8_t id = 0;
+        if (const auto e = walk.u8(id); e != errc::success) return e;
+        // Every identifier is below 0x80: a multi-byte one is unknown or non-minimal.
+        const property_rule* rule = find_rule(id);
+        if (rule == nullptr || (rule->allowed & bit) == 0) return errc::malformed_packet;
+        const std::uint32_t mask = std::uint32_t{1} << rule->bit;
+        if ((present & mask) != 0 && (rule->repeatable & bit) == 0) return errc::protocol_error;
+        present |= mask;
+        if (const auto e =
+                check_wire_property(walk, static_cast<property_id>(id), *rule, opts.utf8);
+            e != errc::success)
+            return e;
+        ++count;
+    }
+    return errc::success;
+}
+
+// Decodes a Property Length and the block after it (MQTT 5.0 section 2.2.2).
 [[nodiscard]] constexpr errc decode_properties(reader& r, property_context ctx,
                                                const decode_options& opts,
                                                properties_view& out) noexcept {
@@ -564,23 +700,11 @@ struct property_filter {
     if (const auto e = r.varint(length); e != errc::success) return e;
     reader block;
     if (const auto e = r.sub(length, block); e != errc::success) return e;
-    reader walk = block;
-    std::uint64_t present = 0;
+    std::uint32_t present = 0;
     std::size_t count = 0;
-    const auto bit = ctx_bit(ctx);
-    while (!walk.empty()) {
-        std::uint32_t id = 0;
-        if (const auto e = walk.varint(id); e != errc::success) return e;
-        const property_info* info = find_property_info(id);
-        if (info == nullptr) return errc::malformed_packet;
-        if ((info->allowed & bit) == 0) return errc::malformed_packet;
-        const std::uint64_t mask = std::uint64_t{1} << id;
-        if ((present & mask) != 0 && (info->repeatable & bit) == 0) return errc::protocol_error;
-        present |= mask;
-        if (const auto e = check_wire_property(walk, *info, opts.utf8); e != errc::success)
-            return e;
-        ++count;
-    }
+    if (const auto e = check_property_entries(block, ctx, opts, present, count);
+        e != errc::success)
+        return e;
     properties_access::set_wire(out, block.rest(), count, present, ctx);
     return errc::success;
 }
@@ -593,12 +717,15 @@ struct property_filter {
     const auto bit = ctx_bit(ctx);
     return for_each_property(props, [&present, bit](const property& p) {
         const auto id = static_cast<std::uint32_t>(p.id);
-        const property_info* info = find_property_info(id);
+        const property_rule* info = find_rule(id);
         if (info == nullptr) return errc::malformed_packet;
         if ((info->allowed & bit) == 0) return errc::malformed_packet;
         const std::uint64_t mask = std::uint64_t{1} << id;
         if ((present & mask) != 0 && (info->repeatable & bit) == 0) return errc::protocol_error;
         present |= mask;
+        // A value given for another wire type (e.g. an integer for Content Type).
+        if (p.kind != property_value_kind::none && p.kind != kind_of(info->type))
+            return errc::invalid_argument;
         if (info->type == property_type::byte && p.integer > 0xFF) return errc::malformed_packet;
         if (info->type == property_type::two_byte_integer && p.integer > 0xFFFF)
             return errc::malformed_packet;
@@ -619,9 +746,8 @@ struct property_filter {
 
 template <class W>
 [[nodiscard]] constexpr errc write_property(W& w, const property& p) noexcept {
-    const auto& info = property_info_of(p.id);
     w.varint(static_cast<std::uint32_t>(p.id));
-    switch (info.type) {
+    switch (type_of(p.id)) {
     case property_type::byte: w.u8(static_cast<std::uint8_t>(p.integer)); return errc::success;
     case property_type::two_byte_integer:
         w.u16(static_cast<std::uint16_t>(p.integer));
@@ -683,4 +809,54 @@ template <class W>
 }
 
 } // namespace detail
+/// @brief Validates a property block (the bytes after a Property Length) as the properties of
+/// `ctx`, with every rule `decode_packet` applies to it, and returns a view over it.
+/// @return the view (pointing into `block`), or `errc::malformed_packet` /
+/// `errc::protocol_error` / `errc::topic_alias_invalid` as for a packet holding that block.
+[[nodiscard]] constexpr result<properties_view>
+decode_property_block(std::span<const std::byte> block, property_context ctx,
+                      const decode_options& opts = {}) noexcept {
+    if (block.size() > varint_max) return errc::malformed_packet; // no Property Length fits
+    properties_view out;
+    std::uint32_t present = 0;
+    std::size_t count = 0;
+    if (const auto e =
+            detail::check_property_entries(detail::reader(block), ctx, opts, present, count);
+        e != errc::success)
+        return e;
+    detail::properties_access::set_wire(out, block, count, present, ctx);
+    return out;
+}
+
+/// @brief The number of bytes `encode_property_block` writes: the entries of `props`, without a
+/// Property Length.
+/// @return the size, or `errc::malformed_packet` / `errc::protocol_error` /
+/// `errc::invalid_argument` for a property the encoder refuses in `ctx`.
+[[nodiscard]] constexpr result<std::size_t> property_block_size(const properties_view& props,
+                                                                property_context ctx) noexcept {
+    if (const auto e = detail::check_properties(props, ctx); e != errc::success) return e;
+    detail::counting_sink c;
+    detail::writer<detail::counting_sink> w(c);
+    if (const auto e = detail::write_property_entries(w, props, ctx, {}); e != errc::success)
+        return e;
+    return c.count;
+}
+
+/// @brief Writes the entries of `props` (no Property Length) into `out`, after the same checks
+/// as `encode`. E.g. a broker keeping the properties it forwards.
+/// @return bytes written, `errc::buffer_too_small` (nothing written), or the errors of
+/// `property_block_size`.
+[[nodiscard]] constexpr result<std::size_t> encode_property_block(const properties_view& props,
+                                                                  property_context ctx,
+                                                                  std::span<std::byte> out) noexcept {
+    const auto size = property_block_size(props, ctx);
+    if (!size) return size;
+    if (out.size() < *size) return errc::buffer_too_small;
+    detail::span_sink sink{out.first(*size)};
+    detail::writer<detail::span_sink> w(sink);
+    if (const auto e = detail::write_property_entries(w, props, ctx, {}); e != errc::success)
+        return e;
+    return sink.count;
+}
+
 } // namespace mqttwire

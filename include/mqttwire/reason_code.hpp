@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "errc.hpp"
+
 namespace mqttwire {
 
 /// @brief Every MQTT 5.0 reason code, once. Codes shared by several meanings (0x00) carry the
@@ -231,6 +233,34 @@ enum class reason_context : std::uint8_t {
 [[nodiscard]] constexpr bool is_allowed(suback_return_code rc) noexcept {
     const auto v = static_cast<std::uint8_t>(rc);
     return v <= 2 || v == 0x80;
+}
+
+/// @brief The reason code that reports codec outcome `e` to the peer: the same byte for every
+/// `errc` at or above 0x80 (they are defined equal), `success` for `errc::success`, and
+/// `unspecified_error` for the codec-only values (`incomplete`, `buffer_too_small`, ...), which
+/// never go on the wire.
+[[nodiscard]] constexpr reason_code to_reason_code(errc e) noexcept {
+    if (e == errc::success) return reason_code::success;
+    if (is_codec_only(e)) return reason_code::unspecified_error;
+    return static_cast<reason_code>(static_cast<std::uint8_t>(e));
+}
+
+/// @brief As `to_reason_code(e)`, limited to the codes packet context `ctx` allows: a code the
+/// context does not list becomes Unspecified error (0x80), which every context that can carry a
+/// failure allows (e.g. a DISCONNECT after a decode error, a CONNACK refusing a bad CONNECT).
+[[nodiscard]] constexpr reason_code to_reason_code(errc e, reason_context ctx) noexcept {
+    const reason_code rc = to_reason_code(e);
+    return is_allowed(rc, ctx) ? rc : reason_code::unspecified_error;
+}
+
+/// @brief The `errc` a peer's reason code stands for: `success` below 0x80 (success and the
+/// non-error codes), the same byte for the failures `errc` names, and `unspecified_error` for a
+/// failure it does not name.
+[[nodiscard]] constexpr errc to_errc(reason_code rc) noexcept {
+    const auto b = static_cast<std::uint8_t>(rc);
+    if (b < 0x80) return errc::success;
+    const auto e = static_cast<errc>(b);
+    return errc_name(e) == "unknown" ? errc::unspecified_error : e;
 }
 
 } // namespace mqttwire

@@ -4,6 +4,7 @@
 
 #include <type_traits>
 
+#include "config.hpp"
 #include "errc.hpp"
 
 namespace mqttwire {
@@ -17,8 +18,9 @@ struct result_access;
 
 /// @brief Either a `T` or an `errc` other than `errc::success`.
 ///
-/// Never throws. `value()` on an error is a precondition violation: a compile error in constant
-/// evaluation, and a value-initialised `T` at run time.
+/// Never throws. `value()` (and `*`, `->`) on an error is a precondition violation: a compile
+/// error in constant evaluation, `MQTTWIRE_ASSERT` at run time (a trap in builds without
+/// `NDEBUG`; see config.hpp), and otherwise an unspecified, possibly partly decoded `T`.
 template <class T> class result {
     static_assert(std::is_trivially_copyable_v<T>, "result<T> stays trivially copyable");
 
@@ -33,7 +35,10 @@ template <class T> class result {
 
     /// @brief The value; precondition: `has_value()`.
     [[nodiscard]] constexpr const T& value() const noexcept {
-        if (!has_value()) detail::result_has_no_value();
+        if (!has_value()) {
+            if (std::is_constant_evaluated()) detail::result_has_no_value();
+            MQTTWIRE_ASSERT(has_value());
+        }
         return value_;
     }
     [[nodiscard]] constexpr const T& operator*() const noexcept { return value(); }
@@ -53,8 +58,8 @@ template <class T> class result {
 };
 
 namespace detail {
-// Lets the decoder fill a large value inside the result it returns (a packet_view is a few
-// hundred bytes) instead of building it elsewhere and copying it in.
+// Lets the decoder fill a value inside the result it returns instead of building it elsewhere
+// and copying it in.
 struct result_access {
     template <class T, class F> [[nodiscard]] static constexpr result<T> make(F build) noexcept {
         return result<T>(typename result<T>::from_call{}, build);
@@ -62,9 +67,9 @@ struct result_access {
     template <class T> [[nodiscard]] static constexpr T& value(result<T>& r) noexcept {
         return r.value_;
     }
-    // Turns `r` into an error; its value goes back to value-initialised, as documented.
+    // Turns `r` into an error. The value is left as it is (reading it is a precondition
+    // violation), so failing costs no stores.
     template <class T> static constexpr void fail(result<T>& r, errc e) noexcept {
-        r.value_ = T{};
         r.error_ = e == errc::success ? errc::unspecified_error : e;
     }
 };

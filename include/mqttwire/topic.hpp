@@ -18,6 +18,7 @@
 #include <type_traits>
 
 #include "detail/string_slice.hpp"
+#include "detail/scan.hpp"
 #include "errc.hpp"
 #include "utf8.hpp"
 
@@ -38,25 +39,11 @@ inline constexpr std::size_t max_topic_length = 0xFFFF;
     return t.text().at(i);
 }
 
-// Run-time fast path: true when none of the 8 bytes at `p` is U+0000, '+', '#' or non-ASCII,
-// i.e. the word needs no further look for topic-name validation. Classic SWAR zero-byte test.
-[[nodiscard]] inline bool plain_ascii_word(const char* p) noexcept {
-    std::uint64_t v = 0;
-    std::memcpy(&v, p, sizeof v);
-    constexpr std::uint64_t ones = 0x0101010101010101ull;
-    constexpr std::uint64_t highs = 0x8080808080808080ull;
-    const auto has_zero = [](std::uint64_t x) { return (x - ones) & ~x & highs; };
-    return ((v & highs) | has_zero(v) | has_zero(v ^ (ones * '+')) | has_zero(v ^ (ones * '#'))) ==
-           0;
-}
-
-// Number of leading bytes of `t` that are plain ASCII without U+0000, '+' or '#' (a multiple
-// of 8, possibly short of the true count); 0 in constant evaluation.
+// Number of leading bytes of `t` that need no look for Topic Name validation (whole words,
+// possibly short of the true count); 0 in constant evaluation.
 [[nodiscard]] constexpr std::size_t plain_ascii_prefix(std::string_view t) noexcept {
-    std::size_t i = 0;
-    if (!std::is_constant_evaluated())
-        while (t.size() - i >= 8 && plain_ascii_word(t.data() + i)) i += 8;
-    return i;
+    if (std::is_constant_evaluated()) return 0;
+    return skip_plain_topic(std::as_bytes(std::span<const char>(t)), 0);
 }
 
 // Shared by names and filters: length (MQTT-4.7.3-1, MQTT-4.7.3-3 and 5.0 twins) and the UTF-8

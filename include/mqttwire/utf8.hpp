@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "detail/byte_text.hpp"
+#include "detail/scan.hpp"
 #include "errc.hpp"
 
 namespace mqttwire {
@@ -27,21 +28,9 @@ struct utf8_rules {
 
 namespace detail {
 
-// Run-time fast path: the number of leading bytes of `s`, from `i` on, that are ASCII other than
-// U+0000, in whole 8-byte words (so possibly short of the true count). Each word is read with one
-// memcpy into a uint64_t and tested at once: any high bit set (non-ASCII) or any zero byte (the
-// classic SWAR test) stops the scan.
 [[nodiscard]] inline std::size_t skip_ascii_words(std::span<const std::byte> s,
                                                   std::size_t i) noexcept {
-    constexpr std::uint64_t ones = 0x0101010101010101ull;
-    constexpr std::uint64_t highs = 0x8080808080808080ull;
-    while (s.size() - i >= 8) {
-        std::uint64_t v = 0;
-        std::memcpy(&v, s.subspan(i, 8).data(), sizeof v);
-        if (((v | ((v - ones) & ~v)) & highs) != 0) break;
-        i += 8;
-    }
-    return i;
+    return skip_plain_text(s, i);
 }
 
 // The scalar validator. `at(i)` reads byte i; `skip(i)` returns a position >= i such that every
@@ -227,6 +216,7 @@ class utf8_view {
     }
 
   private:
+    friend struct detail::text_access;
     detail::byte_text text_{};
 };
 

@@ -25,26 +25,6 @@ constexpr auto v31 = protocol_version::v3_1;
 constexpr auto v311 = protocol_version::v3_1_1;
 constexpr auto v5 = protocol_version::v5;
 
-// Encodes `p` at level `v` (under `o`); the bytes as hex or "error: <errc>". encoded_size must
-// give the same size or error, and a refused encode writes nothing.
-template <class P>
-std::string encoded(const P& p, protocol_version v, const encode_options* o = nullptr) {
-    const auto size = o ? encoded_size(p, v, *o) : encoded_size(p, v);
-    std::vector<std::byte> out(size ? *size : 16, std::byte{0x5A});
-    const auto n = o ? encode(p, v, out, *o) : encode(p, v, out);
-    EXPECT_EQ(errc_name(size.error()), errc_name(n.error())) << "encoded_size and encode disagree";
-    if (!n) {
-        for (auto b : out)
-            if (b != std::byte{0x5A}) {
-                ADD_FAILURE() << "a refused encode wrote bytes";
-                break;
-            }
-        return failed(n.error());
-    }
-    EXPECT_EQ(*n, *size);
-    return to_hex(std::span<const std::byte>(out.data(), *n));
-}
-
 template <class P>
 std::string encoded_within(const P& p, protocol_version v, std::uint32_t max_packet_size) {
     const encode_options o{.max_packet_size = max_packet_size};

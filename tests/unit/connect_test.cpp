@@ -26,34 +26,6 @@ constexpr auto v31 = protocol_version::v3_1;
 constexpr auto v311 = protocol_version::v3_1_1;
 constexpr auto v5 = protocol_version::v5;
 
-// Encodes `p` at level `v`; the bytes as hex, or "error: <errc>" (encoded_size must agree).
-template <class P> std::string encoded(const P& p, protocol_version v) {
-    const auto size = encoded_size(p, v);
-    std::vector<std::byte> out(size ? *size : 16, std::byte{0x5A});
-    const auto n = encode(p, v, out);
-    EXPECT_EQ(errc_name(size.error()), errc_name(n.error())) << "encoded_size and encode disagree";
-    if (!n) {
-        for (auto b : out)
-            if (b != std::byte{0x5A}) {
-                ADD_FAILURE() << "a refused encode wrote bytes";
-                break;
-            }
-        return "error: " + std::string(errc_name(n.error()));
-    }
-    EXPECT_EQ(*n, *size);
-    return to_hex(std::span<const std::byte>(out.data(), *n));
-}
-
-template <class P> std::string encoded(const P& p, protocol_version v, const encode_options& o) {
-    const auto size = encoded_size(p, v, o);
-    std::vector<std::byte> out(size ? *size : 16);
-    const auto n = encode(p, v, out, o);
-    EXPECT_EQ(errc_name(size.error()), errc_name(n.error())) << "encoded_size and encode disagree";
-    if (!n) return "error: " + std::string(errc_name(n.error()));
-    EXPECT_EQ(*n, *size);
-    return to_hex(std::span<const std::byte>(out.data(), *n));
-}
-
 // The bytes of a binary or string value, to compare with text that may hold NULs.
 std::string raw(std::string_view s) { return std::string(s); }
 

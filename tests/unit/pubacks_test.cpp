@@ -22,31 +22,6 @@ constexpr auto v311 = protocol_version::v3_1_1;
 constexpr auto v5 = protocol_version::v5;
 
 std::string norm(std::string_view text) { return to_hex(hex(text)); }
-std::string err(errc e) { return "error:" + std::string(errc_name(e)); }
-
-template <class P> std::string enc(const P& p, protocol_version v) {
-    std::vector<std::byte> out(1024);
-    const auto n = encode(p, v, std::span<std::byte>(out));
-    const auto size = encoded_size(p, v);
-    if (!n) {
-        EXPECT_EQ(size.error(), n.error()) << "encoded_size and encode disagree";
-        return err(n.error());
-    }
-    EXPECT_TRUE(size.has_value() && *size == *n) << "encoded_size disagrees with encode";
-    return to_hex(std::span<const std::byte>(out.data(), *n));
-}
-
-template <class P> std::string enc(const P& p, protocol_version v, const encode_options& opts) {
-    std::vector<std::byte> out(1024);
-    const auto n = encode(p, v, std::span<std::byte>(out), opts);
-    const auto size = encoded_size(p, v, opts);
-    if (!n) {
-        EXPECT_EQ(size.error(), n.error()) << "encoded_size and encode disagree";
-        return err(n.error());
-    }
-    EXPECT_TRUE(size.has_value() && *size == *n) << "encoded_size disagrees with encode";
-    return to_hex(std::span<const std::byte>(out.data(), *n));
-}
 
 std::vector<std::string> user_pairs(const properties_view& props) {
     std::vector<std::string> out;
@@ -114,18 +89,18 @@ TEST(puback_fields, v5_non_canonical_forms_decode_to_the_short_form) {
     const auto a = decode_as<puback_view>(vec("puback_v5_success_reason_byte"));
     EXPECT_EQ(a.reason, reason_code::success);
     EXPECT_TRUE(a.properties.empty());
-    EXPECT_EQ(enc(a, v5), norm("40 02 00 01"));
+    EXPECT_EQ(encoded(a, v5), norm("40 02 00 01"));
     const auto b = decode_as<puback_view>(vec("puback_v5_zero_property_length"));
     EXPECT_EQ(b.reason, reason_code::success);
     EXPECT_TRUE(b.properties.empty());
-    EXPECT_EQ(enc(b, v5), norm("40 02 00 01"));
+    EXPECT_EQ(encoded(b, v5), norm("40 02 00 01"));
     const auto c = decode_as<puback_view>(vec("puback_v5_reason_zero_property_length"));
     EXPECT_EQ(c.reason, reason_code::no_matching_subscribers);
     EXPECT_TRUE(c.properties.empty());
-    EXPECT_EQ(enc(c, v5), norm("40 03 00 01 10"));
+    EXPECT_EQ(encoded(c, v5), norm("40 03 00 01 10"));
     const auto d = decode_as<pubcomp_view>(vec("pubcomp_v5_zero_property_length"));
     EXPECT_EQ(d.packet_id, 4);
-    EXPECT_EQ(enc(d, v5), norm("70 02 00 04"));
+    EXPECT_EQ(encoded(d, v5), norm("70 02 00 04"));
 }
 
 TEST(puback_fields, v5_reason_string) {
@@ -188,7 +163,7 @@ TEST(pubrel_v31, dup_flag_accepted_only_at_level_3) {
     EXPECT_EQ(std::get<pubrel_view>(r->packet).packet_id, 1);
     EXPECT_EQ(r->size, 4u);
     // Re-encoded as a first transmission (the view has no DUP), still a valid 3.1 PUBREL.
-    EXPECT_EQ(enc(std::get<pubrel_view>(r->packet), v31), norm("62 02 00 01"));
+    EXPECT_EQ(encoded(std::get<pubrel_view>(r->packet), v31), norm("62 02 00 01"));
     EXPECT_EQ(decode_packet(bytes, {.version = v311}).error(), errc::malformed_packet);
     EXPECT_EQ(decode_packet(bytes, {.version = v5}).error(), errc::malformed_packet);
 }
@@ -253,13 +228,13 @@ TEST(puback_reason_codes, names) {
 TEST(puback_reason_codes, encoder_refuses_a_code_outside_the_set) {
     // MQTT5-3.4.2-1, MQTT5-3.5.2-1, MQTT5-3.6.2-1, MQTT5-3.7.2-1: the sender uses one of them.
     puback_view a{.packet_id = 1, .reason = reason_code::packet_identifier_not_found};
-    EXPECT_EQ(enc(a, v5), err(errc::protocol_error));
+    EXPECT_EQ(encoded(a, v5), failed(errc::protocol_error));
     pubrec_view b{.packet_id = 1, .reason = reason_code::granted_qos_1};
-    EXPECT_EQ(enc(b, v5), err(errc::protocol_error));
+    EXPECT_EQ(encoded(b, v5), failed(errc::protocol_error));
     pubrel_view c{.packet_id = 1, .reason = reason_code::no_matching_subscribers};
-    EXPECT_EQ(enc(c, v5), err(errc::protocol_error));
+    EXPECT_EQ(encoded(c, v5), failed(errc::protocol_error));
     pubcomp_view d{.packet_id = 1, .reason = reason_code::unspecified_error};
-    EXPECT_EQ(enc(d, v5), err(errc::protocol_error));
+    EXPECT_EQ(encoded(d, v5), failed(errc::protocol_error));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,10 +242,10 @@ TEST(puback_reason_codes, encoder_refuses_a_code_outside_the_set) {
 // ---------------------------------------------------------------------------------------------
 
 TEST(puback_encode, v311_two_bytes_of_packet_identifier) {
-    EXPECT_EQ(enc(puback_view{.packet_id = 1}, v311), norm("40 02 00 01"));
-    EXPECT_EQ(enc(pubrec_view{.packet_id = 0x1234}, v311), norm("50 02 12 34"));
-    EXPECT_EQ(enc(pubrel_view{.packet_id = 0xffff}, v311), norm("62 02 ff ff")); // MQTT-3.6.1-1
-    EXPECT_EQ(enc(pubcomp_view{.packet_id = 10}, v311), norm("70 02 00 0a"));
+    EXPECT_EQ(encoded(puback_view{.packet_id = 1}, v311), norm("40 02 00 01"));
+    EXPECT_EQ(encoded(pubrec_view{.packet_id = 0x1234}, v311), norm("50 02 12 34"));
+    EXPECT_EQ(encoded(pubrel_view{.packet_id = 0xffff}, v311), norm("62 02 ff ff")); // MQTT-3.6.1-1
+    EXPECT_EQ(encoded(pubcomp_view{.packet_id = 10}, v311), norm("70 02 00 0a"));
 }
 
 TEST(puback_encode, v311_ignores_reason_and_properties) {
@@ -278,25 +253,25 @@ TEST(puback_encode, v311_ignores_reason_and_properties) {
     puback_view a{.packet_id = 1,
                   .reason = reason_code::no_matching_subscribers,
                   .properties = properties_view(props)};
-    EXPECT_EQ(enc(a, v311), norm("40 02 00 01"));
-    EXPECT_EQ(enc(a, v31), norm("40 02 00 01"));
+    EXPECT_EQ(encoded(a, v311), norm("40 02 00 01"));
+    EXPECT_EQ(encoded(a, v31), norm("40 02 00 01"));
 }
 
 TEST(puback_encode, v5_shortest_forms) {
     // Success and no properties: Remaining Length 2 (5.0 section 3.4.2.1).
-    EXPECT_EQ(enc(puback_view{.packet_id = 1}, v5), norm("40 02 00 01"));
-    EXPECT_EQ(enc(pubrel_view{.packet_id = 3}, v5), norm("62 02 00 03"));
+    EXPECT_EQ(encoded(puback_view{.packet_id = 1}, v5), norm("40 02 00 01"));
+    EXPECT_EQ(encoded(pubrel_view{.packet_id = 3}, v5), norm("62 02 00 03"));
     // Another reason and no properties: Remaining Length 3 (5.0 section 3.4.2.2.1).
-    EXPECT_EQ(enc(puback_view{.packet_id = 1, .reason = reason_code::no_matching_subscribers}, v5),
+    EXPECT_EQ(encoded(puback_view{.packet_id = 1, .reason = reason_code::no_matching_subscribers}, v5),
               norm("40 03 00 01 10"));
     EXPECT_EQ(
-        enc(pubcomp_view{.packet_id = 4, .reason = reason_code::packet_identifier_not_found}, v5),
+        encoded(pubcomp_view{.packet_id = 4, .reason = reason_code::packet_identifier_not_found}, v5),
         norm("70 03 00 04 92"));
 }
 
 TEST(puback_encode, v5_success_with_properties_writes_the_reason_code) {
     property props[] = {user_property("a", "b")};
-    EXPECT_EQ(enc(puback_view{.packet_id = 1, .properties = properties_view(props)}, v5),
+    EXPECT_EQ(encoded(puback_view{.packet_id = 1, .properties = properties_view(props)}, v5),
               norm("40 0b 00 01 00 07 26 00 01 61 00 01 62"));
 }
 
@@ -304,23 +279,23 @@ TEST(puback_encode, v5_each_ack_with_reason_string_and_user_property) {
     property props[] = {{property_id::reason_string, "bad"}, user_property("k", "v")};
     // RL 17 = 2 + 1 + 1 + 13; properties: 1f 00 03 "bad" (6) + 26 "k" "v" (7).
     const std::string tail = "00 02 99 0d 1f 00 03 62 61 64 26 00 01 6b 00 01 76";
-    EXPECT_EQ(enc(puback_view{.packet_id = 2,
+    EXPECT_EQ(encoded(puback_view{.packet_id = 2,
                               .reason = reason_code::payload_format_invalid,
                               .properties = properties_view(props)},
                   v5),
               norm("40 11 " + tail));
-    EXPECT_EQ(enc(pubrec_view{.packet_id = 2,
+    EXPECT_EQ(encoded(pubrec_view{.packet_id = 2,
                               .reason = reason_code::payload_format_invalid,
                               .properties = properties_view(props)},
                   v5),
               norm("50 11 " + tail));
     const std::string tail92 = "00 02 92 0d 1f 00 03 62 61 64 26 00 01 6b 00 01 76";
-    EXPECT_EQ(enc(pubrel_view{.packet_id = 2,
+    EXPECT_EQ(encoded(pubrel_view{.packet_id = 2,
                               .reason = reason_code::packet_identifier_not_found,
                               .properties = properties_view(props)},
                   v5),
               norm("62 11 " + tail92));
-    EXPECT_EQ(enc(pubcomp_view{.packet_id = 2,
+    EXPECT_EQ(encoded(pubcomp_view{.packet_id = 2,
                                .reason = reason_code::packet_identifier_not_found,
                                .properties = properties_view(props)},
                   v5),
@@ -330,24 +305,24 @@ TEST(puback_encode, v5_each_ack_with_reason_string_and_user_property) {
 TEST(puback_encode, refuses_packet_id_0) {
     // MQTT-2.3.1-6 / MQTT5-2.2.1-5: an ack carries the (non-zero) identifier of its PUBLISH.
     for (auto v : {v311, v5}) {
-        EXPECT_EQ(enc(puback_view{}, v), err(errc::protocol_error));
-        EXPECT_EQ(enc(pubrec_view{}, v), err(errc::protocol_error));
-        EXPECT_EQ(enc(pubrel_view{}, v), err(errc::protocol_error));
-        EXPECT_EQ(enc(pubcomp_view{}, v), err(errc::protocol_error));
+        EXPECT_EQ(encoded(puback_view{}, v), failed(errc::protocol_error));
+        EXPECT_EQ(encoded(pubrec_view{}, v), failed(errc::protocol_error));
+        EXPECT_EQ(encoded(pubrel_view{}, v), failed(errc::protocol_error));
+        EXPECT_EQ(encoded(pubcomp_view{}, v), failed(errc::protocol_error));
     }
 }
 
 TEST(puback_encode, refuses_properties_not_allowed_or_duplicated) {
     // 5.0 section 2.2.2.2 (wrong packet type: malformed); 3.4.2.2.2 (Reason String twice).
     property alias[] = {{property_id::topic_alias, 1}};
-    EXPECT_EQ(enc(puback_view{.packet_id = 1, .properties = properties_view(alias)}, v5),
-              err(errc::malformed_packet));
+    EXPECT_EQ(encoded(puback_view{.packet_id = 1, .properties = properties_view(alias)}, v5),
+              failed(errc::malformed_packet));
     property twice[] = {{property_id::reason_string, "a"}, {property_id::reason_string, "b"}};
-    EXPECT_EQ(enc(pubrel_view{.packet_id = 1, .properties = properties_view(twice)}, v5),
-              err(errc::protocol_error));
+    EXPECT_EQ(encoded(pubrel_view{.packet_id = 1, .properties = properties_view(twice)}, v5),
+              failed(errc::protocol_error));
     property bad_pair[] = {user_property("k", "\xc0\xaf")};
-    EXPECT_EQ(enc(pubcomp_view{.packet_id = 1, .properties = properties_view(bad_pair)}, v5),
-              err(errc::malformed_packet)); // MQTT5-1.5.7-1
+    EXPECT_EQ(encoded(pubcomp_view{.packet_id = 1, .properties = properties_view(bad_pair)}, v5),
+              failed(errc::malformed_packet)); // MQTT5-1.5.7-1
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,21 +347,21 @@ template <class P> void check_trimming(std::uint8_t first, reason_code rc) {
         norm(type + " 0b 00 01 " + code + " 07 26 00 01 6b 00 01 76");
     const auto bare = norm(type + " 03 00 01 " + code);
 
-    EXPECT_EQ(enc(p, v5), full);
-    EXPECT_EQ(enc(p, v5, encode_options{.max_packet_size = 23}), full);
+    EXPECT_EQ(encoded(p, v5), full);
+    EXPECT_EQ(encoded(p, v5, encode_options{.max_packet_size = 23}), full);
     // The Reason String alone goes first; the User Property stays.
-    EXPECT_EQ(enc(p, v5, encode_options{.max_packet_size = 22}), without_reason_string);
-    EXPECT_EQ(enc(p, v5, encode_options{.max_packet_size = 13}), without_reason_string);
+    EXPECT_EQ(encoded(p, v5, encode_options{.max_packet_size = 22}), without_reason_string);
+    EXPECT_EQ(encoded(p, v5, encode_options{.max_packet_size = 13}), without_reason_string);
     // Then the User Properties.
-    EXPECT_EQ(enc(p, v5, encode_options{.max_packet_size = 12}), bare);
-    EXPECT_EQ(enc(p, v5, encode_options{.max_packet_size = 5}), bare);
+    EXPECT_EQ(encoded(p, v5, encode_options{.max_packet_size = 12}), bare);
+    EXPECT_EQ(encoded(p, v5, encode_options{.max_packet_size = 5}), bare);
     // Nothing more can go: the packet does not fit at all.
-    EXPECT_EQ(enc(p, v5, encode_options{.max_packet_size = 4}), err(errc::packet_too_large));
+    EXPECT_EQ(encoded(p, v5, encode_options{.max_packet_size = 4}), failed(errc::packet_too_large));
 
     // With Success the bare form is the two-byte one.
     const P s{.packet_id = 1, .properties = properties_view(props)};
-    EXPECT_EQ(enc(s, v5, encode_options{.max_packet_size = 12}), norm(type + " 02 00 01"));
-    EXPECT_EQ(enc(s, v5, encode_options{.max_packet_size = 3}), err(errc::packet_too_large));
+    EXPECT_EQ(encoded(s, v5, encode_options{.max_packet_size = 12}), norm(type + " 02 00 01"));
+    EXPECT_EQ(encoded(s, v5, encode_options{.max_packet_size = 3}), failed(errc::packet_too_large));
 }
 
 TEST(puback_max_packet_size, puback) {
@@ -409,7 +384,7 @@ TEST(puback_max_packet_size, every_user_property_counts) {
     property props[] = {user_property("a", "1"), user_property("b", "2"), user_property("c", "3")};
     const puback_view p{.packet_id = 1, .properties = properties_view(props)};
     // Full: RL 2 + 1 + 1 + 21 = 25, 27 bytes.
-    EXPECT_EQ(enc(p, v5, encode_options{.max_packet_size = 27}),
+    EXPECT_EQ(encoded(p, v5, encode_options{.max_packet_size = 27}),
               norm("40 19 00 01 00 15 26 00 01 61 00 01 31 26 00 01 62 00 01 32"
                    "26 00 01 63 00 01 33"));
     for (std::uint32_t limit = 4; limit < 27; ++limit) {
@@ -428,9 +403,9 @@ TEST(puback_max_packet_size, every_user_property_counts) {
 TEST(puback_max_packet_size, decoded_ack_is_trimmed_too) {
     // A decoded (wire-backed) property block is filtered the same way.
     const auto r = decode_as<pubcomp_view>(vec("pubcomp_v5_reason_string_and_user_property"));
-    EXPECT_EQ(enc(r, v5, encode_options{.max_packet_size = 22}),
+    EXPECT_EQ(encoded(r, v5, encode_options{.max_packet_size = 22}),
               norm("70 0b 00 04 92 07 26 00 01 78 00 01 79"));
-    EXPECT_EQ(enc(r, v5, encode_options{.max_packet_size = 12}), norm("70 03 00 04 92"));
+    EXPECT_EQ(encoded(r, v5, encode_options{.max_packet_size = 12}), norm("70 03 00 04 92"));
 }
 
 } // namespace

@@ -25,27 +25,6 @@ constexpr auto v5 = protocol_version::v5;
 // Hex of the bytes, normalised ("32 0a ...").
 std::string norm(std::string_view text) { return to_hex(hex(text)); }
 
-std::string err(errc e) { return "error:" + std::string(errc_name(e)); }
-
-// Encodes `p` and returns the bytes as hex, or "error:<errc>"; checks encoded_size agrees.
-std::string enc(const publish_view& p, protocol_version v) {
-    std::vector<std::byte> out(70'000 + 1024);
-    const auto n = encode(p, v, std::span<std::byte>(out));
-    const auto size = encoded_size(p, v);
-    if (!n) {
-        EXPECT_EQ(size.error(), n.error()) << "encoded_size and encode disagree";
-        return err(n.error());
-    }
-    EXPECT_TRUE(size.has_value() && *size == *n) << "encoded_size disagrees with encode";
-    return to_hex(std::span<const std::byte>(out.data(), *n));
-}
-
-std::string enc(const publish_view& p, protocol_version v, const encode_options& opts) {
-    std::vector<std::byte> out(4096);
-    const auto n = encode(p, v, std::span<std::byte>(out), opts);
-    if (!n) return err(n.error());
-    return to_hex(std::span<const std::byte>(out.data(), *n));
-}
 
 std::string bytes_of(const binary_view& b) { return to_hex(b.bytes()); }
 std::string bytes_of(const utf8_view& s) { return to_hex(s.bytes()); }
@@ -426,7 +405,7 @@ TEST(publish_decode, longest_topic_65535_bytes_v311) {
     const auto& p = std::get<publish_view>(r->packet);
     EXPECT_EQ(p.topic.size(), n);
     EXPECT_TRUE(p.payload.empty());
-    EXPECT_EQ(enc(p, v311), to_hex(bytes));
+    EXPECT_EQ(encoded(p, v311), to_hex(bytes));
 }
 
 TEST(publish_decode, longest_topic_65535_bytes_v5) {
@@ -440,7 +419,7 @@ TEST(publish_decode, longest_topic_65535_bytes_v5) {
     ASSERT_TRUE(r.has_value()) << errc_name(r.error());
     const auto& p = std::get<publish_view>(r->packet);
     EXPECT_EQ(p.topic.size(), n);
-    EXPECT_EQ(enc(p, v5), to_hex(bytes));
+    EXPECT_EQ(encoded(p, v5), to_hex(bytes));
 }
 
 TEST(publish_decode, control_characters_rejected_only_when_asked) {
@@ -498,7 +477,7 @@ TEST(publish_encode, v5_qos1_with_properties) {
                         {property_id::content_type, "json"}};
     p.properties = properties_view(props);
     p.payload = "hi";
-    EXPECT_EQ(enc(p, v5), norm("32 13"                // PUBLISH QoS 1, RL 19
+    EXPECT_EQ(encoded(p, v5), norm("32 13"                // PUBLISH QoS 1, RL 19
                                "00 03 61 2f 62"       // topic "a/b"
                                "00 01"                // packet identifier 1
                                "09"                   // property length 9
@@ -512,7 +491,7 @@ TEST(publish_encode, v5_without_properties_writes_property_length_0) {
     publish_view p;
     p.topic = "a/b";
     p.payload = "hi";
-    EXPECT_EQ(enc(p, v5), norm("30 08 00 03 61 2f 62 00 68 69"));
+    EXPECT_EQ(encoded(p, v5), norm("30 08 00 03 61 2f 62 00 68 69"));
 }
 
 TEST(publish_encode, v311_ignores_properties) {
@@ -525,8 +504,8 @@ TEST(publish_encode, v311_ignores_properties) {
                         {property_id::session_expiry_interval, 10}};
     p.properties = properties_view(props);
     p.payload = "hi";
-    EXPECT_EQ(enc(p, v311), norm("32 09 00 03 61 2f 62 00 01 68 69"));
-    EXPECT_EQ(enc(p, v31), norm("32 09 00 03 61 2f 62 00 01 68 69"));
+    EXPECT_EQ(encoded(p, v311), norm("32 09 00 03 61 2f 62 00 01 68 69"));
+    EXPECT_EQ(encoded(p, v31), norm("32 09 00 03 61 2f 62 00 01 68 69"));
 }
 
 TEST(publish_encode, qos0_writes_no_packet_identifier) {
@@ -534,9 +513,9 @@ TEST(publish_encode, qos0_writes_no_packet_identifier) {
     publish_view p;
     p.topic = "a/b";
     p.payload = "hi";
-    EXPECT_EQ(enc(p, v311), norm("30 07 00 03 61 2f 62 68 69"));
+    EXPECT_EQ(encoded(p, v311), norm("30 07 00 03 61 2f 62 68 69"));
     p.packet_id = 7; // meaningless at QoS 0
-    EXPECT_EQ(enc(p, v311), norm("30 07 00 03 61 2f 62 68 69"));
+    EXPECT_EQ(encoded(p, v311), norm("30 07 00 03 61 2f 62 68 69"));
 }
 
 TEST(publish_encode, flags_byte) {
@@ -546,12 +525,12 @@ TEST(publish_encode, flags_byte) {
     p.packet_id = 0x0102;
     p.dup = true;
     p.retain = true;
-    EXPECT_EQ(enc(p, v311), norm("3d 05 00 01 74 01 02"));
+    EXPECT_EQ(encoded(p, v311), norm("3d 05 00 01 74 01 02"));
     p.dup = false;
-    EXPECT_EQ(enc(p, v311), norm("35 05 00 01 74 01 02"));
+    EXPECT_EQ(encoded(p, v311), norm("35 05 00 01 74 01 02"));
     p.qos = qos::at_least_once;
     p.retain = false;
-    EXPECT_EQ(enc(p, v311), norm("32 05 00 01 74 01 02"));
+    EXPECT_EQ(encoded(p, v311), norm("32 05 00 01 74 01 02"));
 }
 
 TEST(publish_encode, subscription_identifiers_multi_byte) {
@@ -561,7 +540,7 @@ TEST(publish_encode, subscription_identifiers_multi_byte) {
                         {property_id::subscription_identifier, 128},
                         {property_id::subscription_identifier, 268'435'455}};
     p.properties = properties_view(props);
-    EXPECT_EQ(enc(p, v5), norm("30 10 00 03 61 2f 62"
+    EXPECT_EQ(encoded(p, v5), norm("30 10 00 03 61 2f 62"
                                "0a"                // property length 10
                                "0b 01"             //   1
                                "0b 80 01"          //   128
@@ -572,7 +551,7 @@ TEST(publish_encode, topic_alias_with_empty_topic) {
     publish_view p;
     property props[] = {{property_id::topic_alias, 5}};
     p.properties = properties_view(props);
-    EXPECT_EQ(enc(p, v5), norm("30 06 00 00 03 23 00 05"));
+    EXPECT_EQ(encoded(p, v5), norm("30 06 00 00 03 23 00 05"));
 }
 
 TEST(publish_encode, user_properties_keep_their_order) {
@@ -580,7 +559,7 @@ TEST(publish_encode, user_properties_keep_their_order) {
     p.topic = "a/b";
     property props[] = {user_property("b", "2"), user_property("a", "1")};
     p.properties = properties_view(props);
-    EXPECT_EQ(enc(p, v5), norm("30 14 00 03 61 2f 62 0e"
+    EXPECT_EQ(encoded(p, v5), norm("30 14 00 03 61 2f 62 0e"
                                "26 00 01 62 00 01 32"
                                "26 00 01 61 00 01 31"));
 }
@@ -602,7 +581,7 @@ TEST(publish_encode, every_publish_property_wire_type) {
     };
     p.properties = properties_view(props);
     p.payload = binary_view(std::string_view("\0", 1));
-    EXPECT_EQ(enc(p, v5), norm("34 2b"                // QoS 2, RL 43 = 5 + 2 + 1 + 34 + 1
+    EXPECT_EQ(encoded(p, v5), norm("34 2b"                // QoS 2, RL 43 = 5 + 2 + 1 + 34 + 1
                                "00 03 61 2f 62"       // topic
                                "12 34"                // packet identifier
                                "22"                   // property length 34
@@ -622,7 +601,7 @@ TEST(publish_encode, two_byte_remaining_length) {
     p.topic = "t";
     const std::string payload(200, 'z');
     p.payload = std::string_view(payload);
-    const auto h = enc(p, v311);
+    const auto h = encoded(p, v311);
     // RL 203 = 3 + 200: CB 01.
     EXPECT_EQ(h.substr(0, norm("30 cb 01 00 01 74").size()), norm("30 cb 01 00 01 74"));
 }
@@ -630,7 +609,7 @@ TEST(publish_encode, two_byte_remaining_length) {
 TEST(publish_encode, decoded_packet_re_encodes_at_other_levels) {
     // Fields that exist at both levels survive; properties are dropped for 3.1.1.
     const auto p = decode_as<publish_view>(vec("publish_v5_request_all_properties"));
-    EXPECT_EQ(enc(p, v311), norm("32 09 00 03 61 2f 62 00 07 7b 7d"));
+    EXPECT_EQ(encoded(p, v311), norm("32 09 00 03 61 2f 62 00 07 7b 7d"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -647,32 +626,32 @@ publish_view basic(std::string_view topic = "a/b") {
 TEST(publish_encode_refuses, wildcard_topic) {
     // MQTT-3.3.2-2 / MQTT5-3.3.2-2
     for (auto v : {v311, v5}) {
-        EXPECT_EQ(enc(basic("a/+"), v), err(errc::topic_name_invalid));
-        EXPECT_EQ(enc(basic("#"), v), err(errc::topic_name_invalid));
-        EXPECT_EQ(enc(basic("a/b#"), v), err(errc::topic_name_invalid));
+        EXPECT_EQ(encoded(basic("a/+"), v), failed(errc::topic_name_invalid));
+        EXPECT_EQ(encoded(basic("#"), v), failed(errc::topic_name_invalid));
+        EXPECT_EQ(encoded(basic("a/b#"), v), failed(errc::topic_name_invalid));
     }
 }
 
 TEST(publish_encode_refuses, empty_topic) {
-    EXPECT_EQ(enc(basic(""), v311), err(errc::topic_name_invalid)); // MQTT-4.7.3-1
+    EXPECT_EQ(encoded(basic(""), v311), failed(errc::topic_name_invalid)); // MQTT-4.7.3-1
     // 5.0 section 3.3.2.1: a zero-length topic needs a Topic Alias.
-    EXPECT_EQ(enc(basic(""), v5), err(errc::protocol_error));
+    EXPECT_EQ(encoded(basic(""), v5), failed(errc::protocol_error));
     // 3.1.1 has no Topic Alias: the property does not rescue an empty topic there.
     auto p = basic("");
     property props[] = {{property_id::topic_alias, 1}};
     p.properties = properties_view(props);
-    EXPECT_EQ(enc(p, v311), err(errc::topic_name_invalid));
-    EXPECT_NE(enc(p, v5).substr(0, 5), "error");
+    EXPECT_EQ(encoded(p, v311), failed(errc::topic_name_invalid));
+    EXPECT_NE(encoded(p, v5).substr(0, 5), "error");
 }
 
 TEST(publish_encode_refuses, ill_formed_utf8_topic) {
     // MQTT-1.5.3-1, MQTT-1.5.3-2, MQTT5-1.5.4-1, MQTT5-1.5.4-2: whatever the code, no bytes.
     for (auto v : {v311, v5}) {
-        EXPECT_EQ(enc(basic("a\xff"), v).substr(0, 6), "error:");
-        EXPECT_EQ(enc(basic(std::string_view("a\0b", 3)), v).substr(0, 6), "error:");
-        EXPECT_EQ(enc(basic("\xed\xa0\x80"), v).substr(0, 6), "error:");
-        EXPECT_EQ(enc(basic("\xc0\x80"), v).substr(0, 6), "error:");
-        EXPECT_EQ(enc(basic("\xf4\x90\x80\x80"), v).substr(0, 6), "error:");
+        EXPECT_EQ(encoded(basic("a\xff"), v).substr(0, 6), "error:");
+        EXPECT_EQ(encoded(basic(std::string_view("a\0b", 3)), v).substr(0, 6), "error:");
+        EXPECT_EQ(encoded(basic("\xed\xa0\x80"), v).substr(0, 6), "error:");
+        EXPECT_EQ(encoded(basic("\xc0\x80"), v).substr(0, 6), "error:");
+        EXPECT_EQ(encoded(basic("\xf4\x90\x80\x80"), v).substr(0, 6), "error:");
     }
 }
 
@@ -683,7 +662,7 @@ TEST(publish_encode_refuses, packet_id_0_with_qos_above_0) {
             auto p = basic();
             p.qos = q;
             p.packet_id = 0;
-            EXPECT_EQ(enc(p, v), err(errc::protocol_error));
+            EXPECT_EQ(encoded(p, v), failed(errc::protocol_error));
         }
     }
 }
@@ -692,8 +671,8 @@ TEST(publish_encode_refuses, dup_with_qos0) {
     // MQTT-3.3.1-2 / MQTT5-3.3.1-2
     auto p = basic();
     p.dup = true;
-    EXPECT_EQ(enc(p, v311), err(errc::malformed_packet));
-    EXPECT_EQ(enc(p, v5), err(errc::malformed_packet));
+    EXPECT_EQ(encoded(p, v311), failed(errc::malformed_packet));
+    EXPECT_EQ(encoded(p, v5), failed(errc::malformed_packet));
 }
 
 TEST(publish_encode_refuses, qos3) {
@@ -701,8 +680,8 @@ TEST(publish_encode_refuses, qos3) {
     auto p = basic();
     p.qos = static_cast<qos>(3);
     p.packet_id = 1;
-    EXPECT_EQ(enc(p, v311), err(errc::malformed_packet));
-    EXPECT_EQ(enc(p, v5), err(errc::malformed_packet));
+    EXPECT_EQ(encoded(p, v311), failed(errc::malformed_packet));
+    EXPECT_EQ(encoded(p, v5), failed(errc::malformed_packet));
 }
 
 TEST(publish_encode_refuses, topic_alias_0) {
@@ -710,7 +689,7 @@ TEST(publish_encode_refuses, topic_alias_0) {
     auto p = basic();
     property props[] = {{property_id::topic_alias, 0}};
     p.properties = properties_view(props);
-    EXPECT_EQ(enc(p, v5), err(errc::topic_alias_invalid));
+    EXPECT_EQ(encoded(p, v5), failed(errc::topic_alias_invalid));
 }
 
 TEST(publish_encode_refuses, property_not_allowed_in_publish) {
@@ -719,10 +698,10 @@ TEST(publish_encode_refuses, property_not_allowed_in_publish) {
     auto p = basic();
     property props[] = {{property_id::session_expiry_interval, 10}};
     p.properties = properties_view(props);
-    EXPECT_EQ(enc(p, v5), err(errc::malformed_packet));
+    EXPECT_EQ(encoded(p, v5), failed(errc::malformed_packet));
     property reason[] = {{property_id::reason_string, "x"}};
     p.properties = properties_view(reason);
-    EXPECT_EQ(enc(p, v5), err(errc::malformed_packet));
+    EXPECT_EQ(encoded(p, v5), failed(errc::malformed_packet));
 }
 
 TEST(publish_encode_refuses, duplicate_property) {
@@ -730,48 +709,48 @@ TEST(publish_encode_refuses, duplicate_property) {
     auto p = basic();
     property props[] = {{property_id::content_type, "a"}, {property_id::content_type, "b"}};
     p.properties = properties_view(props);
-    EXPECT_EQ(enc(p, v5), err(errc::protocol_error));
+    EXPECT_EQ(encoded(p, v5), failed(errc::protocol_error));
     property alias[] = {{property_id::topic_alias, 1}, {property_id::topic_alias, 1}};
     p.properties = properties_view(alias);
-    EXPECT_EQ(enc(p, v5), err(errc::protocol_error));
+    EXPECT_EQ(encoded(p, v5), failed(errc::protocol_error));
 }
 
 TEST(publish_encode_refuses, values_that_do_not_fit_their_wire_type) {
     auto p = basic();
     property byte_256[] = {{property_id::payload_format_indicator, 256}};
     p.properties = properties_view(byte_256);
-    EXPECT_EQ(enc(p, v5), err(errc::malformed_packet));
+    EXPECT_EQ(encoded(p, v5), failed(errc::malformed_packet));
     property two_byte[] = {{property_id::topic_alias, 65536}};
     p.properties = properties_view(two_byte);
-    EXPECT_EQ(enc(p, v5), err(errc::malformed_packet));
+    EXPECT_EQ(encoded(p, v5), failed(errc::malformed_packet));
     property varint[] = {{property_id::subscription_identifier, 268'435'456}};
     p.properties = properties_view(varint);
-    EXPECT_EQ(enc(p, v5), err(errc::malformed_packet));
+    EXPECT_EQ(encoded(p, v5), failed(errc::malformed_packet));
 }
 
 TEST(publish_encode_refuses, property_value_rules) {
     auto p = basic();
     property pfi2[] = {{property_id::payload_format_indicator, 2}};
     p.properties = properties_view(pfi2);
-    EXPECT_EQ(enc(p, v5), err(errc::protocol_error)); // 5.0 section 3.3.2.3.2: 0 or 1
+    EXPECT_EQ(encoded(p, v5), failed(errc::protocol_error)); // 5.0 section 3.3.2.3.2: 0 or 1
     property subid0[] = {{property_id::subscription_identifier, 0}};
     p.properties = properties_view(subid0);
-    EXPECT_EQ(enc(p, v5), err(errc::protocol_error)); // 5.0 section 3.3.2.3.8
+    EXPECT_EQ(encoded(p, v5), failed(errc::protocol_error)); // 5.0 section 3.3.2.3.8
     property rt_wild[] = {{property_id::response_topic, "a/+"}};
     p.properties = properties_view(rt_wild);
-    EXPECT_EQ(enc(p, v5), err(errc::protocol_error)); // MQTT5-3.3.2-14
+    EXPECT_EQ(encoded(p, v5), failed(errc::protocol_error)); // MQTT5-3.3.2-14
     property ct_bad[] = {{property_id::content_type, "\xc3"}};
     p.properties = properties_view(ct_bad);
-    EXPECT_EQ(enc(p, v5), err(errc::malformed_packet)); // MQTT5-3.3.2-19
+    EXPECT_EQ(encoded(p, v5), failed(errc::malformed_packet)); // MQTT5-3.3.2-19
     property rt_bad[] = {{property_id::response_topic, "\xed\xa0\x80"}};
     p.properties = properties_view(rt_bad);
-    EXPECT_EQ(enc(p, v5).substr(0, 6), "error:"); // MQTT5-3.3.2-13
+    EXPECT_EQ(encoded(p, v5).substr(0, 6), "error:"); // MQTT5-3.3.2-13
     property up_bad[] = {user_property("k", "\xff")};
     p.properties = properties_view(up_bad);
-    EXPECT_EQ(enc(p, v5), err(errc::malformed_packet)); // MQTT5-1.5.7-1
+    EXPECT_EQ(encoded(p, v5), failed(errc::malformed_packet)); // MQTT5-1.5.7-1
     property up_nul[] = {user_property(std::string_view("\0", 1), "v")};
     p.properties = properties_view(up_nul);
-    EXPECT_EQ(enc(p, v5), err(errc::malformed_packet)); // MQTT5-1.5.7-1, MQTT5-1.5.4-2
+    EXPECT_EQ(encoded(p, v5), failed(errc::malformed_packet)); // MQTT5-1.5.7-1, MQTT5-1.5.4-2
 }
 
 TEST(publish_encode_refuses, subscription_identifier_from_a_client) {
@@ -779,10 +758,10 @@ TEST(publish_encode_refuses, subscription_identifier_from_a_client) {
     auto p = basic();
     property props[] = {{property_id::subscription_identifier, 1}};
     p.properties = properties_view(props);
-    EXPECT_EQ(enc(p, v5, encode_options{.sender = peer_role::client}), err(errc::protocol_error));
-    EXPECT_EQ(enc(p, v5, encode_options{.sender = peer_role::server}),
+    EXPECT_EQ(encoded(p, v5, encode_options{.sender = peer_role::client}), failed(errc::protocol_error));
+    EXPECT_EQ(encoded(p, v5, encode_options{.sender = peer_role::server}),
               norm("30 0a 00 03 61 2f 62 02 0b 01 68 69"));
-    EXPECT_EQ(enc(p, v5), norm("30 0a 00 03 61 2f 62 02 0b 01 68 69"));
+    EXPECT_EQ(encoded(p, v5), norm("30 0a 00 03 61 2f 62 02 0b 01 68 69"));
 }
 
 TEST(publish_encode_refuses, topic_longer_than_65535_bytes) {
@@ -792,13 +771,13 @@ TEST(publish_encode_refuses, topic_longer_than_65535_bytes) {
     EXPECT_EQ(validate_topic_name(longest), errc::success);
     EXPECT_EQ(validate_topic_name(too_long), errc::topic_name_invalid);
     for (auto v : {v311, v5}) {
-        EXPECT_NE(enc(basic(longest), v).substr(0, 6), "error:");
-        EXPECT_EQ(enc(basic(too_long), v).substr(0, 6), "error:");
+        EXPECT_NE(encoded(basic(longest), v).substr(0, 6), "error:");
+        EXPECT_EQ(encoded(basic(too_long), v).substr(0, 6), "error:");
     }
 }
 
 TEST(publish_encode_refuses, unknown_protocol_version) {
-    EXPECT_EQ(enc(basic(), static_cast<protocol_version>(6)), err(errc::invalid_argument));
+    EXPECT_EQ(encoded(basic(), static_cast<protocol_version>(6)), failed(errc::invalid_argument));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -813,13 +792,13 @@ TEST(publish_max_packet_size, never_trimmed) {
     property props[] = {user_property("k", "v")};
     p.properties = properties_view(props);
     const auto full = norm("30 0f 00 03 61 2f 62 07 26 00 01 6b 00 01 76 68 69"); // 17 bytes
-    EXPECT_EQ(enc(p, v5), full);
-    EXPECT_EQ(enc(p, v5, encode_options{.max_packet_size = 17}), full);
-    EXPECT_EQ(enc(p, v5, encode_options{.max_packet_size = 16}), err(errc::packet_too_large));
+    EXPECT_EQ(encoded(p, v5), full);
+    EXPECT_EQ(encoded(p, v5, encode_options{.max_packet_size = 17}), full);
+    EXPECT_EQ(encoded(p, v5, encode_options{.max_packet_size = 16}), failed(errc::packet_too_large));
     EXPECT_EQ(encoded_size(p, v5, encode_options{.max_packet_size = 16}).error(),
               errc::packet_too_large);
-    EXPECT_EQ(enc(basic(), v311, encode_options{.max_packet_size = 8}),
-              err(errc::packet_too_large)); // 9 bytes
+    EXPECT_EQ(encoded(basic(), v311, encode_options{.max_packet_size = 8}),
+              failed(errc::packet_too_large)); // 9 bytes
 }
 
 } // namespace

@@ -27,24 +27,6 @@ constexpr auto v5 = protocol_version::v5;
 
 // Hex text in the canonical form of to_hex ("82 06 00 0a ...").
 
-// Encodes `p` at level `v` into a buffer of exactly encoded_size bytes; "" after a recorded
-// failure.
-template <class P> std::string encoded(const P& p, protocol_version v) {
-    const auto size = encoded_size(p, v);
-    if (!size) {
-        ADD_FAILURE() << "encoded_size failed: " << errc_name(size.error());
-        return {};
-    }
-    std::vector<std::byte> out(*size);
-    const auto n = encode(p, v, out);
-    if (!n) {
-        ADD_FAILURE() << "encode failed: " << errc_name(n.error());
-        return {};
-    }
-    EXPECT_EQ(*n, *size);
-    return to_hex(std::span<const std::byte>(out.data(), *n));
-}
-
 // The name of the error encode gives for `p` ("success" when it encodes); encoded_size must give
 // the same one (one code path) and nothing may be written.
 template <class P> std::string_view encode_error(const P& p, protocol_version v) {

@@ -203,6 +203,34 @@ inline std::string bytes_of(const vector& v) { return to_hex(v.bytes); }
 // How the encode helpers of the packet tests spell a refusal.
 inline std::string failed(errc e) { return "error: " + std::string(errc_name(e)); }
 
+// Encodes `p` at level `v` (under `o` when given) the way every packet test does: into a buffer
+// of exactly `encoded_size` bytes with guard bytes after it. Checks that encoded_size and encode
+// agree (size or error), that nothing is written past the size, and that a refused encode writes
+// nothing. Returns the bytes as hex, or failed(error).
+template <class P>
+std::string encoded(const P& p, protocol_version v, const encode_options* o = nullptr) {
+    constexpr std::byte guard{0x5A};
+    const auto size = o ? encoded_size(p, v, *o) : encoded_size(p, v);
+    const std::size_t room = size ? *size : 64;
+    std::vector<std::byte> out(room + 8, guard);
+    const auto body = std::span<std::byte>(out).first(room);
+    const auto n = o ? encode(p, v, body, *o) : encode(p, v, body);
+    EXPECT_EQ(errc_name(size.error()), errc_name(n.error())) << "encoded_size and encode disagree";
+    for (std::size_t i = n ? *n : 0; i < out.size(); ++i)
+        if (out[i] != guard) {
+            ADD_FAILURE() << (n ? "encode wrote past its size at " : "a refused encode wrote at ")
+                          << i;
+            break;
+        }
+    if (!n) return failed(n.error());
+    EXPECT_EQ(*n, *size);
+    return to_hex(std::span<const std::byte>(out.data(), *n));
+}
+template <class P>
+std::string encoded(const P& p, protocol_version v, const encode_options& o) {
+    return encoded(p, v, &o);
+}
+
 inline std::string str(const utf8_view& s) { return std::string(s.as_string_view()); }
 inline std::string str(const binary_view& s) { return std::string(s.as_string_view()); }
 

@@ -25,22 +25,6 @@ constexpr auto v311 = protocol_version::v3_1_1;
 constexpr auto v5 = protocol_version::v5;
 
 
-template <class P> std::string encoded(const P& p, protocol_version v) {
-    const auto size = encoded_size(p, v);
-    if (!size) {
-        ADD_FAILURE() << "encoded_size failed: " << errc_name(size.error());
-        return {};
-    }
-    std::vector<std::byte> out(*size);
-    const auto n = encode(p, v, out);
-    if (!n) {
-        ADD_FAILURE() << "encode failed: " << errc_name(n.error());
-        return {};
-    }
-    EXPECT_EQ(*n, *size);
-    return to_hex(std::span<const std::byte>(out.data(), *n));
-}
-
 // The name of the error encode gives ("success" when it encodes); encoded_size agrees and
 // nothing is written.
 template <class P> std::string_view encode_error(const P& p, protocol_version v) {

@@ -44,48 +44,57 @@ inline void copy_bytes(std::span<const std::byte> from, std::span<std::byte> to)
     }
 }
 
+// Two words: a pointer (to bytes of a decoded packet, or to caller characters) and a size whose
+// top bit says which. The union keeps both forms usable in constant evaluation, where a `char*`
+// cannot be reinterpreted as a `std::byte*`: only the active member is ever read there. The next
+// bit is a mark for `optional_view` (engaged), so an optional string costs no third word. MQTT
+// lengths stay far below both bits (at most 268,435,455 bytes).
 class byte_text {
-  public:
-    constexpr byte_text() noexcept = default;
-    constexpr explicit byte_text(std::span<const std::byte> b) noexcept : bytes_(b) {}
-    constexpr explicit byte_text(std::string_view s) noexcept : chars_(s), from_chars_(true) {}
+    static constexpr std::size_t chars_flag = ~(~std::size_t{0} >> 1);
+    static constexpr std::size_t mark_flag = chars_flag >> 1;
+    static constexpr std::size_t flags = chars_flag | mark_flag;
 
-    [[nodiscard]] constexpr std::size_t size() const noexcept {
-        return from_chars_ ? chars_.size() : bytes_.size();
-    }
+  public:
+    constexpr byte_text() noexcept : bytes_(nullptr) {}
+    constexpr explicit byte_text(std::span<const std::byte> b) noexcept
+        : bytes_(b.data()), size_(b.size()) {}
+    constexpr explicit byte_text(std::string_view s) noexcept
+        : chars_(s.data()), size_(s.size() | chars_flag) {}
+
+    [[nodiscard]] constexpr std::size_t size() const noexcept { return size_ & ~flags; }
     [[nodiscard]] constexpr bool empty() const noexcept { return size() == 0; }
 
     /// Byte `i` as an unsigned value; precondition `i < size()`.
     [[nodiscard]] constexpr std::uint8_t at(std::size_t i) const noexcept {
-        return from_chars_ ? static_cast<std::uint8_t>(chars_[i])
-                           : static_cast<std::uint8_t>(bytes_[i]);
+        return from_chars() ? static_cast<std::uint8_t>(std::string_view(chars_, size())[i])
+                            : static_cast<std::uint8_t>(std::span(bytes_, size())[i]);
     }
 
-    [[nodiscard]] constexpr bool from_chars() const noexcept { return from_chars_; }
-    [[nodiscard]] constexpr std::string_view chars() const noexcept { return chars_; }
-    [[nodiscard]] constexpr std::span<const std::byte> wire() const noexcept { return bytes_; }
+    [[nodiscard]] constexpr bool from_chars() const noexcept { return (size_ & chars_flag) != 0; }
+    [[nodiscard]] constexpr bool marked() const noexcept { return (size_ & mark_flag) != 0; }
+    constexpr void set_mark(bool on) noexcept { size_ = on ? (size_ | mark_flag) : (size_ & ~mark_flag); }
 
     /// The text as chars; not usable in constant evaluation for byte-backed text.
     [[nodiscard]] constexpr std::string_view as_chars() const noexcept {
-        if (from_chars_) return chars_;
-        if (bytes_.empty()) return {};
-        return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()}; // NOLINT
+        const std::size_t n = size();
+        if (from_chars()) return {chars_, n};
+        if (n == 0) return {};
+        return {reinterpret_cast<const char*>(bytes_), n}; // NOLINT
     }
     /// The text as bytes; not usable in constant evaluation for char-backed text.
     [[nodiscard]] constexpr std::span<const std::byte> as_bytes() const noexcept {
-        if (!from_chars_) return bytes_;
-        if (chars_.empty()) return {};
-        return {reinterpret_cast<const std::byte*>(chars_.data()), chars_.size()}; // NOLINT
+        const std::size_t n = size();
+        if (!from_chars()) return {bytes_, n};
+        if (n == 0) return {};
+        return {reinterpret_cast<const std::byte*>(chars_), n}; // NOLINT
     }
 
     /// Copies the bytes into `out` (precondition: `out.size() >= size()`).
     constexpr void copy_to(std::span<std::byte> out) const noexcept {
         if (std::is_constant_evaluated()) {
             for (std::size_t i = 0; i < size(); ++i) out[i] = std::byte{at(i)};
-        } else if (from_chars_) {
-            copy_bytes(std::as_bytes(std::span<const char>(chars_)), out);
         } else {
-            copy_bytes(bytes_, out);
+            copy_bytes(as_bytes(), out);
         }
     }
 
@@ -103,9 +112,18 @@ class byte_text {
     }
 
   private:
-    std::span<const std::byte> bytes_{};
-    std::string_view chars_{};
-    bool from_chars_ = false;
+    union {
+        const std::byte* bytes_;
+        const char* chars_;
+    };
+    std::size_t size_ = 0;
+};
+
+// Mutable access to the text of a utf8_view or binary_view (for optional_view's mark).
+struct text_access {
+    template <class V> [[nodiscard]] static constexpr byte_text& text(V& v) noexcept {
+        return v.text_;
+    }
 };
 
 } // namespace mqttwire::detail

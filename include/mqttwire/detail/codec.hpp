@@ -3,9 +3,11 @@
 
 #include <cstdint>
 
+#include "../config.hpp"
 #include "../errc.hpp"
 #include "../options.hpp"
 #include "../packet_type.hpp"
+#include "../profile.hpp"
 #include "../properties.hpp"
 #include "../version.hpp"
 #include "reader.hpp"
@@ -13,18 +15,32 @@
 
 namespace mqttwire::detail {
 
-struct decode_ctx {
+// Level `v` is 5.0: a constant when `Profile` holds one family only.
+template <codec_profile Profile> [[nodiscard]] constexpr bool is_v5(protocol_version v) noexcept {
+    if constexpr (!Profile.v5)
+        return false;
+    else if constexpr (!Profile.v3)
+        return true;
+    else
+        return v == protocol_version::v5;
+}
+
+// What a decoder knows besides the bytes. `Profile` fixes at compile time which levels exist,
+// so `v5()` is a constant when the profile has only one family and the other's code drops out.
+template <codec_profile Profile> struct decode_ctx {
+    static constexpr codec_profile profile = Profile;
     protocol_version version;
     std::uint8_t flags; // bits 3-0 of the first byte, already checked against the type
     const decode_options& opts;
-    [[nodiscard]] constexpr bool v5() const noexcept { return version == protocol_version::v5; }
+    [[nodiscard]] constexpr bool v5() const noexcept { return is_v5<Profile>(version); }
 };
 
-struct encode_ctx {
+template <codec_profile Profile> struct encode_ctx {
+    static constexpr codec_profile profile = Profile;
     protocol_version version;
     property_filter filter{};
     peer_role sender = peer_role::unknown;
-    [[nodiscard]] constexpr bool v5() const noexcept { return version == protocol_version::v5; }
+    [[nodiscard]] constexpr bool v5() const noexcept { return is_v5<Profile>(version); }
 };
 
 // MQTT-2.3.1-1 / MQTT5-2.2.1-3: packet identifiers are non-zero.

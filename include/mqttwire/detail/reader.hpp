@@ -8,9 +8,11 @@
 #include <span>
 
 #include "../binary_view.hpp"
+#include "../config.hpp"
 #include "../errc.hpp"
 #include "../utf8.hpp"
 #include "../varint.hpp"
+#include "scan.hpp"
 
 namespace mqttwire::detail {
 
@@ -18,6 +20,13 @@ class reader {
   public:
     constexpr reader() noexcept = default;
     constexpr explicit reader(std::span<const std::byte> data) noexcept : data_(data) {}
+    /// A reader over `data` that has already consumed `position` bytes (precondition:
+    /// `position <= data.size()`), to hand a read in progress to another function without the
+    /// reader itself escaping.
+    constexpr reader(std::span<const std::byte> data, std::size_t position) noexcept
+        : data_(data), pos_(position <= data.size() ? position : data.size()) {}
+    /// The bytes this reader reads (all of them, read or not).
+    [[nodiscard]] constexpr std::span<const std::byte> data() const noexcept { return data_; }
 
     [[nodiscard]] constexpr std::size_t remaining() const noexcept { return data_.size() - pos_; }
     [[nodiscard]] constexpr bool empty() const noexcept { return remaining() == 0; }
@@ -47,6 +56,11 @@ class reader {
     /// Variable Byte Integer; truncation inside a packet is malformed (MQTT5-1.5.5-1 for the
     /// minimal-form rule).
     [[nodiscard]] constexpr errc varint(std::uint32_t& out) noexcept {
+        if (remaining() > 0 && static_cast<std::uint8_t>(data_[pos_]) < 0x80) { // one byte
+            out = static_cast<std::uint8_t>(data_[pos_]);
+            ++pos_;
+            return errc::success;
+        }
         const auto r = decode_varint(data_.subspan(pos_));
         if (r.status != errc::success) return errc::malformed_packet;
         out = r.value;
@@ -73,6 +87,13 @@ class reader {
         pos_ = data_.size();
         return s;
     }
+    /// Two-byte length then that many bytes, unvalidated (a string whose rules the caller
+    /// applies, e.g. a Topic Name).
+    [[nodiscard]] constexpr errc string(std::span<const std::byte>& out) noexcept {
+        std::uint16_t n = 0;
+        if (const auto e = u16(n); e != errc::success) return e;
+        return bytes(n, out);
+    }
     /// Two-byte length then that many bytes (Binary Data, MQTT5 1.5.6).
     [[nodiscard]] constexpr errc binary(binary_view& out) noexcept {
         std::uint16_t n = 0;
@@ -84,12 +105,17 @@ class reader {
     }
     /// UTF-8 Encoded String: two-byte length then well-formed UTF-8 (MQTT-1.5.3-1,
     /// MQTT-1.5.3-2, MQTT5-1.5.4-1, MQTT5-1.5.4-2).
-    [[nodiscard]] constexpr errc utf8(utf8_view& out, utf8_rules rules) noexcept {
+    [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc utf8(utf8_view& out,
+                                                           utf8_rules rules) noexcept {
         std::uint16_t n = 0;
         if (const auto e = u16(n); e != errc::success) return e;
         std::span<const std::byte> s;
         if (const auto e = bytes(n, s); e != errc::success) return e;
-        if (const auto e = validate_utf8(s, rules); e != errc::success) return e;
+        // Plain ASCII, the common case, is checked inline; anything else (and any rule that
+        // looks at ASCII characters) takes the full validator.
+        if (std::is_constant_evaluated() || rules.reject_control_characters || !is_plain_text(s)) {
+            if (const auto e = validate_utf8(s, rules); e != errc::success) return e;
+        }
         out = utf8_view(s);
         return errc::success;
     }

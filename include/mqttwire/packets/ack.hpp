@@ -46,8 +46,8 @@ template <packet_type T> constexpr reason_context ack_reason_context() noexcept 
     }
 }
 
-template <packet_type T>
-[[nodiscard]] constexpr errc decode_body(reader& r, const decode_ctx& c,
+template <class Ctx, packet_type T>
+[[nodiscard]] constexpr errc decode_body(reader& r, const Ctx& c,
                                          basic_ack_view<T>& out) noexcept {
     // MQTT-2.3.1-6 / MQTT5-2.2.1-5: the identifier of the PUBLISH being acknowledged, non-zero.
     if (const auto e = read_packet_id(r, out.packet_id); e != errc::success) return e;
@@ -65,9 +65,9 @@ template <packet_type T>
     return expect_end(r);
 }
 
-template <class W, packet_type T>
+template <class W, class Ctx, packet_type T>
 [[nodiscard]] constexpr errc encode_body(W& w, const basic_ack_view<T>& p,
-                                         const encode_ctx& c) noexcept {
+                                         const Ctx& c) noexcept {
     if constexpr (W::counting) {
         if (const auto e = check_packet_id(p.packet_id); e != errc::success) return e;
         if (c.v5() && !is_allowed(p.reason, ack_reason_context<T>())) return errc::protocol_error;

@@ -24,7 +24,8 @@ struct auth_view {
 
 namespace detail {
 
-[[nodiscard]] constexpr errc decode_body(reader& r, const decode_ctx& c,
+template <class Ctx>
+[[nodiscard]] constexpr errc decode_body(reader& r, const Ctx& c,
                                          auth_view& out) noexcept {
     if (r.empty()) return errc::success; // section 3.15.2.1: Success, no properties
     std::uint8_t code = 0;
@@ -42,8 +43,8 @@ namespace detail {
     return expect_end(r);
 }
 
-template <class W>
-[[nodiscard]] constexpr errc encode_body(W& w, const auth_view& p, const encode_ctx& c) noexcept {
+template <class W, class Ctx>
+[[nodiscard]] constexpr errc encode_body(W& w, const auth_view& p, const Ctx& c) noexcept {
     if (!c.v5()) return errc::malformed_packet; // AUTH does not exist before 5.0
     if constexpr (W::counting) {
         if (!is_allowed(p.reason, reason_context::auth)) return errc::protocol_error;

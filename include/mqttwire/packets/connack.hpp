@@ -27,6 +27,13 @@ struct connack_view {
     [[nodiscard]] constexpr connect_return_code return_code() const noexcept {
         return static_cast<connect_return_code>(reason);
     }
+    /// @brief True when the server accepted the connection, at every protocol level: 3.1/3.1.1
+    /// accept only with return code 0 (1-5 refuse) and 5.0 only with reason code 0x00 (every
+    /// refusal is 0x80 or above), so this is not "below 0x80", which would read 3.1.1's
+    /// "not authorized" (5) as success.
+    [[nodiscard]] constexpr bool accepted() const noexcept {
+        return reason == reason_code::success;
+    }
     [[nodiscard]] friend constexpr bool operator==(const connack_view&,
                                                    const connack_view&) noexcept = default;
 };
@@ -45,7 +52,8 @@ namespace detail {
     return errc::success;
 }
 
-[[nodiscard]] constexpr errc decode_body(reader& r, const decode_ctx& c,
+template <class Ctx>
+[[nodiscard]] constexpr errc decode_body(reader& r, const Ctx& c,
                                          connack_view& out) noexcept {
     std::uint8_t flags = 0;
     std::uint8_t code = 0;
@@ -65,8 +73,8 @@ namespace detail {
     return expect_end(r);
 }
 
-template <class W>
-[[nodiscard]] constexpr errc encode_body(W& w, const connack_view& p, const encode_ctx& c) noexcept {
+template <class W, class Ctx>
+[[nodiscard]] constexpr errc encode_body(W& w, const connack_view& p, const Ctx& c) noexcept {
     if constexpr (W::counting) {
         if (const auto e = check_connack_code(p, c.v5()); e != errc::success) return e;
     }

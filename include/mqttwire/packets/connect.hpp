@@ -17,6 +17,7 @@
 
 #include "../binary_view.hpp"
 #include "../detail/codec.hpp"
+#include "../optional_view.hpp"
 #include "../properties.hpp"
 #include "../topic.hpp"
 #include "../utf8.hpp"
@@ -44,8 +45,8 @@ struct connect_view {
     std::uint16_t keep_alive = 0;
     utf8_view client_id{};
     std::optional<will_view> will{};
-    std::optional<utf8_view> user_name{};
-    std::optional<binary_view> password{};
+    optional_view<utf8_view> user_name{};
+    optional_view<binary_view> password{};
     properties_view properties{};
     [[nodiscard]] friend constexpr bool operator==(const connect_view&,
                                                    const connect_view&) noexcept = default;
@@ -86,10 +87,13 @@ inline constexpr std::uint8_t connect_flag_user_name = 0x80;
     return errc::unsupported_protocol_version;
 }
 
-[[nodiscard]] constexpr errc decode_body(reader& r, const decode_ctx& c,
+template <class Ctx>
+[[nodiscard]] constexpr errc decode_body(reader& r, const Ctx& c,
                                          connect_view& out) noexcept {
     if (const auto e = read_protocol(r, out.version); e != errc::success) return e;
-    const bool v5 = out.version == protocol_version::v5;
+    // A level the program was built without is one it does not support.
+    if (!Ctx::profile.has(out.version)) return errc::unsupported_protocol_version;
+    const bool v5 = is_v5<Ctx::profile>(out.version);
     std::uint8_t flags = 0;
     if (const auto e = r.u8(flags); e != errc::success) return e;
     // MQTT-3.1.2-3 / MQTT5-3.1.2-3: the reserved flag is 0.
@@ -150,8 +154,8 @@ inline constexpr std::uint8_t connect_flag_user_name = 0x80;
     return expect_end(r);
 }
 
-template <class W>
-[[nodiscard]] constexpr errc encode_body(W& w, const connect_view& p, const encode_ctx& c) noexcept {
+template <class W, class Ctx>
+[[nodiscard]] constexpr errc encode_body(W& w, const connect_view& p, const Ctx& c) noexcept {
     const bool v5 = c.v5();
     if (c.version == protocol_version::v3_1) {
         if (const auto e = w.utf8("MQIsdp"); e != errc::success) return e;

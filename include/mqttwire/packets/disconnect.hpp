@@ -34,7 +34,8 @@ namespace detail {
                : errc::success;
 }
 
-[[nodiscard]] constexpr errc decode_body(reader& r, const decode_ctx& c,
+template <class Ctx>
+[[nodiscard]] constexpr errc decode_body(reader& r, const Ctx& c,
                                          disconnect_view& out) noexcept {
     if (!c.v5() || r.empty()) return expect_end(r); // 3.1.1: remaining length 0
     std::uint8_t code = 0;
@@ -51,9 +52,9 @@ namespace detail {
     return expect_end(r);
 }
 
-template <class W>
+template <class W, class Ctx>
 [[nodiscard]] constexpr errc encode_body(W& w, const disconnect_view& p,
-                                         const encode_ctx& c) noexcept {
+                                         const Ctx& c) noexcept {
     if (!c.v5()) return errc::success;
     if constexpr (W::counting) {
         if (!is_allowed(p.reason, reason_context::disconnect)) return errc::protocol_error;

@@ -23,18 +23,20 @@ struct pingresp_view {
 namespace detail {
 
 // Remaining length 0 (sections 3.12.1 / 3.13.1); anything else is malformed.
-[[nodiscard]] constexpr errc decode_body(reader& r, const decode_ctx&, pingreq_view&) noexcept {
+template <class Ctx>
+[[nodiscard]] constexpr errc decode_body(reader& r, const Ctx&, pingreq_view&) noexcept {
     return expect_end(r);
 }
-[[nodiscard]] constexpr errc decode_body(reader& r, const decode_ctx&, pingresp_view&) noexcept {
+template <class Ctx>
+[[nodiscard]] constexpr errc decode_body(reader& r, const Ctx&, pingresp_view&) noexcept {
     return expect_end(r);
 }
-template <class W>
-[[nodiscard]] constexpr errc encode_body(W&, const pingreq_view&, const encode_ctx&) noexcept {
+template <class W, class Ctx>
+[[nodiscard]] constexpr errc encode_body(W&, const pingreq_view&, const Ctx&) noexcept {
     return errc::success;
 }
-template <class W>
-[[nodiscard]] constexpr errc encode_body(W&, const pingresp_view&, const encode_ctx&) noexcept {
+template <class W, class Ctx>
+[[nodiscard]] constexpr errc encode_body(W&, const pingresp_view&, const Ctx&) noexcept {
     return errc::success;
 }
 

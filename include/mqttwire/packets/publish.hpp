@@ -16,8 +16,8 @@
 #include <span>
 #include <type_traits>
 
-#include "../detail/string_slice.hpp"
 #include "../binary_view.hpp"
+#include "../config.hpp"
 #include "../detail/codec.hpp"
 #include "../properties.hpp"
 #include "../topic.hpp"
@@ -48,28 +48,6 @@ namespace detail {
                                      (p.retain ? 0x01u : 0u));
 }
 
-// Run-time fast path: true when `t` has 8..65535 bytes, all plain ASCII other than U+0000, '+'
-// and '#' (whole words, the last one overlapping the one before). Such a text is a valid Topic
-// Name under the mandatory rules and the non-character rule, so the general validator is not
-// needed; anything else (short, non-ASCII, a wildcard, control characters to reject) takes it.
-// Per word: a high bit (non-ASCII), a zero byte, or a byte that is '+' or '#' once bit 3 is set
-// (0x23 | 0x08 == 0x2B: one SWAR zero-byte test finds both wildcards).
-[[nodiscard]] inline bool plain_ascii_topic(std::string_view t) noexcept {
-    const std::size_t n = t.size();
-    if (n < 8 || n > max_topic_length) return false;
-    constexpr std::uint64_t ones = 0x0101010101010101ull;
-    constexpr std::uint64_t highs = 0x8080808080808080ull;
-    const auto has_zero = [](std::uint64_t x) { return (x - ones) & ~x; };
-    const auto bad = [&](std::size_t at) {
-        std::uint64_t v = 0;
-        std::memcpy(&v, detail::slice(t, at, 8).data(), sizeof v);
-        return (v | has_zero(v) | has_zero((v | ones * 0x08u) ^ (ones * '+'))) & highs;
-    };
-    std::uint64_t any = 0;
-    for (std::size_t i = 0; n - i > 8; i += 8) any |= bad(i);
-    return (any | bad(n - 8)) == 0;
-}
-
 [[nodiscard]] constexpr bool topic_name_ok_general(const utf8_view& t, utf8_rules rules) noexcept {
     if (std::is_constant_evaluated()) return validate_topic_name_impl(t, 0, rules) == errc::success;
     const auto s = t.as_string_view();
@@ -80,7 +58,7 @@ namespace detail {
 // apart from the general one so that it stays small enough to be inlined.
 [[nodiscard]] constexpr bool topic_name_ok(const utf8_view& t, utf8_rules rules) noexcept {
     if (!std::is_constant_evaluated() && !rules.reject_control_characters &&
-        plain_ascii_topic(t.as_string_view()))
+        t.size() <= max_topic_length && is_plain_topic(t.bytes()))
         return true;
     return topic_name_ok_general(t, rules);
 }
@@ -103,26 +81,21 @@ namespace detail {
     return validate_topic_name(p.topic);
 }
 
-[[nodiscard]] constexpr errc decode_body(reader& r, const decode_ctx& c,
-                                         publish_view& out) noexcept {
-    out.dup = (c.flags & 0x08u) != 0;
-    out.qos = static_cast<mqttwire::qos>((c.flags >> 1) & 0x03u);
-    out.retain = (c.flags & 0x01u) != 0;
-    // MQTT-3.3.2-1 / MQTT5-3.3.2-1: the topic name comes first and is a UTF-8 string.
-    std::uint16_t topic_length = 0;
-    if (const auto e = r.u16(topic_length); e != errc::success) return e;
-    std::span<const std::byte> topic_bytes;
-    if (const auto e = r.bytes(topic_length, topic_bytes); e != errc::success) return e;
-    out.topic = utf8_view(topic_bytes);
-    // One pass in the common case: a valid Topic Name (no wildcard, not empty) is also
-    // well-formed UTF-8 under the same rules, so the string is not validated a second and third
-    // time. Otherwise the string rules first (malformed, as reader::utf8 reports them), and the
-    // topic rules after the properties, in the order the checks always ran.
-    const bool topic_ok = topic_name_ok(out.topic, c.opts.utf8);
-    if (!topic_ok && validate_utf8(topic_bytes, c.opts.utf8) != errc::success)
+// Everything after the topic, in the general case: a topic that is not plain ASCII (or rules
+// that look at every byte), or a 5.0 packet. The string rules come first (malformed, as
+// reader::utf8 reports them), the topic rules after the properties, in the order the checks have
+// always run. It gets the body and the position after the topic, not the fast path's reader,
+// which so never leaves registers.
+template <class Ctx>
+[[nodiscard]] constexpr errc decode_publish_rest(std::span<const std::byte> body,
+                                                 std::size_t position, const Ctx& c,
+                                                 publish_view& out, bool plain_topic) noexcept {
+    reader r(body, position);
+    const bool topic_ok = plain_topic || topic_name_ok_general(out.topic, c.opts.utf8);
+    if (!topic_ok && validate_utf8(out.topic, c.opts.utf8) != errc::success)
         return errc::malformed_packet;
     if (out.qos != mqttwire::qos::at_most_once) {
-        // MQTT-2.3.1-1 / MQTT5-2.2.1-3: non-zero; MQTT-2.3.1-5 / MQTT5-2.2.1-2: only for QoS>0.
+        // MQTT-2.3.1-1 / MQTT5-2.2.1-3: non-zero; MQTT-2.3.1-5 / MQTT5-2.2.1-2: QoS > 0 only.
         if (const auto e = read_packet_id(r, out.packet_id); e != errc::success) return e;
     }
     if (c.v5()) {
@@ -145,8 +118,31 @@ namespace detail {
     return errc::success;
 }
 
-template <class W>
-[[nodiscard]] constexpr errc encode_body(W& w, const publish_view& p, const encode_ctx& c) noexcept {
+// The common case inline: a 3.1.1 PUBLISH whose topic is plain ASCII without wildcards, which
+// makes it a valid Topic Name and well-formed UTF-8 at once (MQTT-3.3.2-2 / MQTT5-3.3.2-2,
+// MQTT-1.5.3-1 / MQTT5-1.5.4-1); everything else goes to decode_publish_rest.
+template <class Ctx>
+[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc decode_body(reader& r, const Ctx& c,
+                                                              publish_view& out) noexcept {
+    out.dup = (c.flags & 0x08u) != 0;
+    out.qos = static_cast<mqttwire::qos>((c.flags >> 1) & 0x03u);
+    out.retain = (c.flags & 0x01u) != 0;
+    // MQTT-3.3.2-1 / MQTT5-3.3.2-1: the topic name comes first and is a UTF-8 string.
+    std::span<const std::byte> topic_bytes;
+    if (const auto e = r.string(topic_bytes); e != errc::success) return e;
+    out.topic = utf8_view(topic_bytes);
+    bool plain = !std::is_constant_evaluated() &&
+                       !c.opts.utf8.reject_control_characters && is_plain_topic(topic_bytes);
+    if (!plain || c.v5()) return decode_publish_rest(r.data(), r.position(), c, out, plain);
+    if (out.qos != mqttwire::qos::at_most_once) {
+        if (const auto e = read_packet_id(r, out.packet_id); e != errc::success) return e;
+    }
+    out.payload = binary_view(r.rest());
+    return errc::success;
+}
+
+template <class W, class Ctx>
+[[nodiscard]] constexpr errc encode_body(W& w, const publish_view& p, const Ctx& c) noexcept {
     if constexpr (W::counting) {
         if (static_cast<std::uint8_t>(p.qos) > 2) return errc::malformed_packet; // MQTT-3.3.1-4
         // MQTT-3.3.1-2 / MQTT5-3.3.1-2: DUP is 0 for QoS 0.

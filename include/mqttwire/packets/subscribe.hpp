@@ -139,7 +139,8 @@ namespace detail {
                                                           : errc::malformed_packet;
 }
 
-[[nodiscard]] constexpr errc decode_body(reader& r, const decode_ctx& c,
+template <class Ctx>
+[[nodiscard]] constexpr errc decode_body(reader& r, const Ctx& c,
                                          subscribe_view& out) noexcept {
     if (const auto e = read_packet_id(r, out.packet_id); e != errc::success) return e;
     if (c.v5()) {
@@ -169,9 +170,9 @@ namespace detail {
     return errc::success;
 }
 
-template <class W>
+template <class W, class Ctx>
 [[nodiscard]] constexpr errc encode_body(W& w, const subscribe_view& p,
-                                         const encode_ctx& c) noexcept {
+                                         const Ctx& c) noexcept {
     if constexpr (W::counting) {
         if (const auto e = check_packet_id(p.packet_id); e != errc::success) return e;
         if (p.subscriptions.empty()) return errc::protocol_error; // MQTT-3.8.3-3
@@ -194,7 +195,8 @@ template <class W>
     return errc::success;
 }
 
-[[nodiscard]] constexpr errc decode_body(reader& r, const decode_ctx& c,
+template <class Ctx>
+[[nodiscard]] constexpr errc decode_body(reader& r, const Ctx& c,
                                          suback_view& out) noexcept {
     if (const auto e = read_packet_id(r, out.packet_id); e != errc::success) return e;
     if (c.v5()) {
@@ -216,8 +218,8 @@ template <class W>
     return errc::success;
 }
 
-template <class W>
-[[nodiscard]] constexpr errc encode_body(W& w, const suback_view& p, const encode_ctx& c) noexcept {
+template <class W, class Ctx>
+[[nodiscard]] constexpr errc encode_body(W& w, const suback_view& p, const Ctx& c) noexcept {
     if constexpr (W::counting) {
         if (const auto e = check_packet_id(p.packet_id); e != errc::success) return e;
         if (p.reasons.empty()) return errc::protocol_error;

@@ -56,7 +56,8 @@ struct unsuback_view {
 
 namespace detail {
 
-[[nodiscard]] constexpr errc decode_body(reader& r, const decode_ctx& c,
+template <class Ctx>
+[[nodiscard]] constexpr errc decode_body(reader& r, const Ctx& c,
                                          unsubscribe_view& out) noexcept {
     if (const auto e = read_packet_id(r, out.packet_id); e != errc::success) return e;
     if (c.v5()) {
@@ -80,9 +81,9 @@ namespace detail {
     return errc::success;
 }
 
-template <class W>
+template <class W, class Ctx>
 [[nodiscard]] constexpr errc encode_body(W& w, const unsubscribe_view& p,
-                                         const encode_ctx& c) noexcept {
+                                         const Ctx& c) noexcept {
     if constexpr (W::counting) {
         if (const auto e = check_packet_id(p.packet_id); e != errc::success) return e;
         if (p.filters.empty()) return errc::protocol_error; // MQTT-3.10.3-2
@@ -98,7 +99,8 @@ template <class W>
     return errc::success;
 }
 
-[[nodiscard]] constexpr errc decode_body(reader& r, const decode_ctx& c,
+template <class Ctx>
+[[nodiscard]] constexpr errc decode_body(reader& r, const Ctx& c,
                                          unsuback_view& out) noexcept {
     if (const auto e = read_packet_id(r, out.packet_id); e != errc::success) return e;
     if (!c.v5()) return expect_end(r); // 3.1.1 section 3.11: remaining length 2
@@ -115,9 +117,9 @@ template <class W>
     return errc::success;
 }
 
-template <class W>
+template <class W, class Ctx>
 [[nodiscard]] constexpr errc encode_body(W& w, const unsuback_view& p,
-                                         const encode_ctx& c) noexcept {
+                                         const Ctx& c) noexcept {
     if constexpr (W::counting) {
         if (const auto e = check_packet_id(p.packet_id); e != errc::success) return e;
         if (c.v5() && p.reasons.empty()) return errc::protocol_error;

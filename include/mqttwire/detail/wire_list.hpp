@@ -1,0 +1,71 @@
+#pragma once
+// One iterator for the codec's lists (properties, SUBSCRIBE/SUBACK/UNSUBSCRIBE/UNSUBACK entries):
+// over a caller's array of values, or over validated wire bytes decoded one entry at a time.
+
+#include <cstddef>
+#include <span>
+
+#include "../errc.hpp"
+#include "reader.hpp"
+
+namespace mqttwire::detail {
+
+// `Traits::read(reader&, T&)` decodes one entry of a validated block.
+template <class T, class Traits> class list_iterator {
+  public:
+    using value_type = T;
+    using difference_type = std::ptrdiff_t;
+
+    constexpr list_iterator() noexcept = default;
+    // Over caller values.
+    constexpr list_iterator(const T* values, std::size_t count, std::size_t index) noexcept
+        : values_(values), count_(count), index_(index) {
+        load();
+    }
+    // Over validated wire bytes holding `count` entries.
+    constexpr list_iterator(std::span<const std::byte> wire, std::size_t count,
+                            std::size_t index) noexcept
+        : count_(count), index_(index), reader_(wire), is_wire_(true) {
+        load();
+    }
+
+    [[nodiscard]] constexpr const T& operator*() const noexcept { return current_; }
+    [[nodiscard]] constexpr const T* operator->() const noexcept { return &current_; }
+    constexpr list_iterator& operator++() noexcept {
+        ++index_;
+        load();
+        return *this;
+    }
+    constexpr list_iterator operator++(int) noexcept {
+        auto c = *this;
+        ++*this;
+        return c;
+    }
+    [[nodiscard]] friend constexpr bool operator==(const list_iterator& a,
+                                                   const list_iterator& b) noexcept {
+        return a.index_ == b.index_;
+    }
+
+  private:
+    // The iterator copies what it needs instead of pointing at its view, so iterating a
+    // temporary view stays valid (also in constant evaluation).
+    constexpr void load() noexcept {
+        if (index_ >= count_) return;
+        if (!is_wire_) {
+            current_ = std::span<const T>(values_, count_)[index_];
+            return;
+        }
+        // The block was validated on decode; a failure here can only come from a hand-built view,
+        // and ends the iteration instead of reading out of bounds.
+        if (Traits::read(reader_, current_) != errc::success) index_ = count_;
+    }
+
+    const T* values_ = nullptr;
+    std::size_t count_ = 0;
+    std::size_t index_ = 0;
+    reader reader_{};
+    bool is_wire_ = false;
+    T current_{};
+};
+
+} // namespace mqttwire::detail
