@@ -7,7 +7,7 @@ using storage = mqttwire::fixed_storage<mqttwire::session_limits{
     .inflight = 4, .requests = 1, .inbound_qos2 = 4, .input_bytes = 256, .output_bytes = 256,
     .resend_bytes = 256, .client_id_bytes = 0}>;
 mqttwire::session_state<storage> state;
-mqttwire::client<storage> device(state);
+mqttwire::client<storage, mqttwire::client_v3_profile> device(state);
 } // namespace
 
 int main() {

@@ -8,7 +8,7 @@ using storage = mqttwire::fixed_storage<mqttwire::session_limits{
     .resend_bytes = 256, .aliases_in = 2, .alias_bytes_in = 64, .aliases_out = 2,
     .alias_bytes_out = 64, .client_id_bytes = 32}>;
 mqttwire::session_state<storage> state;
-mqttwire::client<storage> device(state);
+mqttwire::client<storage, mqttwire::client_v5_profile> device(state);
 } // namespace
 
 int main() {

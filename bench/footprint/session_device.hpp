@@ -14,8 +14,7 @@
 
 namespace footprint {
 
-template <class Storage>
-int session_device(mqttwire::client<Storage>& device, mqttwire::connect_options o) {
+template <class Client> int session_device(Client& device, mqttwire::connect_options o) {
     using mqttwire::qos;
     const auto flush = [&] {
         footprint_use(device.output().size());

@@ -28,6 +28,7 @@
 #include "../packet.hpp"
 #include "../result.hpp"
 #include "../topic.hpp"
+#include "../profile.hpp"
 #include "connection.hpp"
 
 namespace mqttwire {
@@ -84,12 +85,13 @@ template <class Storage> constexpr std::size_t alias_scratch() noexcept {
 } // namespace detail
 
 /// @brief The client role. See `basic_connection` for the transport side and the events.
+/// `Profile` chooses the levels the codec links (`client_v3_profile`: 3.1 and 3.1.1 only).
 ///
 /// Bounds: those of `Storage` (`session_limits`); the Assigned Client Identifier is kept when
 /// it fits `client_id_bytes`.
-template <class Storage>
-class client : public basic_connection<client<Storage>, peer_role::client, Storage> {
-    using base = basic_connection<client<Storage>, peer_role::client, Storage>;
+template <class Storage, codec_profile Profile = client_profile>
+class client : public basic_connection<client<Storage, Profile>, peer_role::client, Storage, Profile> {
+    using base = basic_connection<client<Storage, Profile>, peer_role::client, Storage, Profile>;
     friend base;
     using ms = std::chrono::milliseconds;
 
@@ -111,13 +113,13 @@ class client : public basic_connection<client<Storage>, peer_role::client, Stora
         this->advance(now);
         if (this->status_ != connection_status::idle && this->status_ != connection_status::closed)
             return errc::invalid_argument;
-        if (!is_known_version(o.version)) return errc::invalid_argument;
+        if (!is_known_version(o.version) || !Profile.has(o.version)) return errc::invalid_argument;
         if (o.version != protocol_version::v5 && o.client_id.empty() && !o.clean_start)
             return errc::client_identifier_not_valid;
         this->reset_connection();
         role_reset();
         this->version_ = o.version;
-        const bool v5 = o.version == protocol_version::v5;
+        const bool v5 = this->v5();
         const auto& limits = this->limits_;
         // What this side accepts, announced in 5.0 (sections 3.1.2.11.3 to 3.1.2.11.5).
         this->inbound_receive_maximum_ = limits.inbound_qos2 == 0 ? 1 : limits.inbound_qos2;
@@ -130,9 +132,10 @@ class client : public basic_connection<client<Storage>, peer_role::client, Stora
         c.will = o.will;
         c.user_name = o.user_name;
         c.password = o.password;
-        std::array<property, 4 + max_connect_properties> props{};
-        std::size_t n = 0;
-        if (v5) {
+        std::array<property, Profile.v5 ? 4 + max_connect_properties : 0> props{};
+        if constexpr (Profile.v5) {
+          if (v5) {
+            std::size_t n = 0;
             for (const auto id : {property_id::session_expiry_interval, property_id::receive_maximum,
                                   property_id::maximum_packet_size, property_id::topic_alias_maximum})
                 if (o.properties.contains(id)) return errc::invalid_argument;
@@ -147,6 +150,7 @@ class client : public basic_connection<client<Storage>, peer_role::client, Stora
                 props[n++] = {property_id::topic_alias_maximum, this->aliases_in_.max()};
             for (const auto& p : o.properties) props[n++] = p;
             c.properties = std::span<const property>(props.data(), n);
+          }
         }
         if (o.clean_start) this->state_->clear(); // MQTT-3.1.2-6 / MQTT5-3.1.2-4
         if (const auto e = this->send_control(c); e != errc::success) return e;
@@ -172,7 +176,7 @@ class client : public basic_connection<client<Storage>, peer_role::client, Stora
         this->advance(now);
         if (this->status_ != connection_status::connected) return errc::not_connected;
         if (subscriptions.empty() || subscriptions.size() > 0xFFFF) return errc::invalid_argument;
-        const bool v5 = this->version_ == protocol_version::v5;
+        const bool v5 = this->v5();
         for (const auto& s : subscriptions) {
             const auto f = s.filter.as_string_view();
             if (validate_topic_filter(f) != errc::success) return errc::topic_filter_invalid;
@@ -342,7 +346,7 @@ class client : public basic_connection<client<Storage>, peer_role::client, Stora
             if (!connected) return this->violation(errc::protocol_error);
             const auto& a = std::get<unsuback_view>(pkt);
             return on_answer(a.packet_id, outbound_state::unsubscribe, a.reasons.size(),
-                             this->version_ == protocol_version::v5, event_kind::unsubscribed);
+                             this->v5(), event_kind::unsubscribed);
         }
         case packet_type::pingresp:
             ping_outstanding_ = false;
@@ -362,7 +366,7 @@ class client : public basic_connection<client<Storage>, peer_role::client, Stora
     }
 
     [[nodiscard]] session_event on_connack(const connack_view& a) noexcept {
-        const bool v5 = this->version_ == protocol_version::v5;
+        const bool v5 = this->v5();
         if (a.reason != reason_code::success) {
             // MQTT-3.2.2-5 / MQTT5-3.2.2-7: refused; the server closes.
             this->begin_close(v5 ? a.reason : detail::from_return_code(a.reason),
@@ -372,35 +376,8 @@ class client : public basic_connection<client<Storage>, peer_role::client, Stora
         // MQTT5-3.2.2-4: Session Present when this side started clean is a Protocol Error.
         if (a.session_present && clean_) return this->violation(errc::protocol_error);
         auto& peer = this->peer_;
-        if (v5) {
-            const auto& p = a.properties;
-            peer.receive_maximum =
-                static_cast<std::uint16_t>(p.integer_or(property_id::receive_maximum, 65535));
-            peer.maximum_qos = static_cast<qos>(p.integer_or(property_id::maximum_qos, 2));
-            peer.retain_available = p.integer_or(property_id::retain_available, 1) == 1;
-            peer.maximum_packet_size =
-                p.integer_or(property_id::maximum_packet_size, max_packet_size_limit);
-            peer.topic_alias_maximum =
-                static_cast<std::uint16_t>(p.integer_or(property_id::topic_alias_maximum, 0));
-            peer.wildcard_subscriptions =
-                p.integer_or(property_id::wildcard_subscription_available, 1) == 1;
-            peer.subscription_identifiers =
-                p.integer_or(property_id::subscription_identifier_available, 1) == 1;
-            peer.shared_subscriptions =
-                p.integer_or(property_id::shared_subscription_available, 1) == 1;
-            // MQTT5-3.1.2-21 / MQTT5-3.2.2-21: the Server Keep Alive replaces the client's.
-            peer.keep_alive = static_cast<std::uint16_t>(
-                p.integer_or(property_id::server_keep_alive, peer.keep_alive));
-            peer.session_expiry =
-                p.integer_or(property_id::session_expiry_interval, peer.session_expiry);
-            if (const auto id = p.find(property_id::assigned_client_identifier)) {
-                const auto bytes = id->string.bytes();
-                client_id_length_ = 0;
-                if (client_id_.reserve(bytes.size()) && bytes.size() <= client_id_.limit()) {
-                    if (!bytes.empty()) std::memcpy(client_id_.data(), bytes.data(), bytes.size());
-                    client_id_length_ = bytes.size();
-                }
-            }
+        if constexpr (Profile.v5) {
+            if (v5) read_connack_limits(a.properties, peer);
         }
         this->status_ = connection_status::connected;
         auto ev = this->event_of(event_kind::connected);
@@ -412,6 +389,37 @@ class client : public basic_connection<client<Storage>, peer_role::client, Stora
         }
         if (a.session_present) ev.discarded = this->start_resend();
         return ev;
+    }
+
+    // The limits of a 5.0 CONNACK (section 3.2.2.3); absent ones keep the protocol's defaults.
+    void read_connack_limits(const properties_view& p, peer_limits& peer) noexcept {
+        peer.receive_maximum =
+            static_cast<std::uint16_t>(p.integer_or(property_id::receive_maximum, 65535));
+        peer.maximum_qos = static_cast<qos>(p.integer_or(property_id::maximum_qos, 2));
+        peer.retain_available = p.integer_or(property_id::retain_available, 1) == 1;
+        peer.maximum_packet_size =
+            p.integer_or(property_id::maximum_packet_size, max_packet_size_limit);
+        peer.topic_alias_maximum =
+            static_cast<std::uint16_t>(p.integer_or(property_id::topic_alias_maximum, 0));
+        peer.wildcard_subscriptions =
+            p.integer_or(property_id::wildcard_subscription_available, 1) == 1;
+        peer.subscription_identifiers =
+            p.integer_or(property_id::subscription_identifier_available, 1) == 1;
+        peer.shared_subscriptions =
+            p.integer_or(property_id::shared_subscription_available, 1) == 1;
+        // MQTT5-3.1.2-21 / MQTT5-3.2.2-21: the Server Keep Alive replaces the client's.
+        peer.keep_alive = static_cast<std::uint16_t>(
+            p.integer_or(property_id::server_keep_alive, peer.keep_alive));
+        peer.session_expiry =
+            p.integer_or(property_id::session_expiry_interval, peer.session_expiry);
+        if (const auto id = p.find(property_id::assigned_client_identifier)) {
+            const auto bytes = id->string.bytes();
+            client_id_length_ = 0;
+            if (client_id_.reserve(bytes.size()) && bytes.size() <= client_id_.limit()) {
+                if (!bytes.empty()) std::memcpy(client_id_.data(), bytes.data(), bytes.size());
+                client_id_length_ = bytes.size();
+            }
+        }
     }
 
     [[nodiscard]] session_event on_answer(std::uint16_t id, outbound_state want, std::size_t codes,
@@ -435,7 +443,7 @@ class client : public basic_connection<client<Storage>, peer_role::client, Stora
             return false;
         } else {
             const std::uint16_t usable = this->peer_.topic_alias_maximum;
-            if (this->version_ != protocol_version::v5 || usable == 0 || aliases_out_.max() == 0 ||
+            if (!this->v5() || usable == 0 || aliases_out_.max() == 0 ||
                 wire.topic.empty() || wire.properties.contains(property_id::topic_alias) ||
                 wire.properties.size() + 1 > alias_props_.size())
                 return false;

@@ -30,6 +30,7 @@
 #include "../errc.hpp"
 #include "../framer.hpp"
 #include "../packet.hpp"
+#include "../profile.hpp"
 #include "../result.hpp"
 #include "alias_table.hpp"
 #include "event.hpp"
@@ -94,11 +95,14 @@ inline constexpr std::size_t answer_reserve = 8;
 
 /// @brief The machinery both roles share: buffers, framing, decoding, the QoS 1 and 2 flows
 /// both ways, resending, Receive Maximum, inbound topic aliases, closing. Use `client<Storage>`
-/// or `server<Storage>`.
-template <class Derived, peer_role Role, class Storage> class basic_connection {
+/// or `server<Storage>`. `Profile` (see `codec_profile`) is what the codec links: a 3.1.1-only
+/// client (`client_v3_profile`) holds none of the 5.0 property machinery.
+template <class Derived, peer_role Role, class Storage, codec_profile Profile>
+class basic_connection {
   public:
     using storage_type = Storage;
     using state_type = session_state<Storage>;
+    static constexpr codec_profile profile = Profile;
     static constexpr peer_role role = Role;
     static constexpr peer_role peer_role_value =
         Role == peer_role::client ? peer_role::server : peer_role::client;
@@ -177,17 +181,17 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
                                                              in_end_ - in_begin_);
             if (buffered.empty()) return {};
             if (!derived().first_byte_ok(buffered[0])) return finish_close();
-            const auto f = next_frame(buffered, derived().inbound_limit());
-            if (f.status == errc::incomplete) return {};
-            if (f.status != errc::success) return violation(f.status);
             decode_options o;
             o.version = version_;
             o.max_packet_size = derived().inbound_limit();
             o.sender = peer_role_value;
+            const auto f = next_frame(buffered, o.max_packet_size);
+            if (f.status == errc::incomplete) return {};
+            if (f.status != errc::success) return violation(f.status);
             const auto pkt = buffered.first(f.size);
-            auto r = decode_packet(pkt, o);
+            auto r = decode_frame<Profile>(pkt, f, o);
             if (!r) return derived().decode_failed(r.error(), pkt);
-            packet_ = r->packet;
+            packet_ = *r;
             // Flow control before work: a packet is taken only when its answer fits the output
             // buffer, so a peer that does not read stops being read (issue 15: no unbounded
             // PINGRESP or PUBACK backlog).
@@ -258,7 +262,7 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
             return e;
         };
         const auto eo = encode_opts();
-        const auto size = encoded_size(wire, version_, eo);
+        const auto size = encoded_size<Profile>(wire, version_, eo);
         if (!size) return fail(size.error());
         if (!out_room(*size, true)) return fail(errc::would_block);
         std::uint16_t id = 0;
@@ -269,7 +273,7 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
             wire.packet_id = id;
         }
         const auto out = out_span(*size);
-        const auto n = encode(wire, version_, out, eo);
+        const auto n = encode<Profile>(wire, version_, out, eo);
         if (!n) { // unreachable: measured above with the same options
             if (id != 0) state_->release(id);
             return fail(n.error());
@@ -282,9 +286,9 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
                 publish_view keep = p;
                 keep.dup = false;
                 keep.packet_id = id;
-                const auto keep_size = encoded_size(keep, version_);
+                const auto keep_size = encoded_size<Profile>(keep, version_);
                 if (keep_size) ref = state_->copies_.allocate(*keep_size);
-                if (ref != detail::no_ref && !encode(keep, version_, state_->copies_.get(ref))) {
+                if (ref != detail::no_ref && !encode<Profile>(keep, version_, state_->copies_.get(ref))) {
                     state_->copies_.release(ref);
                     ref = detail::no_ref;
                 }
@@ -349,7 +353,7 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
         const auto id = pending_.packet_id;
         const auto q = pending_.qos;
         pending_ = {};
-        if (version_ != protocol_version::v5) rc = reason_code::success;
+        if (!v5()) rc = reason_code::success;
         if (q == qos::at_least_once) {
             puback_view a; // MQTT-4.3.2-2 / MQTT5-4.3.2-4
             a.packet_id = id;
@@ -377,8 +381,8 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
         if (status_ == connection_status::connected && pending_.kind != detail::pending_kind::none)
             answer_default();
         if (status_ == connection_status::connected &&
-            (version_ == protocol_version::v5 || Role == peer_role::client)) {
-            if (Role == peer_role::client && peer_.session_expiry == 0 &&
+            (v5() || Role == peer_role::client)) {
+            if (Role == peer_role::client && v5() && peer_.session_expiry == 0 &&
                 properties.integer_or(property_id::session_expiry_interval, 0) != 0)
                 return errc::protocol_error;
             disconnect_view d;
@@ -409,6 +413,11 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
     [[nodiscard]] Derived& derived() noexcept { return static_cast<Derived&>(*this); }
     [[nodiscard]] const Derived& derived() const noexcept {
         return static_cast<const Derived&>(*this);
+    }
+
+    // The version in force is 5.0 (a constant false when the profile has no 5.0).
+    [[nodiscard]] bool v5() const noexcept {
+        return Profile.v5 && version_ == protocol_version::v5;
     }
 
     void advance(std::chrono::milliseconds now) noexcept {
@@ -448,16 +457,16 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
     // a few bytes: they are encoded straight into the free space, measured only when it is short.
     template <class P> [[nodiscard]] errc send_control(const P& p) noexcept {
         const auto eo = encode_opts();
-        if (const auto direct = encode(p, version_, out_free(), eo)) {
+        if (const auto direct = encode<Profile>(p, version_, out_free(), eo)) {
             out_commit(*direct);
             return errc::success;
         } else if (direct.error() != errc::buffer_too_small) {
             return direct.error();
         }
-        const auto size = encoded_size(p, version_, eo);
+        const auto size = encoded_size<Profile>(p, version_, eo);
         if (!size) return size.error();
         if (!out_room(*size, false)) return errc::would_block;
-        const auto n = encode(p, version_, out_span(*size), eo);
+        const auto n = encode<Profile>(p, version_, out_span(*size), eo);
         if (!n) return n.error();
         out_commit(*n);
         return errc::success;
@@ -466,7 +475,7 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
     [[nodiscard]] errc check_publish(qos q, bool retain) const noexcept {
         if (status_ != connection_status::connected || state_ == nullptr)
             return errc::not_connected;
-        if (Role == peer_role::client && version_ == protocol_version::v5) {
+        if (Role == peer_role::client && v5()) {
             if (q > peer_.maximum_qos) return errc::qos_not_supported;      // MQTT5-3.2.2-11
             if (retain && !peer_.retain_available) return errc::retain_not_supported; // MQTT5-3.2.2-14
         }
@@ -489,7 +498,7 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
     // and close (MQTT-4.8.0-1); the will is due.
     [[nodiscard]] session_event violation(errc e) noexcept {
         const auto rc = detail::disconnect_reason(e);
-        if (status_ == connection_status::connected && version_ == protocol_version::v5) {
+        if (status_ == connection_status::connected && v5()) {
             disconnect_view d;
             d.reason = rc;
             (void)send_control(d);
@@ -636,7 +645,7 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
     [[nodiscard]] session_event on_publish(const publish_view& p) noexcept {
         if (status_ != connection_status::connected) return violation(errc::protocol_error);
         const publish_view* delivered = &p;
-        if (version_ == protocol_version::v5 && p.properties.contains(property_id::topic_alias)) {
+        if (v5() && p.properties.contains(property_id::topic_alias)) {
             message_ = p; // a copy whose topic is the alias's
             delivered = &message_;
             const auto alias =
@@ -694,7 +703,7 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
         rel.packet_id = a.packet_id;
         if (r == nullptr) {
             // 5.0 section 3.6.2.1: PUBREL 0x92 for an identifier not in flight.
-            if (version_ == protocol_version::v5) rel.reason = reason_code::packet_identifier_not_found;
+            if (v5()) rel.reason = reason_code::packet_identifier_not_found;
             (void)send_control(rel);
             return {};
         }
@@ -726,7 +735,7 @@ template <class Derived, peer_role Role, class Storage> class basic_connection {
     [[nodiscard]] session_event on_pubrel(const pubrel_view& a) noexcept {
         pubcomp_view c; // MQTT-4.3.3-2 / MQTT5-4.3.3-11
         c.packet_id = a.packet_id;
-        if (!state_->inbound_.erase(a.packet_id) && version_ == protocol_version::v5)
+        if (!state_->inbound_.erase(a.packet_id) && v5())
             c.reason = reason_code::packet_identifier_not_found;
         (void)send_control(c);
         return {};

@@ -27,6 +27,7 @@
 #include "../errc.hpp"
 #include "../framer.hpp"
 #include "../packet.hpp"
+#include "../profile.hpp"
 #include "connection.hpp"
 
 namespace mqttwire {
@@ -97,9 +98,9 @@ namespace detail {
 } // namespace detail
 
 /// @brief The server role. See `basic_connection` for the transport side and the events.
-template <class Storage>
-class server : public basic_connection<server<Storage>, peer_role::server, Storage> {
-    using base = basic_connection<server<Storage>, peer_role::server, Storage>;
+template <class Storage, codec_profile Profile = server_profile>
+class server : public basic_connection<server<Storage, Profile>, peer_role::server, Storage, Profile> {
+    using base = basic_connection<server<Storage, Profile>, peer_role::server, Storage, Profile>;
     friend base;
     using ms = std::chrono::milliseconds;
 
@@ -129,7 +130,7 @@ class server : public basic_connection<server<Storage>, peer_role::server, Stora
     [[nodiscard]] errc accept(state_type& state, const accept_options& o = {}) noexcept {
         if (this->pending_.kind != detail::pending_kind::connect) return errc::not_connected;
         const auto& c = std::get<connect_view>(this->packet_);
-        const bool v5 = this->version_ == protocol_version::v5;
+        const bool v5 = this->v5();
         auto& peer = this->peer_;
         peer.keep_alive = c.keep_alive;
         std::optional<std::uint16_t> server_keep_alive;
@@ -224,7 +225,7 @@ class server : public basic_connection<server<Storage>, peer_role::server, Stora
     [[nodiscard]] errc answer_unsubscribe(std::span<const reason_code> codes = {},
                                           properties_view properties = {}) noexcept {
         if (this->pending_.kind != detail::pending_kind::unsubscribe) return errc::not_connected;
-        const bool v5 = this->version_ == protocol_version::v5;
+        const bool v5 = this->v5();
         if (v5 && codes.size() != this->pending_.count) return errc::invalid_argument;
         unsuback_view a;
         a.packet_id = this->pending_.packet_id;
@@ -320,7 +321,7 @@ class server : public basic_connection<server<Storage>, peer_role::server, Stora
             // One failure code per entry, written straight into the output (no table needed
             // for up to 65,535 codes): type, remaining length, identifier, properties, codes.
             const bool sub = this->pending_.kind == detail::pending_kind::subscribe;
-            const bool v5 = this->version_ == protocol_version::v5;
+            const bool v5 = this->v5();
             const std::size_t codes = sub || v5 ? this->pending_.count : 0;
             const std::size_t body = 2 + (v5 ? 1 : 0) + codes;
             std::array<std::byte, 4> length{};
@@ -360,7 +361,7 @@ class server : public basic_connection<server<Storage>, peer_role::server, Stora
         // MQTT-3.1.2-24 / MQTT5-3.1.2-22: nothing from the client for one and a half times the
         // keep-alive: closed as if the network had failed (5.0: DISCONNECT 0x8D first).
         if (now >= detail::add_saturating(this->last_received_, ms(std::int64_t{ka} * 1500))) {
-            if (this->version_ == protocol_version::v5) {
+            if (this->v5()) {
                 disconnect_view d;
                 d.reason = reason_code::keep_alive_timeout;
                 (void)this->send_control(d);

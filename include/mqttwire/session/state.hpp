@@ -10,6 +10,7 @@
 
 #include "../errc.hpp"
 #include "../packet_type.hpp"
+#include "../profile.hpp"
 #include "id_set.hpp"
 #include "outbound_table.hpp"
 #include "resend_ring.hpp"
@@ -17,7 +18,8 @@
 
 namespace mqttwire {
 
-template <class Derived, peer_role Role, class Storage> class basic_connection;
+template <class Derived, peer_role Role, class Storage, codec_profile Profile>
+class basic_connection;
 
 /// @brief The session state one side keeps between connections.
 ///
@@ -100,7 +102,7 @@ template <class Storage> class session_state {
     }
 
   private:
-    template <class D, peer_role R, class S> friend class basic_connection;
+    template <class D, peer_role R, class S, codec_profile P> friend class basic_connection;
 
     // Frees identifier `id` and its copy.
     void release(std::uint16_t id) noexcept {
