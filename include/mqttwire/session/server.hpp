@@ -54,9 +54,10 @@ struct server_options {
     std::uint16_t max_keep_alive = 65535;
     /// A connection that sends no CONNECT in this time is closed.
     std::chrono::milliseconds connect_timeout{10'000};
-    /// Largest packet before CONNECT is accepted: an unauthenticated peer does not get a large
-    /// buffer (the mosquitto CVE-2023-0809 class).
-    std::uint32_t pre_connect_packet_size = 1u << 16;
+    /// Largest packet before CONNECT is accepted (also capped by `session_limits::input_bytes`):
+    /// an unauthenticated peer does not get a large buffer (the mosquitto CVE-2023-0809 class).
+    /// 1 MiB holds any CONNECT with a 64 KiB will, credentials and properties.
+    std::uint32_t pre_connect_packet_size = 1u << 20;
 };
 
 /// @brief How the embedder accepts a CONNECT.
