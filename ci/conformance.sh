@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Conformance suite against both brokers (issue 7):
 #
-#   1. builds mqttwire-broker (build/conformance, Release) when missing or stale
+#   1. builds mqttwire-broker, mqttwire-pub and mqttwire-sub (build/conformance, Release) when
+#      missing or stale
 #   2. installs MQTT.js with `npm ci` in conformance/clients/node (idempotent; node_modules is
 #      not committed)
 #   3. for mosquitto (/usr/sbin/mosquitto, Debian) and mqttwire-broker: generates equivalent
@@ -55,10 +56,12 @@ if [[ ! -f $build/build.ninja ]]; then
         -DMQTTWIRE_BUILD_CONFORMANCE=ON >"$work/configure.log" 2>&1 ||
         { cat "$work/configure.log"; exit 1; }
 fi
-cmake --build "$build" -j 2 --target mqttwire-broker >"$work/build.log" 2>&1 ||
-    { tail -n 50 "$work/build.log"; exit 1; }
+cmake --build "$build" -j 2 --target mqttwire-broker mqttwire-pub mqttwire-sub \
+    >"$work/build.log" 2>&1 || { tail -n 50 "$work/build.log"; exit 1; }
 ours=$(find "$build" -name mqttwire-broker -type f -perm -u+x | head -n 1)
 [[ -n $ours ]] || { echo "mqttwire-broker not found under $build" >&2; exit 1; }
+# mqttwire-pub and mqttwire-sub (conformance/tools/) run in the tools scenarios.
+tools=$(dirname "$(find "$build" -name mqttwire-pub -type f -perm -u+x | head -n 1)")
 
 echo "== MQTT.js (npm ci in conformance/clients/node)"
 if command -v npm >/dev/null; then
@@ -162,7 +165,8 @@ for broker in mqttwire mosquitto; do
     rc=0
     "$py" conformance/runner.py --host 127.0.0.1 --port "$main_port" --auth-port "$auth_port" \
         --broker-name "$broker" --known-failures conformance/known-failures.txt \
-        --json "$root/build/conformance/results-$broker.json" "${runner_args[@]}" \
+        --json "$root/build/conformance/results-$broker.json" --tools-dir "$tools" \
+        "${runner_args[@]}" \
         2>&1 | tee "$work/$broker-run.log" || rc=${PIPESTATUS[0]}
     line=$(tail -n 1 "$work/$broker-run.log")
     if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then

@@ -75,6 +75,7 @@ def load_known(path, broker):
 def run_one(sc, args, run_id, index):
     ctx = harness.Context(args.host, args.port, args.auth_port, args.broker_name, run_id, index,
                           sc["name"])
+    ctx.tools_dir = args.tools_dir
     outcome = {}
 
     def body():
@@ -116,6 +117,8 @@ def main():
     ap.add_argument("--known-failures", default=None)
     ap.add_argument("--vectors", default=os.path.join(HERE, "..", "tests", "vectors"))
     ap.add_argument("--json", default=None, help="write the results here")
+    ap.add_argument("--tools-dir", default=os.environ.get("MQTTWIRE_TOOLS_DIR", ""),
+                    help="where mqttwire-pub and mqttwire-sub are (their scenarios skip without)")
     ap.add_argument("-k", dest="filter", action="append", default=[],
                     help="run only scenarios whose name contains this (repeatable)")
     ap.add_argument("--list", action="store_true", help="list scenarios and their citations")

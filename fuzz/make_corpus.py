@@ -228,12 +228,61 @@ def websocket_seeds(by_file):
         + ws_frame(2, b"\x20\x02\x00\x00")
     yield "hs-response-426", bytes([0x81, 127, 0]) + head(
         "HTTP/1.1 426 Upgrade Required", "Sec-WebSocket-Version: 13")
+def session_seeds():
+    """Scripts for fuzz/session.cpp: a configuration byte, then operations (see its header)."""
+    def feed(hexbytes):
+        b = bytes.fromhex(hexbytes)
+        out = b""
+        while b:
+            part, b = b[:128], b[128:]
+            out += bytes([len(part) - 1]) + part
+        return out
+    connect_311 = "10 0e 00 04 4d 51 54 54 04 02 00 3c 00 02 70 63"
+    connect_5 = "10 12 00 04 4d 51 54 54 05 00 00 0a 03 22 00 02 00 02 70 63"
+    forward = lambda shift, v: bytes([0x80, shift]) + v.to_bytes(2, "big")
+    return {
+        # Client 3.1.1: CONNACK, QoS 1 out, SUBSCRIBE, SUBACK, PUBACK, QoS 2 in, keep-alive.
+        "client-311": bytes([0x12]) + feed("20 02 00 00") + bytes([0x83, 1, 0, 5, 0x85, 0x10])
+        + feed("90 03 00 02 01 40 02 00 01") + feed("34 09 00 03 61 2f 62 00 07 68 69")
+        + feed("62 02 00 07") + forward(0, 5000) + bytes([0x90]) + feed("d0 00"),
+        # Client 5.0, allocator-backed, persistent: aliases both ways, a reconnect with resend.
+        "client-5-resume": bytes([0x0c]) + feed("20 06 00 00 03 22 00 02")
+        + bytes([0x83, 2, 0, 3, 0x83, 1, 0, 3, 0x83, 1, 2, 40])
+        + feed("30 0a 00 03 61 2f 62 03 23 00 01 31 30 07 00 00 03 23 00 01 32")
+        + feed("50 02 00 01") + bytes([0x89]) + feed("20 06 01 00 03 22 00 02")
+        + feed("70 02 00 01 40 02 00 02") + bytes([0x88, 0]),
+        # Client 3.1: refused.
+        "client-31-refused": bytes([0x10]) + feed("20 02 00 05"),
+        # Client 5.0: silent server, keep-alive timeout.
+        "client-5-silent": bytes([0x14]) + feed("20 03 00 00 00") + forward(0, 5000)
+        + bytes([0x90]) + forward(0, 6000) + bytes([0x90]),
+        # Server 3.1.1: CONNECT, accept, SUBSCRIBE, SUBACK, QoS 1 both ways, PINGREQ, DISCONNECT.
+        "server-311": bytes([0x13]) + feed(connect_311) + bytes([0x8a, 0])
+        + feed("82 08 00 05 00 03 61 2f 62 01") + bytes([0x85, 1])
+        + feed("32 09 00 03 61 2f 62 00 01 68 69") + bytes([0x87, 0, 0x83, 1, 2, 4])
+        + feed("40 02 00 01 c0 00") + bytes([0x84, 1, 8]) + feed("e0 00"),
+        # Server 5.0, allocator-backed: aliases in, QoS 2 in, receive maximum, resume.
+        "server-5-resume": bytes([0x0d]) + feed(connect_5) + bytes([0x8a, 3])
+        + feed("34 0c 00 03 61 2f 62 00 01 03 23 00 01 68 69")
+        + feed("34 09 00 00 00 02 03 23 00 01 78 62 02 00 01")
+        + bytes([0x83, 2, 1, 10, 0x89]) + feed(connect_5) + bytes([0x8a, 1])
+        + feed("50 02 00 01 70 02 00 01 a2 06 00 09 00 00 01 61") + bytes([0x86, 0]),
+        # Server: a first packet that is not CONNECT; an invalid CONNECT; a refusal.
+        "server-not-connect": bytes([0x01]) + feed("c0 00"),
+        "server-bad-level": bytes([0x01]) + feed("10 0e 00 04 4d 51 54 54 06 02 00 3c 00 02 70 63"),
+        "server-refuse": bytes([0x05]) + feed(connect_5) + bytes([0x8b, 0x87]),
+        # Server: keep-alive of a silent client, with the clock going back and forth.
+        "server-silent": bytes([0x03]) + feed(connect_311) + bytes([0x8a, 0]) + forward(0, 20000)
+        + bytes([0x81, 0, 0x4e, 0x20, 0x90]) + forward(0, 60000) + forward(0, 40000)
+        + bytes([0x90]),
+    }
 
 
 def main():
     vectors = parse_vectors()
     seeds = {t: {} for t in ("decode_packet", "round_trip", "framer", "properties",
-                             "utf8_mosquitto", "topic", "subscription_index", "websocket")}
+                             "utf8_mosquitto", "topic", "subscription_index", "websocket",
+                             "session")}
 
     def add(target, name, data):
         if len(data) <= MAX_SEED:
@@ -287,6 +336,9 @@ def main():
         (1, 0, [2, 3]), (1, 1, [3, 2, 3]), (1, 2, [2, 4]), (3, 0, [2]), (3, 0, [2, 2])]))
     for name, data in websocket_seeds(by_file):
         add("websocket", name, data)
+
+    for name, data in session_seeds().items():
+        add("session", name, data)
 
     total = 0
     for target, files in seeds.items():

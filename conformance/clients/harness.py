@@ -127,6 +127,42 @@ class Context:
         self.cleanup.append(stop)
         return p
 
+    # mqttwire-pub / mqttwire-sub (conformance/tools/) ---------------------------------------
+    def tool(self, name):
+        """Path of mqttwire-pub or mqttwire-sub (runner --tools-dir); Skip when not built."""
+        path = os.path.join(getattr(self, "tools_dir", "") or "", name)
+        if not os.access(path, os.X_OK):
+            raise Skip(f"{name} not found (runner --tools-dir; ci/conformance.sh builds it)")
+        return path
+
+    def tool_pub(self, *args, port=None, stdin=None, timeout=10):
+        argv = [self.tool("mqttwire-pub"), "-h", self.host, "-p", str(port or self.port), *args]
+        try:
+            return subprocess.run(argv, input=stdin, capture_output=True, text=True,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"mqttwire-pub did not finish within {timeout} s")
+
+    def tool_start(self, name, *args, port=None, stdin=False):
+        """Start mqttwire-pub or mqttwire-sub in the background (stdout piped)."""
+        p = subprocess.Popen([self.tool(name), "-h", self.host, "-p", str(port or self.port),
+                              *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, text=True)
+
+        def stop():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.cleanup.append(stop)
+        return p
+
+    def proxy(self, port=None):
+        """A cutting proxy in front of the broker (clients/proxy.py)."""
+        import proxy
+        px = proxy.CuttingProxy(self.host, port or self.port)
+        self.cleanup.append(px.stop)
+        return px
+
     # MQTT.js -----------------------------------------------------------------------------
     def mqttjs(self, steps, version=4, timeout=15):
         """Run conformance/clients/node/steps.js with a list of steps; returns its JSON events."""

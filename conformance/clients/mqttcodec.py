@@ -318,6 +318,25 @@ class Closed(Exception):
     pass
 
 
+def frame_length(buf):
+    """Size of the whole packet at the start of buf, or 0 while more bytes are needed."""
+    if len(buf) < 2:
+        return 0
+    n, mul, i = 0, 1, 1
+    while True:
+        if i >= len(buf):
+            return 0
+        b = buf[i]
+        n += (b & 0x7F) * mul
+        i += 1
+        if not b & 0x80:
+            break
+        mul *= 128
+        if i > 4:
+            raise DecodeError("bad remaining length")
+    return i + n if len(buf) >= i + n else 0
+
+
 class RawClient:
     """One TCP connection; every wait is bounded."""
 
@@ -344,24 +363,11 @@ class RawClient:
 
     def _frame(self):
         """Return one whole packet from the buffer, or None."""
-        if len(self.buf) < 2:
+        n = frame_length(self.buf)
+        if n == 0:
             return None
-        n, mul, i = 0, 1, 1
-        while True:
-            if i >= len(self.buf):
-                return None
-            b = self.buf[i]
-            n += (b & 0x7F) * mul
-            i += 1
-            if not b & 0x80:
-                break
-            mul *= 128
-            if i > 4:
-                raise DecodeError("bad remaining length from server")
-        if len(self.buf) < i + n:
-            return None
-        raw = bytes(self.buf[:i + n])
-        del self.buf[:i + n]
+        raw = bytes(self.buf[:n])
+        del self.buf[:n]
         return raw
 
     def recv(self, timeout=None):

@@ -20,6 +20,13 @@ enum class errc : std::uint8_t {
     buffer_too_small = 0x02,
     /// An argument outside any packet (e.g. an unknown protocol_version) is unusable.
     invalid_argument = 0x03,
+    /// Session layer: not now. The output buffer lacks room, the send quota (Receive Maximum) is
+    /// used up, or resending after a reconnect is still under way; retry once output is written
+    /// or acknowledgements arrive.
+    would_block = 0x04,
+    /// Session layer: the operation needs a connection in another state (e.g. PUBLISH before
+    /// CONNACK).
+    not_connected = 0x05,
 
     unspecified_error = 0x80,
     malformed_packet = 0x81,
@@ -37,6 +44,11 @@ enum class errc : std::uint8_t {
     packet_too_large = 0x95,
     quota_exceeded = 0x97,
     payload_format_invalid = 0x99,
+    retain_not_supported = 0x9A,
+    qos_not_supported = 0x9B,
+    shared_subscriptions_not_supported = 0x9E,
+    subscription_identifiers_not_supported = 0xA1,
+    wildcard_subscriptions_not_supported = 0xA2,
 };
 
 /// @brief True for the codec-only values (below 0x80), which have no reason code.
@@ -51,6 +63,8 @@ enum class errc : std::uint8_t {
     case errc::incomplete: return "incomplete";
     case errc::buffer_too_small: return "buffer_too_small";
     case errc::invalid_argument: return "invalid_argument";
+    case errc::would_block: return "would_block";
+    case errc::not_connected: return "not_connected";
     case errc::unspecified_error: return "unspecified_error";
     case errc::malformed_packet: return "malformed_packet";
     case errc::protocol_error: return "protocol_error";
@@ -67,6 +81,12 @@ enum class errc : std::uint8_t {
     case errc::packet_too_large: return "packet_too_large";
     case errc::quota_exceeded: return "quota_exceeded";
     case errc::payload_format_invalid: return "payload_format_invalid";
+    case errc::retain_not_supported: return "retain_not_supported";
+    case errc::qos_not_supported: return "qos_not_supported";
+    case errc::shared_subscriptions_not_supported: return "shared_subscriptions_not_supported";
+    case errc::subscription_identifiers_not_supported:
+        return "subscription_identifiers_not_supported";
+    case errc::wildcard_subscriptions_not_supported: return "wildcard_subscriptions_not_supported";
     }
     return "unknown";
 }

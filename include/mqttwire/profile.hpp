@@ -58,6 +58,9 @@ struct codec_profile {
 
 /// @brief Everything: every level, both directions (the default).
 inline constexpr codec_profile full_profile{};
+/// @brief A client speaking every level.
+inline constexpr codec_profile client_profile{.v3 = true, .v5 = true, .from_client = false,
+                                              .from_server = true};
 /// @brief A client speaking MQTT 3.1 / 3.1.1 only.
 inline constexpr codec_profile client_v3_profile{.v3 = true, .v5 = false, .from_client = false,
                                                  .from_server = true};

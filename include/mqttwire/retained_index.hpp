@@ -16,6 +16,7 @@
 #include <string_view>
 #include <utility>
 
+#include "detail/string_slice.hpp"
 #include "detail/topic_tree.hpp"
 #include "errc.hpp"
 #include "result.hpp"
@@ -79,7 +80,7 @@ template <class Value, class Allocator = std::allocator<Value>> class retained_i
         std::size_t pos = 0;
         while (true) {
             const std::size_t e = detail::level_end_from(topic, pos);
-            const auto label = topic.substr(pos, e - pos);
+            const auto label = detail::slice(topic, pos, e - pos);
             node* next = find_child(cur, label);
             if (next == nullptr) {
                 next = detail::new_labelled<node>(alloc_, label, cur);
@@ -143,7 +144,7 @@ template <class Value, class Allocator = std::allocator<Value>> class retained_i
             } else {
                 const std::size_t e = detail::level_end_from(filter, pos);
                 next = e == filter.size() ? npos : e + 1;
-                const auto level = filter.substr(pos, e - pos);
+                const auto level = detail::slice(filter, pos, e - pos);
                 if (level == "#") {
                     if (cur != root && cur->has_value) visitor(*cur->value_ptr());
                     visit_subtree(cur, visitor);
@@ -213,7 +214,7 @@ template <class Value, class Allocator = std::allocator<Value>> class retained_i
         std::size_t pos = 0;
         while (cur != nullptr) {
             const std::size_t e = detail::level_end_from(topic, pos);
-            cur = find_child(cur, topic.substr(pos, e - pos));
+            cur = find_child(cur, detail::slice(topic, pos, e - pos));
             if (e == topic.size()) return cur;
             pos = e + 1;
         }

@@ -30,6 +30,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "detail/string_slice.hpp"
 #include "detail/topic_tree.hpp"
 #include "errc.hpp"
 #include "result.hpp"
@@ -219,7 +220,7 @@ class subscription_index {
                 visit(cur->hash);
                 const std::size_t e = detail::level_end_from(topic, pos);
                 const std::size_t next = e == topic.size() ? npos : e + 1;
-                const auto label = topic.substr(pos, e - pos);
+                const auto label = detail::slice(topic, pos, e - pos);
                 if (const node* c = find_child(cur, label)) {
                     cur = c;
                     descended = true;
@@ -335,7 +336,7 @@ class subscription_index {
         std::size_t pos = 0;
         while (true) {
             const std::size_t e = detail::level_end_from(f, pos);
-            const auto label = f.substr(pos, e - pos);
+            const auto label = detail::slice(f, pos, e - pos);
             if (label == "#") {
                 en = &cur->hash;
                 return cur;
@@ -377,7 +378,7 @@ class subscription_index {
         std::size_t pos = 0;
         while (cur != nullptr) {
             const std::size_t e = detail::level_end_from(f, pos);
-            const auto label = f.substr(pos, e - pos);
+            const auto label = detail::slice(f, pos, e - pos);
             if (label == "#") {
                 en = &cur->hash;
                 return cur;

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "detail/string_slice.hpp"
 #include "detail/scan.hpp"
 #include "errc.hpp"
 #include "utf8.hpp"
@@ -260,7 +261,7 @@ struct shared_subscription {
 /// @brief True when `filter` starts with `$share/` (MQTT 5.0 section 4.8.2). In MQTT 3.1.1 such a
 /// filter is an ordinary filter; the caller decides by protocol version.
 [[nodiscard]] constexpr bool is_shared_subscription(std::string_view filter) noexcept {
-    return filter.starts_with("$share/");
+    return detail::starts_with(filter, "$share/");
 }
 
 /// @brief Splits a shared subscription filter `$share/{ShareName}/{filter}`.
@@ -278,14 +279,14 @@ struct shared_subscription {
     // Length and UTF-8 of the ShareName are those of the whole filter string (MQTT5-4.7.3-1..3).
     if (!detail::topic_text_ok(filter, 0, {})) return errc::topic_filter_invalid;
     constexpr std::size_t prefix = 7; // "$share/"
-    const auto rest = filter.substr(prefix);
+    const auto rest = detail::slice(filter, prefix);
     const auto slash = rest.find('/');
     // MQTT5-4.8.2-1: at least one character; MQTT5-4.8.2-2: followed by '/'.
     if (slash == std::string_view::npos || slash == 0) return errc::topic_filter_invalid;
-    const auto name = rest.substr(0, slash);
+    const auto name = detail::slice(rest, 0, slash);
     // MQTT5-4.8.2-2: no '+' or '#' in the ShareName.
     if (name.find_first_of("+#") != std::string_view::npos) return errc::topic_filter_invalid;
-    const auto inner = rest.substr(slash + 1);
+    const auto inner = detail::slice(rest, slash + 1);
     // MQTT5-4.8.2-2: the '/' is followed by a Topic Filter.
     if (validate_topic_filter(inner) != errc::success) return errc::topic_filter_invalid;
     out = {name, inner};
@@ -311,7 +312,7 @@ class topic_levels : public std::ranges::view_base {
             find_end();
         }
         [[nodiscard]] constexpr std::string_view operator*() const noexcept {
-            return t_.substr(pos_, end_ - pos_);
+            return detail::slice(t_, pos_, end_ - pos_);
         }
         constexpr iterator& operator++() noexcept {
             pos_ = end_ == t_.size() ? npos : end_ + 1;

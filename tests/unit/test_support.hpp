@@ -152,6 +152,9 @@ inline std::vector<vector> parse_vector_file(const std::string& path, std::strin
     return out;
 }
 
+// Global allocations so far in this test program (operator new is replaced in vectors_test.cpp).
+std::size_t allocation_count() noexcept;
+
 // All vectors of tests/vectors/*.vec, loaded once.
 const std::vector<vector>& all_vectors();
 

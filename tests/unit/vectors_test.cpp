@@ -16,7 +16,7 @@
 #include "test_support.hpp"
 
 // Counts every global allocation so the codec's zero-allocation promise is checked on each
-// vector (DESIGN rule 3).
+// vector (DESIGN rule 3); other tests read the count through allocation_count().
 namespace {
 std::atomic<std::size_t> g_allocations{0};
 }
@@ -41,6 +41,8 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace mqttwire::test {
+
+std::size_t allocation_count() noexcept { return g_allocations.load(); }
 
 const std::vector<vector>& all_vectors() {
     static const std::vector<vector> all = [] {

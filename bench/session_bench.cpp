@@ -1,0 +1,131 @@
+// Session layer cost per message, against what a receiver written by hand with the codec alone
+// does (decode the PUBLISH, encode its PUBACK): the server role taking a stream of QoS 1
+// PUBLISHes (framing, decoding, the QoS 1 flow, the message event, the PUBACK written), and the
+// client role publishing QoS 1 and taking the PUBACK (identifier, copy for resending, quota,
+// event). Figures: bench/README.md, section "Session layer".
+//
+// Each iteration handles `stream_packets` messages; ns per message = 1e9 / items_per_second.
+
+#include <benchmark/benchmark.h>
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdlib>
+#include <vector>
+
+#include <mqttwire/session.hpp>
+
+namespace {
+
+using namespace mqttwire;
+using namespace std::chrono_literals;
+
+constexpr std::size_t stream_packets = 256;
+
+publish_view sample(std::uint16_t id) {
+    publish_view p;
+    p.qos = qos::at_least_once;
+    p.topic = "salon/luz/stat";
+    p.payload = "0123456789abcdef";
+    p.packet_id = id;
+    return p;
+}
+
+std::vector<std::byte> qos1_stream(protocol_version v) {
+    std::vector<std::byte> out;
+    std::array<std::byte, 64> one{};
+    for (std::size_t i = 0; i < stream_packets; ++i) {
+        const auto n = encode(sample(static_cast<std::uint16_t>(i + 1)), v, one);
+        if (!n) std::abort();
+        out.insert(out.end(), one.begin(), one.begin() + static_cast<std::ptrdiff_t>(*n));
+    }
+    return out;
+}
+
+// The baseline: decode each PUBLISH and encode its PUBACK with the codec alone.
+void codec_receive_qos1(benchmark::State& state, protocol_version v) {
+    const auto stream = qos1_stream(v);
+    std::array<std::byte, 8> ack{};
+    for (auto _ : state) {
+        std::span<const std::byte> rest(stream);
+        while (!rest.empty()) {
+            const auto r = decode_packet(rest, {.version = v, .sender = peer_role::client});
+            const auto& p = std::get<publish_view>(r->packet);
+            benchmark::DoNotOptimize(p.payload.size());
+            puback_view a;
+            a.packet_id = p.packet_id;
+            benchmark::DoNotOptimize(encode(a, v, ack));
+            rest = rest.subspan(r->size);
+        }
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * stream_packets));
+}
+
+void server_receive_qos1(benchmark::State& state, protocol_version v) {
+    const auto stream = qos1_stream(v);
+    dynamic_storage<> st(session_limits{.inbound_qos2 = 100, .input_bytes = 1 << 16,
+                                        .output_bytes = 1 << 16, .resend_bytes = 0});
+    session_state<dynamic_storage<>> session(st);
+    server<dynamic_storage<>> s(0ms, {}, st);
+    // CONNECT "pc", keep alive 60; 5.0 with an empty property block.
+    const std::array<std::uint8_t, 17> connect_v5{0x10, 0x0f, 0,   4,   'M', 'Q', 'T', 'T', 5,
+                                                  2,    0,    60,  0,   0,   2,   'p', 'c'};
+    const std::array<std::uint8_t, 16> connect_v3{0x10, 0x0e, 0,   4,   'M', 'Q', 'T', 'T',
+                                                  4,    2,    0,   60,  0,   2,   'p', 'c'};
+    if (v == protocol_version::v5)
+        (void)s.feed(std::as_bytes(std::span(connect_v5)));
+    else
+        (void)s.feed(std::as_bytes(std::span(connect_v3)));
+    if (s.next(0ms).kind != event_kind::connect_request || s.accept(session) != errc::success)
+        std::abort();
+    s.output_written(s.output().size());
+    for (auto _ : state) {
+        std::span<const std::byte> rest(stream);
+        while (!rest.empty()) {
+            rest = rest.subspan(s.feed(rest));
+            for (auto ev = s.next(0ms); ev; ev = s.next(0ms))
+                benchmark::DoNotOptimize(ev.message->payload.size());
+            s.output_written(s.output().size());
+        }
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * stream_packets));
+}
+
+void client_publish_qos1(benchmark::State& state, protocol_version v) {
+    using storage = fixed_storage<session_limits{.inflight = 16, .input_bytes = 512,
+                                                 .output_bytes = 512, .resend_bytes = 2048}>;
+    session_state<storage> session;
+    client<storage> c(session);
+    (void)c.connect({.version = v, .client_id = "pc"}, 0ms);
+    c.output_written(c.output().size());
+    const std::array<std::uint8_t, 5> connack_v5{0x20, 3, 0, 0, 0};
+    const std::array<std::uint8_t, 4> connack_v3{0x20, 2, 0, 0};
+    if (v == protocol_version::v5)
+        (void)c.feed(std::as_bytes(std::span(connack_v5)));
+    else
+        (void)c.feed(std::as_bytes(std::span(connack_v3)));
+    if (c.next(0ms).kind != event_kind::connected) std::abort();
+    const auto p = sample(0);
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < stream_packets; ++i) {
+            const auto id = c.publish(p, 0ms);
+            c.output_written(c.output().size());
+            const std::array<std::byte, 4> ack{std::byte{0x40}, std::byte{2},
+                                               static_cast<std::byte>(*id >> 8),
+                                               static_cast<std::byte>(*id & 0xFF)};
+            (void)c.feed(ack);
+            benchmark::DoNotOptimize(c.next(0ms).packet_id);
+        }
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * stream_packets));
+}
+
+BENCHMARK_CAPTURE(codec_receive_qos1, v311, protocol_version::v3_1_1);
+BENCHMARK_CAPTURE(server_receive_qos1, v311, protocol_version::v3_1_1);
+BENCHMARK_CAPTURE(client_publish_qos1, v311, protocol_version::v3_1_1);
+BENCHMARK_CAPTURE(codec_receive_qos1, v5, protocol_version::v5);
+BENCHMARK_CAPTURE(server_receive_qos1, v5, protocol_version::v5);
+BENCHMARK_CAPTURE(client_publish_qos1, v5, protocol_version::v5);
+
+} // namespace

@@ -1,0 +1,142 @@
+#pragma once
+/// @file
+/// @brief Topic Alias maps of one connection (MQTT 5.0 section 3.3.2.3.4): alias -> topic name
+/// for what the peer sends, and topic name -> alias for what this side sends.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "../errc.hpp"
+#include "../utf8.hpp"
+#include "storage.hpp"
+
+namespace mqttwire::detail {
+
+struct alias_slot {
+    std::uint16_t length = 0;
+    bool used = false;
+    std::uint32_t hash = 0;
+    std::uint32_t stamp = 0; // last use, for replacing the least recently used alias
+};
+
+[[nodiscard]] constexpr std::uint32_t fnv1a(std::span<const std::byte> s) noexcept {
+    std::uint32_t h = 2166136261u;
+    for (const auto b : s) h = (h ^ static_cast<std::uint8_t>(b)) * 16777619u;
+    return h;
+}
+
+// Alias `a` owns bytes [(a - 1) * slot_bytes, a * slot_bytes): no fragmentation, O(1) per set and
+// get. A topic longer than a slot cannot be aliased: inbound that is a Quota exceeded (0x97),
+// outbound the topic is simply sent in full. Allocator-backed storage allocates the table with
+// the first alias and frees it with the connection.
+template <class Storage, storage_part Slots, storage_part Bytes> class alias_table {
+  public:
+    explicit alias_table(const Storage& s) noexcept
+        : slots_(s), bytes_(s),
+          max_(static_cast<std::uint16_t>(capacity_of(s.limits(), Slots))),
+          slot_bytes_(max_ == 0 ? 0 : capacity_of(s.limits(), Bytes) / max_) {}
+
+    /// Aliases this table can hold (1 to max()).
+    [[nodiscard]] std::uint16_t max() const noexcept { return slot_bytes_ == 0 ? 0 : max_; }
+    [[nodiscard]] std::size_t slot_bytes() const noexcept { return slot_bytes_; }
+
+    // Inbound: the peer maps `alias` to `topic`.
+    [[nodiscard]] errc set(std::uint16_t alias, std::span<const std::byte> topic) noexcept {
+        if (alias == 0 || alias > max()) return errc::topic_alias_invalid;
+        if (topic.size() > slot_bytes_ || !ready()) return errc::quota_exceeded;
+        store(alias, topic);
+        return errc::success;
+    }
+
+    // Inbound: the topic of `alias`, or nullptr-backed empty span with `found` false.
+    [[nodiscard]] bool get(std::uint16_t alias, utf8_view& out) noexcept {
+        if (alias == 0 || alias > max() || slots_.capacity() < max_) return false;
+        auto& s = slot(alias);
+        if (!s.used) return false;
+        s.stamp = ++clock_;
+        out = utf8_view(std::span<const std::byte>(text(alias), s.length));
+        return true;
+    }
+
+    // Outbound: the alias already mapped to `topic` among 1..usable, or 0.
+    [[nodiscard]] std::uint16_t find(std::span<const std::byte> topic,
+                                     std::uint16_t usable) noexcept {
+        if (slots_.capacity() < max_) return 0;
+        const auto h = fnv1a(topic);
+        const std::uint16_t n = usable < max() ? usable : max();
+        for (std::uint16_t a = 1; a <= n; ++a) {
+            auto& s = slot(a);
+            if (s.used && s.hash == h && s.length == topic.size() &&
+                (topic.empty() || std::memcmp(text(a), topic.data(), topic.size()) == 0)) {
+                s.stamp = ++clock_;
+                return a;
+            }
+        }
+        return 0;
+    }
+
+    // Outbound: maps `topic` to a free alias among 1..usable, or replaces the least recently used
+    // one; 0 when the topic does not fit a slot or no alias is usable.
+    [[nodiscard]] std::uint16_t assign(std::span<const std::byte> topic,
+                                       std::uint16_t usable) noexcept {
+        const std::uint16_t n = usable < max() ? usable : max();
+        if (n == 0 || topic.size() > slot_bytes_ || !ready()) return 0;
+        std::uint16_t pick = 1;
+        for (std::uint16_t a = 1; a <= n; ++a) {
+            if (!slot(a).used) {
+                pick = a;
+                break;
+            }
+            if (slot(a).stamp < slot(pick).stamp) pick = a;
+        }
+        store(pick, topic);
+        return pick;
+    }
+
+    // Outbound: drops the mapping of `topic`, if any.
+    void forget(std::span<const std::byte> topic) noexcept {
+        if (slots_.capacity() < max_) return;
+        const auto h = fnv1a(topic);
+        for (std::uint16_t a = 1; a <= max(); ++a) {
+            auto& s = slot(a);
+            if (s.used && s.hash == h && s.length == topic.size() &&
+                (topic.empty() || std::memcmp(text(a), topic.data(), topic.size()) == 0))
+                s = alias_slot{};
+        }
+    }
+
+    // Aliases never outlive their connection (MQTT5-3.3.2-7).
+    void clear() noexcept {
+        for (std::size_t i = 0; i < slots_.capacity(); ++i) slots_.data()[i] = alias_slot{};
+        clock_ = 0;
+        slots_.shrink_to(0);
+        bytes_.shrink_to(0);
+    }
+
+  private:
+    [[nodiscard]] bool ready() noexcept {
+        return slots_.reserve(max_) && bytes_.reserve(std::size_t{max_} * slot_bytes_);
+    }
+    [[nodiscard]] alias_slot& slot(std::uint16_t a) noexcept { return slots_.data()[a - 1]; }
+    [[nodiscard]] std::byte* text(std::uint16_t a) noexcept {
+        return bytes_.data() + std::size_t{a - 1u} * slot_bytes_;
+    }
+    void store(std::uint16_t alias, std::span<const std::byte> topic) noexcept {
+        auto& s = slot(alias);
+        s.used = true;
+        s.length = static_cast<std::uint16_t>(topic.size());
+        s.hash = fnv1a(topic);
+        s.stamp = ++clock_;
+        if (!topic.empty()) std::memcpy(text(alias), topic.data(), topic.size());
+    }
+
+    typename Storage::template buffer<alias_slot, Slots> slots_;
+    typename Storage::template buffer<std::byte, Bytes> bytes_;
+    std::uint16_t max_;
+    std::size_t slot_bytes_;
+    std::uint32_t clock_ = 0;
+};
+
+} // namespace mqttwire::detail

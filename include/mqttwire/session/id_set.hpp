@@ -1,0 +1,121 @@
+#pragma once
+/// @file
+/// @brief A set of packet identifiers with O(1) insert, erase and look-up: the inbound QoS 2
+/// identifiers a session has answered with PUBREC and not yet seen PUBREL for.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "storage.hpp"
+
+namespace mqttwire::detail {
+
+// Open addressing with linear probing; 0 (never a packet identifier) marks an empty slot and
+// erasing shifts the following run back, so there are no tombstones. The table is at most half
+// full: `capacity_of(inbound_ids)` is the next power of two of twice the limit. Allocator-backed
+// storage starts at 16 slots, doubles when half full and gives the memory back when emptied.
+template <class Storage> class id_set {
+  public:
+    explicit id_set(const Storage& s) noexcept
+        : slots_(s), storage_(storage_ref(s)), max_(s.limits().inbound_qos2) {}
+
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] std::size_t max_size() const noexcept { return max_; }
+    [[nodiscard]] bool full() const noexcept { return size_ >= max_; }
+
+    [[nodiscard]] bool contains(std::uint16_t id) const noexcept {
+        if (id == 0 || size_ == 0) return false;
+        const std::size_t mask = slots_.capacity() - 1;
+        for (std::size_t i = home(id); ; i = (i + 1) & mask) {
+            const auto v = slots_.data()[i];
+            if (v == id) return true;
+            if (v == 0) return false;
+        }
+    }
+
+    // False when full (or the storage cannot grow); true when inserted or already present.
+    [[nodiscard]] bool insert(std::uint16_t id) noexcept {
+        if (id == 0) return false;
+        if (contains(id)) return true;
+        if (size_ >= max_) return false;
+        if ((size_ + 1) * 2 > slots_.capacity() && !grow()) return false;
+        place(slots_.data(), slots_.capacity(), id);
+        ++size_;
+        return true;
+    }
+
+    // True when `id` was present.
+    bool erase(std::uint16_t id) noexcept {
+        if (id == 0 || size_ == 0) return false;
+        const std::size_t mask = slots_.capacity() - 1;
+        std::size_t i = home(id);
+        while (slots_.data()[i] != id) {
+            if (slots_.data()[i] == 0) return false;
+            i = (i + 1) & mask;
+        }
+        // Backward shift: move later members of the run into the hole when their home allows.
+        std::size_t hole = i;
+        for (std::size_t j = (i + 1) & mask; slots_.data()[j] != 0; j = (j + 1) & mask) {
+            const std::size_t h = home(slots_.data()[j]);
+            const bool movable = hole <= j ? (h <= hole || h > j) : (h <= hole && h > j);
+            if (movable) {
+                slots_.data()[hole] = slots_.data()[j];
+                hole = j;
+            }
+        }
+        slots_.data()[hole] = 0;
+        if (--size_ == 0) slots_.shrink_to(0);
+        return true;
+    }
+
+    template <class F> void for_each(F&& f) const {
+        for (std::size_t i = 0; i < slots_.capacity(); ++i)
+            if (slots_.data()[i] != 0) f(slots_.data()[i]);
+    }
+
+    void clear() noexcept {
+        for (std::size_t i = 0; i < slots_.capacity(); ++i) slots_.data()[i] = 0;
+        size_ = 0;
+        slots_.shrink_to(0);
+    }
+
+  private:
+    using buffer = typename Storage::template buffer<std::uint16_t, storage_part::inbound_ids>;
+
+    // Fixed storage is stateless; allocator-backed storage is copied so the table can grow.
+    static Storage storage_ref(const Storage& s) noexcept { return s; }
+
+    [[nodiscard]] std::size_t home(std::uint16_t id) const noexcept {
+        // Fibonacci hashing spreads consecutive identifiers over the table.
+        return static_cast<std::size_t>((std::uint32_t{id} * 2654435769u) >> 16) &
+               (slots_.capacity() - 1);
+    }
+    static void place(std::uint16_t* slots, std::size_t cap, std::uint16_t id) noexcept {
+        const std::size_t mask = cap - 1;
+        std::size_t i = static_cast<std::size_t>((std::uint32_t{id} * 2654435769u) >> 16) & mask;
+        while (slots[i] != 0) i = (i + 1) & mask;
+        slots[i] = id;
+    }
+    bool grow() noexcept {
+        if constexpr (!Storage::allocates) {
+            return false; // fixed storage is at its final size from the start
+        } else {
+            std::size_t cap = slots_.capacity() < 16 ? 16 : slots_.capacity() * 2;
+            if (cap > slots_.limit()) cap = slots_.limit(); // a power of two as well
+            if (cap <= slots_.capacity()) return false;
+            buffer fresh(storage_);
+            if (!fresh.reserve(cap)) return false;
+            for (std::size_t i = 0; i < slots_.capacity(); ++i)
+                if (slots_.data()[i] != 0) place(fresh.data(), fresh.capacity(), slots_.data()[i]);
+            slots_.swap(fresh);
+            return true;
+        }
+    }
+
+    buffer slots_;
+    [[no_unique_address]] Storage storage_;
+    std::size_t max_;
+    std::size_t size_ = 0;
+};
+
+} // namespace mqttwire::detail

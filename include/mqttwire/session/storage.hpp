@@ -1,0 +1,235 @@
+#pragma once
+/// @file
+/// @brief Where a session keeps its tables and buffers, and the bounds of each:
+/// `fixed_storage` (arrays sized at compile time; never allocates) and `dynamic_storage`
+/// (allocator-backed; grows on demand up to run-time limits and shrinks back after a spike).
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace mqttwire {
+
+/// @brief The bounds of one session (DESIGN rule 9). Every table and buffer of a session is
+/// bounded by one of these, whatever the peer sends.
+struct session_limits {
+    /// Outbound QoS 1 and 2 PUBLISHes awaiting acknowledgement (PUBREL included). The send quota
+    /// is the smaller of this and the peer's Receive Maximum (MQTT5-4.9.0-1).
+    std::uint16_t inflight = 16;
+    /// SUBSCRIBE and UNSUBSCRIBE packets awaiting SUBACK / UNSUBACK.
+    std::uint16_t requests = 4;
+    /// Inbound QoS 2 packet identifiers awaiting PUBREL; the Receive Maximum announced in 5.0.
+    std::uint16_t inbound_qos2 = 16;
+    /// The input buffer: the largest packet accepted, announced as Maximum Packet Size in 5.0.
+    std::uint32_t input_bytes = 4096;
+    /// Bytes encoded and not yet written by the transport.
+    std::uint32_t output_bytes = 4096;
+    /// Copies of unacknowledged PUBLISHes, resent after a reconnect. 0: no copies are kept and
+    /// the embedder supplies the bytes when the session resends.
+    std::uint32_t resend_bytes = 4096;
+    /// Topic aliases accepted from the peer (5.0 Topic Alias Maximum), and bytes for their names.
+    std::uint16_t aliases_in = 0;
+    std::uint32_t alias_bytes_in = 0;
+    /// Topic aliases this side assigns to its own PUBLISHes (client role, 5.0), and their bytes.
+    std::uint16_t aliases_out = 0;
+    std::uint32_t alias_bytes_out = 0;
+    /// An Assigned Client Identifier received in CONNACK is kept when it fits.
+    std::uint16_t client_id_bytes = 64;
+
+    [[nodiscard]] friend constexpr bool operator==(const session_limits&,
+                                                   const session_limits&) noexcept = default;
+};
+
+/// @brief The tables and buffers of a session, one per bounded resource.
+enum class storage_part : std::uint8_t {
+    records,         ///< outbound packet identifiers in use (in-flight PUBLISH, pending requests)
+    resend,          ///< copies of unacknowledged PUBLISHes
+    inbound_ids,     ///< inbound QoS 2 identifiers (an open-addressing table, half full at most)
+    input,           ///< received bytes
+    output,          ///< bytes to write
+    aliases_in,      ///< inbound alias slots
+    alias_bytes_in,  ///< their topic names
+    aliases_out,     ///< outbound alias slots
+    alias_bytes_out, ///< their topic names
+    client_id,       ///< Assigned Client Identifier
+};
+
+namespace detail {
+
+[[nodiscard]] constexpr std::size_t next_pow2(std::size_t n) noexcept {
+    std::size_t p = 1;
+    while (p < n) p <<= 1;
+    return p;
+}
+
+// Elements of each part under `l`.
+[[nodiscard]] constexpr std::size_t capacity_of(const session_limits& l, storage_part p) noexcept {
+    switch (p) {
+    case storage_part::records: return std::size_t{l.inflight} + l.requests;
+    case storage_part::resend: return l.resend_bytes;
+    case storage_part::inbound_ids:
+        return l.inbound_qos2 == 0 ? 0 : next_pow2(std::size_t{l.inbound_qos2} * 2);
+    case storage_part::input: return l.input_bytes;
+    case storage_part::output: return l.output_bytes;
+    case storage_part::aliases_in: return l.aliases_in;
+    case storage_part::alias_bytes_in: return l.alias_bytes_in;
+    case storage_part::aliases_out: return l.aliases_out;
+    case storage_part::alias_bytes_out: return l.alias_bytes_out;
+    case storage_part::client_id: return l.client_id_bytes;
+    }
+    return 0;
+}
+
+// A buffer of N trivially copyable elements inside the object: `reserve` only says whether the
+// request fits.
+template <class T, std::size_t N> class fixed_buffer {
+    static_assert(std::is_trivially_copyable_v<T>);
+
+  public:
+    template <class Storage> constexpr explicit fixed_buffer(const Storage&) noexcept {}
+    [[nodiscard]] constexpr T* data() noexcept { return items_.data(); }
+    [[nodiscard]] constexpr const T* data() const noexcept { return items_.data(); }
+    [[nodiscard]] static constexpr std::size_t capacity() noexcept { return N; }
+    [[nodiscard]] static constexpr std::size_t limit() noexcept { return N; }
+    [[nodiscard]] static constexpr bool reserve(std::size_t n) noexcept { return n <= N; }
+    static constexpr void shrink_to(std::size_t) noexcept {}
+    static constexpr void release() noexcept {}
+
+  private:
+    std::array<T, N> items_{};
+};
+
+// A buffer that allocates through `Alloc` on demand, up to `limit` elements, and gives memory
+// back when asked (`shrink_to`, `release`). Allocation failure (a null pointer from an allocator
+// built for -fno-exceptions) makes `reserve` return false; nothing is thrown.
+template <class T, class Alloc> class dynamic_buffer {
+    static_assert(std::is_trivially_copyable_v<T>);
+    using alloc_t = typename std::allocator_traits<Alloc>::template rebind_alloc<T>;
+    using traits = std::allocator_traits<alloc_t>;
+
+  public:
+    dynamic_buffer(const Alloc& a, std::size_t limit) noexcept : alloc_(a), limit_(limit) {}
+    template <class Storage>
+    dynamic_buffer(const Storage& s, storage_part part) noexcept
+        : dynamic_buffer(s.allocator(), capacity_of(s.limits(), part)) {}
+    dynamic_buffer(const dynamic_buffer&) = delete;
+    dynamic_buffer& operator=(const dynamic_buffer&) = delete;
+    dynamic_buffer(dynamic_buffer&& o) noexcept
+        : alloc_(o.alloc_), data_(std::exchange(o.data_, nullptr)),
+          cap_(std::exchange(o.cap_, 0)), limit_(o.limit_) {}
+    dynamic_buffer& operator=(dynamic_buffer&& o) noexcept {
+        if (this != &o) {
+            release();
+            alloc_ = o.alloc_;
+            data_ = std::exchange(o.data_, nullptr);
+            cap_ = std::exchange(o.cap_, 0);
+            limit_ = o.limit_;
+        }
+        return *this;
+    }
+    ~dynamic_buffer() { release(); }
+
+    [[nodiscard]] T* data() noexcept { return data_; }
+    [[nodiscard]] const T* data() const noexcept { return data_; }
+    [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
+    [[nodiscard]] std::size_t limit() const noexcept { return limit_; }
+
+    // Capacity for at least n elements (doubling, capped at the limit); the first `capacity()`
+    // elements keep their values, new ones are value-initialised.
+    [[nodiscard]] bool reserve(std::size_t n) noexcept {
+        if (n <= cap_) return true;
+        if (n > limit_) return false;
+        std::size_t cap = cap_ < 16 ? 16 : cap_ * 2;
+        if (cap < n) cap = n;
+        if (cap > limit_) cap = limit_;
+        return reallocate(cap, cap_);
+    }
+    // Gives memory back: keeps the first `keep` elements and at most `keep` capacity (rounded up
+    // to 16 elements).
+    void shrink_to(std::size_t keep) noexcept {
+        const std::size_t cap = keep < 16 ? 16 : keep;
+        if (cap_ <= cap) return;
+        if (keep == 0) {
+            release();
+            return;
+        }
+        (void)reallocate(cap, keep);
+    }
+    void release() noexcept {
+        if (data_ != nullptr) traits::deallocate(alloc_, data_, cap_);
+        data_ = nullptr;
+        cap_ = 0;
+    }
+    void swap(dynamic_buffer& o) noexcept {
+        std::swap(alloc_, o.alloc_);
+        std::swap(data_, o.data_);
+        std::swap(cap_, o.cap_);
+        std::swap(limit_, o.limit_);
+    }
+
+  private:
+    bool reallocate(std::size_t cap, std::size_t keep) noexcept {
+        T* fresh = traits::allocate(alloc_, cap);
+        if (fresh == nullptr) return false;
+        for (std::size_t i = 0; i < cap; ++i) ::new (static_cast<void*>(fresh + i)) T{};
+        if (data_ != nullptr) {
+            if (keep > 0) std::memcpy(static_cast<void*>(fresh), data_, keep * sizeof(T));
+            traits::deallocate(alloc_, data_, cap_);
+        }
+        data_ = fresh;
+        cap_ = cap;
+        return true;
+    }
+
+    alloc_t alloc_;
+    T* data_ = nullptr;
+    std::size_t cap_ = 0;
+    std::size_t limit_ = 0;
+};
+
+template <class T, class Alloc, storage_part P> class dynamic_part : public dynamic_buffer<T, Alloc> {
+  public:
+    template <class Storage>
+    explicit dynamic_part(const Storage& s) noexcept : dynamic_buffer<T, Alloc>(s, P) {}
+};
+
+} // namespace detail
+
+/// @brief Storage sized at compile time: every table and buffer is an array inside the session
+/// objects, so a session never allocates. The choice of microcontrollers.
+///
+/// @code
+/// using storage = mqttwire::fixed_storage<mqttwire::session_limits{
+///     .inflight = 4, .requests = 2, .inbound_qos2 = 4, .input_bytes = 512, .output_bytes = 512,
+///     .resend_bytes = 512}>;
+/// @endcode
+template <session_limits L> struct fixed_storage {
+    /// @brief The limits (constant).
+    [[nodiscard]] static constexpr session_limits limits() noexcept { return L; }
+    template <class T, storage_part P>
+    using buffer = detail::fixed_buffer<T, detail::capacity_of(L, P)>;
+    static constexpr bool allocates = false;
+};
+
+/// @brief Allocator-backed storage with limits chosen at run time: tables and buffers start
+/// empty, grow as traffic needs up to the limits, and byte buffers shrink back once drained. The
+/// choice of servers with many mostly idle connections.
+template <class Allocator = std::allocator<std::byte>> class dynamic_storage {
+  public:
+    explicit dynamic_storage(session_limits limits = {}, const Allocator& alloc = Allocator()) noexcept
+        : limits_(limits), alloc_(alloc) {}
+    [[nodiscard]] constexpr session_limits limits() const noexcept { return limits_; }
+    [[nodiscard]] Allocator allocator() const noexcept { return alloc_; }
+    template <class T, storage_part P> using buffer = detail::dynamic_part<T, Allocator, P>;
+    static constexpr bool allocates = true;
+
+  private:
+    session_limits limits_;
+    Allocator alloc_;
+};
+
+} // namespace mqttwire

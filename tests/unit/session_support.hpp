@@ -1,0 +1,113 @@
+#pragma once
+// Helpers for the session-layer tests: annotated bytes into a connection, its output as hex,
+// events as short text.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <mqttwire/session.hpp>
+
+#include "test_support.hpp"
+
+namespace mqttwire::test {
+
+using namespace std::chrono_literals;
+using ms = std::chrono::milliseconds;
+
+// Small limits, so that tests can reach every one of them.
+using small_storage = fixed_storage<session_limits{.inflight = 4,
+                                                   .requests = 2,
+                                                   .inbound_qos2 = 4,
+                                                   .input_bytes = 512,
+                                                   .output_bytes = 512,
+                                                   .resend_bytes = 1024,
+                                                   .aliases_in = 4,
+                                                   .alias_bytes_in = 256,
+                                                   .aliases_out = 2,
+                                                   .alias_bytes_out = 128}>;
+
+// Feeds annotated hex ("30 05 # PUBLISH QoS 0 ...") to `c`; all of it must fit.
+template <class C> void in(C& c, std::string_view annotated_hex) {
+    const auto bytes = annotated(annotated_hex);
+    EXPECT_EQ(c.feed(bytes), bytes.size()) << "input buffer full";
+}
+
+// The output written so far, as canonical hex, marked written.
+template <class C> std::string out(C& c) {
+    const auto o = c.output();
+    auto s = to_hex(o);
+    c.output_written(o.size());
+    return s;
+}
+
+inline std::string kind_name(event_kind k) {
+    switch (k) {
+    case event_kind::none: return "none";
+    case event_kind::connected: return "connected";
+    case event_kind::connect_request: return "connect_request";
+    case event_kind::message: return "message";
+    case event_kind::published: return "published";
+    case event_kind::subscribed: return "subscribed";
+    case event_kind::unsubscribed: return "unsubscribed";
+    case event_kind::subscribe_request: return "subscribe_request";
+    case event_kind::unsubscribe_request: return "unsubscribe_request";
+    case event_kind::auth: return "auth";
+    case event_kind::closed: return "closed";
+    }
+    return "?";
+}
+
+// An event as text: "message 7 a/b=hello", "published 3 0x00", "closed local 0x82".
+inline std::string describe(const session_event& ev) {
+    std::string s = kind_name(ev.kind);
+    const auto hex2 = [](unsigned v) {
+        static constexpr char d[] = "0123456789abcdef";
+        return std::string("0x") + d[(v >> 4) & 15] + d[v & 15];
+    };
+    switch (ev.kind) {
+    case event_kind::message:
+        s += " " + std::to_string(ev.packet_id) + " " + str(ev.message->topic) + "=" +
+             str(ev.message->payload);
+        break;
+    case event_kind::published:
+        s += " " + std::to_string(ev.packet_id) + " " + hex2(static_cast<unsigned>(ev.reason));
+        break;
+    case event_kind::subscribed:
+    case event_kind::unsubscribed:
+    case event_kind::subscribe_request:
+    case event_kind::unsubscribe_request: s += " " + std::to_string(ev.packet_id); break;
+    case event_kind::connected:
+        s += ev.session_present ? " present" : " new";
+        if (ev.discarded != 0) s += " discarded " + std::to_string(ev.discarded);
+        break;
+    case event_kind::closed:
+        s += ev.initiator == close_initiator::local   ? " local"
+             : ev.initiator == close_initiator::peer  ? " peer"
+                                                      : " transport";
+        s += " " + hex2(static_cast<unsigned>(ev.reason));
+        break;
+    default: break;
+    }
+    return s;
+}
+
+// Every event until `none`, as text.
+template <class C> std::vector<std::string> events(C& c, ms now) {
+    std::vector<std::string> v;
+    for (int i = 0; i < 100; ++i) {
+        const auto ev = c.next(now);
+        if (!ev) break;
+        v.push_back(describe(ev));
+    }
+    return v;
+}
+template <class C> std::string event1(C& c, ms now) { return describe(c.next(now)); }
+
+inline std::vector<std::string> list(std::initializer_list<std::string> v) { return v; }
+
+} // namespace mqttwire::test
