@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "broker.hpp"
+#include "core/broker.hpp"
 
 using namespace mqttwire;
 using namespace mqttwire::broker;
