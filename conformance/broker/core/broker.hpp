@@ -65,6 +65,8 @@ class broker {
     [[nodiscard]] std::size_t connection_count() const { return conns_.size(); }
     [[nodiscard]] std::size_t session_count() const { return sessions_.size(); }
     [[nodiscard]] std::size_t retained_count() const { return store_.retained_count(); }
+    /// Entries in the timer heap: live deadlines plus a bounded number of stale ones.
+    [[nodiscard]] std::size_t timer_count() const { return timers_.size(); }
     [[nodiscard]] const statistics& stats() const noexcept { return stats_; }
     /// The event loop closed a connection at once (max_connections, out of descriptors).
     void connection_refused() noexcept { ++stats_.connections_refused; }

@@ -33,7 +33,11 @@ struct message {
 
     /// Bytes this message holds (what queue and in-flight byte bounds count).
     [[nodiscard]] std::size_t footprint() const noexcept {
-        return topic.size() + payload.size() + properties.size() + sizeof(message);
+        return footprint_of(topic.size(), payload.size(), properties.size());
+    }
+    [[nodiscard]] static constexpr std::size_t footprint_of(std::size_t topic, std::size_t payload,
+                                                            std::size_t properties) noexcept {
+        return topic + payload + properties + sizeof(message);
     }
     [[nodiscard]] properties_view forwarded_properties() const noexcept {
         return properties_view::from_wire(properties, property_count, property_mask,

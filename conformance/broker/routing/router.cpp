@@ -154,7 +154,9 @@ void router::deliver(const publication& m, const target& t, clock::time_point no
     const bool direct =
         c != nullptr && sub_ids.empty() &&
         (qos0 ? c->out.size() < settings_.max_output_buffer || c->out.empty()
-              : outbox_.can_send_now(s));
+              : outbox_.can_send_now(s, message::footprint_of(m.topic().size(),
+                                                              m.view().payload.size(),
+                                                              m.view().properties.wire().size())));
     if (!direct) {
         if (qos0) {
             outbox_.deliver_qos0(s, m, retain, sub_ids, now);

@@ -37,23 +37,21 @@ bool outbox::below_low_water(const session& s) const noexcept {
            under(t->queued_bytes, settings_.max_queued_bytes);
 }
 
-bool outbox::window_room(const session& s, const connection& c, const message& next) const noexcept {
+bool outbox::window_room(const session& s, const connection& c,
+                         std::size_t footprint) const noexcept {
     const session_traffic* t = s.traffic_if_any();
     if (t == nullptr) return c.send_window > 0;
     if (t->inflight.size() >= c.send_window) return false;
     // max_inflight_bytes as mosquitto: a message larger than the bound still goes alone.
     return settings_.max_inflight_bytes == 0 || t->inflight.empty() ||
-           t->inflight_bytes + next.footprint() <= settings_.max_inflight_bytes;
+           t->inflight_bytes + footprint <= settings_.max_inflight_bytes;
 }
 
-bool outbox::can_send_now(const session& s) const noexcept {
+bool outbox::can_send_now(const session& s, std::size_t footprint) const noexcept {
     const connection* c = online(s);
     if (c == nullptr || conns_.output_full(*c)) return false;
     const session_traffic* t = s.traffic_if_any();
-    if (t == nullptr) return c->send_window > 0;
-    return t->queue.empty() && t->inflight.size() < c->send_window &&
-           (settings_.max_inflight_bytes == 0 || t->inflight.empty() ||
-            t->inflight_bytes < settings_.max_inflight_bytes);
+    return (t == nullptr || t->queue.empty()) && window_room(s, *c, footprint);
 }
 
 void outbox::after_write(session& s, connection& c, clock::time_point now) {
@@ -130,7 +128,7 @@ void outbox::deliver(session& s, delivery&& d, clock::time_point now) {
     connection* c = online(s);
     auto& t = s.traffic();
     const bool now_possible =
-        c != nullptr && t.queue.empty() && !conns_.output_full(*c) && window_room(s, *c, *d.msg);
+        c != nullptr && t.queue.empty() && !conns_.output_full(*c) && window_room(s, *c, d.msg->footprint());
     if (!now_possible && queue_full(s)) {
         record_drop(s, c == nullptr ? drop_reason::offline_queue_full : drop_reason::queue_full,
                     now);
@@ -165,7 +163,7 @@ void outbox::pump(session& s, clock::time_point now) {
     connection* c = online(s);
     session_traffic* t = s.traffic_if_any();
     if (c == nullptr || t == nullptr) return;
-    while (!t->queue.empty() && !conns_.output_full(*c) && window_room(s, *c, *t->queue.front().msg)) {
+    while (!t->queue.empty() && !conns_.output_full(*c) && window_room(s, *c, t->queue.front().msg->footprint())) {
         delivery d = std::move(t->queue.front());
         t->queue.pop_front();
         t->queued_bytes -= d.msg->footprint();

@@ -32,9 +32,9 @@ class outbox {
         return settings_.overflow == queue_overflow::block && online(s) != nullptr &&
                queue_full(s);
     }
-    /// Whether a QoS 1/2 PUBLISH can be written to `s` now (online, nothing queued ahead of it,
-    /// room in the window and in the output buffer).
-    [[nodiscard]] bool can_send_now(const session& s) const noexcept;
+    /// Whether a QoS 1/2 PUBLISH of `footprint` bytes (message::footprint) can be written to
+    /// `s` now (online, nothing queued ahead of it, room in the window and the output buffer).
+    [[nodiscard]] bool can_send_now(const session& s, std::size_t footprint) const noexcept;
 
     /// QoS 0: written now, or dropped (counted) when the output buffer is at its bound. QoS 0
     /// is not queued for offline sessions (MQTT-3.1.2-5 leaves it optional).
@@ -69,7 +69,7 @@ class outbox {
 
   private:
     [[nodiscard]] bool window_room(const session& s, const connection& c,
-                                   const message& next) const noexcept;
+                                   std::size_t footprint) const noexcept;
     [[nodiscard]] bool below_low_water(const session& s) const noexcept;
     bool send_now(session& s, connection& c, delivery& d, clock::time_point now);
     void record_drop(session& s, drop_reason why, clock::time_point now);
