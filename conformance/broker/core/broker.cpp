@@ -10,9 +10,6 @@ namespace mqttwire::broker {
 namespace {
 
 constexpr auto housekeeping_every = std::chrono::seconds(10);
-// Resumed connections processed per tick() before the loop gets a turn again: resuming one
-// can release others, and a round trip through the event loop keeps that fair.
-constexpr int resume_rounds = 4;
 
 } // namespace
 
@@ -56,7 +53,7 @@ void broker::receive(conn_id id, std::span<const std::byte> bytes, clock::time_p
 
 bool broker::wants_input(conn_id id) const {
     const connection* c = conns_.find(id);
-    return c != nullptr && c->st != connection::state::closing && !c->paused();
+    return c != nullptr && c->reading();
 }
 
 void broker::connection_lost(conn_id id, clock::time_point now) {
@@ -70,11 +67,11 @@ void broker::connection_lost(conn_id id, clock::time_point now) {
 
 void broker::tick(clock::time_point now) {
     now_ = now;
-    for (int round = 0; round < resume_rounds && conns_.has_resumed(); ++round) {
-        conns_.take_resumed(scratch_);
-        for (const conn_id id : scratch_)
-            if (connection* c = conns_.find(id)) handler_.resume(*c, now);
-    }
+    // Connections resumed while these run (a publisher released, a budget run out again) wait
+    // for the next turn, so one turn stays bounded.
+    conns_.take_resumed(scratch_);
+    for (const conn_id id : scratch_)
+        if (connection* c = conns_.find(id)) handler_.resume(*c, now);
     while (const auto e = timers_.pop_due(now)) {
         switch (e->kind) {
         case timer_kind::connect_timeout:

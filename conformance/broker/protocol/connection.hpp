@@ -44,6 +44,7 @@ struct connection {
     bool paused_output = false;    ///< its own output is at the bound: its input waits
     std::uint64_t blocked_on = 0;  ///< serial of the session whose full queue holds its PUBLISH
     bool resume_pending = false;   ///< on the connection table's resume list
+    bool backlog = false;          ///< whole packets held: its turn's packet budget ran out
     std::optional<clock::time_point> stalled_since; ///< over its bound without progress since
     bool dropping = false;         ///< QoS 0 drops in progress (logged once per episode)
     std::uint64_t dropped = 0;
@@ -52,6 +53,10 @@ struct connection {
     timer_slots timers;
 
     [[nodiscard]] bool paused() const noexcept { return paused_output || blocked_on != 0; }
+    /// Whether the event loop should read more from it.
+    [[nodiscard]] bool reading() const noexcept {
+        return st != state::closing && !paused() && !backlog;
+    }
     [[nodiscard]] bool connected() const noexcept { return st == state::connected; }
 };
 

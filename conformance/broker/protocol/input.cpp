@@ -13,6 +13,11 @@ namespace mqttwire::broker {
 
 namespace {
 
+// Packets processed per connection per turn of the event loop: a client sending tiny packets
+// (a PINGREQ flood is 2 bytes a packet) gets the same share of a turn as one sending large
+// ones, and the rest waits in its input buffer for the next turn.
+constexpr int packets_per_turn = 1024;
+
 // The protocol level byte of a CONNECT that did not decode, if it can be read.
 std::optional<std::uint8_t> peek_connect_level(std::span<const std::byte> pkt) {
     const auto f = next_frame(pkt);
@@ -56,7 +61,8 @@ void protocol_handler::receive(connection& c, std::span<const std::byte> bytes,
 
 void protocol_handler::resume(connection& c, clock::time_point now) {
     if (c.st == connection::state::closing || c.paused()) return;
-    p_.conns.mark_dirty(c); // reading starts again
+    c.backlog = false;
+    p_.conns.mark_dirty(c); // reading starts again (unless the budget runs out again)
     if (c.in.empty()) return;
     const auto used = process(c, c.in.data(), now);
     if (c.st == connection::state::closing) {
@@ -69,6 +75,7 @@ void protocol_handler::resume(connection& c, clock::time_point now) {
 std::size_t protocol_handler::process(connection& c, std::span<const std::byte> bytes,
                                       clock::time_point now) {
     std::size_t off = 0;
+    int budget = packets_per_turn;
     while (c.st != connection::state::closing && !c.paused()) {
         if (c.connected() && p_.conns.output_full(c)) {
             // Its own requests wait until it reads what it was sent: a client flooding
@@ -80,6 +87,12 @@ std::size_t protocol_handler::process(connection& c, std::span<const std::byte> 
         }
         const auto avail = bytes.subspan(off);
         if (avail.empty()) break;
+        if (budget-- == 0) {
+            c.backlog = true;
+            p_.conns.resume(c.id); // the next turn goes on from here
+            p_.conns.mark_dirty(c);
+            break;
+        }
         const bool before_connect = c.st == connection::state::awaiting_connect;
         std::uint32_t limit =
             p_.cfg.max_packet_size == 0 ? max_packet_size_limit : p_.cfg.max_packet_size;

@@ -146,6 +146,7 @@ TEST(broker_limits, pingreq_flood_without_reading_pauses_only_that_client) {
         pings.push_back(std::byte{0x00});
     }
     h.send_bytes(flood, pings);
+    h.settle();
     EXPECT_FALSE(h.reading(flood));                 // the loop stops reading it
     EXPECT_LE(h.unread(flood), 4096u + 2u);         // PINGRESPs up to the bound
     EXPECT_LE(h.core().buffered_bytes(), 4096u + 20000u + 2u);
@@ -250,6 +251,7 @@ TEST(broker_limits, packet_identifiers_in_o1_when_only_the_newest_is_acknowledge
     std::vector<std::byte> burst;
     for (int i = 0; i < 65535; ++i) burst.insert(burst.end(), wire.begin(), wire.end());
     h.send_bytes(pub, burst);
+    h.settle(); // 1,024 packets per turn
     (void)h.read(pub);
     std::set<std::uint16_t> in_flight;
     for (const auto& p : publishes(h.read(sub))) EXPECT_TRUE(in_flight.insert(p.packet_id).second);
@@ -577,6 +579,25 @@ TEST(broker_limits, idle_sessions_have_no_timers) {
     const auto next = h.core().next_deadline();
     ASSERT_TRUE(next.has_value());
     EXPECT_GE(*next - h.now, 8s);
+}
+
+TEST(broker_limits, tiny_packets_get_a_bounded_share_of_each_turn) {
+    // 10,000 PINGREQs in one read: 1,024 are answered this turn, the rest in later turns, and
+    // meanwhile the loop does not read more from that client.
+    harness h;
+    const auto c = h.connect("pinger");
+    (void)h.read(c);
+    std::vector<std::byte> pings;
+    for (int i = 0; i < 10000; ++i) {
+        pings.push_back(std::byte{0xC0});
+        pings.push_back(std::byte{0x00});
+    }
+    h.send_bytes(c, pings);
+    EXPECT_EQ(count_type(h.read(c), packet_type::pingresp), 1024u);
+    EXPECT_FALSE(h.reading(c));
+    h.settle();
+    EXPECT_EQ(count_type(h.read(c), packet_type::pingresp), 10000u - 1024u);
+    EXPECT_TRUE(h.reading(c));
 }
 
 TEST(broker_limits, keep_alive_traffic_does_not_grow_the_timer_heap) {
