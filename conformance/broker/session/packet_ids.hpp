@@ -60,6 +60,10 @@ class packet_ids {
   private:
     static constexpr std::size_t few = 64;
 
+    static std::size_t lowest(std::uint64_t bits) noexcept {
+        return static_cast<std::size_t>(std::countr_zero(bits));
+    }
+
     struct bitmap {
         std::array<std::uint64_t, 1024> words{};
         std::array<std::uint64_t, 16> full{}; // bit w: words[w] has no free identifier
@@ -83,7 +87,7 @@ class packet_ids {
             // The rest of the starting word.
             const std::size_t w0 = start >> 6;
             const std::uint64_t rest = ~words[w0] & (~std::uint64_t{0} << (start & 63));
-            if (rest != 0) return static_cast<std::uint16_t>((w0 << 6) + std::countr_zero(rest));
+            if (rest != 0) return static_cast<std::uint16_t>((w0 << 6) + lowest(rest));
             // The next word that is not full, over the summary, wrapping once.
             for (std::size_t k = 1; k <= 1024; ++k) {
                 const std::size_t w = (w0 + k) & 1023;
@@ -93,10 +97,9 @@ class packet_ids {
                     k += 63 - (w & 63);
                     continue;
                 }
-                const std::size_t found =
-                    (group << 6) + static_cast<std::size_t>(std::countr_zero(open));
+                const std::size_t found = (group << 6) + lowest(open);
                 const std::uint64_t bits = ~words[found];
-                return static_cast<std::uint16_t>((found << 6) + std::countr_zero(bits));
+                return static_cast<std::uint16_t>((found << 6) + lowest(bits));
             }
             return 0; // unreachable while count_ < 65535
         }
@@ -121,7 +124,7 @@ class packet_ids {
         list_.clear();
         for (std::size_t w = 0; w < map_->words.size(); ++w)
             for (std::uint64_t bits = map_->words[w]; bits != 0; bits &= bits - 1) {
-                const auto id = static_cast<std::uint16_t>((w << 6) + std::countr_zero(bits));
+                const auto id = static_cast<std::uint16_t>((w << 6) + lowest(bits));
                 if (id != 0) list_.push_back(id);
             }
         map_.reset();
