@@ -128,6 +128,7 @@ int main(int argc, char** argv) {
         std::fflush(stderr);
     };
     broker b(s, log);
+    b.restore(clock::now());
     server srv(b, log, cfg.max_connections);
     std::vector<listener_config> listeners = cfg.listeners;
     if (port || listeners.empty()) listeners.push_back({port.value_or(1883), "127.0.0.1"});

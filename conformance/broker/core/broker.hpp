@@ -35,6 +35,9 @@ class broker {
     broker(const broker&) = delete;
     broker& operator=(const broker&) = delete;
 
+    /// Rebuilds the sessions the store kept (once, at start-up, before any connection).
+    void restore(clock::time_point now) { sessions_.restore(now); }
+
     /// A new network connection.
     conn_id accept(clock::time_point now);
     /// Bytes read from `id`.

@@ -39,6 +39,21 @@ class packet_ids {
         return id;
     }
 
+    /// Marks `id` in use (a session restored with messages in flight). False when it already
+    /// was, or is 0.
+    bool take(std::uint16_t id) {
+        if (id == 0 || count_ == 65535) return false;
+        if (map_ ? map_->test(id) : listed(id)) return false;
+        if (!map_ && count_ + 1 > few) to_map();
+        if (map_) {
+            map_->set(id);
+        } else {
+            list_.push_back(id);
+        }
+        ++count_;
+        return true;
+    }
+
     /// `id` (allocated earlier) is free again.
     void release(std::uint16_t id) {
         if (map_) {

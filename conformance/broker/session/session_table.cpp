@@ -71,16 +71,7 @@ void session_table::detach(session& s, bool publish_will_now, clock::time_point 
         end(s, now); // MQTT-3.1.2-6 / MQTT5-3.1.2-5: the session ends with the connection
         return;
     }
-    if (s.expiry_interval != never_expires) {
-        s.expires_at = now + std::chrono::seconds(s.expiry_interval);
-    } else if (settings_.persistent_client_expiration) {
-        s.expires_at = now + *settings_.persistent_client_expiration;
-    }
-    // Counted as disconnected while kept (expires_at set even for sessions kept forever would
-    // cost a timer; the gauge uses this flag instead).
-    if (!s.expires_at) s.expires_at = clock::time_point::max();
-    ++stats_.clients_disconnected;
-    schedule(s);
+    kept_offline(s, now);
 }
 
 void session_table::schedule(session& s) {
@@ -126,6 +117,68 @@ void session_table::end(session& s, clock::time_point now) {
     by_serial_.erase(s.serial);
     const auto it = sessions_.find(s.client_id);
     if (it != sessions_.end()) sessions_.erase(it);
+}
+
+namespace {
+
+class restorer final : public restore_sink {
+  public:
+    restorer(session_table& sessions, router& routes, clock::time_point now)
+        : sessions_(sessions), router_(routes), now_(now) {}
+
+    void session(session_record r) override {
+        mqttwire::broker::session& s = sessions_.create(std::move(r.client_id));
+        s.version = r.version;
+        s.user = std::move(r.user);
+        s.expiry_interval = r.expiry_interval;
+        for (const auto& sub : r.subscriptions)
+            (void)router_.subscribe(s, sub.filter, sub.options, sub.subscription_id);
+        sessions_.kept_offline(s, now_);
+    }
+    void delivery(stored_delivery d) override {
+        mqttwire::broker::session* s = sessions_.find(d.client_id);
+        if (s == nullptr || !d.msg) return;
+        auto& t = s->traffic();
+        mqttwire::broker::delivery one{std::move(d.msg), d.seq, d.qos, d.retain, std::move(d.sub_ids)};
+        t.next_seq = std::max(t.next_seq, d.seq + 1);
+        if (d.packet_id != 0 && t.ids.take(d.packet_id)) {
+            t.inflight_bytes += one.msg->footprint();
+            t.inflight.emplace(d.packet_id,
+                               inflight_message{std::move(one), d.packet_id, d.released, t.next_order++});
+            return;
+        }
+        t.queued_bytes += one.msg->footprint();
+        t.queue.push_back(std::move(one));
+    }
+    void awaiting_pubrel(std::string_view client_id, std::uint16_t packet_id) override {
+        if (mqttwire::broker::session* s = sessions_.find(client_id))
+            s->traffic().awaiting_pubrel.insert(packet_id);
+    }
+
+  private:
+    session_table& sessions_;
+    router& router_;
+    clock::time_point now_;
+};
+
+} // namespace
+
+void session_table::restore(clock::time_point now) {
+    restorer sink(*this, router_, now);
+    store_.restore(sink);
+}
+
+void session_table::kept_offline(session& s, clock::time_point now) {
+    if (s.expiry_interval != never_expires) {
+        s.expires_at = now + std::chrono::seconds(s.expiry_interval);
+    } else if (settings_.persistent_client_expiration) {
+        s.expires_at = now + *settings_.persistent_client_expiration;
+    }
+    // Counted as disconnected while kept (a session kept forever has no deadline, and so no
+    // timer; the sentinel marks it as counted).
+    if (!s.expires_at) s.expires_at = clock::time_point::max();
+    ++stats_.clients_disconnected;
+    schedule(s);
 }
 
 bool session_table::expects(const timer_queue::entry& e) const {

@@ -58,6 +58,10 @@ class session_table {
     void end(session& s, clock::time_point now);
     void publish_will(session& s, clock::time_point now);
 
+    /// Rebuilds the sessions `st` kept (at start-up, before any connection). Each is offline,
+    /// with its expiry counted from `now`.
+    void restore(clock::time_point now);
+
     /// A will_delay or session_expiry entry from the timer heap.
     void on_timer(const timer_queue::entry& e, clock::time_point now);
     /// Whether a heap entry still has an owner that expects it (timer_queue::compact).
@@ -70,6 +74,9 @@ class session_table {
     void saved_pubrel(const session& s, std::uint16_t packet_id, bool awaited) {
         store_.pubrel_awaited(s, packet_id, awaited);
     }
+
+    /// `s` stays while offline: its expiry deadline (and its will's) go on the timer heap.
+    void kept_offline(session& s, clock::time_point now);
 
   private:
     void schedule(session& s);

@@ -56,11 +56,11 @@ struct stored_delivery {
     bool released = false;       ///< QoS 2: PUBREL sent
 };
 
-/// What an engine hands back at start-up (store::restore).
+/// What an engine hands back at start-up (store::restore). Retained messages are not handed
+/// back: the engine keeps serving them through match_retained.
 class restore_sink {
   public:
     virtual ~restore_sink() = default;
-    virtual void retained(message_ptr m) = 0;
     virtual void session(session_record r) = 0;
     /// After the session it belongs to, in arrival order.
     virtual void delivery(stored_delivery d) = 0;

@@ -32,6 +32,8 @@ struct received {
 class harness {
   public:
     explicit harness(settings s = {}) : b_(s, [this](std::string_view l) { log_.emplace_back(l); }) {}
+    harness(settings s, store& st)
+        : b_(s, [this](std::string_view l) { log_.emplace_back(l); }, st) {}
 
     client open(protocol_version v) {
         const auto id = b_.accept(now);
