@@ -35,7 +35,7 @@ broker::~broker() = default;
 
 conn_id broker::accept(clock::time_point now) {
     now_ = now;
-    connection& c = conns_.open(next_conn_++, now);
+    connection& c = conns_.open(now);
     ++stats_.connections;
     ++stats_.connections_total;
     timers_.schedule(timer_kind::connect_timeout, c.id, now + settings_.connect_timeout, c.timers);

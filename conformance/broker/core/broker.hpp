@@ -38,8 +38,12 @@ class broker {
     /// Rebuilds the sessions the store kept (once, at start-up, before any connection).
     void restore(clock::time_point now) { sessions_.restore(now); }
 
-    /// A new network connection.
+    /// A new network connection. Ids are unique; their low 32 bits are a small slot number
+    /// (slot_of) that an event loop may use to index its own tables.
     conn_id accept(clock::time_point now);
+    [[nodiscard]] static constexpr std::size_t slot_of(conn_id id) noexcept {
+        return connection_table::slot_of(id);
+    }
     /// Bytes read from `id`.
     void receive(conn_id id, std::span<const std::byte> bytes, clock::time_point now);
     /// False while `id` is paused (its output is at the bound, or a full queue holds its
@@ -99,7 +103,6 @@ class broker {
     session_table sessions_;
     protocol_handler handler_;
 
-    conn_id next_conn_ = 1;
     clock::time_point now_{};
     clock::time_point last_loads_{};
     timer_slots housekeeping_timer_;

@@ -4,9 +4,9 @@
 // and the stall bookkeeping that disconnects a consumer stuck over its bound.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <utility>
-#include <unordered_map>
 #include <vector>
 
 #include "core/settings.hpp"
@@ -19,18 +19,28 @@ class connection_table {
   public:
     connection_table(const settings& s, timer_queue& timers) : settings_(s), timers_(timers) {}
 
-    connection& open(conn_id id, clock::time_point now);
+    /// A new connection. Its id is unique for the table's lifetime; its low 32 bits are a
+    /// small, dense slot number (reused once the connection is gone), so an id is found by
+    /// indexing, and an event loop can index its own tables by slot_of(id).
+    connection& open(clock::time_point now);
+    [[nodiscard]] static constexpr std::size_t slot_of(conn_id id) noexcept {
+        return static_cast<std::size_t>(id & 0xFFFFFFFFu);
+    }
     [[nodiscard]] connection* find(conn_id id) const {
-        const auto it = conns_.find(id);
-        return it == conns_.end() ? nullptr : it->second.get();
+        const std::size_t slot = slot_of(id);
+        if (slot >= slots_.size()) return nullptr;
+        connection* c = slots_[slot].get();
+        return c != nullptr && c->id == id ? c : nullptr;
     }
     void erase(conn_id id);
-    [[nodiscard]] std::size_t size() const noexcept { return conns_.size(); }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
     template <class F> void for_each(F&& f) {
-        for (auto& [id, c] : conns_) f(*c);
+        for (auto& c : slots_)
+            if (c) f(*c);
     }
     template <class F> void for_each(F&& f) const {
-        for (const auto& [id, c] : conns_) f(std::as_const(*c));
+        for (const auto& c : slots_)
+            if (c) f(std::as_const(*c));
     }
 
     /// `c` has new output or must be closed.
@@ -55,9 +65,14 @@ class connection_table {
     }
 
   private:
+    void take(std::vector<conn_id>& list, bool connection::*flag, std::vector<conn_id>& out);
+
     const settings& settings_;
     timer_queue& timers_;
-    std::unordered_map<conn_id, std::unique_ptr<connection>> conns_;
+    std::vector<std::unique_ptr<connection>> slots_;
+    std::vector<std::uint32_t> free_slots_;
+    std::uint64_t generation_ = 0;
+    std::size_t size_ = 0;
     std::vector<conn_id> dirty_;
     std::vector<conn_id> resumed_;
 };

@@ -127,7 +127,7 @@ void server::accept_from(listener& l, clock::time_point now) {
                     out_of_descriptors_ = true;
                     if (log_)
                         log_("mqttwire-broker: out of file descriptors with " +
-                             std::to_string(fd_of_.size()) +
+                             std::to_string(open_links_) +
                              " connections open; new connections are closed until some are "
                              "free (raise ulimit -n)");
                 }
@@ -146,7 +146,7 @@ void server::accept_from(listener& l, clock::time_point now) {
                      " refused so far)");
         }
         if (reserve_fd_ < 0) reserve_fd_ = open_reserve();
-        if (max_connections_ >= 0 && static_cast<std::int64_t>(fd_of_.size()) >= max_connections_) {
+        if (max_connections_ >= 0 && static_cast<std::int64_t>(open_links_) >= max_connections_) {
             ::close(fd);
             ++refused_;
             broker_.connection_refused();
@@ -170,7 +170,10 @@ void server::accept_from(listener& l, clock::time_point now) {
         k.id = id;
         k.want_out = false;
         k.events = EPOLLIN | EPOLLRDHUP;
-        fd_of_[id] = fd;
+        const auto cslot = broker::slot_of(id);
+        if (cslot >= fd_of_.size()) fd_of_.resize(cslot + 1, -1);
+        fd_of_[cslot] = fd;
+        ++open_links_;
         epoll_event ev{};
         ev.events = k.events;
         ev.data.u64 = static_cast<std::uint64_t>(fd);
@@ -192,24 +195,30 @@ void server::update_interest(link& l) {
     ::epoll_ctl(epoll_, EPOLL_CTL_MOD, l.t->fd(), &ev);
 }
 
+server::link* server::find(conn_id id) {
+    const auto cslot = broker::slot_of(id);
+    if (cslot >= fd_of_.size() || fd_of_[cslot] < 0) return nullptr;
+    link& l = links_[static_cast<std::size_t>(fd_of_[cslot])];
+    return l.id == id ? &l : nullptr;
+}
+
 void server::drop(conn_id id, clock::time_point now) {
-    const auto it = fd_of_.find(id);
-    if (it == fd_of_.end()) return;
-    const int fd = it->second;
-    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
-    link& l = links_[static_cast<std::size_t>(fd)];
-    l.t.reset(); // closes the descriptor
-    l.id = 0;
-    l.events = 0;
-    l.want_out = false;
-    fd_of_.erase(it);
+    link* l = find(id);
+    if (l == nullptr) return;
+    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, l->t->fd(), nullptr);
+    l->t.reset(); // closes the descriptor
+    l->id = 0;
+    l->events = 0;
+    l->want_out = false;
+    fd_of_[broker::slot_of(id)] = -1;
+    --open_links_;
     broker_.connection_lost(id, now);
 }
 
 void server::flush(conn_id id, clock::time_point now) {
-    const auto it = fd_of_.find(id);
-    if (it == fd_of_.end()) return;
-    link& l = links_[static_cast<std::size_t>(it->second)];
+    link* lp = find(id);
+    if (lp == nullptr) return;
+    link& l = *lp;
     l.want_out = false;
     while (true) {
         const auto out = broker_.pending_output(id);
@@ -324,7 +333,8 @@ int server::run() {
     broker_.shutdown(now);
     flush_dirty(now);
     std::vector<conn_id> all;
-    for (const auto& [id, fd] : fd_of_) all.push_back(id);
+    for (const auto& l : links_)
+        if (l.id != 0) all.push_back(l.id);
     for (const conn_id id : all) drop(id, now);
     if (log_) {
         log_("mqttwire-broker: " + broker_.stats().summary());

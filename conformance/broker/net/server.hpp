@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/broker.hpp"
@@ -53,6 +52,7 @@ class server {
     void flush_dirty(clock::time_point now);
     void update_interest(link& l);
     void drop(conn_id id, clock::time_point now);
+    [[nodiscard]] link* find(conn_id id);
     void set_accepting(bool on);
     [[nodiscard]] int wait_ms(clock::time_point now) const;
 
@@ -63,8 +63,9 @@ class server {
     int signal_fd_ = -1;
     int reserve_fd_ = -1;
     std::vector<listener> listeners_;
-    std::vector<link> links_; // by descriptor (descriptors are small and dense)
-    std::unordered_map<conn_id, int> fd_of_;
+    std::vector<link> links_;   // by descriptor (descriptors are small and dense)
+    std::vector<int> fd_of_;    // by broker::slot_of(connection id); -1: none
+    std::size_t open_links_ = 0;
     std::vector<conn_id> dirty_;
     std::vector<std::byte> buf_;
     bool accepting_ = true;

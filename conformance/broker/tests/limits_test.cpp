@@ -63,6 +63,16 @@ client subscriber(harness& h, const std::string& id, const char* filter, qos q,
 
 const std::string kilobyte(1000, 'x');
 
+// `n` PINGREQs back to back (MQTT-3.12.1: 0xC0 0x00).
+std::vector<std::byte> pingreqs(int n) {
+    std::vector<std::byte> out;
+    for (int i = 0; i < n; ++i) {
+        out.push_back(std::byte{0xC0});
+        out.push_back(std::byte{0x00});
+    }
+    return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Output buffer and slow consumers
 
@@ -140,11 +150,7 @@ TEST(broker_limits, pingreq_flood_without_reading_pauses_only_that_client) {
     (void)h.read(flood);
     const auto other = h.connect("other");
     (void)h.read(other);
-    std::vector<std::byte> pings;
-    for (int i = 0; i < 10000; ++i) {
-        pings.push_back(std::byte{0xC0});
-        pings.push_back(std::byte{0x00});
-    }
+    const auto pings = pingreqs(10000);
     h.send_bytes(flood, pings);
     h.settle();
     EXPECT_FALSE(h.reading(flood));                 // the loop stops reading it
@@ -587,11 +593,7 @@ TEST(broker_limits, tiny_packets_get_a_bounded_share_of_each_turn) {
     harness h;
     const auto c = h.connect("pinger");
     (void)h.read(c);
-    std::vector<std::byte> pings;
-    for (int i = 0; i < 10000; ++i) {
-        pings.push_back(std::byte{0xC0});
-        pings.push_back(std::byte{0x00});
-    }
+    const auto pings = pingreqs(10000);
     h.send_bytes(c, pings);
     EXPECT_EQ(count_type(h.read(c), packet_type::pingresp), 1024u);
     EXPECT_FALSE(h.reading(c));
