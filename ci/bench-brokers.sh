@@ -3,7 +3,8 @@
 #
 #   ci/bench-brokers.sh [--smoke] [--rounds N] [--duration S] [--only REGEX] [--nice N]
 #
-# Builds mqttwire-broker and mqttwire-loadgen (Release) in $BUILD_DIR (build/bench-brokers),
+# Builds mqttwire-broker and mqttwire-loadgen (Release) in $BUILD_DIR (build/bench-brokers)
+# (OURS=path and MOSQUITTO=path run other builds of the brokers: before/after comparisons),
 # then for every scenario and round starts each broker fresh on a free loopback port, pins it to
 # CPU 0 and the load generator to CPU 1 (taskset), alternates which broker goes first round by
 # round, and collects one RESULT line per run. It prints, per scenario, delivered msg/s, MB/s,
@@ -66,7 +67,7 @@ fi
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMQTTWIRE_BUILD_TESTS=OFF \
     -DMQTTWIRE_BUILD_BENCH=ON -DMQTTWIRE_BUILD_CONFORMANCE=ON -DMQTTWIRE_BUILD_FUZZ=OFF >/dev/null
 cmake --build "$build" --target mqttwire-broker mqttwire-loadgen -j "$(nproc)" >/dev/null
-ours=$build/conformance/broker/mqttwire-broker
+ours=${OURS:-$build/conformance/broker/mqttwire-broker} # OURS=path: another build of ours
 loadgen=$build/bench/loadgen/mqttwire-loadgen
 
 # ---- scenarios: name | loadgen arguments | config (q: max_queued_messages 0) | metric -------

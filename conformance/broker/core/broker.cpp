@@ -56,6 +56,11 @@ bool broker::wants_input(conn_id id) const {
     return c != nullptr && c->reading();
 }
 
+bool broker::held(conn_id id) const {
+    const connection* c = conns_.find(id);
+    return c == nullptr || c->st == connection::state::closing || c->paused();
+}
+
 void broker::connection_lost(conn_id id, clock::time_point now) {
     now_ = now;
     connection* c = conns_.find(id);

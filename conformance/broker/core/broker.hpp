@@ -47,8 +47,12 @@ class broker {
     /// Bytes read from `id`.
     void receive(conn_id id, std::span<const std::byte> bytes, clock::time_point now);
     /// False while `id` is paused (its output is at the bound, or a full queue holds its
-    /// PUBLISH): the event loop stops reading it, so TCP slows the client down.
+    /// PUBLISH) or still has packets from earlier reads to process (its share of a turn ran
+    /// out): the event loop does not read it now.
     [[nodiscard]] bool wants_input(conn_id id) const;
+    /// True while `id` is paused: the event loop stops watching it for input, so TCP slows the
+    /// client down. (Held-over packets alone do not pause it: they are processed next turn.)
+    [[nodiscard]] bool held(conn_id id) const;
     /// The network connection is gone (EOF, error, or closed after should_close()).
     void connection_lost(conn_id id, clock::time_point now);
     /// Runs what is due: timers (keep-alive, CONNECT timeout, slow consumers, will delay,

@@ -184,7 +184,7 @@ void server::accept_from(listener& l, clock::time_point now) {
 void server::update_interest(link& l) {
     // A paused connection is not read, so neither readiness nor a half-close is asked for
     // (either would wake the loop again at once); errors and hang-ups are always reported.
-    const bool in = broker_.wants_input(l.id);
+    const bool in = !broker_.held(l.id);
     const std::uint32_t want = (in ? EPOLLIN | EPOLLRDHUP : 0u) |
                                (l.want_out || l.t->wants_write() ? EPOLLOUT : 0u);
     if (want == l.events) return;
@@ -319,7 +319,7 @@ int server::run() {
             const conn_id id = l.id;
             if ((ev & EPOLLOUT) != 0) flush(id, now);
             if (links_[fd].id != id) continue; // dropped while writing
-            if ((ev & (EPOLLERR | EPOLLHUP)) != 0 && !broker_.wants_input(id)) {
+            if ((ev & (EPOLLERR | EPOLLHUP)) != 0 && broker_.held(id)) {
                 drop(id, now); // gone while paused: nothing it sent can be answered
                 continue;
             }

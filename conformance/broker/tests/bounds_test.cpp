@@ -201,7 +201,7 @@ TEST(broker_bounds, reader_at_95_percent_of_the_publish_rate) {
         sent += payload.size();
     }
     reader.join();
-    EXPECT_GE(sent, std::size_t{200} << 20);
+    EXPECT_GE(sent, std::size_t{100} << 20); // far more than the output bound
     expect_bystander_unharmed(by);
     expect_peak_rss_below(b, 48);
     EXPECT_EQ(count_lines(b.log(), "slow-reader: no progress"), 0u); // it reads: kept
