@@ -3,7 +3,8 @@
 #
 #   ci/bench-brokers.sh [--smoke] [--rounds N] [--duration S] [--only REGEX] [--nice N]
 #
-# Builds mqttwire-broker and mqttwire-loadgen (Release) in $BUILD_DIR (build/bench-brokers),
+# Builds mqttwire-broker and mqttwire-loadgen (Release) in $BUILD_DIR (build/bench-brokers)
+# (OURS=path and MOSQUITTO=path run other builds of the brokers: before/after comparisons),
 # then for every scenario and round starts each broker fresh on a free loopback port, pins it to
 # CPU 0 and the load generator to CPU 1 (taskset), alternates which broker goes first round by
 # round, and collects one RESULT line per run. It prints, per scenario, delivered msg/s, MB/s,
@@ -15,8 +16,9 @@
 #
 # Broker configurations (stated, identical where both brokers support the directive):
 #   listener PORT 127.0.0.1 / allow_anonymous true / persistence false (mosquitto only: ours has
-#   no persistence and its parser does not know the directive); QoS 1 and 2 scenarios add
-#   max_queued_messages 0 (unlimited) to both, because mosquitto otherwise drops silently at 1000.
+#   no persistence and its parser does not know the directive); QoS 1 and 2 throughput scenarios
+#   add max_queued_messages 0 (unlimited) to both, because mosquitto otherwise drops silently at
+#   1000; the -defaults scenarios and the slow-consumer ones run both with default settings.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -65,7 +67,7 @@ fi
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMQTTWIRE_BUILD_TESTS=OFF \
     -DMQTTWIRE_BUILD_BENCH=ON -DMQTTWIRE_BUILD_CONFORMANCE=ON -DMQTTWIRE_BUILD_FUZZ=OFF >/dev/null
 cmake --build "$build" --target mqttwire-broker mqttwire-loadgen -j "$(nproc)" >/dev/null
-ours=$build/conformance/broker/mqttwire-broker
+ours=${OURS:-$build/conformance/broker/mqttwire-broker} # OURS=path: another build of ours
 loadgen=$build/bench/loadgen/mqttwire-loadgen
 
 # ---- scenarios: name | loadgen arguments | config (q: max_queued_messages 0) | metric -------
@@ -82,6 +84,8 @@ scenarios=(
     "fanin-4to1-q2|--mode fanin --pubs 4 --qos 2 --payload 64|q|msgps"
     "fanout-1to100-q0|--mode fanout --subs 100 --qos 0 --payload 64||msgps"
     "fanout-1to100-q1|--mode fanout --subs 100 --qos 1 --payload 64|q|msgps"
+    "fanin-4to1-q1-defaults|--mode fanin --pubs 4 --qos 1 --payload 64||msgps"
+    "fanout-1to100-q1-defaults|--mode fanout --subs 100 --qos 1 --payload 64||msgps"
     "pairs-$pairs|--mode pairs --pubs $pairs --per-write 1 --window 4||msgps"
     "pairs-$pairs-at-100k|--mode pairs --pubs $pairs --per-write 1 --rate 100000||p99"
     "lockstep-q0|--mode lockstep --qos 0||p99"
@@ -91,6 +95,9 @@ scenarios=(
     "match-none-at-100k|--mode fanin --pubs 1 --rate 100000||us_per_msg"
     "match-$preload-at-100k|--mode fanin --pubs 1 --rate 100000 --preload $preload||us_per_msg"
     "idle-$conns|--mode idle --conns $conns||rss_per_conn"
+    "pairs-$pairs-at-20k|--mode pairs --pubs $pairs --per-write 1 --rate 20000||us_per_msg"
+    "slow-consumer-q0|--mode slow --qos 0 --payload 65536 --read-rate 10000000||peak_rss"
+    "slow-consumer-q1|--mode slow --qos 1 --payload 1024 --read-rate 1000000||peak_rss"
 )
 
 # Below the ephemeral range (32768+), so no outgoing connection can hold the port; any TCP state

@@ -276,16 +276,91 @@ def session_seeds():
         + bytes([0x81, 0, 0x4e, 0x20, 0x90]) + forward(0, 60000) + forward(0, 40000)
         + bytes([0x90]),
     }
+# ---- broker_core: operations on the sans-I/O broker (layout at the top of broker_core.cpp) ----
+
+def mqtt_str(t):
+    b = t.encode("utf-8")
+    return len(b).to_bytes(2, "big") + b
+
+
+def packet(first, body):
+    return bytes([first]) + varint(len(body)) + body
+
+
+def connect(cid, level=4, clean=True, keep_alive=0, props=b"", will=None):
+    flags = 0x02 if clean else 0
+    payload = mqtt_str(cid)
+    if will is not None:
+        topic, msg, wprops = will
+        flags |= 0x04
+        if level == 5:
+            payload += varint(len(wprops)) + wprops
+        payload += mqtt_str(topic) + len(msg).to_bytes(2, "big") + msg
+    body = mqtt_str("MQTT") + bytes([level, flags]) + keep_alive.to_bytes(2, "big")
+    if level == 5:
+        body += varint(len(props)) + props
+    return packet(0x10, body + payload)
+
+
+def subscribe(pid, flt, q, level=4):
+    body = pid.to_bytes(2, "big") + (b"\x00" if level == 5 else b"") + mqtt_str(flt) + bytes([q])
+    return packet(0x82, body)
+
+
+def publish(topic, msg, q=0, pid=0, retain=False, level=4, props=b""):
+    body = mqtt_str(topic) + (pid.to_bytes(2, "big") if q else b"")
+    if level == 5:
+        body += varint(len(props)) + props
+    return packet(0x30 | (q << 1) | (1 if retain else 0), body + msg)
+
+
+def puback(pid):
+    return packet(0x40, pid.to_bytes(2, "big"))
+
+
+class broker_ops:
+    def __init__(self, settings=0):
+        self.b = bytearray([settings])
+
+    def open(self):
+        self.b += bytes([0, 0])
+        return self
+
+    def send(self, conn, data):
+        for i in range(0, len(data), 8192):
+            chunk = data[i:i + 8192]
+            if len(chunk) < 256:
+                self.b += bytes([1, conn, len(chunk)]) + chunk
+            else:
+                self.b += bytes([2, conn, len(chunk) & 0xFF, len(chunk) >> 8]) + chunk
+        return self
+
+    def lose(self, conn):
+        self.b += bytes([3, conn])
+        return self
+
+    def read(self, conn, n=None):
+        self.b += bytes([4, conn]) if n is None else bytes([5, conn, n // 16])
+        return self
+
+    def sleep(self, ms, shift=0):
+        self.b += bytes([6 + 32 * shift, 0, ms])
+        return self
+
+    def tick(self):
+        self.b += bytes([7, 0])
+        return self
 
 
 def main():
     vectors = parse_vectors()
     seeds = {t: {} for t in ("decode_packet", "round_trip", "framer", "properties",
                              "utf8_mosquitto", "topic", "subscription_index", "websocket",
-                             "session")}
+                             "session", "broker_core")}
 
     def add(target, name, data):
-        if len(data) <= MAX_SEED:
+        # broker_core inputs are whole sessions of several clients (its max_len is 16384).
+        if len(data) <= (16384 if target == "broker_core" else MAX_SEED):
             seeds[target][name] = data
 
     by_file = {}
@@ -339,6 +414,45 @@ def main():
 
     for name, data in session_seeds().items():
         add("session", name, data)
+
+    # broker_core: connections 0, 1, 2 are opened first in each seed.
+    def three(settings=0):
+        return broker_ops(settings).open().open().open()
+    add("broker_core", "qos1-route-and-ack", bytes(three()
+        .send(0, connect("sub")).send(0, subscribe(1, "t/#", 1)).read(0)
+        .send(1, connect("pub")).send(1, publish("t/x", b"hello", 1, 7)).read(1)
+        .read(0).send(0, puback(1)).tick().b))
+    add("broker_core", "stuck-qos0-reader", bytes(three()
+        .send(0, connect("stuck", 5)).send(0, subscribe(1, "#", 0, 5)).read(0)
+        .send(1, connect("flood")).send(1, b"".join(publish("f", b"x" * 200) for _ in range(60)))
+        .sleep(250, 3).tick().read(0).b))
+    add("broker_core", "full-queue-holds-publisher", bytes(three()
+        .send(0, connect("sub")).send(0, subscribe(1, "q", 1)).read(0)
+        .send(1, connect("pub")).send(1, b"".join(publish("q", b"m", 1, i + 1) for i in range(40)))
+        .read(1).read(0).sleep(200, 2).tick().read(1).b))
+    add("broker_core", "queue-overflow-drop", bytes(three(1)
+        .send(0, connect("sub")).send(0, subscribe(1, "q", 2)).read(0)
+        .send(1, connect("pub")).send(1, b"".join(publish("q", b"m", 2, i + 1) for i in range(40)))
+        .read(1).read(0).tick().b))
+    add("broker_core", "persistent-session-resumed", bytes(three()
+        .send(0, connect("keep", clean=False)).send(0, subscribe(1, "p/+", 1)).read(0).lose(0)
+        .send(1, connect("pub")).send(1, b"".join(publish("p/a", b"m", 1, i + 1) for i in range(20)))
+        .send(1, connect("keep", clean=False)).open().send(2, connect("keep", clean=False))
+        .read(2).tick().b))
+    add("broker_core", "will-delay-and-expiry", bytes(three()
+        .send(0, connect("watch")).send(0, subscribe(1, "lwt", 0)).read(0)
+        .send(1, connect("dev", 5, False, 10, b"\x11\x00\x00\x00\x3c",
+                         ("lwt", b"gone", b"\x18\x00\x00\x00\x02")))
+        .read(1).lose(1).sleep(250, 3).tick().read(0).sleep(255, 7).tick().b))
+    add("broker_core", "pingreq-flood", bytes(three()
+        .send(0, connect("pinger")).send(0, b"\xc0\x00" * 4000).tick().read(0, 4000).tick().b))
+    add("broker_core", "topic-alias-and-retained", bytes(three()
+        .send(0, connect("a5", 5)).read(0)
+        .send(0, publish("r/1", b"kept", 1, 3, True, 5, b"\x23\x00\x01"))
+        .send(0, publish("", b"again", 0, 0, False, 5, b"\x23\x00\x01"))
+        .send(1, connect("late", 5)).send(1, subscribe(2, "r/#", 1, 5)).read(1).read(0).b))
+    add("broker_core", "keep-alive-expiry", bytes(three()
+        .send(0, connect("ka", keep_alive=1)).read(0).sleep(200, 3).tick().b))
 
     total = 0
     for target, files in seeds.items():

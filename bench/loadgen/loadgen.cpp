@@ -26,6 +26,9 @@
 //   lockstep  1 -> 1, one message in flight
 //   rate      1 -> 1 at --rate msg/s (latency under a fixed load)
 //   idle      N connections that only CONNECT; reports broker RSS per connection
+//   slow      1 -> 1, the publisher as fast as it can (no end-to-end window), the subscriber
+//             reading at most --read-rate bytes/s through a 64 KiB receive buffer (0: never
+//             reads); reports the broker's peak RSS (VmHWM) and what was lost
 // `--preload K` first subscribes K other filters (none matching) from separate connections.
 
 #include <mqttwire.hpp>
@@ -87,6 +90,7 @@ struct options {
     long preload = 0;
     int pid = 0;
     double drain = 3.0;
+    double read_rate = 0; // slow mode: subscriber bytes per second
 };
 
 // Latency histogram: 1 µs buckets up to 10 ms, then 100 µs buckets up to 10 s.
@@ -145,6 +149,7 @@ struct connection {
 struct proc_sample {
     double cpu_s = 0;
     long rss_kb = 0;
+    long peak_rss_kb = 0; // VmHWM
 };
 
 proc_sample sample_proc(int pid) {
@@ -168,6 +173,7 @@ proc_sample sample_proc(int pid) {
     std::string line;
     while (std::getline(status, line))
         if (line.rfind("VmRSS:", 0) == 0) s.rss_kb = std::stol(line.substr(6));
+        else if (line.rfind("VmHWM:", 0) == 0) s.peak_rss_kb = std::stol(line.substr(6));
     return s;
 }
 
@@ -196,6 +202,9 @@ class loadgen {
             o_.pubs = o_.subs = 1;
         } else if (o_.mode == "idle") {
             o_.pubs = o_.subs = 0;
+        } else if (o_.mode == "slow") {
+            o_.pubs = o_.subs = 1;
+            slow_ = true;
         } else {
             die("unknown mode " + o_.mode);
         }
@@ -274,8 +283,8 @@ class loadgen {
         std::printf("RESULT mode=%s qos=%d pubs=%d subs=%d payload=%zu preload=%ld secs=%.3f "
                     "sent=%llu delivered=%llu msgps=%.0f mbps=%.2f lost=%llu dup=%llu "
                     "p50_us=%.1f p99_us=%.1f max_us=%.1f lat_n=%llu broker_cpu_s=%.3f "
-                    "broker_us_per_msg=%.3f broker_rss_kb=%ld broker_cpu_pct=%.0f "
-                    "tool_cpu_s=%.3f tool_cpu_pct=%.0f tool_bound=%d\n",
+                    "broker_us_per_msg=%.3f broker_rss_kb=%ld broker_peak_rss_kb=%ld "
+                    "broker_cpu_pct=%.0f tool_cpu_s=%.3f tool_cpu_pct=%.0f tool_bound=%d\n",
                     o_.mode.c_str(), o_.qos, o_.pubs, o_.subs, o_.payload, o_.preload, secs,
                     static_cast<unsigned long long>(sent), static_cast<unsigned long long>(d),
                     static_cast<double>(d) / secs,
@@ -284,7 +293,7 @@ class loadgen {
                     lat_.percentile_us(0.99), lat_.max_us(),
                     static_cast<unsigned long long>(lat_.count()), broker_cpu,
                     d != 0 ? broker_cpu * 1e6 / static_cast<double>(d) : 0.0, b1.rss_kb,
-                    100 * broker_cpu / secs, tool_cpu, 100 * tool_cpu / secs,
+                    sample_proc(o_.pid).peak_rss_kb, 100 * broker_cpu / secs, tool_cpu, 100 * tool_cpu / secs,
                     tool_cpu / secs >= 0.9 ? 1 : 0);
         return 0;
     }
@@ -321,6 +330,11 @@ class loadgen {
         c.r = r;
         c.index = index;
         c.in.resize(std::max<std::size_t>(4096, r == role::subscriber ? 256 * 1024 : 4096));
+        if (slow_ && r == role::subscriber) {
+            // Little kernel buffering, so the broker (not the socket) holds the backlog.
+            const int small = 64 * 1024;
+            ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        }
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.u64 = conns_.size() - 1;
@@ -498,6 +512,18 @@ class loadgen {
         acks_.clear();
     }
 
+    // slow mode: the subscriber takes at most --read-rate bytes per second once subscribed.
+    bool read_allowed(connection& c, std::size_t& max) {
+        if (!slow_ || c.r != role::subscriber || !c.subscribed) return true;
+        if (slow_start_ == 0) slow_start_ = now_ns();
+        const double allowed =
+            o_.read_rate * static_cast<double>(now_ns() - slow_start_) / 1e9 -
+            static_cast<double>(slow_taken_);
+        if (allowed < 1) return false;
+        max = std::min(max, static_cast<std::size_t>(allowed));
+        return true;
+    }
+
     // Writes as many messages as the window, the rate and --per-write allow; true when it could
     // write more right away.
     bool produce(connection& c, std::uint64_t t) {
@@ -506,6 +532,7 @@ class loadgen {
         const std::uint64_t in_flight_e2e = c.sent * static_cast<std::uint64_t>(fan_) - received_from_[p];
         const std::uint64_t cap = static_cast<std::uint64_t>(o_.window) * static_cast<std::uint64_t>(fan_);
         std::uint64_t credit = in_flight_e2e >= cap ? 0 : (cap - in_flight_e2e) / static_cast<std::uint64_t>(fan_);
+        if (slow_) credit = static_cast<std::uint64_t>(o_.per_write); // open loop: the point
         if (o_.qos > 0) {
             const auto w = static_cast<std::uint64_t>(std::min(o_.inflight, 30000));
             credit = std::min(credit, c.unacked >= w ? 0 : w - c.unacked);
@@ -572,8 +599,11 @@ class loadgen {
     void read(connection& c) {
         for (int r = 0; r < 16; ++r) {
             if (c.in.size() - c.in_len < 16384) c.in.resize(c.in.size() * 2);
-            const ssize_t n = ::recv(c.fd, c.in.data() + c.in_len, c.in.size() - c.in_len, 0);
+            std::size_t room = c.in.size() - c.in_len;
+            if (!read_allowed(c, room)) return;
+            const ssize_t n = ::recv(c.fd, c.in.data() + c.in_len, room, 0);
             if (n > 0) {
+                if (slow_ && c.r == role::subscriber) slow_taken_ += static_cast<std::uint64_t>(n);
                 c.in_len += static_cast<std::size_t>(n);
                 parse(c);
                 continue;
@@ -678,11 +708,13 @@ class loadgen {
     std::uint64_t delivered_ = 0, delivered_bytes_ = 0, dups_ = 0, gaps_ = 0;
     bool record_latency_ = false;
     histogram lat_;
+    bool slow_ = false;
+    std::uint64_t slow_start_ = 0, slow_taken_ = 0;
 };
 
 void usage() {
     std::fputs(
-        "usage: mqttwire-loadgen --mode fanin|fanout|pairs|lockstep|rate|idle [options]\n"
+        "usage: mqttwire-loadgen --mode fanin|fanout|pairs|lockstep|rate|idle|slow [options]\n"
         "  --host H --port N      broker (127.0.0.1:1883)\n"
         "  --pubs P --subs S      publishers (fanin, pairs) / subscribers (fanout)\n"
         "  --qos 0|1|2 --payload BYTES (64) --duration S (3) --warmup S (0.5)\n"
@@ -692,6 +724,7 @@ void usage() {
         "  --inflight N           unacknowledged QoS 1/2 PUBLISHes per publisher (20)\n"
         "  --conns N              idle connections (1000)\n"
         "  --preload K            K other subscriptions loaded first\n"
+        "  --read-rate B/S        slow mode: subscriber bytes per second (0: never reads)\n"
         "  --pid PID              broker process, for CPU and RSS\n",
         stderr);
 }
@@ -723,6 +756,7 @@ int main(int argc, char** argv) {
         else if (a == "--preload") o.preload = std::stol(next());
         else if (a == "--pid") o.pid = std::stoi(next());
         else if (a == "--drain") o.drain = std::stod(next());
+        else if (a == "--read-rate") o.read_rate = std::stod(next());
         else if (a == "-h" || a == "--help") {
             usage();
             return 0;

@@ -5,7 +5,7 @@ import argparse
 import statistics
 from collections import OrderedDict, defaultdict
 
-LOWER_IS_BETTER = {"p99", "us_per_msg", "rss_per_conn"}
+LOWER_IS_BETTER = {"p99", "us_per_msg", "rss_per_conn", "peak_rss"}
 
 
 def parse(path):
@@ -39,6 +39,8 @@ def metric_value(run, metric):
         return num(run, "broker_us_per_msg")
     if metric == "rss_per_conn":
         return num(run, "bytes_per_conn")
+    if metric == "peak_rss":
+        return num(run, "broker_peak_rss_kb")
     return None
 
 
@@ -68,9 +70,9 @@ def main():
         by.setdefault(r["scenario"], defaultdict(list))[r["broker"]].append(r)
 
     header = ("| scenario | broker | msg/s | MB/s | lost | dup | p50 µs | p99 µs | max µs | "
-              "broker µs/msg | broker CPU % | broker RSS MB | tool CPU % | metric | "
+              "broker µs/msg | broker CPU % | broker RSS MB | peak RSS MB | tool CPU % | metric | "
               "ours/mosquitto median (min..max) |")
-    rows = [header, "|" + " --- |" * 15]
+    rows = [header, "|" + " --- |" * 16]
     chart = []
     loads = [num(r, "load") for r in runs]
     for scen, brokers in by.items():
@@ -90,12 +92,12 @@ def main():
         for b in ("ours", "mosquitto"):
             rs = [r for r in brokers.get(b, []) if r.get("failed") != "1"]
             if not rs:
-                rows.append(f"| {scen} | {b} | failed |" + " |" * 13)
+                rows.append(f"| {scen} | {b} | failed |" + " |" * 14)
                 continue
             med = lambda k: statistics.median(num(r, k) for r in rs)
             if metric == "rss_per_conn":
                 rows.append(f"| {scen} | {b} | {fmt(med('connect_per_s'))} conn/s | | | | | | | "
-                            f"| | {med('broker_rss_kb') / 1024:.1f} | | "
+                            f"| | {med('broker_rss_kb') / 1024:.1f} | | | "
                             f"{med('bytes_per_conn'):.0f} B/conn | "
                             f"{ratio_txt if b == 'ours' else ''} |")
                 continue
@@ -108,6 +110,7 @@ def main():
                 f"{fmt(med('p50_us'), 1) if lat else '-'} | {fmt(med('p99_us'), 1) if lat else '-'} | "
                 f"{fmt(med('max_us'), 1) if lat else '-'} | {med('broker_us_per_msg'):.3f} | "
                 f"{med('broker_cpu_pct'):.0f} | {med('broker_rss_kb') / 1024:.1f} | "
+                f"{max(num(r, 'broker_peak_rss_kb') for r in rs) / 1024:.1f} | "
                 f"{med('tool_cpu_pct'):.0f}{' **tool-bound**' if tool_bound else ''} | {metric} | "
                 f"{ratio_txt if b == 'ours' else ''} |")
     notes = [
@@ -120,9 +123,12 @@ def main():
         "shown for latency scenarios only (throughput scenarios run a closed loop of up to 1000 "
         "messages in flight per publisher, so their latency is queueing). The ratio is "
         "ours/mosquitto for the scenario's metric: higher is better for msgps/mbps, lower is "
-        "better for p99, us_per_msg (broker CPU µs per delivered message) and rss_per_conn "
-        "(broker RSS growth per idle connection). **tool-bound**: the load generator used ≥ 90% "
-        "of its core in some round, so that figure is a lower bound on the broker.",
+        "better for p99, us_per_msg (broker CPU µs per delivered message), rss_per_conn "
+        "(broker RSS growth per idle connection) and peak_rss (broker VmHWM; the peak RSS "
+        "column is the highest over the rounds). **tool-bound**: the load generator used ≥ 90% "
+        "of its core in some round, so that figure is a lower bound on the broker. Scenarios "
+        "named -defaults run both brokers with their default settings (no max_queued_messages "
+        "0): their lost column is what each broker dropped of what it acknowledged.",
     ]
     text = "\n".join(rows + notes) + "\n"
     print(text)
@@ -141,7 +147,7 @@ def main():
         with open(a.gnuplot + ".gp", "w") as f:
             f.write(f"""set terminal pngcairo size 1400,650 noenhanced
 set output '{a.gnuplot}.png'
-set title 'mqttwire-broker / mosquitto (median, min..max over rounds; msgps, mbps: higher is better; p99, us_per_msg, rss_per_conn: lower is better)'
+set title 'mqttwire-broker / mosquitto (median, min..max over rounds; msgps, mbps: higher is better; p99, us_per_msg, rss_per_conn, peak_rss: lower is better)'
 set style fill solid 0.6
 set boxwidth 0.6
 set logscale y 2

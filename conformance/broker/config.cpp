@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <system_error>
 #include <utility>
 
@@ -103,6 +104,7 @@ class parser {
             return true;
         }
         if (d == "max_connections") return max_connections(args);
+        if (const auto parsed = bounds(d, args)) return *parsed;
         if (d == "persistent_client_expiration") return expiration(args);
         return fail("unknown directive " + quoted(d));
     }
@@ -190,6 +192,63 @@ class parser {
         }
         out_.max_connections = static_cast<std::int64_t>(n);
         return true;
+    }
+
+    // The resource-bound directives: nullopt when `d` is not one of them, otherwise whether it
+    // parsed.
+    std::optional<bool> bounds(std::string_view d, std::string_view args) {
+        const auto value = [&](std::uint64_t min, std::uint64_t max, std::uint64_t& v) {
+            if (!number(d, args, max, v)) return false;
+            if (v < min)
+                return fail(std::string(d) + ": " + std::to_string(v) +
+                            " is below the minimum of " + std::to_string(min));
+            return true;
+        };
+        struct size_directive {
+            std::string_view name;
+            std::uint64_t min, max;
+            std::size_t config::*field;
+        };
+        static constexpr std::uint64_t any = std::uint64_t{1} << 40;
+        static constexpr size_directive sizes[] = {
+            {"max_inflight_bytes", 0, any, &config::max_inflight_bytes},
+            {"max_queued_bytes", 0, any, &config::max_queued_bytes},
+            {"max_output_buffer", 1024, any, &config::max_output_buffer},
+            {"max_topic_levels", 0, 65535, &config::max_topic_levels},
+            {"max_subscriptions", 0, 2147483647, &config::max_subscriptions},
+            {"max_subscription_bytes", 0, any, &config::max_subscription_bytes},
+        };
+        std::uint64_t v = 0;
+        for (const auto& sd : sizes) {
+            if (d != sd.name) continue;
+            if (!value(sd.min, sd.max, v)) return false;
+            out_.*sd.field = static_cast<std::size_t>(v);
+            return true;
+        }
+        if (d == "message_size_limit") {
+            if (!value(0, 268'435'455u, v)) return false;
+            out_.message_size_limit = static_cast<std::uint32_t>(v);
+            return true;
+        }
+        if (d == "max_connect_size") {
+            if (!value(128, 268'435'460u, v)) return false;
+            out_.max_connect_size = static_cast<std::uint32_t>(v);
+            return true;
+        }
+        if (d == "slow_consumer_timeout") {
+            if (!value(1, 86400, v)) return false;
+            out_.slow_consumer_timeout = std::chrono::seconds(static_cast<std::int64_t>(v));
+            return true;
+        }
+        if (d == "queue_overflow") {
+            std::string_view w;
+            if (!single(d, args, "value (block or drop)", w)) return false;
+            if (w != "block" && w != "drop")
+                return fail("queue_overflow: expected block or drop, got " + quoted(w));
+            out_.queue_overflow_drop = w == "drop";
+            return true;
+        }
+        return std::nullopt;
     }
 
     // mosquitto's format (conf.c, "persistent_client_expiration"): an integer immediately followed

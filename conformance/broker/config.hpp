@@ -19,6 +19,16 @@
 /// | `retain_available` | `true\|false` | |
 /// | `persistent_client_expiration` | `DURATION` | N > 0, then h, d, w, m (30 d) or y (365 d) |
 /// | `max_connections` | `N` | -1 (unlimited) or 0..2147483647 |
+/// | `max_inflight_bytes` | `N` | bytes, 0 = no limit |
+/// | `max_queued_bytes` | `N` | bytes, 0 = no limit |
+/// | `message_size_limit` | `N` | payload bytes, 0 (no limit) .. 268435455 |
+/// | `max_output_buffer` | `N` | bytes, 1024 .. 2^40 (our own directive) |
+/// | `slow_consumer_timeout` | `SECONDS` | 1 .. 86400 (our own) |
+/// | `queue_overflow` | `block\|drop` | (our own) |
+/// | `max_topic_levels` | `N` | 0 = no limit (our own) |
+/// | `max_subscriptions` | `N` | per client, 0 = no limit (our own) |
+/// | `max_subscription_bytes` | `N` | per client, 0 = no limit (our own) |
+/// | `max_connect_size` | `N` | bytes before CONNECT is accepted, 128 .. 268435460 (our own) |
 ///
 /// Anything else (unknown directives, missing, extra or malformed arguments, out-of-range
 /// numbers, a second password_file/acl_file) fails with the 1-based line number and a message
@@ -62,6 +72,18 @@ struct config {
     bool retain_available = true;
     std::optional<std::chrono::seconds> persistent_client_expiration; ///< none: never expire
     std::int64_t max_connections = -1;                                ///< -1: unlimited
+
+    // Resource bounds (core/settings.hpp explains each; defaults are the broker's).
+    std::size_t max_inflight_bytes = 0;
+    std::size_t max_queued_bytes = 64u << 20;
+    std::uint32_t message_size_limit = 0;
+    std::size_t max_output_buffer = 8u << 20;
+    std::chrono::seconds slow_consumer_timeout{30};
+    bool queue_overflow_drop = false; ///< queue_overflow drop (default: block)
+    std::size_t max_topic_levels = 200;
+    std::size_t max_subscriptions = 10000;
+    std::size_t max_subscription_bytes = 1u << 20;
+    std::uint32_t max_connect_size = 256 * 1024;
 };
 
 /// Why a configuration was refused. `line` is 1-based; 0 means the file as a whole (e.g. it

@@ -6,16 +6,17 @@
 // -c FILE  a mosquitto-style configuration file (see config.hpp for the supported subset)
 // -v       log connections and protocol errors to stderr
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <iostream>
 #include <string>
 
-#include "auth.hpp"
-#include "broker.hpp"
 #include "config.hpp"
-#include "server.hpp"
+#include "core/broker.hpp"
+#include "net/server.hpp"
+#include "policy/auth.hpp"
 
 namespace {
 
@@ -65,6 +66,11 @@ int main(int argc, char** argv) {
         }
     }
 
+    // Large buffers (a client's input while a big packet arrives, the output of a slow
+    // reader) are freed when they empty; a fixed mmap threshold makes glibc give such blocks
+    // back to the system instead of raising the threshold and keeping them in the heap.
+    ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+
     config cfg;
     if (!config_path.empty()) {
         config_error err;
@@ -89,6 +95,16 @@ int main(int argc, char** argv) {
     s.max_keepalive = cfg.max_keepalive;
     s.retain_available = cfg.retain_available;
     s.persistent_client_expiration = cfg.persistent_client_expiration;
+    s.max_inflight_bytes = cfg.max_inflight_bytes;
+    s.max_queued_bytes = cfg.max_queued_bytes;
+    s.message_size_limit = cfg.message_size_limit;
+    s.max_output_buffer = cfg.max_output_buffer;
+    s.slow_consumer_timeout = cfg.slow_consumer_timeout;
+    s.overflow = cfg.queue_overflow_drop ? queue_overflow::drop : queue_overflow::block;
+    s.max_topic_levels = cfg.max_topic_levels;
+    s.max_subscriptions = cfg.max_subscriptions;
+    s.max_subscription_bytes = cfg.max_subscription_bytes;
+    s.max_connect_size = cfg.max_connect_size;
     s.verbose = verbose;
     if (!cfg.password_file.empty()) {
         std::string error;
@@ -112,6 +128,7 @@ int main(int argc, char** argv) {
         std::fflush(stderr);
     };
     broker b(s, log);
+    b.restore(clock::now());
     server srv(b, log, cfg.max_connections);
     std::vector<listener_config> listeners = cfg.listeners;
     if (port || listeners.empty()) listeners.push_back({port.value_or(1883), "127.0.0.1"});

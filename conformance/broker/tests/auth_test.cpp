@@ -1,4 +1,4 @@
-// Tests of the mosquitto-compatible password file and ACL file (conformance/broker/auth.hpp).
+// Tests of the mosquitto-compatible password file and ACL file (conformance/broker/policy/auth.hpp).
 //
 // Password files are made at test time by the real mosquitto_passwd (Debian package mosquitto,
 // installed by ci/install-deps.sh). Those tests report SKIPPED, never PASSED, when the binary is
@@ -9,7 +9,7 @@
 // mqttwire::topic_matches and validate_topic_filter; the tests below cite the ones they check.
 // What the broker does with a refusal (PUBACK/SUBACK codes) is tested with the broker.
 
-#include "auth.hpp"
+#include "policy/auth.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "auth.hpp"
+#include "policy/auth.hpp"
 #include "text.hpp"
 
 #include <cerrno>

@@ -1,0 +1,116 @@
+#pragma once
+// The broker core without I/O: bytes in, bytes and close requests out, time passed in. The
+// event loop (net/server.hpp) owns the sockets; this object owns the parts and wires them:
+// connections (core/connection_table), the per-connection protocol (protocol/), sessions
+// (session/), routing (routing/), storage (store/), policy (policy/) and statistics (stats/).
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "core/connection_table.hpp"
+#include "core/log.hpp"
+#include "core/settings.hpp"
+#include "core/timers.hpp"
+#include "policy/policy.hpp"
+#include "protocol/handler.hpp"
+#include "protocol/output.hpp"
+#include "routing/router.hpp"
+#include "session/outbox.hpp"
+#include "session/session_table.hpp"
+#include "stats/statistics.hpp"
+#include "store/store.hpp"
+
+namespace mqttwire::broker {
+
+class broker {
+  public:
+    /// With the in-memory store.
+    broker(settings s, log_sink log);
+    /// With `st` (which must outlive the broker).
+    broker(settings s, log_sink log, store& st);
+    ~broker();
+    broker(const broker&) = delete;
+    broker& operator=(const broker&) = delete;
+
+    /// Rebuilds the sessions the store kept (once, at start-up, before any connection).
+    void restore(clock::time_point now) { sessions_.restore(now); }
+
+    /// A new network connection. Ids are unique; their low 32 bits are a small slot number
+    /// (slot_of) that an event loop may use to index its own tables.
+    conn_id accept(clock::time_point now);
+    [[nodiscard]] static constexpr std::size_t slot_of(conn_id id) noexcept {
+        return connection_table::slot_of(id);
+    }
+    /// Bytes read from `id`.
+    void receive(conn_id id, std::span<const std::byte> bytes, clock::time_point now);
+    /// False while `id` is paused (its output is at the bound, or a full queue holds its
+    /// PUBLISH) or still has packets from earlier reads to process (its share of a turn ran
+    /// out): the event loop does not read it now.
+    [[nodiscard]] bool wants_input(conn_id id) const;
+    /// True while `id` is paused: the event loop stops watching it for input, so TCP slows the
+    /// client down. (Held-over packets alone do not pause it: they are processed next turn.)
+    [[nodiscard]] bool held(conn_id id) const;
+    /// The network connection is gone (EOF, error, or closed after should_close()).
+    void connection_lost(conn_id id, clock::time_point now);
+    /// Runs what is due: timers (keep-alive, CONNECT timeout, slow consumers, will delay,
+    /// session expiry) and connections whose held input may be processed again.
+    void tick(clock::time_point now);
+    /// When tick() has work next (now when a connection was resumed); none: nothing pending.
+    [[nodiscard]] std::optional<clock::time_point> next_deadline() const;
+    /// Closes every connection cleanly (5.0 clients get DISCONNECT 0x8B).
+    void shutdown(clock::time_point now);
+
+    /// Bytes waiting to be written to `id`.
+    [[nodiscard]] std::span<const std::byte> pending_output(conn_id id) const;
+    void output_written(conn_id id, std::size_t n);
+    void output_written(conn_id id, std::size_t n, clock::time_point now);
+    /// True when `id` should be closed (after one last attempt to write its pending output).
+    [[nodiscard]] bool should_close(conn_id id) const;
+    /// Connections whose output, close or pause state changed since the last call.
+    [[nodiscard]] std::vector<conn_id> take_dirty();
+    void take_dirty(std::vector<conn_id>& out) { conns_.take_dirty(out); }
+
+    [[nodiscard]] std::size_t connection_count() const { return conns_.size(); }
+    [[nodiscard]] std::size_t session_count() const { return sessions_.size(); }
+    [[nodiscard]] std::size_t retained_count() const { return store_.retained_count(); }
+    /// Entries in the timer heap: live deadlines plus a bounded number of stale ones.
+    [[nodiscard]] std::size_t timer_count() const { return timers_.size(); }
+    [[nodiscard]] const statistics& stats() const noexcept { return stats_; }
+    /// The event loop closed a connection at once (max_connections, out of descriptors).
+    void connection_refused() noexcept { ++stats_.connections_refused; }
+    [[nodiscard]] const settings& config() const noexcept { return settings_; }
+    /// Every byte held for connections (input and output buffers) and for sessions (queued
+    /// messages), summed: what the bounds limit. Linear in connections; for tests and fuzzing.
+    [[nodiscard]] std::size_t buffered_bytes() const;
+    /// Checks every per-connection and per-session bound; empty when all hold, otherwise what
+    /// is over. Linear; for tests and fuzzing.
+    [[nodiscard]] std::string check_bounds(std::size_t largest_input) const;
+
+  private:
+    broker(settings s, log_sink log, std::unique_ptr<store> owned, store* external);
+    void housekeeping(clock::time_point now);
+
+    settings settings_;
+    logger log_;
+    statistics stats_;
+    timer_queue timers_;
+    std::unique_ptr<store> own_store_;
+    store& store_;
+    policy policy_;
+    connection_table conns_;
+    packet_writer writer_;
+    outbox outbox_;
+    router router_;
+    session_table sessions_;
+    protocol_handler handler_;
+
+    clock::time_point now_{};
+    clock::time_point last_loads_{};
+    timer_slots housekeeping_timer_;
+    std::vector<conn_id> scratch_;
+};
+
+} // namespace mqttwire::broker

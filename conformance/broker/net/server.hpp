@@ -1,0 +1,78 @@
+#pragma once
+// The event loop of mqttwire-broker: epoll over transports (net/transport.hpp), non-blocking
+// sockets, batched reads, one write per connection per turn for everything the broker queued,
+// reading paused for connections the broker holds back, deadlines from the broker's timer heap.
+// Accepting is bounded too: max_connections, and running out of descriptors is logged once and
+// handled without spinning (a reserve descriptor sheds the excess connections, and accepting
+// pauses briefly if even that fails).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/broker.hpp"
+#include "net/transport.hpp"
+
+namespace mqttwire::broker {
+
+class server {
+  public:
+    server(broker& b, log_sink log, std::int64_t max_connections = -1);
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    /// Binds and listens; port 0 picks a free port (see bound_ports()). Accepted sockets become
+    /// transports through `make` (plain TCP by default).
+    [[nodiscard]] bool listen(const std::string& address, std::uint16_t port, std::string& error,
+                              transport_factory make = {});
+    [[nodiscard]] std::vector<std::uint16_t> bound_ports() const;
+
+    /// Runs until SIGINT or SIGTERM, then closes every connection cleanly and logs the
+    /// statistics. Returns 0, or 1 when the loop could not be set up.
+    int run();
+
+  private:
+    struct listener {
+        int fd = -1;
+        transport_factory make;
+    };
+    struct link {
+        std::unique_ptr<transport> t;
+        conn_id id = 0;
+        std::uint32_t events = 0; // what epoll watches now
+        bool want_out = false;    // a write would block: wait for EPOLLOUT
+    };
+
+    void accept_from(listener& l, clock::time_point now);
+    bool shed_one(int listen_fd);
+    void read_from(link& l, clock::time_point now);
+    void flush(conn_id id, clock::time_point now);
+    void flush_dirty(clock::time_point now);
+    void update_interest(link& l);
+    void drop(conn_id id, clock::time_point now);
+    [[nodiscard]] link* find(conn_id id);
+    void set_accepting(bool on);
+    [[nodiscard]] int wait_ms(clock::time_point now) const;
+
+    broker& broker_;
+    log_sink log_;
+    std::int64_t max_connections_;
+    int epoll_ = -1;
+    int signal_fd_ = -1;
+    int reserve_fd_ = -1;
+    std::vector<listener> listeners_;
+    std::vector<link> links_;   // by descriptor (descriptors are small and dense)
+    std::vector<int> fd_of_;    // by broker::slot_of(connection id); -1: none
+    std::size_t open_links_ = 0;
+    std::vector<conn_id> dirty_;
+    std::vector<std::byte> buf_;
+    bool accepting_ = true;
+    clock::time_point accept_again_at_{};
+    bool out_of_descriptors_ = false;
+    bool at_max_connections_ = false;
+    std::uint64_t refused_ = 0;
+};
+
+} // namespace mqttwire::broker

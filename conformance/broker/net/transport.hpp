@@ -1,0 +1,53 @@
+#pragma once
+// A connection's byte stream as the event loop sees it. TCP is one transport; TLS and WebSocket
+// are layered ones (they keep their own buffers, so they may need to write when the broker has
+// nothing to say, and may hold bytes they already decoded). The loop waits on fd() and drives
+// read() and write(); everything MQTT happens in the broker core.
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace mqttwire::broker {
+
+enum class io_status : unsigned char {
+    ok,          ///< `bytes` moved (possibly fewer than asked)
+    would_block, ///< nothing moved now; wait for the descriptor
+    closed,      ///< the peer closed its side (read) or the connection is gone
+    error,       ///< the transport failed; close it
+};
+
+struct io_result {
+    std::size_t bytes = 0;
+    io_status status = io_status::ok;
+};
+
+class transport {
+  public:
+    virtual ~transport() = default;
+
+    /// Reads up to `into.size()` bytes of the MQTT stream.
+    virtual io_result read(std::span<std::byte> into) = 0;
+    /// Writes a prefix of `bytes` of the MQTT stream.
+    virtual io_result write(std::span<const std::byte> bytes) = 0;
+    /// True when the transport has bytes of its own waiting for the descriptor to become
+    /// writable (records or frames not yet sent), even with nothing from the broker.
+    [[nodiscard]] virtual bool wants_write() const = 0;
+    /// True when read() can return bytes without the descriptor being readable (decoded and
+    /// buffered by a layer).
+    [[nodiscard]] virtual bool has_buffered_input() const { return false; }
+    /// Ends the connection; the descriptor is closed.
+    virtual void close() = 0;
+
+    /// The descriptor the event loop waits on.
+    [[nodiscard]] virtual int fd() const = 0;
+    /// For log lines: "tcp 127.0.0.1:5555" and the like.
+    [[nodiscard]] virtual std::string describe() const = 0;
+};
+
+/// Makes the transport for a freshly accepted socket: each listener has one (TCP, TLS, ...).
+using transport_factory = std::function<std::unique_ptr<transport>(int fd)>;
+
+} // namespace mqttwire::broker

@@ -1,0 +1,63 @@
+#pragma once
+// The per-connection protocol state: what the client negotiated in CONNECT, its buffers, and
+// where it stands in flow control. Everything here ends with the network connection; what
+// outlives it is in session/session.hpp.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <mqttwire.hpp>
+
+#include "core/byte_buffer.hpp"
+#include "core/settings.hpp"
+#include "core/timers.hpp"
+
+namespace mqttwire::broker {
+
+struct session;
+
+struct connection {
+    enum class state : std::uint8_t { awaiting_connect, connected, closing };
+
+    conn_id id = 0;
+    state st = state::awaiting_connect;
+    protocol_version version = protocol_version::v5;
+    session* s = nullptr;
+
+    byte_buffer in;  ///< bytes read and not yet a whole packet (or held while paused)
+    byte_buffer out; ///< bytes encoded and not yet taken by the socket
+
+    clock::time_point opened{};
+    clock::time_point last_packet{};
+    std::uint16_t keep_alive = 0;
+    /// QoS 1/2 PUBLISHes the broker may have unacknowledged: the client's Receive Maximum,
+    /// capped by max_inflight_messages (MQTT5-3.3.4-9: never above the Receive Maximum).
+    std::uint16_t send_window = 65535;
+    std::uint32_t client_max_packet = 0; ///< the client's Maximum Packet Size; 0: none
+    bool problem_information = true;     ///< the client's Request Problem Information
+    std::vector<std::string> aliases;    ///< topic aliases from the client (index = alias)
+
+    // Flow control.
+    bool dirty = false;            ///< on the connection table's dirty list
+    bool paused_output = false;    ///< its own output is at the bound: its input waits
+    std::uint64_t blocked_on = 0;  ///< serial of the session whose full queue holds its PUBLISH
+    bool resume_pending = false;   ///< on the connection table's resume list
+    bool backlog = false;          ///< whole packets held: its turn's packet budget ran out
+    std::optional<clock::time_point> stalled_since; ///< over its bound without progress since
+    bool dropping = false;         ///< QoS 0 drops in progress (logged once per episode)
+    std::uint64_t dropped = 0;
+    clock::time_point last_drop_log{};
+
+    timer_slots timers;
+
+    [[nodiscard]] bool paused() const noexcept { return paused_output || blocked_on != 0; }
+    /// Whether the event loop should read more from it.
+    [[nodiscard]] bool reading() const noexcept {
+        return st != state::closing && !paused() && !backlog;
+    }
+    [[nodiscard]] bool connected() const noexcept { return st == state::connected; }
+};
+
+} // namespace mqttwire::broker

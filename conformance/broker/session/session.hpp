@@ -1,0 +1,109 @@
+#pragma once
+// A session: the state that outlives a network connection (MQTT-3.1.2-4 / MQTT5-4.1.0-1):
+// subscriptions, QoS 1/2 messages queued and in flight, the will, and when it expires.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <mqttwire.hpp>
+
+#include "core/message.hpp"
+#include "core/timers.hpp"
+#include "session/packet_ids.hpp"
+
+namespace mqttwire::broker {
+
+struct connection;
+struct session;
+
+inline constexpr std::uint32_t never_expires = 0xFFFFFFFF;
+
+/// One subscription as the index and the session keep it.
+struct subscriber {
+    session* owner = nullptr;
+    subscription_options options{};
+    std::uint32_t subscription_id = 0; ///< 0: none
+};
+struct subscriber_key {
+    session* operator()(const subscriber& s) const noexcept { return s.owner; }
+};
+
+/// A message on its way to one session.
+struct delivery {
+    message_ptr msg;
+    std::uint64_t seq = 0; ///< order of arrival in the session (the store's key for it)
+    mqttwire::qos qos = mqttwire::qos::at_least_once;
+    bool retain = false;
+    std::vector<std::uint32_t> sub_ids; ///< Subscription Identifiers (usually none)
+};
+
+struct inflight_message {
+    delivery d;
+    std::uint16_t packet_id = 0;
+    bool released = false; ///< QoS 2: PUBREC received, PUBREL sent
+    std::uint64_t order = 0; ///< sending order, for the resend after a reconnect
+};
+
+/// QoS 1/2 state, allocated with the first such message: most sessions of a home-automation
+/// broker never have one, and an idle session should cost little.
+struct session_traffic {
+    std::deque<delivery> queue; ///< not yet sent (beyond the in-flight window)
+    std::size_t queued_bytes = 0;
+    std::unordered_map<std::uint16_t, inflight_message> inflight; ///< by packet identifier
+    std::size_t inflight_bytes = 0;
+    std::uint64_t next_order = 0;
+    std::uint64_t next_seq = 1;
+    packet_ids ids;
+    std::unordered_set<std::uint16_t> awaiting_pubrel; ///< inbound QoS 2, PUBREC sent
+    std::vector<conn_id> waiters; ///< publishers paused until the queue has room
+};
+
+struct session {
+    std::string client_id;
+    std::uint64_t serial = 0; ///< unique for the broker's lifetime (timer owner)
+    protocol_version version = protocol_version::v5;
+    connection* conn = nullptr;
+    std::optional<std::string> user;
+    std::uint32_t expiry_interval = 0; ///< seconds; never_expires: kept until expired by policy
+    std::optional<clock::time_point> expires_at;
+
+    std::map<std::string, subscriber, std::less<>> subscriptions;
+    std::size_t subscription_bytes = 0; ///< sum of the filters' lengths
+
+    message_ptr will;
+    std::uint32_t will_delay = 0;
+    std::optional<std::uint32_t> will_expiry; ///< Message Expiry Interval of the will
+    std::optional<clock::time_point> will_at;
+
+    /// Logging of drops: once per episode, not per message.
+    bool dropping = false;
+    std::uint64_t dropped = 0;
+
+    // Router scratch: whether and where this session is already a target of the message
+    // being routed.
+    std::uint64_t route_mark = 0;
+    std::size_t route_index = 0;
+
+    timer_slots timers;
+
+    [[nodiscard]] bool persistent() const noexcept { return expiry_interval != 0; }
+    [[nodiscard]] session_traffic& traffic() {
+        if (!traffic_) traffic_ = std::make_unique<session_traffic>();
+        return *traffic_;
+    }
+    [[nodiscard]] session_traffic* traffic_if_any() const noexcept { return traffic_.get(); }
+    void drop_traffic() noexcept { traffic_.reset(); }
+
+  private:
+    std::unique_ptr<session_traffic> traffic_;
+};
+
+} // namespace mqttwire::broker

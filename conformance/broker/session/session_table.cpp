@@ -1,0 +1,206 @@
+#include "session/session_table.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "protocol/connection.hpp"
+
+namespace mqttwire::broker {
+
+session_table::~session_table() = default;
+
+session* session_table::find(std::string_view client_id) const {
+    const auto it = sessions_.find(client_id);
+    return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+session& session_table::create(std::string client_id) {
+    auto fresh = std::make_unique<session>();
+    fresh->client_id = std::move(client_id);
+    fresh->serial = next_serial_++;
+    auto& ref = *fresh;
+    const std::string_view key = ref.client_id;
+    sessions_.emplace(std::string(key), std::move(fresh));
+    return ref;
+}
+
+std::string session_table::assign_id() {
+    std::string id;
+    do {
+        id = "mqttwire-" + std::to_string(++assigned_ids_);
+    } while (sessions_.count(id) != 0);
+    return id;
+}
+
+void session_table::take_over(session& s, clock::time_point now) {
+    if (s.conn != nullptr) {
+        s.conn = nullptr;
+        --stats_.clients_connected;
+        if (s.will && s.will_delay == 0) publish_will(s, now);
+    }
+    s.will.reset();
+    s.will_at.reset();
+}
+
+void session_table::attach(session& s, connection& c) {
+    if (s.conn == nullptr && s.expires_at) --stats_.clients_disconnected; // was kept offline
+    s.conn = &c;
+    s.expires_at.reset();
+    s.will_at.reset();
+    stats_.client_connected();
+}
+
+void session_table::detach(session& s, bool publish_will_now, clock::time_point now) {
+    s.conn = nullptr;
+    --stats_.clients_connected;
+    // Publishers held for this session's queue go on: it is offline now, so what does not fit
+    // is dropped (counted) instead of waiting for a reader that left.
+    outbox_.release_waiters(s);
+    if (s.will) {
+        if (!publish_will_now) {
+            s.will.reset();
+        } else if (s.will_delay == 0 || !s.persistent()) {
+            publish_will(s, now);
+        } else {
+            // MQTT5-3.1.3-9: published after the Will Delay Interval, or when the session ends.
+            s.will_at = now + std::chrono::seconds(s.will_delay);
+        }
+    }
+    if (!s.persistent()) {
+        end(s, now); // MQTT-3.1.2-6 / MQTT5-3.1.2-5: the session ends with the connection
+        return;
+    }
+    kept_offline(s, now);
+}
+
+void session_table::schedule(session& s) {
+    const bool will = s.will_at.has_value();
+    const bool expiry = s.expires_at && *s.expires_at != clock::time_point::max();
+    if (!will && !expiry) return; // kept forever, nothing pending: no timer at all
+    by_serial_[s.serial] = &s;
+    if (will) timers_.schedule(timer_kind::will_delay, s.serial, *s.will_at, s.timers);
+    if (expiry) timers_.schedule(timer_kind::session_expiry, s.serial, *s.expires_at, s.timers);
+}
+
+void session_table::publish_will(session& s, clock::time_point now) {
+    if (!s.will) return;
+    message_ptr w = std::move(s.will);
+    s.will.reset();
+    s.will_at.reset();
+    if (s.will_expiry) {
+        // MQTT5-3.3.2-6: the will's Message Expiry Interval counts from its publication.
+        auto timed = std::make_shared<message>(*w);
+        timed->expires = now + std::chrono::seconds(*s.will_expiry);
+        w = std::move(timed);
+    }
+    if (!policy_.may_publish(s, w->topic)) return;
+    std::vector<property> props;
+    for (const auto& prop : w->forwarded_properties()) props.push_back(prop);
+    if (s.will_expiry) props.push_back({property_id::message_expiry_interval, *s.will_expiry});
+    publish_view form;
+    form.topic = utf8_view(w->topic);
+    form.qos = w->qos;
+    form.retain = w->retain;
+    form.payload = binary_view(std::span<const std::byte>(w->payload));
+    form.properties = std::span<const property>(props);
+    (void)router_.publish(publication(w, form), origin{&s, nullptr}, now);
+}
+
+void session_table::end(session& s, clock::time_point now) {
+    if (s.will) publish_will(s, now); // MQTT5-3.1.3-9: a pending will goes out when it ends
+    router_.unsubscribe_all(s);
+    outbox_.discard(s);
+    if (s.conn == nullptr && s.expires_at) --stats_.clients_disconnected;
+    store_.session_ended(s.client_id); // also when the expiry was lowered to 0 at DISCONNECT
+    timers_.abandon(s.timers.pending());
+    by_serial_.erase(s.serial);
+    const auto it = sessions_.find(s.client_id);
+    if (it != sessions_.end()) sessions_.erase(it);
+}
+
+namespace {
+
+class restorer final : public restore_sink {
+  public:
+    restorer(session_table& sessions, router& routes, clock::time_point now)
+        : sessions_(sessions), router_(routes), now_(now) {}
+
+    void session(session_record r) override {
+        mqttwire::broker::session& s = sessions_.create(std::move(r.client_id));
+        s.version = r.version;
+        s.user = std::move(r.user);
+        s.expiry_interval = r.expiry_interval;
+        for (const auto& sub : r.subscriptions)
+            (void)router_.subscribe(s, sub.filter, sub.options, sub.subscription_id);
+        sessions_.kept_offline(s, now_);
+    }
+    void delivery(stored_delivery d) override {
+        mqttwire::broker::session* s = sessions_.find(d.client_id);
+        if (s == nullptr || !d.msg) return;
+        auto& t = s->traffic();
+        mqttwire::broker::delivery one{std::move(d.msg), d.seq, d.qos, d.retain, std::move(d.sub_ids)};
+        t.next_seq = std::max(t.next_seq, d.seq + 1);
+        if (d.packet_id != 0 && t.ids.take(d.packet_id)) {
+            t.inflight_bytes += one.msg->footprint();
+            t.inflight.emplace(d.packet_id,
+                               inflight_message{std::move(one), d.packet_id, d.released, t.next_order++});
+            return;
+        }
+        t.queued_bytes += one.msg->footprint();
+        t.queue.push_back(std::move(one));
+    }
+    void awaiting_pubrel(std::string_view client_id, std::uint16_t packet_id) override {
+        if (mqttwire::broker::session* s = sessions_.find(client_id))
+            s->traffic().awaiting_pubrel.insert(packet_id);
+    }
+
+  private:
+    session_table& sessions_;
+    router& router_;
+    clock::time_point now_;
+};
+
+} // namespace
+
+void session_table::restore(clock::time_point now) {
+    restorer sink(*this, router_, now);
+    store_.restore(sink);
+}
+
+void session_table::kept_offline(session& s, clock::time_point now) {
+    if (s.expiry_interval != never_expires) {
+        s.expires_at = now + std::chrono::seconds(s.expiry_interval);
+    } else if (settings_.persistent_client_expiration) {
+        s.expires_at = now + *settings_.persistent_client_expiration;
+    }
+    // Counted as disconnected while kept (a session kept forever has no deadline, and so no
+    // timer; the sentinel marks it as counted).
+    if (!s.expires_at) s.expires_at = clock::time_point::max();
+    ++stats_.clients_disconnected;
+    schedule(s);
+}
+
+bool session_table::expects(const timer_queue::entry& e) const {
+    const auto it = by_serial_.find(e.owner);
+    return it != by_serial_.end() && it->second->timers[e.kind] <= e.when;
+}
+
+void session_table::on_timer(const timer_queue::entry& e, clock::time_point now) {
+    const auto it = by_serial_.find(e.owner);
+    if (it == by_serial_.end()) return;
+    session& s = *it->second;
+    if (!timer_queue::claim(e, s.timers) || s.conn != nullptr) return;
+    if (e.kind == timer_kind::will_delay) {
+        if (s.will_at && *s.will_at <= now) publish_will(s, now);
+    } else if (e.kind == timer_kind::session_expiry) {
+        if (s.expires_at && *s.expires_at <= now) {
+            log_.info("session " + s.client_id + " expired");
+            end(s, now);
+            return;
+        }
+    }
+    schedule(s); // whatever is still pending
+}
+
+} // namespace mqttwire::broker
