@@ -44,4 +44,21 @@ if(MQTTWIRE_BUILD_TESTS)
         PROPERTIES LABELS broker
                    FIXTURES_REQUIRED broker_tls_certs
                    ENVIRONMENT "MQTTWIRE_TLS_CERTS=${_tls_certs}")
+
+    # paho-mqtt against the engine over real sockets, through a minimal MQTT-over-TLS endpoint.
+    add_executable(mqttwire_tls_test_server "${_tls_tests}/tls_test_server.cpp")
+    mqttwire_project_target(mqttwire_tls_test_server EXCEPTIONS)
+    target_link_libraries(mqttwire_tls_test_server PRIVATE mqttwire_broker_tls)
+    # Debian's interpreter: python3-paho-mqtt installs there, not into other pythons on PATH.
+    find_program(MQTTWIRE_DEBIAN_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH)
+    if(MQTTWIRE_DEBIAN_PYTHON3)
+        add_test(NAME broker_tls_paho
+                 COMMAND "${MQTTWIRE_DEBIAN_PYTHON3}" "${_tls_tests}/tls_paho.py"
+                         --server "$<TARGET_FILE:mqttwire_tls_test_server>" --certs "${_tls_certs}")
+        set_tests_properties(broker_tls_paho PROPERTIES LABELS broker TIMEOUT 180
+                                                        FIXTURES_REQUIRED broker_tls_certs)
+    else()
+        message(WARNING "/usr/bin/python3 not found: the paho-mqtt TLS test is NOT run "
+                        "(install the Debian packages python3 and python3-paho-mqtt)")
+    endif()
 endif()
