@@ -71,6 +71,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace mqttwire::broker {
@@ -101,6 +102,11 @@ enum class listener_protocol : std::uint8_t { mqtt, websockets };
 
 /// One `listener PORT [ADDRESS]` line and the per-listener directives that follow it.
 struct listener_config {
+    /// A plain MQTT listener; `{port, address}` keeps meaning what it did before the
+    /// per-listener settings existed.
+    listener_config(std::uint16_t p = 1883, std::string a = "127.0.0.1")
+        : port(p), address(std::move(a)) {}
+
     std::uint16_t port = 1883;
     std::string address = "127.0.0.1";
     listener_protocol protocol = listener_protocol::mqtt;

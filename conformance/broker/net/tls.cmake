@@ -57,6 +57,14 @@ if(MQTTWIRE_BUILD_TESTS)
                          --server "$<TARGET_FILE:mqttwire_tls_test_server>" --certs "${_tls_certs}")
         set_tests_properties(broker_tls_paho PROPERTIES LABELS broker TIMEOUT 180
                                                         FIXTURES_REQUIRED broker_tls_certs)
+        # mqttwire-broker itself (defined later, in broker/CMakeLists.txt) at start-up.
+        if(EXISTS "${CMAKE_CURRENT_LIST_DIR}/../main.cpp")
+            add_test(NAME broker_tls_startup
+                     COMMAND "${MQTTWIRE_DEBIAN_PYTHON3}" "${_tls_tests}/tls_startup.py"
+                             --broker "$<TARGET_FILE:mqttwire-broker>" --certs "${_tls_certs}")
+            set_tests_properties(broker_tls_startup PROPERTIES LABELS broker TIMEOUT 120
+                                                               FIXTURES_REQUIRED broker_tls_certs)
+        endif()
     else()
         message(WARNING "/usr/bin/python3 not found: the paho-mqtt TLS test is NOT run "
                         "(install the Debian packages python3 and python3-paho-mqtt)")

@@ -454,6 +454,22 @@ std::optional<tls_error> reloadable_tls_context::reload() {
     return std::nullopt;
 }
 
+tls_result<std::vector<listener_tls>> load_listener_tls(const config& cfg) {
+    std::vector<listener_tls> out;
+    for (std::size_t i = 0; i < cfg.listeners.size(); ++i) {
+        const auto& l = cfg.listeners[i];
+        if (!l.tls.enabled()) continue;
+        auto made = reloadable_tls_context::create(l.tls);
+        if (!made) {
+            auto e = made.error();
+            e.message = "listener " + std::to_string(l.port) + ": " + e.message;
+            return e;
+        }
+        out.push_back({i, std::move(made).value()});
+    }
+    return out;
+}
+
 const char* tls_version_name(tls_version v) noexcept {
     return v == tls_version::tls1_3 ? "TLS 1.3" : "TLS 1.2";
 }

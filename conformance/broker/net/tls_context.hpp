@@ -157,6 +157,17 @@ class reloadable_tls_context {
     std::uint64_t generation_ = 0;
 };
 
+/// One TLS listener's reloadable context.
+struct listener_tls {
+    std::size_t listener = 0; ///< index into config::listeners
+    reloadable_tls_context context;
+};
+
+/// @brief Builds the context of every listener with TLS enabled, in configuration order (the
+/// start-up step: a missing or unreadable certificate or key stops the broker here).
+/// @return the contexts, or the first error with "listener PORT: " before its message.
+[[nodiscard]] tls_result<std::vector<listener_tls>> load_listener_tls(const config& cfg);
+
 /// @brief "TLS 1.2" / "TLS 1.3", for log lines.
 [[nodiscard]] const char* tls_version_name(tls_version v) noexcept;
 

@@ -250,7 +250,7 @@ def main():
     parser.add_argument("--certs", required=True)
     parser.add_argument("-k", default="", help="run only tests whose name contains this")
     args = parser.parse_args()
-    SERVER, CERTS = args.server, args.certs
+    SERVER, CERTS = args.server, os.path.abspath(args.certs)
     threading.excepthook = quiet_thread_errors
     passed = failed = 0
     for test in TESTS:
