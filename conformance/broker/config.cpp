@@ -41,11 +41,18 @@ class parser {
         std::string first_tls_directive; // the first directive that asks for TLS
     };
 
-    static constexpr std::string_view listener_directives[] = {
-        "protocol",    "certfile",       "keyfile",
-        "cafile",      "capath",         "crlfile",
-        "ciphers",     "ciphers_tls1.3", "tls_version",
-        "require_certificate", "use_identity_as_username", "use_subject_as_username"};
+    static constexpr std::string_view listener_directives[] = {"protocol",
+                                                               "certfile",
+                                                               "keyfile",
+                                                               "cafile",
+                                                               "capath",
+                                                               "crlfile",
+                                                               "ciphers",
+                                                               "ciphers_tls1.3",
+                                                               "tls_version",
+                                                               "require_certificate",
+                                                               "use_identity_as_username",
+                                                               "use_subject_as_username"};
 
   public:
     parser(config& out, config_error& err) : out_(out), err_(err) {}

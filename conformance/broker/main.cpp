@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
     // listener that asks for more must not be served as plain MQTT.
     const auto security = listener_security(cfg, listeners.front());
     for (const auto& l : listeners) {
-        const char* missing = l.tls.enabled()                            ? "TLS"
+        const char* missing = l.tls.enabled()                               ? "TLS"
                               : l.protocol == listener_protocol::websockets ? "WebSocket"
                                                                             : nullptr;
         const auto own = listener_security(cfg, l);
@@ -106,8 +106,8 @@ int main(int argc, char** argv) {
              own.password_file != security.password_file || own.acl_file != security.acl_file))
             missing = "per-listener security";
         if (missing != nullptr) {
-            std::fprintf(stderr, "mqttwire-broker: listener %u: %s is not served by this build "
-                                 "yet\n",
+            std::fprintf(stderr,
+                         "mqttwire-broker: listener %u: %s is not served by this build yet\n",
                          static_cast<unsigned>(l.port), missing);
             return 2;
         }

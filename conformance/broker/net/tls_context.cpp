@@ -143,8 +143,7 @@ bool read_certificates(std::string_view directive, const std::string& path,
         return false;
     }
     ERR_clear_error();
-    while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
-        out.emplace_back(x);
+    while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(x);
     if (!pem_ended_cleanly()) {
         err = file_error(directive, path,
                          "damaged PEM certificate after " + std::to_string(out.size()) +
@@ -214,8 +213,8 @@ bool check_capath(const std::string& path, tls_error& err) {
         }
     ::closedir(dir);
     if (!hashed) {
-        err = file_error("capath", path,
-                         "no hashed CA certificates (run: openssl rehash DIRECTORY)");
+        err =
+            file_error("capath", path, "no hashed CA certificates (run: openssl rehash DIRECTORY)");
         return false;
     }
     return true;
@@ -315,7 +314,8 @@ bool load_identity(SSL_CTX* ctx, const std::string& certfile, const std::string&
                            detail::asn1_time_text(X509_get0_notAfter(leaf)) +
                            "; clients that check it will refuse to connect");
     else if (X509_cmp_current_time(X509_get0_notBefore(leaf)) > 0)
-        warnings.push_back("certfile " + quoted(certfile) + ": the certificate is valid only from " +
+        warnings.push_back("certfile " + quoted(certfile) +
+                           ": the certificate is valid only from " +
                            detail::asn1_time_text(X509_get0_notBefore(leaf)));
     return true;
 }
@@ -382,9 +382,8 @@ struct tls_context_builder {
         if (!s.crlfile.empty() && !load_crlfile(c, s.crlfile, warnings, err)) return err;
         if (!set_ciphers(c, s.ciphers, s.ciphers_tls13, err)) return err;
         SSL_CTX_set_verify(c,
-                           s.require_certificate
-                               ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
-                               : SSL_VERIFY_NONE,
+                           s.require_certificate ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+                                                 : SSL_VERIFY_NONE,
                            detail::verify_callback);
         SSL_CTX_set_client_hello_cb(c, detail::client_hello_callback, nullptr);
         std::shared_ptr<tls_context> out(
@@ -426,8 +425,8 @@ struct tls_context_builder {
 
 tls_context::tls_context(SSL_CTX* ctx, tls_role role, tls_version min_version,
                          bool require_certificate)
-    : ctx_(ctx), role_(role), min_version_(min_version),
-      require_certificate_(require_certificate) {}
+    : ctx_(ctx), role_(role), min_version_(min_version), require_certificate_(require_certificate) {
+}
 
 tls_context::~tls_context() { SSL_CTX_free(ctx_); }
 

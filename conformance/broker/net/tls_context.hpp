@@ -48,8 +48,7 @@ struct tls_error {
 };
 
 /// A value or a `tls_error`.
-template <class T>
-class tls_result {
+template <class T> class tls_result {
   public:
     tls_result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
     tls_result(tls_error error) : v_(std::in_place_index<1>, std::move(error)) {}

@@ -38,13 +38,13 @@ namespace detail {
 
 int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
     if (preverify_ok == 1) return 1;
-    auto* ssl = static_cast<SSL*>(
-        X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    auto* ssl =
+        static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
     if (auto* e = tls_engine_access::of(ssl)) {
         const X509* cert = X509_STORE_CTX_get_current_cert(store);
-        tls_engine_access::verify_failed(
-            *e, X509_STORE_CTX_get_error(store),
-            cert != nullptr ? name_rfc2253(X509_get_subject_name(cert)) : std::string());
+        tls_engine_access::verify_failed(*e, X509_STORE_CTX_get_error(store),
+                                         cert != nullptr ? name_rfc2253(X509_get_subject_name(cert))
+                                                         : std::string());
     }
     return 0;
 }
@@ -86,7 +86,8 @@ std::string version_text(std::uint16_t v) {
     default: {
         static constexpr char digits[] = "0123456789abcdef";
         std::string s = "version 0x0000";
-        for (int i = 0; i < 4; ++i) s[s.size() - 1 - static_cast<std::size_t>(i)] = digits[(v >> (4 * i)) & 0xf];
+        for (int i = 0; i < 4; ++i)
+            s[s.size() - 1 - static_cast<std::size_t>(i)] = digits[(v >> (4 * i)) & 0xf];
         return s;
     }
     }
@@ -121,9 +122,8 @@ bool is_ip_literal(const std::string& name) {
 
 // HTTP methods a browser, curl or a WebSocket client may start with (RFC 9110, plus HTTP/2's
 // connection preface).
-constexpr std::string_view http_methods[] = {"GET ",   "POST ",    "PUT ",     "HEAD ",
-                                             "DELETE ", "OPTIONS ", "CONNECT ", "PATCH ",
-                                             "TRACE ",  "PRI "};
+constexpr std::string_view http_methods[] = {"GET ",     "POST ",    "PUT ",   "HEAD ",  "DELETE ",
+                                             "OPTIONS ", "CONNECT ", "PATCH ", "TRACE ", "PRI "};
 
 struct ssl_deleter {
     void operator()(SSL* s) const noexcept { SSL_free(s); }
@@ -160,7 +160,7 @@ const char* tls_failure_name(tls_failure f) noexcept {
 namespace {
 
 tls_result<std::unique_ptr<SSL, ssl_deleter>> new_ssl(const tls_context& context, BIO*& in,
-                                                       BIO*& out) {
+                                                      BIO*& out) {
     ERR_clear_error();
     std::unique_ptr<SSL, ssl_deleter> ssl(SSL_new(context.native()));
     in = BIO_new(BIO_s_mem());
@@ -168,8 +168,8 @@ tls_result<std::unique_ptr<SSL, ssl_deleter>> new_ssl(const tls_context& context
     if (!ssl || in == nullptr || out == nullptr) {
         BIO_free(in);
         BIO_free(out);
-        return tls_error{{}, "cannot create a TLS connection: " +
-                                 detail::take_openssl_error("out of memory")};
+        return tls_error{
+            {}, "cannot create a TLS connection: " + detail::take_openssl_error("out of memory")};
     }
     // An empty input BIO reports "retry" (its default EOF value -1), which OpenSSL turns into
     // SSL_ERROR_WANT_READ: the handshake waits for more bytes instead of failing.
@@ -201,13 +201,11 @@ tls_result<tls_engine> tls_engine::server(std::shared_ptr<const tls_context> con
     auto ssl = new_ssl(*context, in, out);
     if (!ssl) return ssl.error();
     SSL_set_accept_state(ssl.value().get());
-    return tls_engine(std::move(context), ssl.value().release(), in, out, tls_role::server,
-                      limits);
+    return tls_engine(std::move(context), ssl.value().release(), in, out, tls_role::server, limits);
 }
 
 tls_result<tls_engine> tls_engine::client(std::shared_ptr<const tls_context> context,
-                                          std::string_view server_name,
-                                          tls_engine_limits limits) {
+                                          std::string_view server_name, tls_engine_limits limits) {
     if (!context || context->role() != tls_role::client)
         return tls_error{{}, "a client engine needs a client context"};
     BIO* in = nullptr;
@@ -224,8 +222,9 @@ tls_result<tls_engine> tls_engine::client(std::shared_ptr<const tls_context> con
             ok = ok && (ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str())
                            : SSL_set1_host(ssl, name.c_str())) == 1;
         if (!ok)
-            return tls_error{{}, "invalid server name '" + name +
-                                     "': " + detail::take_openssl_error("rejected")};
+            return tls_error{{},
+                             "invalid server name '" + name +
+                                 "': " + detail::take_openssl_error("rejected")};
     }
     tls_result<tls_engine> engine(
         tls_engine(std::move(context), made.value().release(), in, out, tls_role::client, limits));
@@ -241,8 +240,8 @@ tls_engine::tls_engine(tls_engine&& other) noexcept
       verify_error_(other.verify_error_), peer_max_version_(other.peer_max_version_),
       role_(other.role_), state_(other.state_), failure_(other.failure_),
       handshake_done_(other.handshake_done_), sniffed_(other.sniffed_),
-      input_ended_(other.input_ended_),
-      first_count_(other.first_count_), first_(other.first_), message_(std::move(other.message_)) {
+      input_ended_(other.input_ended_), first_count_(other.first_count_), first_(other.first_),
+      message_(std::move(other.message_)) {
     reset_app_data();
 }
 
@@ -289,7 +288,8 @@ std::size_t tls_engine::feed(std::span<const std::byte> ciphertext) {
         sniff(chunk);
         if (state_ == tls_state::failed) return ciphertext.size();
     }
-    if (BIO_write(in_, chunk.data(), static_cast<int>(chunk.size())) != static_cast<int>(chunk.size())) {
+    if (BIO_write(in_, chunk.data(), static_cast<int>(chunk.size())) !=
+        static_cast<int>(chunk.size())) {
         fail(tls_failure::internal, "out of memory buffering TLS input");
         return ciphertext.size();
     }
@@ -328,9 +328,9 @@ void tls_engine::sniff(std::span<const std::byte> bytes) {
         bool could_be_http = false;
         for (const auto m : http_methods) {
             if (text.size() >= m.size() && std::string_view(text).starts_with(m)) {
-                fail(tls_failure::http_request,
-                     "an HTTP request on a TLS port (\"" + text + "\"): the client speaks plain " +
-                         "HTTP or WebSocket, not TLS");
+                fail(tls_failure::http_request, "an HTTP request on a TLS port (\"" + text +
+                                                    "\"): the client speaks plain " +
+                                                    "HTTP or WebSocket, not TLS");
                 return;
             }
             if (m.starts_with(text)) could_be_http = true;
@@ -344,10 +344,10 @@ void tls_engine::sniff(std::span<const std::byte> bytes) {
 void tls_engine::end_of_input() {
     input_ended_ = true;
     if (state_ == tls_state::handshaking) {
-        fail(tls_failure::peer_closed,
-             bytes_in_ == 0 ? "the connection closed before the TLS handshake began"
-                            : "the connection closed during the TLS handshake (" +
-                                  describe_incomplete_handshake() + ")");
+        fail(tls_failure::peer_closed, bytes_in_ == 0
+                                           ? "the connection closed before the TLS handshake began"
+                                           : "the connection closed during the TLS handshake (" +
+                                                 describe_incomplete_handshake() + ")");
     } else if (state_ == tls_state::established) {
         state_ = tls_state::closed;
     }
@@ -435,12 +435,12 @@ void tls_engine::fail_from_openssl(int ssl_error) {
         reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION) {
         const char* floor = tls_version_name(context_->min_version());
         if (reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION) {
-            fail(tls_failure::protocol_version,
-                 std::string("the ") + peer + " refused every TLS version we offer (alert " +
-                     "'protocol version')");
+            fail(tls_failure::protocol_version, std::string("the ") + peer +
+                                                    " refused every TLS version we offer (alert " +
+                                                    "'protocol version')");
         } else if (server && peer_max_version_ != 0 &&
-                   peer_max_version_ < (context_->min_version() == tls_version::tls1_3 ? 0x0304
-                                                                                      : 0x0303)) {
+                   peer_max_version_ <
+                       (context_->min_version() == tls_version::tls1_3 ? 0x0304 : 0x0303)) {
             fail(tls_failure::protocol_version,
                  "protocol version too low: the client offers at most " +
                      version_text(peer_max_version_) + ", this listener requires " + floor +
@@ -448,7 +448,9 @@ void tls_engine::fail_from_openssl(int ssl_error) {
         } else {
             fail(tls_failure::protocol_version,
                  std::string("no TLS version in common with the ") + peer + " (" +
-                     (peer_max_version_ != 0 ? "it offers at most " + version_text(peer_max_version_) + ", " : std::string()) +
+                     (peer_max_version_ != 0
+                          ? "it offers at most " + version_text(peer_max_version_) + ", "
+                          : std::string()) +
                      "we accept " + floor + " and newer)");
         }
         return;
@@ -466,8 +468,8 @@ void tls_engine::fail_from_openssl(int ssl_error) {
          reason == SSL_R_PACKET_LENGTH_TOO_LONG || reason == SSL_R_RECORD_LENGTH_MISMATCH)) {
         const auto seen = std::span<const std::byte>(first_).first(first_count_);
         fail(tls_failure::not_tls, std::string("not TLS: the ") + peer + "'s first bytes are " +
-                                       hex_bytes(seen) + " (OpenSSL: " +
-                                       ERR_reason_error_string(last) + ")");
+                                       hex_bytes(seen) +
+                                       " (OpenSSL: " + ERR_reason_error_string(last) + ")");
         return;
     }
     if (reason >= SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256) {
@@ -500,8 +502,8 @@ std::string tls_engine::describe_incomplete_handshake() const {
 
 std::size_t tls_engine::read(std::span<std::byte> plaintext) {
     if (state_ == tls_state::handshaking && sniffed_) advance_handshake();
-    const bool readable = state_ == tls_state::established ||
-                          (state_ == tls_state::closed && takes_input());
+    const bool readable =
+        state_ == tls_state::established || (state_ == tls_state::closed && takes_input());
     if (!readable || plaintext.empty() || output_room() == 0) {
         release_idle_buffers();
         return 0;
@@ -624,8 +626,9 @@ tls_result<const X509*> tls_engine::verified_peer() const {
     if (cert == nullptr) return tls_error{{}, std::string("the ") + peer + " sent no certificate"};
     const long v = SSL_get_verify_result(ssl_);
     if (v != X509_V_OK)
-        return tls_error{{}, std::string("the ") + peer + " certificate is not verified: " +
-                                 X509_verify_cert_error_string(v)};
+        return tls_error{{},
+                         std::string("the ") + peer +
+                             " certificate is not verified: " + X509_verify_cert_error_string(v)};
     return cert;
 }
 
@@ -635,8 +638,8 @@ tls_result<std::string> tls_engine::peer_common_name() const {
     const X509_NAME* name = X509_get_subject_name(cert.value());
     const int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
     if (i < 0)
-        return tls_error{{}, "the certificate has no CN (subject " + detail::name_rfc2253(name) +
-                                 ")"};
+        return tls_error{{},
+                         "the certificate has no CN (subject " + detail::name_rfc2253(name) + ")"};
     const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
     unsigned char* utf8 = nullptr;
     const int len = ASN1_STRING_to_UTF8(&utf8, data);

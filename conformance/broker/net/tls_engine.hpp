@@ -30,13 +30,18 @@
 ///
 /// **Failures** are a `tls_failure` and one human-readable line (failure_message()), e.g.
 ///
-///     client certificate rejected: unable to get local issuer certificate (unknown CA), subject CN=sensor-1,O=Elsewhere
-///     client sent no certificate (this listener has require_certificate true)
-///     client certificate rejected: certificate revoked, subject CN=stolen-device,O=Home
-///     protocol version too low: the client offers at most TLS 1.2, this listener requires TLS 1.3 (tls_version)
-///     plain MQTT on a TLS port: the first byte 0x10 is an MQTT CONNECT
-///     an HTTP request on a TLS port ("GET /mqt")
-///     not TLS: the first bytes are 00 01 02 03
+/// - `client certificate rejected: unable to get local issuer certificate (unknown CA: not
+///   issued by a CA in cafile/capath), subject CN=sensor-1,O=Elsewhere`
+/// - `client sent no certificate (this listener has require_certificate true)`
+/// - `client certificate rejected: certificate revoked (listed in crlfile), subject
+///   CN=stolen-device,O=Home`
+/// - `protocol version too low: the client offers at most TLS 1.2, this listener requires
+///   TLS 1.3 (tls_version)`
+/// - `plain MQTT on a TLS port: the first byte 0x10 is an MQTT CONNECT (the client is not using
+///   TLS)`
+/// - `an HTTP request on a TLS port ("GET /mqt"): the client speaks plain HTTP or WebSocket,
+///   not TLS`
+/// - `not TLS: the client's first bytes are 00 01 02 03 ("....")`
 ///
 /// The first bytes are examined before OpenSSL sees them (server role): a TLS connection starts
 /// with a handshake record (0x16), so anything else is refused at once with its description.
@@ -96,8 +101,8 @@ class tls_engine {
   public:
     /// @brief A server-side connection with `context` (a listener's current context).
     /// @return the engine, or an error when OpenSSL cannot allocate.
-    [[nodiscard]] static tls_result<tls_engine>
-    server(std::shared_ptr<const tls_context> context, tls_engine_limits limits = {});
+    [[nodiscard]] static tls_result<tls_engine> server(std::shared_ptr<const tls_context> context,
+                                                       tls_engine_limits limits = {});
 
     /// @brief A client-side connection; its ClientHello is in pending_output() at once.
     /// @param server_name sent as SNI (unless it is an IP address) and, when the context
@@ -214,14 +219,14 @@ class tls_engine {
     BIO* out_ = nullptr; // owned by ssl_
     std::uint32_t max_input_;
     std::uint32_t max_output_;
-    std::uint32_t bytes_in_ = 0;       // saturating; for describe_incomplete_handshake()
-    int verify_error_ = 0;             // first X509_V_ERR_* the verify callback saw
+    std::uint32_t bytes_in_ = 0;         // saturating; for describe_incomplete_handshake()
+    int verify_error_ = 0;               // first X509_V_ERR_* the verify callback saw
     std::uint16_t peer_max_version_ = 0; // highest version in the ClientHello (server role)
     tls_role role_;
     tls_state state_ = tls_state::handshaking;
     tls_failure failure_ = tls_failure::none;
     bool handshake_done_ = false;
-    bool sniffed_ = false;   // the first bytes were judged to be TLS
+    bool sniffed_ = false; // the first bytes were judged to be TLS
     bool input_ended_ = false;
     std::uint8_t first_count_ = 0;
     std::array<std::byte, 8> first_{}; // the first bytes received, until judged

@@ -426,7 +426,8 @@ TEST(Config, ListenerDirectiveArgumentErrors) {
     expect_error("listener 1\nuse_subject_as_username 1 2\n", 2,
                  "use_subject_as_username: unexpected extra");
     expect_error("listener 1\ntls_version\n", 2, "tls_version: missing version");
-    expect_error("listener 1\ntls_version tlsv1.4\n", 2, "tls_version: expected tlsv1.2 or tlsv1.3");
+    expect_error("listener 1\ntls_version tlsv1.4\n", 2,
+                 "tls_version: expected tlsv1.2 or tlsv1.3");
     expect_error("listener 1\ntls_version TLSv1.2\n", 2, "tls_version: expected tlsv1.2");
     // mosquitto accepts tlsv1.1 as a minimum; OpenSSL 3 refuses TLS 1.1 at its default level.
     expect_error("listener 1\ntls_version tlsv1.1\n", 2, "'tlsv1.1' is not supported");
@@ -519,8 +520,8 @@ TEST(Config, WithoutPerListenerSettingsSecurityIsGlobal) {
         EXPECT_TRUE(s.allow_anonymous);
         EXPECT_EQ(s.password_file, "/pw");
     }
-    EXPECT_TRUE(parse_ok("per_listener_settings false\nlistener 1\nacl_file /a\n")
-                    .acl_file == "/a");
+    EXPECT_TRUE(parse_ok("per_listener_settings false\nlistener 1\nacl_file /a\n").acl_file ==
+                "/a");
 }
 
 TEST(Config, PerListenerSettingsErrors) {
@@ -529,7 +530,8 @@ TEST(Config, PerListenerSettingsErrors) {
                  "per_listener_settings: must come before");
     expect_error("listener 1\npassword_file /p\nper_listener_settings true\n", 3,
                  "per_listener_settings: must come before");
-    expect_error("per_listener_settings maybe\n", 1, "per_listener_settings: expected true or false");
+    expect_error("per_listener_settings maybe\n", 1,
+                 "per_listener_settings: expected true or false");
     // Per-listener security settings need a listener to belong to.
     expect_error("per_listener_settings true\npassword_file /p\nlistener 1\n", 2,
                  "password_file: with per_listener_settings true it must follow a 'listener'");

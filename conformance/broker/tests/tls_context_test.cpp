@@ -163,8 +163,10 @@ TEST(TlsContext, KeyThatDoesNotMatchTheCertificate) {
         auto s = server_settings(chain, key);
         const auto e = expect_failure(s);
         EXPECT_EQ(e.file, s.keyfile);
-        EXPECT_EQ(e.message, "keyfile '" + s.keyfile + "': does not match the certificate in "
-                                 "certfile '" + s.certfile +
+        EXPECT_EQ(e.message, "keyfile '" + s.keyfile +
+                                 "': does not match the certificate in "
+                                 "certfile '" +
+                                 s.certfile +
                                  "' (the first certificate there must be the one for this key)");
     }
 }
@@ -214,8 +216,8 @@ TEST(TlsContext, CipherListsOpenSslRejects) {
 }
 
 TEST(TlsContext, ExpiredServerCertificateLoadsWithAWarning) {
-    auto r = net::tls_context::server(server_settings("server-expired-chain.pem",
-                                                      "server-expired.key"));
+    auto r =
+        net::tls_context::server(server_settings("server-expired-chain.pem", "server-expired.key"));
     ASSERT_TRUE(r.has_value()) << r.error().message;
     ASSERT_EQ(r.value()->warnings().size(), 1u);
     EXPECT_EQ(r.value()->warnings()[0],

@@ -207,8 +207,8 @@ TEST(TlsEngine, RequireCertificateWithoutOneFailsTheHandshake) {
 TEST(TlsEngine, WithoutRequireCertificateNoClientCertificateIsRequested) {
     auto s = server_settings();
     s.cafile = cert("ca.pem");
-    auto p = connect(client_context(client_settings("client.pem", "client.key")),
-                     server_context(s));
+    auto p =
+        connect(client_context(client_settings("client.pem", "client.key")), server_context(s));
     ASSERT_TRUE(p.established());
     const auto cn = p.server.peer_common_name();
     ASSERT_FALSE(cn.has_value());
@@ -232,8 +232,8 @@ TEST(TlsEngine, CapathTrustsTheCaToo) {
     auto s = server_settings();
     s.capath = cert("capath");
     s.require_certificate = true;
-    auto p = connect(client_context(client_settings("client.pem", "client.key")),
-                     server_context(s));
+    auto p =
+        connect(client_context(client_settings("client.pem", "client.key")), server_context(s));
     EXPECT_TRUE(p.established()) << p.server.failure_message();
     auto rogue = connect(client_context(client_settings("rogue-client.pem", "rogue-client.key")),
                          server_context(s));
@@ -244,9 +244,8 @@ TEST(TlsEngine, RevokedClientCertificateIsRefusedByTheCrl) {
     auto s = mutual_settings();
     s.crlfile = cert("crl.pem");
     auto server = server_context(s);
-    auto revoked =
-        connect(client_context(client_settings("client-revoked.pem", "client-revoked.key")),
-                server);
+    auto revoked = connect(
+        client_context(client_settings("client-revoked.pem", "client-revoked.key")), server);
     EXPECT_EQ(revoked.server.failure(), tls_failure::certificate_revoked);
     EXPECT_EQ(revoked.server.failure_message(),
               "client certificate rejected: certificate revoked (listed in crlfile), subject "
@@ -269,17 +268,16 @@ TEST(TlsEngine, ExpiredClientCertificate) {
 }
 
 TEST(TlsEngine, ClientRefusesAnExpiredServerCertificate) {
-    auto p = connect(client_context(client_settings()),
-                     server_context(server_settings("server-expired-chain.pem",
-                                                    "server-expired.key")));
+    auto p =
+        connect(client_context(client_settings()),
+                server_context(server_settings("server-expired-chain.pem", "server-expired.key")));
     EXPECT_EQ(p.client.failure(), tls_failure::certificate_expired);
     EXPECT_EQ(p.client.failure_message(),
               "server certificate rejected: certificate has expired, subject "
               "CN=localhost,O=mqttwire test");
     // The server learns why from the client's alert.
     EXPECT_EQ(p.server.failure(), tls_failure::peer_alert);
-    EXPECT_EQ(p.server.failure_message(),
-              "the client aborted with alert 'certificate expired'");
+    EXPECT_EQ(p.server.failure_message(), "the client aborted with alert 'certificate expired'");
 }
 
 TEST(TlsEngine, ClientRefusesAServerFromAnotherCa) {
@@ -296,8 +294,8 @@ TEST(TlsEngine, ClientChecksTheServerName) {
     auto ok_ip = connect(client_context(client_settings()), server_context(server_settings()),
                          1 << 20, "127.0.0.1");
     EXPECT_TRUE(ok_ip.established()) << ok_ip.client.failure_message();
-    auto p = connect(client_context(client_settings()), server_context(server_settings()),
-                     1 << 20, "broker.example.com");
+    auto p = connect(client_context(client_settings()), server_context(server_settings()), 1 << 20,
+                     "broker.example.com");
     EXPECT_EQ(p.client.failure(), tls_failure::certificate_invalid);
     EXPECT_NE(p.client.failure_message().find("hostname mismatch"), std::string::npos)
         << p.client.failure_message();
@@ -398,7 +396,8 @@ TEST(TlsEngine, GarbageOnTheTlsPort) {
                                  std::byte{0x03}};
     server.feed(garbage);
     EXPECT_EQ(server.failure(), tls_failure::not_tls);
-    EXPECT_EQ(server.failure_message(), "not TLS: the client's first bytes are 00 01 02 03 (\"....\")");
+    EXPECT_EQ(server.failure_message(),
+              "not TLS: the client's first bytes are 00 01 02 03 (\"....\")");
     // Capital letters that stop looking like an HTTP method are garbage too.
     auto other = net::tls_engine::server(server_context(server_settings())).value();
     for (const char c : std::string_view("GEX")) other.feed(bytes_of(std::string_view(&c, 1)));
@@ -425,7 +424,8 @@ TEST(TlsEngine, ClientRefusesAServerThatIsNotTls) {
     const std::string connack("\x20\x02\x00\x00", 4);
     client.feed(bytes_of(connack));
     EXPECT_EQ(client.failure(), tls_failure::not_tls);
-    EXPECT_EQ(client.failure_message(), "not TLS: the server's first bytes are 20 02 00 00 (\" ...\")");
+    EXPECT_EQ(client.failure_message(),
+              "not TLS: the server's first bytes are 20 02 00 00 (\" ...\")");
 }
 
 // ----- delivery in pieces, stalls, bounds -------------------------------------------------------
@@ -641,8 +641,8 @@ TEST(TlsEngine, TamperedRecordFailsTheConnection) {
 }
 
 TEST(TlsEngine, MovedEngineKeepsWorking) {
-    auto client = net::tls_engine::client(client_context(client_settings("client.pem", "client.key")),
-                                          "localhost")
+    auto client = net::tls_engine::client(
+                      client_context(client_settings("client.pem", "client.key")), "localhost")
                       .value();
     auto server = net::tls_engine::server(server_context(mutual_settings())).value();
     std::vector<net::tls_engine> engines;
@@ -652,10 +652,10 @@ TEST(TlsEngine, MovedEngineKeepsWorking) {
     w.pump(client, engines[0]);
     ASSERT_EQ(engines[0].state(), tls_state::established) << engines[0].failure_message();
     // The callbacks found the moved engine: a rejected peer's details land in the right place.
-    auto rogue = net::tls_engine::client(
-                     client_context(client_settings("rogue-client.pem", "rogue-client.key")),
-                     "localhost")
-                     .value();
+    auto rogue =
+        net::tls_engine::client(
+            client_context(client_settings("rogue-client.pem", "rogue-client.key")), "localhost")
+            .value();
     engines.push_back(net::tls_engine::server(server_context(mutual_settings())).value());
     net::tls_engine moved(std::move(engines.back()));
     w.pump(rogue, moved);

@@ -71,10 +71,9 @@ int main(int argc, char** argv) {
             tls_test::idle_plain_ssl(server.value(), client.value(), 5, warm_plain);
             std::vector<net::tls_engine> keep_engines;
             tls_test::plain_connections keep_plain;
-            const auto m = engines ? tls_test::idle_engines(server.value(), client.value(), n,
-                                                            keep_engines)
-                                   : tls_test::idle_plain_ssl(server.value(), client.value(), n,
-                                                              keep_plain);
+            const auto m =
+                engines ? tls_test::idle_engines(server.value(), client.value(), n, keep_engines)
+                        : tls_test::idle_plain_ssl(server.value(), client.value(), n, keep_plain);
             if (m.connections != n) {
                 std::printf("  %-28s failed after %zu: %s\n",
                             engines ? "engine (memory BIOs)" : "plain SSL on a socket",

@@ -24,7 +24,7 @@
 namespace tls_test {
 
 struct memory_sample {
-    std::size_t connections = 0; ///< established; fewer than asked means a failure
+    std::size_t connections = 0;    ///< established; fewer than asked means a failure
     double heap_per_connection = 0; ///< malloc'd bytes in use (mallinfo2)
     double rss_per_connection = 0;  ///< resident set size (/proc/self/status VmRSS)
     std::string error;
@@ -44,8 +44,7 @@ inline std::size_t rss_bytes() {
 }
 
 // Calls `make(i)` n times (each returns false on failure) and reports the growth per call.
-template <class Make>
-memory_sample measure_growth(std::size_t n, Make make) {
+template <class Make> memory_sample measure_growth(std::size_t n, Make make) {
     memory_sample m;
     malloc_trim(0);
     const auto heap0 = heap_in_use();
@@ -62,10 +61,10 @@ memory_sample measure_growth(std::size_t n, Make make) {
 }
 
 // Keeps `n` idle server engines alive in `keep` and measures them.
-inline memory_sample idle_engines(const std::shared_ptr<const mqttwire::broker::net::tls_context>& server,
-                                  const std::shared_ptr<const mqttwire::broker::net::tls_context>& client,
-                                  std::size_t n,
-                                  std::vector<mqttwire::broker::net::tls_engine>& keep) {
+inline memory_sample
+idle_engines(const std::shared_ptr<const mqttwire::broker::net::tls_context>& server,
+             const std::shared_ptr<const mqttwire::broker::net::tls_context>& client, std::size_t n,
+             std::vector<mqttwire::broker::net::tls_engine>& keep) {
     namespace net = mqttwire::broker::net;
     keep.reserve(keep.size() + n);
     return measure_growth(n, [&](std::string& error) {
@@ -110,9 +109,10 @@ struct plain_connections {
     }
 };
 
-inline memory_sample idle_plain_ssl(const std::shared_ptr<const mqttwire::broker::net::tls_context>& server,
-                                    const std::shared_ptr<const mqttwire::broker::net::tls_context>& client,
-                                    std::size_t n, plain_connections& keep) {
+inline memory_sample
+idle_plain_ssl(const std::shared_ptr<const mqttwire::broker::net::tls_context>& server,
+               const std::shared_ptr<const mqttwire::broker::net::tls_context>& client,
+               std::size_t n, plain_connections& keep) {
     keep.ssl.reserve(keep.ssl.size() + n);
     keep.fds.reserve(keep.fds.size() + n);
     return measure_growth(n, [&](std::string& error) {

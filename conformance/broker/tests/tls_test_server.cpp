@@ -110,7 +110,8 @@ class session {
                     std::vector<std::byte> out(r.value().size + 16);
                     if (auto n = mqttwire::encode(*pub, version_, out)) {
                         for (std::size_t off = 0; off < n.value();)
-                            if (const auto w = e_.write(std::span(out).subspan(off, n.value() - off)))
+                            if (const auto w =
+                                    e_.write(std::span(out).subspan(off, n.value() - off)))
                                 off += w;
                             else
                                 break;
@@ -153,8 +154,7 @@ class session {
             while (!rest.empty()) {
                 rest = rest.subspan(e_.feed(rest));
                 std::byte plain[4096];
-                while (const auto got = e_.read(plain))
-                    in_.insert(in_.end(), plain, plain + got);
+                while (const auto got = e_.read(plain)) in_.insert(in_.end(), plain, plain + got);
                 if (!on_plaintext()) {
                     flush(fd, e_);
                     return;
@@ -175,8 +175,9 @@ class session {
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: %s CERTFILE KEYFILE [--cafile F] [--crlfile F] "
-                             "[--require-certificate] [--tls-version tlsv1.2|tlsv1.3]\n",
+        std::fprintf(stderr,
+                     "usage: %s CERTFILE KEYFILE [--cafile F] [--crlfile F] "
+                     "[--require-certificate] [--tls-version tlsv1.2|tlsv1.3]\n",
                      argv[0]);
         return 2;
     }
@@ -193,7 +194,7 @@ int main(int argc, char** argv) {
             s.require_certificate = true;
         } else if (a == "--tls-version" && i + 1 < argc) {
             s.min_version = std::string(argv[++i]) == "tlsv1.3" ? mb::tls_version::tls1_3
-                                                                 : mb::tls_version::tls1_2;
+                                                                : mb::tls_version::tls1_2;
         } else {
             std::fprintf(stderr, "unknown argument %s\n", a.c_str());
             return 2;

@@ -32,8 +32,7 @@ inline const std::string& cert_dir() {
             return std::string(env);
         std::string tmpl = "/tmp/mqttwire_tls_certs_XXXXXX";
         if (::mkdtemp(tmpl.data()) == nullptr) return std::string();
-        const std::string cmd =
-            "bash '" MQTTWIRE_MAKE_CERTS_SCRIPT "' '" + tmpl + "' >/dev/null";
+        const std::string cmd = "bash '" MQTTWIRE_MAKE_CERTS_SCRIPT "' '" + tmpl + "' >/dev/null";
         if (std::system(cmd.c_str()) != 0) return std::string();
         static const std::string to_remove = tmpl;
         std::atexit([] { std::system(("rm -rf '" + to_remove + "'").c_str()); });
@@ -125,8 +124,8 @@ struct pair {
 };
 
 inline pair connect(std::shared_ptr<const net::tls_context> client_ctx,
-                    std::shared_ptr<const net::tls_context> server_ctx,
-                    std::size_t chunk = 1 << 20, std::string_view server_name = "localhost") {
+                    std::shared_ptr<const net::tls_context> server_ctx, std::size_t chunk = 1 << 20,
+                    std::string_view server_name = "localhost") {
     pair p{net::tls_engine::client(std::move(client_ctx), server_name).value(),
            net::tls_engine::server(std::move(server_ctx)).value(),
            {}};
