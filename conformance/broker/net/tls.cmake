@@ -32,8 +32,8 @@ if(MQTTWIRE_BUILD_TESTS)
     target_link_libraries(mqttwire_broker_tls_tests PRIVATE mqttwire_broker_tls GTest::gtest_main)
     target_compile_definitions(mqttwire_broker_tls_tests PRIVATE
         "MQTTWIRE_MAKE_CERTS_SCRIPT=\"${_tls_tests}/make-certs.sh\"")
-    # Memory per idle TLS connection, engine against a plain SSL (run by hand, see
-    # conformance/broker/README.md); not a test.
+    # Memory per idle TLS connection, engine against a plain SSL; run by hand:
+    #   mqttwire_tls_idle_memory CERTDIR [-n N] [--rsa] [--no-client-certificate]
     add_executable(mqttwire_tls_idle_memory "${_tls_tests}/tls_idle_memory.cpp")
     mqttwire_project_target(mqttwire_tls_idle_memory EXCEPTIONS)
     target_link_libraries(mqttwire_tls_idle_memory PRIVATE mqttwire_broker_tls)
