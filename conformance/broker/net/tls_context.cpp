@@ -240,6 +240,19 @@ bool load_cafile(SSL_CTX* ctx, const std::string& path, bool advertise, tls_erro
     return true;
 }
 
+// cafile and capath (either may be empty): the CAs that peer certificates must chain to.
+bool load_trust(SSL_CTX* ctx, const std::string& cafile, const std::string& capath, bool advertise,
+                tls_error& err) {
+    if (!cafile.empty() && !load_cafile(ctx, cafile, advertise, err)) return false;
+    if (capath.empty()) return true;
+    if (!check_capath(capath, err)) return false;
+    if (SSL_CTX_load_verify_dir(ctx, capath.c_str()) != 1) {
+        err = file_error("capath", capath, take_openssl_error());
+        return false;
+    }
+    return true;
+}
+
 bool load_crlfile(SSL_CTX* ctx, const std::string& path, std::vector<std::string>& warnings,
                   tls_error& err) {
     std::string data;
@@ -373,12 +386,7 @@ struct tls_context_builder {
         SSL_CTX_sess_set_cache_size(c, server_session_cache_size);
         std::vector<std::string> warnings;
         if (!load_identity(c, s.certfile, s.keyfile, warnings, err)) return err;
-        if (!s.cafile.empty() && !load_cafile(c, s.cafile, true, err)) return err;
-        if (!s.capath.empty()) {
-            if (!check_capath(s.capath, err)) return err;
-            if (SSL_CTX_load_verify_dir(c, s.capath.c_str()) != 1)
-                return file_error("capath", s.capath, take_openssl_error());
-        }
+        if (!load_trust(c, s.cafile, s.capath, true, err)) return err;
         if (!s.crlfile.empty() && !load_crlfile(c, s.crlfile, warnings, err)) return err;
         if (!set_ciphers(c, s.ciphers, s.ciphers_tls13, err)) return err;
         SSL_CTX_set_verify(c,
@@ -407,12 +415,7 @@ struct tls_context_builder {
                 return tls_error{{}, "a client certificate needs both certfile and keyfile"};
             if (!load_identity(c, s.certfile, s.keyfile, warnings, err)) return err;
         }
-        if (!s.cafile.empty() && !load_cafile(c, s.cafile, false, err)) return err;
-        if (!s.capath.empty()) {
-            if (!check_capath(s.capath, err)) return err;
-            if (SSL_CTX_load_verify_dir(c, s.capath.c_str()) != 1)
-                return file_error("capath", s.capath, take_openssl_error());
-        }
+        if (!load_trust(c, s.cafile, s.capath, false, err)) return err;
         if (!set_ciphers(c, s.ciphers, s.ciphers_tls13, err)) return err;
         SSL_CTX_set_verify(c, s.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
                            detail::verify_callback);
