@@ -8,15 +8,18 @@
 ///
 ///     auto e = tls_engine::server(listener_context.current()).value();
 ///     // socket readable: hand over what arrived (feed takes at most input_room() bytes)
-///     for (auto rest = received; !rest.empty();) {
+///     auto rest = received;
+///     while (!rest.empty() && e.state() != tls_state::failed) {
 ///         rest = rest.subspan(e.feed(rest));
 ///         while (auto n = e.read(plain)) deliver(plain.first(n));  // decrypted MQTT bytes
+///         if (e.input_room() == 0) break;  // read() paused: keep `rest` until output drains
 ///     }
 ///     // MQTT bytes to send (write takes at most output_room() bytes):
 ///     e.write(bytes);
 ///     // whenever e.wants_write(): send(e.pending_output()), then e.consume_output(sent)
 ///     // handshake deadline passed and !e.handshake_complete(): log, close
 ///     // e.state() == tls_state::failed: log e.failure_message(), flush the alert, close
+///     // end of input from the socket: e.end_of_input()
 ///
 /// **Bounds.** The engine holds at most `max_input` bytes of undecrypted input (feed() takes no
 /// more) and stops accepting plaintext once `max_output` bytes of ciphertext wait to be sent
