@@ -341,6 +341,10 @@ void tls_engine::sniff(std::span<const std::byte> bytes) {
                                    hex_bytes(seen) + " (\"" + printable(seen) + "\")");
 }
 
+bool tls_engine::has_buffered_input() const noexcept {
+    return ssl_ != nullptr && (BIO_ctrl_pending(in_) != 0 || SSL_has_pending(ssl_) != 0);
+}
+
 void tls_engine::end_of_input() {
     input_ended_ = true;
     if (state_ == tls_state::handshaking) {

@@ -131,6 +131,11 @@ class tls_engine {
     /// How many more bytes feed() takes now.
     [[nodiscard]] std::size_t input_room() const noexcept;
 
+    /// @brief read() may return bytes without more input: undecrypted records are buffered, or
+    /// a decrypted record did not fit the last read(). (An event loop that waits for the socket
+    /// must call read() first when this is true.)
+    [[nodiscard]] bool has_buffered_input() const noexcept;
+
     /// @brief The peer's byte stream ended (EOF on the socket). During the handshake that is a
     /// failure (peer_closed); afterwards the connection is closed (closed_cleanly() tells
     /// whether close_notify came first).

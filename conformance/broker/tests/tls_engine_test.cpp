@@ -584,6 +584,27 @@ TEST(TlsEngine, WriteTakesNoMoreThanMaxOutput) {
     EXPECT_EQ(std::string(reinterpret_cast<char*>(plain), n), std::string("\xc0\x00", 2));
 }
 
+TEST(TlsEngine, BufferedInputIsReportedUntilRead) {
+    auto p = connect(client_context(client_settings()), server_context(server_settings()));
+    ASSERT_TRUE(p.established());
+    EXPECT_FALSE(p.server.has_buffered_input());
+    p.client.write(bytes_of("first record"));
+    p.client.write(bytes_of("second record"));
+    const auto records = p.client.pending_output();
+    EXPECT_EQ(p.server.feed(records), records.size());
+    p.client.consume_output(records.size());
+    EXPECT_TRUE(p.server.has_buffered_input());
+    std::byte small[5];
+    std::string got;
+    while (p.server.has_buffered_input()) {
+        const auto n = p.server.read(small);
+        ASSERT_GT(n, 0u) << "buffered input but nothing read";
+        got += text_of(std::span<const std::byte>(small, n));
+    }
+    EXPECT_EQ(got, "first recordsecond record");
+    EXPECT_EQ(p.server.read(small), 0u);
+}
+
 TEST(TlsEngine, ConsumeOutputInPieces) {
     auto client = net::tls_engine::client(client_context(client_settings()), "localhost").value();
     const auto hello = text_of(client.pending_output());
