@@ -30,6 +30,9 @@ struct tls_engine_access {
     static void verify_failed(tls_engine& e, int error, std::string subject) {
         if (e.verify_error_ != 0) return; // the first failure is the cause
         e.verify_error_ = error;
+        // The subject goes into a log line; a peer chooses it, so it is cut to a sane length.
+        constexpr std::size_t max_subject = 256;
+        if (subject.size() > max_subject) subject = subject.substr(0, max_subject) + "...";
         e.message_ = std::move(subject);
     }
 };
@@ -177,9 +180,10 @@ tls_result<std::unique_ptr<SSL, ssl_deleter>> new_ssl(const tls_context& context
     return ssl;
 }
 
+// OpenSSL's BIO calls take int lengths.
 std::uint32_t clamp_limit(std::size_t v) noexcept {
     return static_cast<std::uint32_t>(
-        std::clamp<std::size_t>(v, 1, std::numeric_limits<std::uint32_t>::max()));
+        std::clamp<std::size_t>(v, 1, static_cast<std::size_t>(std::numeric_limits<int>::max())));
 }
 
 } // namespace
