@@ -428,6 +428,48 @@ TEST(TlsEngine, ClientRefusesAServerThatIsNotTls) {
               "not TLS: the server's first bytes are 20 02 00 00 (\" ...\")");
 }
 
+// Hostile input: random bytes, and a real ClientHello with random bytes changed, delivered in
+// random pieces. The engine must end handshaking or failed (with a cause), answer at most with
+// handshake messages or an alert, and never crash or loop.
+TEST(TlsEngine, RandomAndMutatedInputFailsCleanly) {
+    auto ctx = server_context(mutual_settings());
+    auto hello_source = net::tls_engine::client(client_context(client_settings()), "localhost");
+    const auto hello = text_of(hello_source.value().pending_output());
+    std::mt19937 rng(1313);
+    int failed = 0;
+    for (int round = 0; round < 300; ++round) {
+        std::string input;
+        if (round % 2 == 0) {
+            input = hello;
+            for (int flips = 1 + static_cast<int>(rng() % 4); flips > 0; --flips)
+                input[rng() % input.size()] = static_cast<char>(rng());
+        } else {
+            input.resize(1 + rng() % 600);
+            for (auto& c : input) c = static_cast<char>(rng());
+            if (round % 4 == 1) input.replace(0, 3, "\x16\x03\x01", 3); // past the sniffing
+        }
+        auto server = net::tls_engine::server(ctx).value();
+        std::byte plain[256];
+        for (std::size_t off = 0; off < input.size();) {
+            const std::size_t n = std::min<std::size_t>(input.size() - off, 1 + rng() % 200);
+            off += server.feed(bytes_of(std::string_view(input).substr(off, n)));
+            EXPECT_EQ(server.read(plain), 0u);
+        }
+        ASSERT_TRUE(server.state() == tls_state::handshaking || server.state() == tls_state::failed)
+            << "round " << round;
+        if (server.state() == tls_state::failed) {
+            ++failed;
+            EXPECT_FALSE(server.failure_message().empty()) << "round " << round;
+            EXPECT_NE(server.failure(), tls_failure::none);
+        }
+        EXPECT_FALSE(server.handshake_complete());
+        EXPECT_LE(server.pending_output().size(), 16u * 1024u) << "round " << round;
+    }
+    // Most is refused outright; the rest waits for bytes a damaged length promised, which the
+    // broker's handshake timer ends.
+    EXPECT_GT(failed, 100);
+}
+
 // ----- delivery in pieces, stalls, bounds -------------------------------------------------------
 
 TEST(TlsEngine, HandshakeAndDataOneByteAtATime) {
