@@ -9,6 +9,7 @@
 #include <optional>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 namespace mqttwire::broker {
 
@@ -35,13 +36,31 @@ bool parse_unsigned(std::string_view s, std::uint64_t max, std::uint64_t& out, b
 }
 
 class parser {
+    // What the parser remembers about each listener block besides its listener_config.
+    struct listener_block {
+        std::size_t line = 0;            // of the `listener` line
+        std::string first_tls_directive; // the first directive that asks for TLS
+    };
+
+    static constexpr std::string_view listener_directives[] = {"protocol",
+                                                               "certfile",
+                                                               "keyfile",
+                                                               "cafile",
+                                                               "capath",
+                                                               "crlfile",
+                                                               "ciphers",
+                                                               "ciphers_tls1.3",
+                                                               "tls_version",
+                                                               "require_certificate",
+                                                               "use_identity_as_username",
+                                                               "use_subject_as_username"};
+
   public:
     parser(config& out, config_error& err) : out_(out), err_(err) {}
 
     bool run(std::string_view text) {
         out_ = config{};
         std::size_t line_no = 0;
-        bool anonymous_set = false;
         while (!text.empty()) {
             ++line_no;
             const auto nl = text.find('\n');
@@ -52,11 +71,12 @@ class parser {
             if (rest.empty() || rest.front() == '#') continue;
             if (rest.find('\0') != std::string_view::npos) return fail("line contains a NUL byte");
             const auto directive = next_token(rest);
-            if (directive == "allow_anonymous") anonymous_set = true;
             if (!directive_line(directive, rest)) return false;
         }
         // mosquitto 2.0: false unless the file sets it, except in local-only mode (no listener).
-        if (!anonymous_set) out_.allow_anonymous = out_.listeners.empty();
+        if (!anonymous_set_) out_.allow_anonymous = out_.listeners.empty();
+        for (std::size_t i = 0; i < out_.listeners.size(); ++i)
+            if (!check_listener(out_.listeners[i], blocks_[i])) return false;
         return true;
     }
 
@@ -69,10 +89,11 @@ class parser {
 
     bool directive_line(std::string_view d, std::string_view args) {
         if (d == "listener") return listener(args);
-        if (d == "allow_anonymous") return boolean(d, args, out_.allow_anonymous);
+        if (d == "per_listener_settings") return per_listener_settings(args);
+        if (d == "allow_anonymous" || d == "password_file" || d == "acl_file")
+            return security(d, args);
+        if (is_listener_directive(d)) return listener_directive(d, args);
         if (d == "retain_available") return boolean(d, args, out_.retain_available);
-        if (d == "password_file") return path(d, args, out_.password_file);
-        if (d == "acl_file") return path(d, args, out_.acl_file);
         if (d == "max_packet_size") {
             std::uint64_t v = 0;
             if (!number(d, args, 268'435'460u, v)) return false;
@@ -143,13 +164,152 @@ class parser {
         return fail(std::string(d) + ": expected a non-negative decimal number, got " + quoted(v));
     }
 
-    bool path(std::string_view d, std::string_view args, std::string& out) {
-        // The rest of the line, as mosquitto's conf__parse_string takes it: paths may hold spaces.
-        if (args.empty()) return fail(std::string(d) + ": missing path");
+    // The rest of the line, as mosquitto's conf__parse_string takes it: paths may hold spaces.
+    bool rest_of_line(std::string_view d, std::string_view args, std::string_view what,
+                      std::string& out) {
+        if (args.empty()) return fail(std::string(d) + ": missing " + std::string(what));
         if (!out.empty())
             return fail(std::string(d) + ": given more than once (first value " + quoted(out) +
                         ")");
         out.assign(args);
+        return true;
+    }
+
+    bool path(std::string_view d, std::string_view args, std::string& out) {
+        return rest_of_line(d, args, "path", out);
+    }
+
+    bool per_listener_settings(std::string_view args) {
+        bool v = false;
+        if (!boolean("per_listener_settings", args, v)) return false;
+        // mosquitto refuses the same order ("must be set before any other security settings"):
+        // the earlier lines would otherwise have gone to the wrong place.
+        if (v && security_seen_)
+            return fail("per_listener_settings: must come before any allow_anonymous, "
+                        "password_file or acl_file line");
+        out_.per_listener_settings = v;
+        return true;
+    }
+
+    // allow_anonymous, password_file, acl_file: global, or per listener with
+    // per_listener_settings true.
+    bool security(std::string_view d, std::string_view args) {
+        security_seen_ = true;
+        bool* anonymous = &out_.allow_anonymous;
+        std::string* password_file = &out_.password_file;
+        std::string* acl_file = &out_.acl_file;
+        if (out_.per_listener_settings) {
+            if (out_.listeners.empty())
+                return fail(std::string(d) +
+                            ": with per_listener_settings true it must follow a 'listener' line");
+            auto& l = out_.listeners.back();
+            // Unset, it stays false: mosquitto's default once the file defines listeners.
+            anonymous = &l.allow_anonymous;
+            password_file = &l.password_file;
+            acl_file = &l.acl_file;
+        }
+        if (d == "allow_anonymous") {
+            if (!out_.per_listener_settings) anonymous_set_ = true;
+            return boolean(d, args, *anonymous);
+        }
+        return path(d, args, d == "password_file" ? *password_file : *acl_file);
+    }
+
+    static bool is_listener_directive(std::string_view d) {
+        for (const auto name : listener_directives)
+            if (d == name) return true;
+        return false;
+    }
+
+    bool listener_directive(std::string_view d, std::string_view args) {
+        if (out_.listeners.empty())
+            return fail(std::string(d) +
+                        ": must follow a 'listener' line (this broker has no implicit default "
+                        "listener to apply it to)");
+        auto& l = out_.listeners.back();
+        auto& block = blocks_.back();
+        auto& tls = l.tls;
+        bool asks_for_tls = true;
+        bool ok = true;
+        if (d == "protocol") {
+            asks_for_tls = false;
+            std::string_view v;
+            if (!single(d, args, "value (mqtt or websockets)", v)) return false;
+            if (v == "mqtt") {
+                l.protocol = listener_protocol::mqtt;
+            } else if (v == "websockets") {
+                l.protocol = listener_protocol::websockets;
+            } else {
+                return fail("protocol: expected mqtt or websockets, got " + quoted(v));
+            }
+        } else if (d == "certfile" || d == "keyfile") {
+            asks_for_tls = false;
+            ok = path(d, args, d == "certfile" ? tls.certfile : tls.keyfile);
+        } else if (d == "cafile") {
+            ok = path(d, args, tls.cafile);
+        } else if (d == "capath") {
+            ok = path(d, args, tls.capath);
+        } else if (d == "crlfile") {
+            ok = path(d, args, tls.crlfile);
+        } else if (d == "ciphers") {
+            ok = rest_of_line(d, args, "cipher list", tls.ciphers);
+        } else if (d == "ciphers_tls1.3") {
+            ok = rest_of_line(d, args, "ciphersuite list", tls.ciphers_tls13);
+        } else if (d == "tls_version") {
+            ok = tls_version_value(args, tls.min_version);
+        } else {
+            bool& flag = d == "require_certificate"        ? tls.require_certificate
+                         : d == "use_identity_as_username" ? tls.use_identity_as_username
+                                                           : tls.use_subject_as_username;
+            ok = boolean(d, args, flag);
+            asks_for_tls = flag;
+        }
+        if (ok && asks_for_tls && block.first_tls_directive.empty())
+            block.first_tls_directive.assign(d);
+        return ok;
+    }
+
+    bool tls_version_value(std::string_view args, tls_version& out) {
+        std::string_view v;
+        if (!single("tls_version", args, "version (tlsv1.2 or tlsv1.3)", v)) return false;
+        if (v == "tlsv1.2") {
+            out = tls_version::tls1_2;
+        } else if (v == "tlsv1.3") {
+            out = tls_version::tls1_3;
+        } else if (v == "tlsv1.1" || v == "tlsv1") {
+            // mosquitto still accepts tlsv1.1; OpenSSL 3 refuses it at its default security
+            // level, and no supported client needs it.
+            return fail("tls_version: " + quoted(v) +
+                        " is not supported (the minimum is tlsv1.2; use tlsv1.2 or tlsv1.3)");
+        } else {
+            return fail("tls_version: expected tlsv1.2 or tlsv1.3, got " + quoted(v));
+        }
+        return true;
+    }
+
+    // Settings that ask for TLS must get it (see config.hpp); reported at the listener's line.
+    bool check_listener(const listener_config& l, const listener_block& block) {
+        line_ = block.line;
+        const auto name = "listener " + std::to_string(l.port) + ": ";
+        const auto& tls = l.tls;
+        if (!tls.certfile.empty() && tls.keyfile.empty())
+            return fail(name + "certfile is set but keyfile is not (TLS needs both)");
+        if (tls.certfile.empty() && !tls.keyfile.empty())
+            return fail(name + "keyfile is set but certfile is not (TLS needs both)");
+        if (!tls.enabled() && !block.first_tls_directive.empty())
+            return fail(name + block.first_tls_directive +
+                        " needs certfile and keyfile (TLS is off on this listener)");
+        if (tls.require_certificate && tls.cafile.empty() && tls.capath.empty())
+            return fail(name + "require_certificate true needs cafile or capath (the CAs that "
+                               "issue client certificates)");
+        const char* needs_certificate = !tls.crlfile.empty()           ? "crlfile"
+                                        : tls.use_identity_as_username ? "use_identity_as_username"
+                                        : tls.use_subject_as_username  ? "use_subject_as_username"
+                                                                       : nullptr;
+        if (needs_certificate != nullptr && !tls.require_certificate)
+            return fail(name + needs_certificate +
+                        " needs require_certificate true (otherwise no client certificate is "
+                        "requested)");
         return true;
     }
 
@@ -170,6 +330,7 @@ class parser {
                 return fail("listener: " + l.address + ":" + std::to_string(l.port) +
                             " is already defined");
         out_.listeners.push_back(std::move(l));
+        blocks_.push_back({line_, {}});
         return true;
     }
 
@@ -287,6 +448,9 @@ class parser {
     config& out_;
     config_error& err_;
     std::size_t line_ = 0;
+    bool anonymous_set_ = false; // the global allow_anonymous was given
+    bool security_seen_ = false;
+    std::vector<listener_block> blocks_; // parallel to out_.listeners
 };
 
 // `base_dir` is "." or ends with '/'.
@@ -330,7 +494,19 @@ bool load_config(const std::string& path, config& out, config_error& err) {
         slash == std::string::npos ? std::string(".") : path.substr(0, slash + 1);
     out.password_file = resolve_relative(dir, out.password_file);
     out.acl_file = resolve_relative(dir, out.acl_file);
+    for (auto& l : out.listeners) {
+        for (auto* p : {&l.password_file, &l.acl_file, &l.tls.cafile, &l.tls.capath,
+                        &l.tls.certfile, &l.tls.keyfile, &l.tls.crlfile})
+            *p = resolve_relative(dir, *p);
+    }
     return true;
+}
+
+security_settings listener_security(const config& cfg, const listener_config& listener) {
+    // Without listeners in the file (local-only mode) nothing can be per listener.
+    if (!cfg.per_listener_settings || cfg.listeners.empty())
+        return {cfg.allow_anonymous, cfg.password_file, cfg.acl_file};
+    return {listener.allow_anonymous, listener.password_file, listener.acl_file};
 }
 
 } // namespace mqttwire::broker

@@ -29,6 +29,38 @@
 /// | `max_subscriptions` | `N` | per client, 0 = no limit (our own) |
 /// | `max_subscription_bytes` | `N` | per client, 0 = no limit (our own) |
 /// | `max_connect_size` | `N` | bytes before CONNECT is accepted, 128 .. 268435460 (our own) |
+/// | `per_listener_settings` | `true\|false` | before allow_anonymous, password_file, acl_file |
+///
+/// Per-listener directives apply to the `listener` line above them; before any `listener` line
+/// they fail (mosquitto would configure its implicit default listener, which this broker does
+/// not have):
+///
+/// | directive | arguments | notes |
+/// | --- | --- | --- |
+/// | `protocol` | `mqtt\|websockets` | default mqtt |
+/// | `certfile` | `PATH` | PEM server certificate, then its intermediates (full chain) |
+/// | `keyfile` | `PATH` | PEM private key of certfile, unencrypted |
+/// | `cafile` | `PATH` | PEM CA certificates trusted for client certificates |
+/// | `capath` | `PATH` | directory of CA certificates, hashed by `openssl rehash` |
+/// | `crlfile` | `PATH` | PEM revocation list checked against client certificates |
+/// | `require_certificate` | `true\|false` | clients must present a trusted certificate |
+/// | `use_identity_as_username` | `true\|false` | the client certificate's CN is the user name |
+/// | `use_subject_as_username` | `true\|false` | its subject (RFC 2253) is the user name |
+/// | `tls_version` | `tlsv1.2\|tlsv1.3` | the minimum version (default tlsv1.2) |
+/// | `ciphers` | `LIST` | OpenSSL cipher list for TLS 1.2 |
+/// | `ciphers_tls1.3` | `LIST` | OpenSSL ciphersuites for TLS 1.3 |
+///
+/// With `per_listener_settings true`, `allow_anonymous`, `password_file` and `acl_file` are
+/// per-listener directives too (mosquitto.conf(5)); otherwise they apply to every listener.
+/// Path directives take the rest of the line and may be given once per listener. A listener's
+/// TLS settings must be consistent: certfile and keyfile together; every other TLS directive
+/// only with them; require_certificate needs cafile or capath; use_identity_as_username and
+/// use_subject_as_username need require_certificate (without it no client certificate is ever
+/// requested, so every client would be refused). mosquitto ignores such settings silently and
+/// serves plain MQTT; a configuration that asks for TLS and would not get it stops start-up here,
+/// at the line of its `listener`. Certificate and key files are not opened by the parser: the
+/// broker opens them when it builds each listener's TLS context at start-up, and a missing or
+/// unreadable file stops it there (see net/tls_context.hpp).
 ///
 /// Anything else (unknown directives, missing, extra or malformed arguments, out-of-range
 /// numbers, a second password_file/acl_file) fails with the 1-based line number and a message
@@ -49,14 +81,50 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace mqttwire::broker {
 
-/// One `listener PORT [ADDRESS]` line.
+/// The minimum TLS protocol version of a listener (`tls_version`).
+enum class tls_version : std::uint8_t { tls1_2, tls1_3 };
+
+/// Certificate-based TLS settings of one listener, with mosquitto's directive names.
+struct tls_settings {
+    std::string cafile;   ///< empty: none
+    std::string capath;   ///< empty: none
+    std::string certfile; ///< empty: TLS off
+    std::string keyfile;  ///< empty: TLS off
+    std::string crlfile;  ///< empty: no revocation check
+    bool require_certificate = false;
+    bool use_identity_as_username = false;
+    bool use_subject_as_username = false;
+    tls_version min_version = tls_version::tls1_2;
+    std::string ciphers;       ///< TLS 1.2 cipher list; empty: OpenSSL's default
+    std::string ciphers_tls13; ///< TLS 1.3 ciphersuites; empty: OpenSSL's default
+
+    /// @brief TLS is on: both certfile and keyfile are set (as in mosquitto).
+    [[nodiscard]] bool enabled() const noexcept { return !certfile.empty() && !keyfile.empty(); }
+};
+
+/// What a listener speaks above TCP (or TLS): `protocol mqtt|websockets`.
+enum class listener_protocol : std::uint8_t { mqtt, websockets };
+
+/// One `listener PORT [ADDRESS]` line and the per-listener directives that follow it.
 struct listener_config {
+    /// A plain MQTT listener; `{port, address}` keeps meaning what it did before the
+    /// per-listener settings existed.
+    listener_config(std::uint16_t p = 1883, std::string a = "127.0.0.1")
+        : port(p), address(std::move(a)) {}
+
     std::uint16_t port = 1883;
     std::string address = "127.0.0.1";
+    listener_protocol protocol = listener_protocol::mqtt;
+    tls_settings tls;
+    /// The next three are used only with `per_listener_settings true` (see listener_security).
+    bool allow_anonymous = false;
+    std::string password_file; ///< empty: none
+    std::string acl_file;      ///< empty: none
 };
 
 /// The parsed configuration. Defaults are mosquitto 2.0's.
@@ -84,7 +152,23 @@ struct config {
     std::size_t max_subscriptions = 10000;
     std::size_t max_subscription_bytes = 1u << 20;
     std::uint32_t max_connect_size = 256 * 1024;
+    /// true: allow_anonymous, password_file and acl_file are per listener.
+    bool per_listener_settings = false;
 };
+
+/// The authentication and access settings that apply to one listener.
+struct security_settings {
+    bool allow_anonymous = true;
+    std::string password_file; ///< empty: none
+    std::string acl_file;      ///< empty: none
+};
+
+/// @brief The settings in force on `listener`: its own with `per_listener_settings true`, the
+/// global ones otherwise. A listener added from the command line (-p) is not in the file; with
+/// per-listener settings it gets mosquitto's per-listener defaults (allow_anonymous false when
+/// the file defines listeners, no password or ACL file).
+[[nodiscard]] security_settings listener_security(const config& cfg,
+                                                  const listener_config& listener);
 
 /// Why a configuration was refused. `line` is 1-based; 0 means the file as a whole (e.g. it
 /// cannot be opened).
@@ -95,17 +179,17 @@ struct config_error {
 
 /// @brief Parses configuration text into `out` (which is reset to the defaults first).
 /// @return true on success; false with `err` set (and `out` unspecified) otherwise.
-/// Relative paths in password_file/acl_file are kept as written.
+/// Relative paths (password_file, acl_file and the TLS files) are kept as written.
 [[nodiscard]] bool parse_config(std::string_view text, config& out, config_error& err);
 
 /// @brief Reads and parses the file at `path`.
 ///
-/// Relative `password_file`/`acl_file` paths are resolved against the directory holding the
-/// configuration file. mosquitto resolves them against its working directory instead; we
-/// deliberately differ because the broker is started from many places (a service manager, a
-/// test harness in a build tree, a user's shell) and a configuration that works from one
-/// directory and silently points elsewhere from another is a trap. Absolute paths, which is
-/// what mosquitto's documentation recommends, behave identically in both.
+/// Relative paths (`password_file`, `acl_file`, the TLS files) are resolved against the
+/// directory holding the configuration file. mosquitto resolves them against its working
+/// directory instead; we deliberately differ because the broker is started from many places (a
+/// service manager, a test harness in a build tree, a user's shell) and a configuration that
+/// works from one directory and silently points elsewhere from another is a trap. Absolute
+/// paths, which is what mosquitto's documentation recommends, behave identically in both.
 /// @return false with `err.line == 0` when the file cannot be read.
 [[nodiscard]] bool load_config(const std::string& path, config& out, config_error& err);
 

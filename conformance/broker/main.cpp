@@ -16,6 +16,7 @@
 #include "config.hpp"
 #include "core/broker.hpp"
 #include "net/server.hpp"
+#include "net/tls_context.hpp"
 #include "policy/auth.hpp"
 
 namespace {
@@ -85,10 +86,43 @@ int main(int argc, char** argv) {
         }
     }
 
+    std::vector<listener_config> listeners = cfg.listeners;
+    if (port || listeners.empty()) listeners.push_back({port.value_or(1883), "127.0.0.1"});
+
+    // Certificates and keys are read now: a missing or unreadable one stops start-up.
+    auto tls = net::load_listener_tls(cfg);
+    if (!tls) {
+        std::fprintf(stderr, "mqttwire-broker: %s\n", tls.error().message.c_str());
+        return 2;
+    }
+    for (const auto& l : tls.value())
+        for (const auto& w : l.context.current()->warnings())
+            std::fprintf(stderr, "mqttwire-broker: warning: listener %u: %s\n",
+                         static_cast<unsigned>(cfg.listeners[l.listener].port), w.c_str());
+    // The event loop carries plain MQTT over TCP with one set of security settings so far; a
+    // listener that asks for more must not be served as plain MQTT.
+    const auto security = listener_security(cfg, listeners.front());
+    for (const auto& l : listeners) {
+        const char* missing = l.tls.enabled()                               ? "TLS"
+                              : l.protocol == listener_protocol::websockets ? "WebSocket"
+                                                                            : nullptr;
+        const auto own = listener_security(cfg, l);
+        if (missing == nullptr &&
+            (own.allow_anonymous != security.allow_anonymous ||
+             own.password_file != security.password_file || own.acl_file != security.acl_file))
+            missing = "per-listener security";
+        if (missing != nullptr) {
+            std::fprintf(stderr,
+                         "mqttwire-broker: listener %u: %s is not served by this build yet\n",
+                         static_cast<unsigned>(l.port), missing);
+            return 2;
+        }
+    }
+
     password_file passwords;
     acl_file acl;
     settings s;
-    s.allow_anonymous = cfg.allow_anonymous;
+    s.allow_anonymous = security.allow_anonymous;
     s.max_packet_size = cfg.max_packet_size;
     s.max_inflight_messages = cfg.max_inflight_messages;
     s.max_queued_messages = cfg.max_queued_messages;
@@ -106,17 +140,17 @@ int main(int argc, char** argv) {
     s.max_subscription_bytes = cfg.max_subscription_bytes;
     s.max_connect_size = cfg.max_connect_size;
     s.verbose = verbose;
-    if (!cfg.password_file.empty()) {
+    if (!security.password_file.empty()) {
         std::string error;
-        if (!passwords.load(cfg.password_file, error)) {
+        if (!passwords.load(security.password_file, error)) {
             std::fprintf(stderr, "mqttwire-broker: password_file: %s\n", error.c_str());
             return 2;
         }
         s.passwords = &passwords;
     }
-    if (!cfg.acl_file.empty()) {
+    if (!security.acl_file.empty()) {
         std::string error;
-        if (!acl.load(cfg.acl_file, error)) {
+        if (!acl.load(security.acl_file, error)) {
             std::fprintf(stderr, "mqttwire-broker: acl_file: %s\n", error.c_str());
             return 2;
         }
@@ -130,8 +164,6 @@ int main(int argc, char** argv) {
     broker b(s, log);
     b.restore(clock::now());
     server srv(b, log, cfg.max_connections);
-    std::vector<listener_config> listeners = cfg.listeners;
-    if (port || listeners.empty()) listeners.push_back({port.value_or(1883), "127.0.0.1"});
     for (const auto& l : listeners) {
         std::string error;
         if (!srv.listen(l.address, l.port, error)) {
