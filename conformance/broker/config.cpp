@@ -551,7 +551,13 @@ class parser {
 
     // Parsed and kept for the store: nullopt when `d` is not a persistence directive.
     std::optional<bool> persistence(std::string_view d, std::string_view args) {
-        if (d == "persistence") return boolean(d, args, out_.persistence);
+        if (d == "persistence") {
+            if (!boolean(d, args, out_.persistence)) return false;
+            if (out_.persistence)
+                out_.warnings.push_back("persistence true: this build keeps retained messages "
+                                        "and sessions in memory only");
+            return true;
+        }
         if (d == "autosave_on_changes") return boolean(d, args, out_.autosave_on_changes);
         if (d == "persistence_location") return replace_path(d, args, out_.persistence_location);
         if (d == "persistence_file") return replace_path(d, args, out_.persistence_file);
