@@ -755,6 +755,8 @@ bool load_config(const std::string& path, config& out, config_error& err) {
     if (!reader.run(text, dir)) return false;
     out.password_file = resolve_relative(dir, out.password_file);
     out.acl_file = resolve_relative(dir, out.acl_file);
+    for (auto* f : {&out.pid_file, &out.log_file, &out.persistence_location})
+        *f = resolve_relative(dir, *f);
     for (auto& l : out.listeners) {
         for (auto* p : {&l.password_file, &l.acl_file, &l.tls.cafile, &l.tls.capath,
                         &l.tls.certfile, &l.tls.keyfile, &l.tls.crlfile})
