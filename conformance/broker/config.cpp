@@ -522,12 +522,7 @@ class parser {
             return true;
         }
         if (d == "connection_messages") return boolean(d, args, out_.connection_messages);
-        if (d == "sys_interval") {
-            std::uint64_t v = 0;
-            if (!number(d, args, 65535u, v)) return false;
-            out_.sys_interval = std::chrono::seconds(static_cast<std::int64_t>(v));
-            return true;
-        }
+        if (d == "sys_interval") return seconds(d, args, 65535u, out_.sys_interval);
         if (d == "set_tcp_nodelay") return boolean(d, args, out_.set_tcp_nodelay);
         if (d == "check_retain_source") return boolean(d, args, out_.check_retain_source);
         if (d == "allow_zero_length_clientid")
@@ -561,13 +556,16 @@ class parser {
         if (d == "autosave_on_changes") return boolean(d, args, out_.autosave_on_changes);
         if (d == "persistence_location") return replace_path(d, args, out_.persistence_location);
         if (d == "persistence_file") return replace_path(d, args, out_.persistence_file);
-        if (d == "autosave_interval") {
-            std::uint64_t v = 0;
-            if (!number(d, args, 2147483647u, v)) return false;
-            out_.autosave_interval = std::chrono::seconds(static_cast<std::int64_t>(v));
-            return true;
-        }
+        if (d == "autosave_interval") return seconds(d, args, 2147483647u, out_.autosave_interval);
         return std::nullopt;
+    }
+
+    bool seconds(std::string_view d, std::string_view args, std::uint64_t max,
+                 std::chrono::seconds& out) {
+        std::uint64_t v = 0;
+        if (!number(d, args, max, v)) return false;
+        out = std::chrono::seconds(static_cast<std::int64_t>(v));
+        return true;
     }
 
     // A path that a later line replaces (as mosquitto does for these).
