@@ -626,7 +626,12 @@ class parser {
         for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end;
              it.increment(ec)) {
             const auto name = it->path().filename().string();
-            if (name.size() > 5 && name.ends_with(".conf")) names.push_back(name);
+            if (name.size() <= 5 || !name.ends_with(".conf")) continue;
+            // Not a directory, a FIFO that would block start-up, ...: a mistake worth stopping for.
+            if (std::error_code type_ec; !it->is_regular_file(type_ec))
+                return fail("include_dir: " + text::quoted(it->path().string()) +
+                            " is not a regular file");
+            names.push_back(name);
             if (names.size() > max_included_files)
                 return fail("include_dir: more than " + std::to_string(max_included_files) +
                             " .conf files in " + text::quoted(dir));

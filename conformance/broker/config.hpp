@@ -239,8 +239,9 @@ struct config_error {
 
 /// @brief Reads and parses the file at `path`.
 ///
-/// Relative paths (`password_file`, `acl_file`, the TLS files) are resolved against the
-/// directory holding the configuration file. mosquitto resolves them against its working
+/// Relative paths (`password_file`, `acl_file`, the TLS files, `include_dir`, `pid_file`, the log
+/// file, `persistence_location`) are resolved against the directory holding the configuration
+/// file. mosquitto resolves them against its working
 /// directory instead; we deliberately differ because the broker is started from many places (a
 /// service manager, a test harness in a build tree, a user's shell) and a configuration that
 /// works from one directory and silently points elsewhere from another is a trap. Absolute

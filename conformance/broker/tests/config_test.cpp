@@ -806,6 +806,12 @@ TEST(ConfigDropin, IncludeDirLimits) {
     EXPECT_EQ(e.line, 1u);
     EXPECT_EQ(e.file, dir.path + "/conf.d/nested.conf");
 
+    ::mkdir((dir.path + "/dirs.d").c_str(), 0755);
+    ::mkdir((dir.path + "/dirs.d/sub.conf").c_str(), 0755);
+    dir.write("main.conf", "include_dir dirs.d\n");
+    ASSERT_FALSE(mb::load_config(path, c, e));
+    EXPECT_NE(e.message.find("sub.conf' is not a regular file"), std::string::npos) << e.message;
+
     dir.write("main.conf", "include_dir missing.d\n");
     ASSERT_FALSE(mb::load_config(path, c, e));
     EXPECT_NE(e.message.find("include_dir: cannot read"), std::string::npos) << e.message;
