@@ -34,7 +34,7 @@
 /// | `pid_file` | `PATH` | written at start-up (see main.cpp), removed at exit |
 /// | `user` | `NAME` | started as root: run as NAME once listeners and logs are open |
 /// | `log_dest` | `stdout\|stderr\|syslog\|topic\|none\|file PATH` | repeatable; default stderr |
-/// | `log_type` | `error\|warning\|notice\|information\|subscribe\|unsubscribe\|websockets\|debug\|all\|none` | repeatable |
+/// | `log_type` | `TYPE` | repeatable; the names of logging/log_type.hpp, `all`, `none` |
 /// | `log_timestamp` | `true\|false` | default true |
 /// | `log_timestamp_format` | `FORMAT` | strftime(3), rest of the line; default: seconds since 1970 |
 /// | `connection_messages` | `true\|false` | default true |
