@@ -4,8 +4,16 @@
 
 #include "broker_harness.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <utility>
+
+#include "config.hpp"
+#include "logging/log_output.hpp"
 
 namespace {
 
@@ -289,6 +297,65 @@ TEST(dropin_client_id, auto_id_prefix_starts_assigned_identifiers) {
     ASSERT_TRUE(assigned.has_value());
     const std::string id(assigned->string.as_string_view());
     EXPECT_EQ(id.rfind("auto-", 0), 0u) << id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Log destinations
+
+std::string file_text(const std::string& path) {
+    std::ifstream f(path);
+    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+TEST(dropin_log_output, timestamps_as_mosquitto_writes_them) {
+    ::setenv("TZ", "UTC", 1);
+    ::tzset();
+    log_output plain({log_dest_stderr, "", default_log_types, true, ""});
+    EXPECT_EQ(plain.format("New client", 1700000000), "1700000000: New client");
+    log_output formatted({log_dest_stderr, "", default_log_types, true, "%Y-%m-%dT%H:%M:%S"});
+    EXPECT_EQ(formatted.format("x", 1700000000), "2023-11-14T22:13:20: x");
+    log_output none({log_dest_stderr, "", default_log_types, false, "%Y"});
+    EXPECT_EQ(none.format("x", 1700000000), "x");
+}
+
+TEST(dropin_log_output, file_types_topic_and_reopen) {
+    char dir_template[] = "/tmp/mqttwire-logout.XXXXXX";
+    const std::string dir = ::mkdtemp(dir_template);
+    const std::string path = dir + "/broker.log";
+    log_output out({log_dest_file | log_dest_topic, path,
+                    bit(log_type::error) | bit(log_type::notice) | bit(log_type::debug), false,
+                    ""});
+    std::vector<std::pair<log_type, std::string>> topic;
+    out.set_topic_sink([&](log_type t, std::string_view l) { topic.emplace_back(t, l); });
+    out.open();
+    out.write(log_type::notice, "one");
+    out.write(log_type::information, "not wanted");
+    out.write(log_type::debug, "debug line");
+    EXPECT_EQ(file_text(path), "one\ndebug line\n");
+    // mosquitto publishes every wanted type but debug.
+    ASSERT_EQ(topic.size(), 1u);
+    EXPECT_EQ(topic[0].first, log_type::notice);
+    // After a rotation (rename, SIGHUP) lines go to a new file at the configured path.
+    ASSERT_EQ(std::rename(path.c_str(), (path + ".1").c_str()), 0);
+    out.reopen();
+    out.write(log_type::error, "two");
+    EXPECT_EQ(file_text(path), "two\n");
+    EXPECT_EQ(file_text(path + ".1"), "one\ndebug line\n");
+    std::remove(path.c_str());
+    std::remove((path + ".1").c_str());
+    ::rmdir(dir.c_str());
+}
+
+TEST(dropin_log_output, unopenable_file_falls_back_to_stderr_with_an_error) {
+    log_output out({log_dest_file, "/nonexistent-dir/broker.log", default_log_types, false, ""});
+    testing::internal::CaptureStderr();
+    out.open();
+    out.write(log_type::notice, "still logged");
+    const std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_NE(err.find("cannot open log file '/nonexistent-dir/broker.log' for writing"),
+              std::string::npos)
+        << err;
+    EXPECT_NE(err.find("still logged\n"), std::string::npos) << err;
 }
 
 } // namespace
