@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <system_error>
@@ -35,6 +37,35 @@ bool parse_unsigned(std::string_view s, std::uint64_t max, std::uint64_t& out, b
     return true;
 }
 
+constexpr std::size_t max_included_files = 1000;
+constexpr std::size_t max_included_bytes = 16u << 20;
+
+// The whole file at `path`, at most `max_bytes`; false with `error` naming the file otherwise.
+bool read_text(const std::string& path, std::size_t max_bytes, std::string& text,
+               std::string& error) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) {
+        error = "cannot open " + text::quoted(path) + ": " + std::strerror(errno);
+        return false;
+    }
+    char chunk[4096];
+    std::size_t n = 0;
+    while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0 && text.size() <= max_bytes)
+        text.append(chunk, n);
+    const bool read_error = std::ferror(f) != 0;
+    const int read_errno = errno;
+    std::fclose(f);
+    if (read_error) {
+        error = "cannot read " + text::quoted(path) + ": " + std::strerror(read_errno);
+        return false;
+    }
+    if (text.size() > max_bytes) {
+        error = text::quoted(path) + " is larger than " + std::to_string(max_bytes) + " bytes";
+        return false;
+    }
+    return true;
+}
+
 class parser {
     // What the parser remembers about each listener block besides its listener_config.
     struct listener_block {
@@ -58,8 +89,20 @@ class parser {
   public:
     parser(config& out, config_error& err) : out_(out), err_(err) {}
 
-    bool run(std::string_view text) {
+    /// `base_dir`: where a relative include_dir is looked up ("." or ending in '/').
+    bool run(std::string_view text, std::string base_dir = ".") {
         out_ = config{};
+        base_dir_ = std::move(base_dir);
+        if (!lines(text)) return false;
+        // mosquitto 2.0: false unless the file sets it, except in local-only mode (no listener).
+        if (!anonymous_set_) out_.allow_anonymous = out_.listeners.empty();
+        for (std::size_t i = 0; i < out_.listeners.size(); ++i)
+            if (!check_listener(out_.listeners[i], blocks_[i])) return false;
+        return true;
+    }
+
+  private:
+    bool lines(std::string_view text) {
         std::size_t line_no = 0;
         while (!text.empty()) {
             ++line_no;
@@ -73,15 +116,11 @@ class parser {
             const auto directive = next_token(rest);
             if (!directive_line(directive, rest)) return false;
         }
-        // mosquitto 2.0: false unless the file sets it, except in local-only mode (no listener).
-        if (!anonymous_set_) out_.allow_anonymous = out_.listeners.empty();
-        for (std::size_t i = 0; i < out_.listeners.size(); ++i)
-            if (!check_listener(out_.listeners[i], blocks_[i])) return false;
         return true;
     }
 
-  private:
     bool fail(std::string message) {
+        err_.file = file_;
         err_.line = line_;
         err_.message = std::move(message);
         return false;
@@ -127,6 +166,11 @@ class parser {
         if (d == "max_connections") return max_connections(args);
         if (const auto parsed = bounds(d, args)) return *parsed;
         if (d == "persistent_client_expiration") return expiration(args);
+        if (const auto parsed = dropin(d, args)) return *parsed;
+        if (const auto parsed = persistence(d, args)) return *parsed;
+        if (const auto why = unsupported(d); !why.empty())
+            return fail(std::string(d) + ": not supported by mqttwire-broker (" +
+                        std::string(why) + "); remove this line");
         return fail("unknown directive " + quoted(d));
     }
 
@@ -169,7 +213,7 @@ class parser {
                       std::string& out) {
         if (args.empty()) return fail(std::string(d) + ": missing " + std::string(what));
         if (!out.empty())
-            return fail(std::string(d) + ": given more than once (first value " + quoted(out) +
+            return fail(std::string(d) + ": given more than once (first value " + text::quoted(out) +
                         ")");
         out.assign(args);
         return true;
@@ -445,9 +489,240 @@ class parser {
         return true;
     }
 
+    // The directives of a mosquitto.conf that a drop-in replacement must take (start-up, logging,
+    // $SYS, client identifiers): nullopt when `d` is not one of them.
+    std::optional<bool> dropin(std::string_view d, std::string_view args) {
+        if (d == "include_dir") return include_dir(args);
+        if (d == "pid_file") return replace_path(d, args, out_.pid_file);
+        if (d == "user") {
+            std::string_view v;
+            if (!single(d, args, "user name", v)) return false;
+            out_.user.assign(v);
+            return true;
+        }
+        if (d == "log_dest") return log_dest(args);
+        if (d == "log_type") {
+            std::string_view v;
+            if (!single(d, args, "type", v)) return false;
+            const auto bits = log_type_bits(v);
+            if (bits == 0 && v != "none")
+                return fail("log_type: expected error, warning, notice, information, subscribe, "
+                            "unsubscribe, websockets, debug, all or none, got " +
+                            quoted(v));
+            // The first log_type line replaces the default set; later ones add to it.
+            if (!log_type_set_) out_.log_types = 0;
+            log_type_set_ = true;
+            out_.log_types |= bits;
+            return true;
+        }
+        if (d == "log_timestamp") return boolean(d, args, out_.log_timestamp);
+        if (d == "log_timestamp_format") {
+            if (args.empty()) return fail("log_timestamp_format: missing format");
+            out_.log_timestamp_format.assign(args);
+            return true;
+        }
+        if (d == "connection_messages") return boolean(d, args, out_.connection_messages);
+        if (d == "sys_interval") return seconds(d, args, 65535u, out_.sys_interval);
+        if (d == "set_tcp_nodelay") return boolean(d, args, out_.set_tcp_nodelay);
+        if (d == "check_retain_source") return boolean(d, args, out_.check_retain_source);
+        if (d == "allow_zero_length_clientid")
+            return boolean(d, args, out_.allow_zero_length_clientid);
+        if (d == "auto_id_prefix") {
+            std::string_view v;
+            if (!single(d, args, "prefix", v)) return false;
+            // A client identifier is at most 65535 bytes with the generated part after it.
+            if (v.size() > 1024) return fail("auto_id_prefix: longer than 1024 bytes");
+            out_.auto_id_prefix.assign(v);
+            return true;
+        }
+        if (d == "allow_duplicate_messages" || d == "retry_interval" ||
+            d == "store_clean_interval") {
+            // Accepted and ignored by mosquitto 2.0 as well ("no longer used").
+            out_.warnings.push_back(std::string(d) + " has no effect (as in mosquitto 2.0)");
+            return true;
+        }
+        return std::nullopt;
+    }
+
+    // Parsed and kept for the store: nullopt when `d` is not a persistence directive.
+    std::optional<bool> persistence(std::string_view d, std::string_view args) {
+        if (d == "persistence") {
+            if (!boolean(d, args, out_.persistence)) return false;
+            if (out_.persistence)
+                out_.warnings.push_back("persistence true: this build keeps retained messages "
+                                        "and sessions in memory only");
+            return true;
+        }
+        if (d == "autosave_on_changes") return boolean(d, args, out_.autosave_on_changes);
+        if (d == "persistence_location") return replace_path(d, args, out_.persistence_location);
+        if (d == "persistence_file") return replace_path(d, args, out_.persistence_file);
+        if (d == "autosave_interval") return seconds(d, args, 2147483647u, out_.autosave_interval);
+        return std::nullopt;
+    }
+
+    bool seconds(std::string_view d, std::string_view args, std::uint64_t max,
+                 std::chrono::seconds& out) {
+        std::uint64_t v = 0;
+        if (!number(d, args, max, v)) return false;
+        out = std::chrono::seconds(static_cast<std::int64_t>(v));
+        return true;
+    }
+
+    // A path that a later line replaces (as mosquitto does for these).
+    bool replace_path(std::string_view d, std::string_view args, std::string& out) {
+        if (args.empty()) return fail(std::string(d) + ": missing path");
+        out.assign(args);
+        return true;
+    }
+
+    bool log_dest(std::string_view args) {
+        const auto kind = next_token(args);
+        std::uint32_t bits = 0;
+        if (kind == "file") {
+            if (args.empty()) return fail("log_dest file: missing path");
+            out_.log_file.assign(args);
+            bits = log_dest_file;
+        } else {
+            if (!args.empty())
+                return fail("log_dest: unexpected extra argument " + quoted(args));
+            if (kind == "stdout") bits = log_dest_stdout;
+            else if (kind == "stderr") bits = log_dest_stderr;
+            else if (kind == "syslog") bits = log_dest_syslog;
+            else if (kind == "topic") bits = log_dest_topic;
+            else if (kind == "none") bits = 0;
+            else if (kind.empty()) return fail("log_dest: missing destination");
+            else
+                return fail("log_dest: expected stdout, stderr, file PATH, syslog, topic or "
+                            "none, got " + quoted(kind));
+        }
+        // The first log_dest line replaces the default (stderr); `none` clears what came before.
+        if (!log_dest_set_ || kind == "none") out_.log_dests = 0;
+        log_dest_set_ = true;
+        out_.log_dests |= bits;
+        return true;
+    }
+
+    // mosquitto's order: case-insensitive first, then case (so "b.conf" < "C.conf" < "c.conf").
+    static bool include_order(const std::string& a, const std::string& b) {
+        const auto upper = [](unsigned char c) { return c >= 'a' && c <= 'z' ? c - 32 : c; };
+        const std::size_t n = std::min(a.size(), b.size());
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto ca = static_cast<unsigned char>(a[i]);
+            const auto cb = static_cast<unsigned char>(b[i]);
+            if (upper(ca) != upper(cb)) return upper(ca) < upper(cb);
+            if (ca != cb) return ca < cb;
+        }
+        return a.size() < b.size();
+    }
+
+    bool include_dir(std::string_view args) {
+        if (args.empty()) return fail("include_dir: missing directory");
+        if (!file_.empty())
+            return fail("include_dir: only allowed in the main configuration file");
+        std::string dir(args);
+        if (dir.front() != '/' && base_dir_ != ".") dir = base_dir_ + dir;
+        std::error_code ec;
+        std::vector<std::string> names;
+        for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end;
+             it.increment(ec)) {
+            const auto name = it->path().filename().string();
+            if (name.size() <= 5 || !name.ends_with(".conf")) continue;
+            // Not a directory, a FIFO that would block start-up, ...: a mistake worth stopping for.
+            if (std::error_code type_ec; !it->is_regular_file(type_ec))
+                return fail("include_dir: " + text::quoted(it->path().string()) +
+                            " is not a regular file");
+            names.push_back(name);
+            if (names.size() > max_included_files)
+                return fail("include_dir: more than " + std::to_string(max_included_files) +
+                            " .conf files in " + text::quoted(dir));
+        }
+        if (ec) return fail("include_dir: cannot read " + text::quoted(dir) + ": " + ec.message());
+        std::sort(names.begin(), names.end(), include_order);
+        const std::size_t include_line = line_;
+        for (const auto& name : names) {
+            const std::string path = dir + (dir.back() == '/' ? "" : "/") + name;
+            std::string text;
+            std::string error;
+            if (!read_text(path, max_included_bytes, text, error))
+                return fail("include_dir: " + error);
+            file_ = path;
+            const bool ok = lines(text);
+            if (!ok) return false; // err_ names the included file and its line
+            file_.clear();
+            line_ = include_line;
+        }
+        return true;
+    }
+
+    // What mosquitto accepts and this broker does not do: refused by name, with why.
+    static std::string_view unsupported(std::string_view d) {
+        constexpr std::string_view plugin = "plugins cannot be loaded; use password_file and acl_file";
+        struct entry {
+            std::string_view name;
+            bool prefix;
+            std::string_view why;
+        };
+        static constexpr entry known[] = {
+            {"plugin", false, plugin},
+            {"plugin_opt_", true, plugin},
+            {"global_plugin", false, plugin},
+            {"plugin_load", false, plugin},
+            {"plugin_use", false, plugin},
+            {"auth_plugin", false, plugin},
+            {"auth_plugin_deny_special_chars", false, plugin},
+            {"auth_opt_", true, plugin},
+            {"psk_file", false, "TLS-PSK is not implemented"},
+            {"psk_hint", false, "TLS-PSK is not implemented"},
+            {"http_dir", false, "the WebSocket listener serves no files"},
+            {"websockets_log_level", false, "no libwebsockets inside"},
+            {"websockets_headers_size", false, "no libwebsockets inside"},
+            {"mount_point", false, "not implemented"},
+            {"bind_interface", false, "not implemented"},
+            {"socket_domain", false, "not implemented"},
+            {"bind_address", false, "use 'listener PORT ADDRESS'"},
+            {"port", false, "use 'listener PORT'"},
+            {"use_username_as_clientid", false, "not implemented"},
+            {"clientid_prefixes", false, "not implemented"},
+            {"max_qos", false, "not implemented"},
+            {"max_topic_alias", false, "not implemented"},
+            {"queue_qos0_messages", false, "not implemented"},
+            {"upgrade_outgoing_qos", false, "not implemented"},
+            {"memory_limit", false, "not implemented"},
+            {"log_facility", false, "not implemented"},
+            {"accept_protocol_versions", false, "not implemented"},
+            {"tls_engine", false, "not implemented"},
+            {"tls_keyform", false, "not implemented"},
+            {"tls_engine_kpass_sha1", false, "not implemented"},
+            {"dhparamfile", false, "not implemented"},
+            {"connection", false, "bridges are not implemented"},
+            {"address", false, "bridges are not implemented"},
+            {"addresses", false, "bridges are not implemented"},
+            {"bridge_", true, "bridges are not implemented"},
+            {"remote_", true, "bridges are not implemented"},
+            {"local_", true, "bridges are not implemented"},
+            {"notification", true, "bridges are not implemented"},
+            {"try_private", false, "bridges are not implemented"},
+            {"cleansession", false, "bridges are not implemented"},
+            {"restart_timeout", false, "bridges are not implemented"},
+            {"keepalive_interval", false, "bridges are not implemented"},
+            {"start_type", false, "bridges are not implemented"},
+            {"round_robin", false, "bridges are not implemented"},
+            {"idle_timeout", false, "bridges are not implemented"},
+            {"threshold", false, "bridges are not implemented"},
+            {"topic", false, "bridges are not implemented"},
+        };
+        for (const auto& e : known)
+            if (e.prefix ? d.starts_with(e.name) : d == e.name) return e.why;
+        return {};
+    }
+
     config& out_;
     config_error& err_;
     std::size_t line_ = 0;
+    std::string base_dir_ = ".";
+    std::string file_; // the included file being read; empty: the main one
+    bool log_type_set_ = false;
+    bool log_dest_set_ = false;
     bool anonymous_set_ = false; // the global allow_anonymous was given
     bool security_seen_ = false;
     std::vector<listener_block> blocks_; // parallel to out_.listeners
@@ -468,32 +743,23 @@ bool parse_config(std::string_view text, config& out, config_error& err) {
 }
 
 bool load_config(const std::string& path, config& out, config_error& err) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) {
-        err.line = 0;
-        err.message =
-            "cannot open configuration file " + quoted(path) + ": " + std::strerror(errno);
-        return false;
-    }
     std::string text;
-    char chunk[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) text.append(chunk, n);
-    const bool read_error = std::ferror(f) != 0;
-    const int read_errno = errno;
-    std::fclose(f);
-    if (read_error) {
+    std::string error;
+    if (!read_text(path, std::numeric_limits<std::size_t>::max() / 2, text, error)) {
+        err.file.clear();
         err.line = 0;
-        err.message =
-            "cannot read configuration file " + quoted(path) + ": " + std::strerror(read_errno);
+        err.message = error;
         return false;
     }
-    if (!parse_config(text, out, err)) return false;
     const auto slash = path.rfind('/');
     const std::string dir =
         slash == std::string::npos ? std::string(".") : path.substr(0, slash + 1);
+    parser reader(out, err);
+    if (!reader.run(text, dir)) return false;
     out.password_file = resolve_relative(dir, out.password_file);
     out.acl_file = resolve_relative(dir, out.acl_file);
+    for (auto* f : {&out.pid_file, &out.log_file, &out.persistence_location})
+        *f = resolve_relative(dir, *f);
     for (auto& l : out.listeners) {
         for (auto* p : {&l.password_file, &l.acl_file, &l.tls.cafile, &l.tls.capath,
                         &l.tls.certfile, &l.tls.keyfile, &l.tls.crlfile})

@@ -30,6 +30,26 @@
 /// | `max_subscription_bytes` | `N` | per client, 0 = no limit (our own) |
 /// | `max_connect_size` | `N` | bytes before CONNECT is accepted, 128 .. 268435460 (our own) |
 /// | `per_listener_settings` | `true\|false` | before allow_anonymous, password_file, acl_file |
+/// | `include_dir` | `DIR` | the `*.conf` files of DIR in byte order; main file only |
+/// | `pid_file` | `PATH` | written at start-up (see main.cpp), removed at exit |
+/// | `user` | `NAME` | started as root: run as NAME once listeners and logs are open |
+/// | `log_dest` | `stdout\|stderr\|syslog\|topic\|none\|file PATH` | repeatable; default stderr |
+/// | `log_type` | `TYPE` | repeatable; the names of logging/log_type.hpp, `all`, `none` |
+/// | `log_timestamp` | `true\|false` | default true |
+/// | `log_timestamp_format` | `FORMAT` | strftime(3), rest of the line; default: seconds since 1970 |
+/// | `connection_messages` | `true\|false` | default true |
+/// | `sys_interval` | `SECONDS` | 0..65535, 0 = no `$SYS` topics; default 10 |
+/// | `set_tcp_nodelay` | `true\|false` | default false |
+/// | `check_retain_source` | `true\|false` | default false |
+/// | `allow_zero_length_clientid` | `true\|false` | default true |
+/// | `auto_id_prefix` | `PREFIX` | default `auto-` |
+/// | `persistence`, `autosave_on_changes` | `true\|false` | parsed (the store decides) |
+/// | `persistence_location`, `persistence_file` | `PATH` | parsed |
+/// | `autosave_interval` | `SECONDS` | parsed |
+///
+/// mosquitto directives this broker knows but does not implement (plugins, `auth_plugin` and
+/// `auth_opt_*`, dynamic security, PSK, bridges until they exist, ...) stop start-up with a
+/// message naming them rather than "unknown directive", so a user sees what to remove.
 ///
 /// Per-listener directives apply to the `listener` line above them; before any `listener` line
 /// they fail (mosquitto would configure its implicit default listener, which this broker does
@@ -84,6 +104,8 @@
 #include <utility>
 #include <vector>
 
+#include "logging/log_type.hpp"
+
 namespace mqttwire::broker {
 
 /// The minimum TLS protocol version of a listener (`tls_version`).
@@ -127,6 +149,13 @@ struct listener_config {
     std::string acl_file;      ///< empty: none
 };
 
+/// Where log lines go (`log_dest`), a bit each.
+inline constexpr std::uint32_t log_dest_stdout = 1u << 0;
+inline constexpr std::uint32_t log_dest_stderr = 1u << 1;
+inline constexpr std::uint32_t log_dest_file = 1u << 2;
+inline constexpr std::uint32_t log_dest_syslog = 1u << 3;
+inline constexpr std::uint32_t log_dest_topic = 1u << 4;
+
 /// The parsed configuration. Defaults are mosquitto 2.0's.
 struct config {
     std::vector<listener_config> listeners;   ///< empty: the command line's -p PORT on 127.0.0.1
@@ -154,6 +183,31 @@ struct config {
     std::uint32_t max_connect_size = 256 * 1024;
     /// true: allow_anonymous, password_file and acl_file are per listener.
     bool per_listener_settings = false;
+
+    // Start-up, logging and $SYS (mosquitto.conf(5) meanings and defaults).
+    std::string pid_file; ///< empty: none
+    std::string user;     ///< empty: keep the user the broker was started as
+    std::uint32_t log_dests = log_dest_stderr; ///< log_dest_* bits; 0: log nowhere
+    std::string log_file;                      ///< `log_dest file PATH`
+    std::uint32_t log_types = default_log_types; ///< log_type bits (logging/log_type.hpp)
+    bool log_timestamp = true;
+    std::string log_timestamp_format; ///< empty: seconds since 1970, as mosquitto
+    bool connection_messages = true;
+    std::chrono::seconds sys_interval{10}; ///< 0: no $SYS topics
+    bool set_tcp_nodelay = false;
+    bool check_retain_source = false;
+    bool allow_zero_length_clientid = true;
+    std::string auto_id_prefix = "auto-";
+
+    // Persistence directives: parsed and kept; the store that uses them reads them.
+    bool persistence = false;
+    std::string persistence_location; ///< empty: the working directory
+    std::string persistence_file = "mosquitto.db";
+    std::chrono::seconds autosave_interval{1800};
+    bool autosave_on_changes = false;
+
+    /// Lines that were accepted but do nothing (printed at start-up).
+    std::vector<std::string> warnings;
 };
 
 /// The authentication and access settings that apply to one listener.
@@ -173,6 +227,7 @@ struct security_settings {
 /// Why a configuration was refused. `line` is 1-based; 0 means the file as a whole (e.g. it
 /// cannot be opened).
 struct config_error {
+    std::string file; ///< an included file (include_dir); empty: the file given to the broker
     std::size_t line = 0;
     std::string message;
 };
@@ -184,8 +239,9 @@ struct config_error {
 
 /// @brief Reads and parses the file at `path`.
 ///
-/// Relative paths (`password_file`, `acl_file`, the TLS files) are resolved against the
-/// directory holding the configuration file. mosquitto resolves them against its working
+/// Relative paths (`password_file`, `acl_file`, the TLS files, `include_dir`, `pid_file`, the log
+/// file, `persistence_location`) are resolved against the directory holding the configuration
+/// file. mosquitto resolves them against its working
 /// directory instead; we deliberately differ because the broker is started from many places (a
 /// service manager, a test harness in a build tree, a user's shell) and a configuration that
 /// works from one directory and silently points elsewhere from another is a trap. Absolute

@@ -6,14 +6,20 @@
 // -c FILE  a mosquitto-style configuration file (see config.hpp for the supported subset)
 // -v       log connections and protocol errors to stderr
 
+#include <grp.h>
 #include <malloc.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "config.hpp"
+#include "logging/log_output.hpp"
 #include "core/broker.hpp"
 #include "net/server.hpp"
 #include "net/tls_context.hpp"
@@ -27,6 +33,50 @@ void usage(std::FILE* to) {
                "  -c FILE  mosquitto-style configuration file\n"
                "  -v       log connections and protocol errors\n",
                to);
+}
+
+// pid_file: written once the listeners are up, removed when the broker stops. mosquitto writes
+// it only when it daemonizes (-d); this broker never daemonizes (service managers keep it in the
+// foreground) and writes it whenever it is configured. A file that cannot be written is logged
+// and start-up continues, as mosquitto in the foreground continues with its pid_file unused.
+class pid_file_guard {
+  public:
+    pid_file_guard(std::string path, mqttwire::broker::log_output& log) : path_(std::move(path)) {
+        if (path_.empty()) return;
+        std::FILE* f = std::fopen(path_.c_str(), "w");
+        if (f == nullptr || std::fprintf(f, "%ld\n", static_cast<long>(::getpid())) < 0 ||
+            std::fclose(f) != 0) {
+            log.write(mqttwire::broker::log_type::error,
+                      "cannot write pid file '" + path_ + "': " + std::strerror(errno));
+            path_.clear();
+        }
+    }
+    ~pid_file_guard() {
+        if (!path_.empty()) ::unlink(path_.c_str());
+    }
+    pid_file_guard(const pid_file_guard&) = delete;
+    pid_file_guard& operator=(const pid_file_guard&) = delete;
+
+  private:
+    std::string path_;
+};
+
+// `user NAME`: started as root, the broker runs as NAME once its listeners, log file and pid
+// file are open (mosquitto's order). As any other user the directive is ignored, as in
+// mosquitto. `user root` keeps root.
+bool drop_privileges(const std::string& user, std::string& error) {
+    if (user.empty() || ::geteuid() != 0 || user == "root") return true;
+    const passwd* pw = ::getpwnam(user.c_str());
+    if (pw == nullptr) {
+        error = "user '" + user + "' does not exist";
+        return false;
+    }
+    if (::setgid(pw->pw_gid) != 0 || ::initgroups(user.c_str(), pw->pw_gid) != 0 ||
+        ::setuid(pw->pw_uid) != 0) {
+        error = "cannot run as user '" + user + "': " + std::strerror(errno);
+        return false;
+    }
+    return true;
 }
 
 bool parse_port(const char* s, std::uint16_t& out) {
@@ -76,15 +126,22 @@ int main(int argc, char** argv) {
     if (!config_path.empty()) {
         config_error err;
         if (!load_config(config_path, cfg, err)) {
+            const std::string& file = err.file.empty() ? config_path : err.file;
             if (err.line != 0)
-                std::fprintf(stderr, "mqttwire-broker: %s:%zu: %s\n", config_path.c_str(),
-                             err.line, err.message.c_str());
+                std::fprintf(stderr, "mqttwire-broker: %s:%zu: %s\n", file.c_str(), err.line,
+                             err.message.c_str());
             else
                 std::fprintf(stderr, "mqttwire-broker: %s: %s\n", config_path.c_str(),
                              err.message.c_str());
             return 2;
         }
     }
+
+    // Logging as configured (mosquitto: -v turns every type on).
+    log_output log_out({cfg.log_dests, cfg.log_file, verbose ? all_log_types : cfg.log_types,
+                        cfg.log_timestamp, cfg.log_timestamp_format});
+    log_out.open();
+    for (const auto& w : cfg.warnings) log_out.write(log_type::warning, w);
 
     std::vector<listener_config> listeners = cfg.listeners;
     if (port || listeners.empty()) listeners.push_back({port.value_or(1883), "127.0.0.1"});
@@ -140,6 +197,12 @@ int main(int argc, char** argv) {
     s.max_subscription_bytes = cfg.max_subscription_bytes;
     s.max_connect_size = cfg.max_connect_size;
     s.verbose = verbose;
+    s.typed_log = [&log_out](log_type t, std::string_view line) { log_out.write(t, line); };
+    s.log_types = log_out.types();
+    s.connection_messages = cfg.connection_messages;
+    s.sys_interval = cfg.sys_interval;
+    s.allow_zero_length_clientid = cfg.allow_zero_length_clientid;
+    s.auto_id_prefix = cfg.auto_id_prefix;
     if (!security.password_file.empty()) {
         std::string error;
         if (!passwords.load(security.password_file, error)) {
@@ -157,13 +220,48 @@ int main(int argc, char** argv) {
         s.acl = &acl;
     }
 
-    const log_sink log = [](std::string_view line) {
-        std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
-        std::fflush(stderr);
+    const log_sink log = [&log_out](std::string_view line) {
+        log_out.write(log_type::notice, line);
     };
     broker b(s, log);
+    log_out.set_topic_sink([&b](log_type t, std::string_view line) { b.queue_log_message(t, line); });
     b.restore(clock::now());
     server srv(b, log, cfg.max_connections);
+
+    // SIGHUP: every hook runs in turn (password file and ACL here; other parts append theirs).
+    std::vector<std::function<void()>> reload_hooks;
+    reload_hooks.emplace_back([&log_out] { log_out.reopen(); });
+    reload_hooks.emplace_back([&] {
+        // A new file that does not load is reported and the one in force is kept.
+        if (!security.password_file.empty()) {
+            password_file fresh;
+            std::string error;
+            if (fresh.load(security.password_file, error)) {
+                passwords = std::move(fresh);
+                log_out.write(log_type::notice, "reloaded password file '" +
+                                                    security.password_file + "' (" +
+                                                    std::to_string(passwords.size()) + " users)");
+            } else {
+                log_out.write(log_type::error, "password_file not reloaded, keeping the "
+                                               "previous one: " + error);
+            }
+        }
+        if (!security.acl_file.empty()) {
+            acl_file fresh;
+            std::string error;
+            if (fresh.load(security.acl_file, error)) {
+                fresh.set_subscribe_rule(acl.get_subscribe_rule());
+                acl = std::move(fresh);
+                log_out.write(log_type::notice, "reloaded acl_file '" + security.acl_file + "'");
+            } else {
+                log_out.write(log_type::error, "acl_file not reloaded, keeping the previous "
+                                               "one: " + error);
+            }
+        }
+    });
+    srv.on_reload([&reload_hooks] {
+        for (const auto& hook : reload_hooks) hook();
+    });
     for (const auto& l : listeners) {
         std::string error;
         if (!srv.listen(l.address, l.port, error)) {
@@ -174,5 +272,11 @@ int main(int argc, char** argv) {
     for (auto p : srv.bound_ports())
         std::fprintf(stderr, "mqttwire-broker: listening on port %u\n", static_cast<unsigned>(p));
     std::fflush(stderr);
+    const pid_file_guard pid(cfg.pid_file, log_out);
+    std::string error;
+    if (!drop_privileges(cfg.user, error)) {
+        log_out.write(log_type::error, error);
+        return 1;
+    }
     return srv.run();
 }

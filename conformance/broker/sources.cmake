@@ -17,4 +17,5 @@ set(MQTTWIRE_BROKER_CORE_SOURCES
     "${CMAKE_CURRENT_LIST_DIR}/session/outbox.cpp"
     "${CMAKE_CURRENT_LIST_DIR}/session/session_table.cpp"
     "${CMAKE_CURRENT_LIST_DIR}/stats/statistics.cpp"
+    "${CMAKE_CURRENT_LIST_DIR}/stats/sys_tree.cpp"
     "${CMAKE_CURRENT_LIST_DIR}/store/memory_store.cpp")

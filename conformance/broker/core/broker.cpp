@@ -11,6 +11,10 @@ namespace {
 
 constexpr auto housekeeping_every = std::chrono::seconds(10);
 
+#ifndef MQTTWIRE_BROKER_VERSION
+#define MQTTWIRE_BROKER_VERSION "unknown"
+#endif
+
 } // namespace
 
 broker::broker(settings s, log_sink log)
@@ -20,14 +24,15 @@ broker::broker(settings s, log_sink log, store& st)
     : broker(std::move(s), std::move(log), nullptr, &st) {}
 
 broker::broker(settings s, log_sink log, std::unique_ptr<store> owned, store* external)
-    : settings_(std::move(s)), log_(std::move(log), settings_.verbose),
+    : settings_(std::move(s)), log_(std::move(log), settings_.verbose, settings_.typed_log, settings_.log_types),
       own_store_(std::move(owned)), store_(external != nullptr ? *external : *own_store_),
       policy_(settings_), conns_(settings_, timers_), writer_(conns_, stats_, log_),
       outbox_(settings_, writer_, conns_, stats_, log_, store_),
       router_(settings_, policy_, store_, outbox_, writer_, stats_),
       sessions_(settings_, log_, stats_, timers_, policy_, router_, outbox_, store_),
       handler_(broker_parts{settings_, log_, stats_, timers_, conns_, writer_, policy_, sessions_,
-                            router_, outbox_}) {
+                            router_, outbox_}),
+      sys_("mqttwire version " MQTTWIRE_BROKER_VERSION) {
     stats_.retained = store_.retained_count();
 }
 
@@ -72,6 +77,15 @@ void broker::connection_lost(conn_id id, clock::time_point now) {
 
 void broker::tick(clock::time_point now) {
     now_ = now;
+    if (!started_) started_ = now;
+    if (!log_queue_.empty()) {
+        // Lines logged while these are published wait for the next tick.
+        log_draining_.swap(log_queue_);
+        for (const auto& [type, line] : log_draining_)
+            publish_internal(log_topic(type), line, mqttwire::qos::at_most_once, false, now);
+        log_draining_.clear();
+    }
+    if (settings_.sys_interval.count() > 0 && now >= sys_due_) publish_sys(now);
     // Connections resumed while these run (a publisher released, a budget run out again) wait
     // for the next turn, so one turn stays bounded.
     conns_.take_resumed(scratch_);
@@ -112,8 +126,39 @@ void broker::housekeeping(clock::time_point now) {
 }
 
 std::optional<clock::time_point> broker::next_deadline() const {
-    if (conns_.has_resumed()) return now_;
-    return timers_.next();
+    if (conns_.has_resumed() || !log_queue_.empty()) return now_;
+    auto next = timers_.next();
+    if (settings_.sys_interval.count() > 0 && (!next || sys_due_ < *next)) next = sys_due_;
+    return next;
+}
+
+void broker::publish_internal(std::string_view topic, std::string_view payload, mqttwire::qos q,
+                              bool retain, clock::time_point now) {
+    now_ = now;
+    publish_view p;
+    p.topic = topic;
+    p.payload = payload;
+    p.qos = q;
+    p.retain = retain;
+    (void)router_.publish(publication(p, topic), origin{}, now);
+}
+
+void broker::queue_log_message(log_type t, std::string_view line) {
+    if (log_queue_.size() >= max_queued_log_lines) return;
+    log_queue_.emplace_back(t, std::string(line));
+}
+
+void broker::set_peer(conn_id id, std::string peer) {
+    if (connection* c = conns_.find(id)) c->peer = std::move(peer);
+}
+
+void broker::publish_sys(clock::time_point now) {
+    // mosquitto 2.0 publishes $SYS retained at QoS 0.
+    const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(now - *started_);
+    sys_.update(stats_, uptime, [&](std::string_view topic, std::string_view payload) {
+        publish_internal(topic, payload, mqttwire::qos::at_most_once, true, now);
+    });
+    sys_due_ = now + settings_.sys_interval;
 }
 
 void broker::shutdown(clock::time_point now) {

@@ -21,6 +21,7 @@
 #include "session/outbox.hpp"
 #include "session/session_table.hpp"
 #include "stats/statistics.hpp"
+#include "stats/sys_tree.hpp"
 #include "store/store.hpp"
 
 namespace mqttwire::broker {
@@ -82,6 +83,22 @@ class broker {
     /// The event loop closed a connection at once (max_connections, out of descriptors).
     void connection_refused() noexcept { ++stats_.connections_refused; }
     [[nodiscard]] const settings& config() const noexcept { return settings_; }
+
+    /// @brief Publishes a message of the broker's own (`$SYS`, log lines) through the router,
+    /// as a will is: no publisher to hold back, full queues drop (counted).
+    void publish_internal(std::string_view topic, std::string_view payload, mqttwire::qos q,
+                          bool retain, clock::time_point now);
+    /// A log line for `$SYS/broker/log/...` (`log_dest topic`). Published at the next tick(),
+    /// since a line can be logged while the router is in the middle of a publication; at most
+    /// max_queued_log_lines wait (the rest are dropped).
+    void queue_log_message(log_type t, std::string_view line);
+    static constexpr std::size_t max_queued_log_lines = 1000;
+    /// Whether connection messages name the peer (the event loop then calls set_peer).
+    [[nodiscard]] bool wants_peer() const noexcept {
+        return settings_.connection_messages && log_.wants(log_type::notice);
+    }
+    /// "ADDRESS:PORT" of `id`, for its connection messages.
+    void set_peer(conn_id id, std::string peer);
     /// Every byte held for connections (input and output buffers) and for sessions (queued
     /// messages), summed: what the bounds limit. Linear in connections; for tests and fuzzing.
     [[nodiscard]] std::size_t buffered_bytes() const;
@@ -109,6 +126,12 @@ class broker {
 
     clock::time_point now_{};
     clock::time_point last_loads_{};
+    // $SYS and log lines for topics.
+    void publish_sys(clock::time_point now);
+    sys_tree sys_;
+    std::optional<clock::time_point> started_;
+    clock::time_point sys_due_{}; // the first tick publishes
+    std::vector<std::pair<log_type, std::string>> log_queue_, log_draining_;
     timer_slots housekeeping_timer_;
     std::vector<conn_id> scratch_;
 };

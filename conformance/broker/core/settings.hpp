@@ -8,7 +8,10 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
+
+#include "logging/log_type.hpp"
 
 namespace mqttwire::broker {
 
@@ -20,6 +23,8 @@ using conn_id = std::uint64_t;
 
 /// Log lines go through this (the server prints them to stderr).
 using log_sink = std::function<void(std::string_view)>;
+/// Log lines with their type (logging/log_type.hpp), for configured destinations.
+using typed_log_sink = std::function<void(log_type, std::string_view)>;
 
 /// What happens to a QoS 1/2 message for an online subscriber whose queue is full.
 enum class queue_overflow : std::uint8_t {
@@ -68,6 +73,18 @@ struct settings {
 
     std::optional<std::chrono::seconds> persistent_client_expiration;
     bool verbose = false;
+
+    // Logging, $SYS and client identifiers (mosquitto.conf(5) meanings).
+    /// When set, every log line goes here with its type instead of the broker's log_sink (which
+    /// then only gets -v's lines); `log_types` says which types are built at all.
+    typed_log_sink typed_log;
+    std::uint32_t log_types = default_log_types;
+    /// "New client connected from ..." and "Client ... disconnected." lines (notice).
+    bool connection_messages = true;
+    /// `$SYS/broker/...` topics are published (retained) this often; 0: never.
+    std::chrono::seconds sys_interval{0};
+    bool allow_zero_length_clientid = true;
+    std::string auto_id_prefix = "mqttwire-"; ///< before the number of an assigned identifier
 };
 
 } // namespace mqttwire::broker

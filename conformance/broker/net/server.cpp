@@ -21,6 +21,25 @@ namespace mqttwire::broker {
 
 namespace {
 
+// "ADDRESS:PORT" of an accepted socket, for connection messages ("[ADDRESS]:PORT" for IPv6).
+std::string peer_name(int fd) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return {};
+    char host[INET6_ADDRSTRLEN] = {};
+    if (addr.ss_family == AF_INET) {
+        const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+        ::inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        return std::string(host) + ":" + std::to_string(ntohs(a->sin_port));
+    }
+    if (addr.ss_family == AF_INET6) {
+        const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+        ::inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+        return "[" + std::string(host) + "]:" + std::to_string(ntohs(a->sin6_port));
+    }
+    return {};
+}
+
 constexpr int max_events = 256;
 constexpr std::size_t read_chunk = 64 * 1024;
 constexpr int reads_per_turn = 16; // fairness: at most 1 MiB per connection per loop turn
@@ -163,6 +182,7 @@ void server::accept_from(listener& l, clock::time_point now) {
             continue;
         }
         const conn_id id = broker_.accept(now);
+        if (broker_.wants_peer()) broker_.set_peer(id, peer_name(fd));
         const auto slot = static_cast<std::size_t>(fd);
         if (slot >= links_.size()) links_.resize(slot + 1);
         link& k = links_[slot];
@@ -284,6 +304,7 @@ int server::run() {
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGHUP);
     ::sigprocmask(SIG_BLOCK, &mask, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
     signal_fd_ = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -305,8 +326,12 @@ int server::run() {
             if (data == signal_tag) {
                 signalfd_siginfo info{};
                 while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+                    if (info.ssi_signo != SIGHUP) {
+                        stop = true;
+                    } else if (reload_) {
+                        reload_();
+                    }
                 }
-                stop = true;
                 continue;
             }
             if ((data & listener_tag) != 0) {

@@ -7,6 +7,7 @@
 // pauses briefly if even that fails).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,8 @@ class server {
     /// Runs until SIGINT or SIGTERM, then closes every connection cleanly and logs the
     /// statistics. Returns 0, or 1 when the loop could not be set up.
     int run();
+    /// Called on SIGHUP, between two turns of the loop (main.cpp runs its reload hooks).
+    void on_reload(std::function<void()> reload) { reload_ = std::move(reload); }
 
   private:
     struct listener {
@@ -73,6 +76,7 @@ class server {
     bool out_of_descriptors_ = false;
     bool at_max_connections_ = false;
     std::uint64_t refused_ = 0;
+    std::function<void()> reload_;
 };
 
 } // namespace mqttwire::broker

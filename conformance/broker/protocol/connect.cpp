@@ -41,7 +41,10 @@ void protocol_handler::on_connect(connection& c, const connect_view& p, clock::t
         return;
     }
     if (client_id.empty()) {
-        if (!v5 && !p.clean_start) {
+        // allow_zero_length_clientid false (mosquitto.conf(5)): the server does not accept an
+        // empty ClientId (MQTT-3.1.3-6 lets it choose), answering 0x02 / 0x85 (MQTT-3.1.3-9,
+        // MQTT5-3.1.3-8).
+        if ((!v5 && !p.clean_start) || !p_.cfg.allow_zero_length_clientid) {
             // MQTT-3.1.3-8: a zero-byte ClientId needs CleanSession=1 (return code 0x02).
             refuse_connect(c, v, reason_code::client_identifier_not_valid,
                            connect_return_code::identifier_rejected);
@@ -90,6 +93,7 @@ void protocol_handler::on_connect(connection& c, const connect_view& p, clock::t
                 p_.writer.send(old, d);
             }
             detail(old, "session taken over");
+            announce_end(old, client_id, "already connected, closing old connection");
             // The old connection closes without ending the session it hands over.
             old.st = connection::state::closing;
             old.s = nullptr;
@@ -195,11 +199,46 @@ void protocol_handler::accept_connect(connection& c, session& s, const connect_v
         a.properties = std::span<const property>(props.data(), n);
     }
     p_.writer.send(c, a);
+    announce(c, p);
     detail(c, std::string("connected (") +
                   (c.version == protocol_version::v5       ? "5.0"
                    : c.version == protocol_version::v3_1_1 ? "3.1.1"
                                                            : "3.1") +
                   (present ? ", session resumed)" : ")"));
+}
+
+void protocol_handler::announce(connection& c, const connect_view& p) {
+    if (!p_.cfg.connection_messages || !p_.log.wants(log_type::notice) || c.s == nullptr) return;
+    c.announced = true;
+    // mosquitto's shape: p1 = MQTT 3.1, p2 = 3.1.1, p5 = 5.0; c = Clean Start; k = Keep Alive.
+    const int level = c.version == protocol_version::v5       ? 5
+                      : c.version == protocol_version::v3_1_1 ? 2
+                                                              : 1;
+    std::string line = "New client connected from ";
+    line += c.peer.empty() ? std::string_view("unknown") : std::string_view(c.peer);
+    line += " as ";
+    line += c.s->client_id;
+    line += " (p" + std::to_string(level) + ", c" + (p.clean_start ? "1" : "0") + ", k" +
+            std::to_string(c.keep_alive);
+    if (p.user_name) {
+        line += ", u'";
+        line += p.user_name->as_string_view();
+        line += '\'';
+    }
+    line += ").";
+    p_.log.typed(log_type::notice, line);
+}
+
+void protocol_handler::announce_end(connection& c, std::string_view client_id,
+                                    std::string_view how) {
+    if (!c.announced) return;
+    c.announced = false;
+    std::string line = "Client ";
+    line += client_id;
+    line += ' ';
+    line += how;
+    line += '.';
+    p_.log.typed(log_type::notice, line);
 }
 
 } // namespace mqttwire::broker

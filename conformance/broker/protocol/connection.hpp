@@ -38,6 +38,8 @@ struct connection {
     std::uint32_t client_max_packet = 0; ///< the client's Maximum Packet Size; 0: none
     bool problem_information = true;     ///< the client's Request Problem Information
     std::vector<std::string> aliases;    ///< topic aliases from the client (index = alias)
+    std::string peer;        ///< "ADDRESS:PORT" from the event loop; empty: unknown
+    bool announced = false;  ///< its connection message was logged: log its end once
 
     // Flow control.
     bool dirty = false;            ///< on the connection table's dirty list

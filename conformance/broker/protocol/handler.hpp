@@ -65,7 +65,12 @@ class protocol_handler {
                                     clock::time_point now);
     errc dispatch(connection& c, const packet_view& p, clock::time_point now);
     void protocol_violation(connection& c, errc e, clock::time_point now, std::string_view why);
-    void close(connection& c, clock::time_point now, bool publish_will);
+    /// `how` ends mosquitto's "Client ID ..." connection message ("disconnected" by default).
+    void close(connection& c, clock::time_point now, bool publish_will,
+               std::string_view how = {});
+    /// mosquitto's connection messages (connection_messages, notice).
+    void announce(connection& c, const connect_view& p);
+    void announce_end(connection& c, std::string_view client_id, std::string_view how);
     void disconnect_slow(connection& c, clock::time_point now);
     void detail(const connection& c, std::string_view what) const;
 

@@ -218,11 +218,13 @@ void protocol_handler::protocol_violation(connection& c, errc e, clock::time_poi
     close(c, now, true);
 }
 
-void protocol_handler::close(connection& c, clock::time_point now, bool publish_will) {
+void protocol_handler::close(connection& c, clock::time_point now, bool publish_will,
+                             std::string_view how) {
     if (c.st == connection::state::closing) return;
     c.st = connection::state::closing;
     p_.conns.mark_dirty(c);
     session* s = c.s;
+    if (s != nullptr) announce_end(c, s->client_id, how.empty() ? "disconnected" : how);
     c.s = nullptr;
     if (s != nullptr) p_.sessions.detach(*s, publish_will, now);
 }
@@ -230,7 +232,7 @@ void protocol_handler::close(connection& c, clock::time_point now, bool publish_
 void protocol_handler::lost(connection& c, clock::time_point now) {
     if (c.st == connection::state::closing) return;
     detail(c, "connection lost");
-    close(c, now, true); // abnormal: MQTT-3.1.2-8 / MQTT5-3.1.2-8
+    close(c, now, true, "closed its connection"); // abnormal: MQTT-3.1.2-8 / MQTT5-3.1.2-8
 }
 
 void protocol_handler::shut_down(connection& c, clock::time_point now) {
@@ -309,7 +311,7 @@ void protocol_handler::on_timer(const timer_queue::entry& e, clock::time_point n
             p_.writer.send(c, d);
         }
         detail(c, "keep alive expired");
-        close(c, now, true);
+        close(c, now, true, "has exceeded timeout, disconnecting");
         return;
     }
     case timer_kind::slow_consumer:

@@ -54,6 +54,10 @@ reason_code protocol_handler::subscribe_one(connection& c, const subscription& e
     }
     const auto added = p_.routes.subscribe(s, filter, o, sub_id);
     if (!added) return failure(reason_code::quota_exceeded);
+    if (p_.log.wants(log_type::subscribe)) // mosquitto's shape: "ID QOS FILTER"
+        p_.log.typed(log_type::subscribe, s.client_id + ' ' +
+                                              std::to_string(static_cast<int>(o.max_qos)) + ' ' +
+                                              std::string(filter));
     // Retained messages: Retain Handling 0 always, 1 only for a new subscription, 2 never
     // (MQTT5-3.3.1-9..11); never for a shared subscription (MQTT5 section 4.8.2).
     send_retained = !is_shared && (o.retain_handling == retain_handling::send_on_subscribe ||
@@ -92,6 +96,8 @@ errc protocol_handler::on_unsubscribe(connection& c, const unsubscribe_view& p) 
     codes_.clear();
     for (const auto& f : p.filters) {
         const bool removed = p_.routes.unsubscribe(s, f.as_string_view());
+        if (p_.log.wants(log_type::unsubscribe)) // mosquitto's shape: "ID FILTER"
+            p_.log.typed(log_type::unsubscribe, s.client_id + ' ' + std::string(f.as_string_view()));
         codes_.push_back(removed ? reason_code::success : reason_code::no_subscription_existed);
     }
     unsuback_view a;
@@ -117,7 +123,7 @@ errc protocol_handler::on_disconnect(connection& c, const disconnect_view& p,
     // it to be published.
     const bool with_will = p.reason == reason_code::disconnect_with_will_message;
     detail(c, "disconnected");
-    close(c, now, with_will);
+    close(c, now, with_will, "disconnected");
     return errc::success;
 }
 

@@ -28,7 +28,7 @@ session& session_table::create(std::string client_id) {
 std::string session_table::assign_id() {
     std::string id;
     do {
-        id = "mqttwire-" + std::to_string(++assigned_ids_);
+        id = settings_.auto_id_prefix + std::to_string(++assigned_ids_);
     } while (sessions_.count(id) != 0);
     return id;
 }

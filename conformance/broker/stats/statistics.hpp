@@ -77,6 +77,7 @@ struct statistics {
     // Loads, refreshed by the broker's housekeeping timer.
     loads load_publish_received, load_publish_sent, load_bytes_received, load_bytes_sent,
         load_connections, load_dropped;
+    loads load_packets_received, load_packets_sent; ///< every packet ($SYS .../load/messages)
 
     [[nodiscard]] std::uint64_t clients_total() const noexcept {
         return clients_connected + clients_disconnected;
@@ -101,6 +102,8 @@ struct statistics {
         load_bytes_sent.update(bytes_sent, interval);
         load_connections.update(connections_total, interval);
         load_dropped.update(dropped_total(), interval);
+        load_packets_received.update(packets_received, interval);
+        load_packets_sent.update(packets_sent, interval);
     }
 
     /// One line for the log: the figures `$SYS` would publish.

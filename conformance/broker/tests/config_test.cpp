@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace mb = mqttwire::broker;
@@ -246,9 +247,9 @@ TEST(Config, PersistentClientExpirationErrors) {
 }
 
 TEST(Config, UnknownDirectivesAndLineNumbers) {
-    expect_error("bind_address 0.0.0.0\n", 1, "unknown directive 'bind_address'");
-    expect_error("# comment\n\nlistener 1883\nmax_keepalive 60\nport 1883\n", 5,
-                 "unknown directive 'port'");
+    expect_error("bind_adress 0.0.0.0\n", 1, "unknown directive 'bind_adress'");
+    expect_error("# comment\n\nlistener 1883\nmax_keepalive 60\npersistance true\n", 5,
+                 "unknown directive 'persistance'");
     // Directive names are case-sensitive, as in mosquitto.
     expect_error("Listener 1883\n", 1, "unknown directive 'Listener'");
     // An inline comment is not a comment: it is an extra argument.
@@ -590,4 +591,249 @@ TEST(Config, MissingCertificateFilesAreNotAParseError) {
     mb::config_error e;
     ASSERT_TRUE(mb::load_config(path, c, e)) << e.message;
     EXPECT_EQ(c.listeners.at(0).tls.certfile, dir.path + "/missing.pem");
+}
+
+// ---------------------------------------------------------------------------------------------
+// mosquitto drop-in: the directives of Debian's and Home Assistant's configurations.
+
+namespace {
+
+// Debian's /etc/mosquitto/mosquitto.conf (mosquitto 2.0 package): these directives, comments
+// pointing at conf.d and the example file around them.
+constexpr std::string_view debian_conf = "# local configuration goes in conf.d\n"
+                                         "\n"
+                                         "pid_file /run/mosquitto/mosquitto.pid\n"
+                                         "\n"
+                                         "persistence true\n"
+                                         "persistence_location /var/lib/mosquitto/\n"
+                                         "\n"
+                                         "log_dest file /var/log/mosquitto/mosquitto.log\n"
+                                         "\n"
+                                         "include_dir /etc/mosquitto/conf.d\n";
+
+} // namespace
+
+TEST(ConfigDropin, DebianDefaultFileParses) {
+    // The shipped file, unchanged, when the package is installed; the same directives otherwise.
+    mb::config c;
+    mb::config_error e;
+    if (std::ifstream("/etc/mosquitto/mosquitto.conf").good()) {
+        ASSERT_TRUE(mb::load_config("/etc/mosquitto/mosquitto.conf", c, e))
+            << e.file << ":" << e.line << ": " << e.message;
+        EXPECT_EQ(c.pid_file, "/run/mosquitto/mosquitto.pid");
+    }
+    temp_dir dir;
+    std::string text(debian_conf);
+    text.replace(text.find("/etc/mosquitto/conf.d"), 21, dir.path);
+    ASSERT_TRUE(mb::parse_config(text, c, e)) << e.line << ": " << e.message;
+    EXPECT_EQ(c.pid_file, "/run/mosquitto/mosquitto.pid");
+    EXPECT_TRUE(c.persistence);
+    EXPECT_EQ(c.persistence_location, "/var/lib/mosquitto/");
+    // The first log_dest replaces the default stderr (mosquitto.conf(5)).
+    EXPECT_EQ(c.log_dests, mb::log_dest_file);
+    EXPECT_EQ(c.log_file, "/var/log/mosquitto/mosquitto.log");
+    EXPECT_TRUE(c.listeners.empty());
+    EXPECT_TRUE(c.allow_anonymous); // no listener: mosquitto's local-only mode
+}
+
+TEST(ConfigDropin, HomeAssistantAddonShape) {
+    // The add-on's generated file (its tempio template, rendered without TLS): everything but the
+    // authentication plugin block is taken; the plugin stops start-up naming the directive.
+    const std::string head = "user root\n"
+                             "log_dest stdout\n"
+                             "log_type error\n"
+                             "log_type warning\n"
+                             "log_type notice\n"
+                             "log_type information\n"
+                             "log_timestamp_format %Y-%m-%d %H:%M:%S\n"
+                             "persistence true\n"
+                             "persistence_location /data/\n"
+                             "max_queued_messages 8192\n";
+    const std::string plugin = "auth_plugin /usr/share/mosquitto/go-auth.so\n"
+                               "auth_opt_backends files,http\n";
+    const std::string tail = "listener 1883\n"
+                             "protocol mqtt\n"
+                             "listener 1884\n"
+                             "protocol websockets\n";
+    const auto c = parse_ok(head + tail);
+    EXPECT_EQ(c.user, "root");
+    EXPECT_EQ(c.log_dests, mb::log_dest_stdout);
+    EXPECT_EQ(c.log_types, mb::default_log_types); // the four it lists are mosquitto's default
+    EXPECT_EQ(c.log_timestamp_format, "%Y-%m-%d %H:%M:%S");
+    EXPECT_EQ(c.max_queued_messages, 8192u);
+    ASSERT_EQ(c.listeners.size(), 2u);
+    EXPECT_EQ(c.listeners[1].protocol, mb::listener_protocol::websockets);
+    expect_error(head + plugin + tail, 11, "auth_plugin: not supported by mqttwire-broker");
+}
+
+TEST(ConfigDropin, KnownButUnsupportedDirectivesAreNamed) {
+    expect_error("plugin /usr/lib/mosquitto_dynamic_security.so\n", 1,
+                 "plugin: not supported by mqttwire-broker (plugins cannot be loaded");
+    expect_error("listener 1883\nplugin_opt_config_file /x/dynamic-security.json\n", 2,
+                 "plugin_opt_config_file: not supported");
+    expect_error("auth_opt_backends files\n", 1, "auth_opt_backends: not supported");
+    expect_error("psk_file /etc/psk\n", 1, "psk_file: not supported");
+    expect_error("connection cloud\n", 1, "connection: not supported by mqttwire-broker (bridges");
+    expect_error("max_keepalive 10\n\nport 1883\n", 3, "port: not supported");
+}
+
+TEST(ConfigDropin, LogDestinations) {
+    EXPECT_EQ(parse_ok("").log_dests, mb::log_dest_stderr); // mosquitto's default
+    auto c = parse_ok("log_dest stdout\nlog_dest topic\nlog_dest syslog\n");
+    EXPECT_EQ(c.log_dests, mb::log_dest_stdout | mb::log_dest_topic | mb::log_dest_syslog);
+    c = parse_ok("log_dest file /var/log/my broker.log\nlog_dest stderr\n");
+    EXPECT_EQ(c.log_dests, mb::log_dest_file | mb::log_dest_stderr);
+    EXPECT_EQ(c.log_file, "/var/log/my broker.log"); // the rest of the line
+    EXPECT_EQ(parse_ok("log_dest stdout\nlog_dest none\n").log_dests, 0u);
+    expect_error("log_dest file\n", 1, "log_dest file: missing path");
+    expect_error("log_dest\n", 1, "log_dest: missing destination");
+    expect_error("log_dest dlt\n", 1, "log_dest: expected stdout");
+    expect_error("log_dest stdout stderr\n", 1, "log_dest: unexpected extra argument");
+}
+
+TEST(ConfigDropin, LogTypes) {
+    EXPECT_EQ(parse_ok("").log_types, mb::default_log_types);
+    // The first log_type line replaces the default; later lines add.
+    EXPECT_EQ(parse_ok("log_type error\n").log_types, mb::bit(mb::log_type::error));
+    EXPECT_EQ(parse_ok("log_type subscribe\nlog_type debug\n").log_types,
+              mb::bit(mb::log_type::subscribe) | mb::bit(mb::log_type::debug));
+    EXPECT_EQ(parse_ok("log_type all\n").log_types, mb::all_log_types);
+    EXPECT_EQ(parse_ok("log_type none\n").log_types, 0u);
+    expect_error("log_type info\n", 1, "log_type: expected error, warning");
+    expect_error("log_type error warning\n", 1, "unexpected extra argument");
+}
+
+TEST(ConfigDropin, TimestampsConnectionMessagesAndFlags) {
+    auto c = parse_ok("");
+    EXPECT_TRUE(c.log_timestamp);
+    EXPECT_TRUE(c.log_timestamp_format.empty());
+    EXPECT_TRUE(c.connection_messages);
+    EXPECT_EQ(c.sys_interval, std::chrono::seconds(10));
+    EXPECT_TRUE(c.allow_zero_length_clientid);
+    EXPECT_EQ(c.auto_id_prefix, "auto-");
+    c = parse_ok("log_timestamp false\nlog_timestamp_format %H:%M\nconnection_messages false\n"
+                 "sys_interval 0\nset_tcp_nodelay true\ncheck_retain_source true\n"
+                 "allow_zero_length_clientid false\nauto_id_prefix dev-\nuser mosquitto\n");
+    EXPECT_FALSE(c.log_timestamp);
+    EXPECT_EQ(c.log_timestamp_format, "%H:%M");
+    EXPECT_FALSE(c.connection_messages);
+    EXPECT_EQ(c.sys_interval, std::chrono::seconds(0));
+    EXPECT_TRUE(c.set_tcp_nodelay);
+    EXPECT_TRUE(c.check_retain_source);
+    EXPECT_FALSE(c.allow_zero_length_clientid);
+    EXPECT_EQ(c.auto_id_prefix, "dev-");
+    EXPECT_EQ(c.user, "mosquitto");
+    EXPECT_EQ(parse_ok("sys_interval 65535\n").sys_interval, std::chrono::seconds(65535));
+    expect_error("sys_interval 65536\n", 1, "sys_interval: 65536 is out of range");
+    expect_error("sys_interval -1\n", 1, "sys_interval: expected a non-negative");
+    expect_error("connection_messages yes\n", 1, "expected true or false");
+    expect_error("auto_id_prefix\n", 1, "auto_id_prefix: missing");
+    expect_error("auto_id_prefix " + std::string(1025, 'a') + "\n", 1, "longer than 1024");
+    expect_error("log_timestamp_format\n", 1, "log_timestamp_format: missing format");
+    expect_error("user\n", 1, "user: missing");
+}
+
+TEST(ConfigDropin, PersistenceDirectivesParse) {
+    const auto c = parse_ok("persistence true\npersistence_location /var/lib/x/\n"
+                            "persistence_file store.db\nautosave_interval 60\n"
+                            "autosave_on_changes true\n");
+    EXPECT_TRUE(c.persistence);
+    EXPECT_EQ(c.persistence_location, "/var/lib/x/");
+    EXPECT_EQ(c.persistence_file, "store.db");
+    EXPECT_EQ(c.autosave_interval, std::chrono::seconds(60));
+    EXPECT_TRUE(c.autosave_on_changes);
+    ASSERT_EQ(c.warnings.size(), 1u); // this build does not persist: said at start-up
+    expect_error("autosave_interval soon\n", 1, "autosave_interval: expected");
+}
+
+TEST(ConfigDropin, DeprecatedDirectivesAreAcceptedWithAWarning) {
+    // mosquitto 2.0 accepts these and ignores them.
+    const auto c = parse_ok("retry_interval 20\nstore_clean_interval 10\n");
+    ASSERT_EQ(c.warnings.size(), 2u);
+    EXPECT_NE(c.warnings[0].find("retry_interval has no effect"), std::string::npos);
+}
+
+TEST(ConfigDropin, IncludeDirReadsConfFilesInMosquittoOrder) {
+    // mosquitto sorts case-insensitively first, then by case: a.conf, B.conf, b.conf. Later
+    // files override earlier scalar values, so the last one read decides max_keepalive.
+    temp_dir dir;
+    ::mkdir((dir.path + "/conf.d").c_str(), 0755);
+    dir.write("conf.d/b.conf", "max_keepalive 30\n");
+    dir.write("conf.d/B.conf", "max_keepalive 20\nlistener 1883\n");
+    dir.write("conf.d/a.conf", "max_keepalive 10\n");
+    dir.write("conf.d/z.conf.disabled", "max_keepalive 99\n");
+    dir.write("conf.d/.conf", "max_keepalive 98\n"); // mosquitto needs a name before .conf
+    dir.write("conf.d/README", "not a configuration file\n");
+    const auto path = dir.write("main.conf", "max_inflight_messages 5\ninclude_dir conf.d\n");
+    mb::config c;
+    mb::config_error e;
+    ASSERT_TRUE(mb::load_config(path, c, e)) << e.file << ":" << e.line << ": " << e.message;
+    EXPECT_EQ(c.max_keepalive, 30u);
+    EXPECT_EQ(c.max_inflight_messages, 5u);
+    EXPECT_EQ(c.listeners.size(), 1u);
+}
+
+TEST(ConfigDropin, IncludeDirErrorsNameTheIncludedFileAndLine) {
+    temp_dir dir;
+    ::mkdir((dir.path + "/conf.d").c_str(), 0755);
+    dir.write("conf.d/10-ok.conf", "max_keepalive 10\n");
+    const auto bad = dir.write("conf.d/20-bad.conf", "# fine\nmax_keepalive 10\nmax_kepalive 5\n");
+    const auto path = dir.write("main.conf", "listener 1883\ninclude_dir " + dir.path + "/conf.d\n"
+                                             "max_keepalive 1\n");
+    mb::config c;
+    mb::config_error e;
+    ASSERT_FALSE(mb::load_config(path, c, e));
+    EXPECT_EQ(e.file, bad);
+    EXPECT_EQ(e.line, 3u);
+    EXPECT_NE(e.message.find("unknown directive 'max_kepalive'"), std::string::npos);
+    // An error after the include is reported in the main file again.
+    dir.write("conf.d/20-bad.conf", "max_keepalive 10\n");
+    dir.write("main.conf", "listener 1883\ninclude_dir conf.d\nmax_kepalive 1\n");
+    ASSERT_FALSE(mb::load_config(path, c, e));
+    EXPECT_TRUE(e.file.empty());
+    EXPECT_EQ(e.line, 3u);
+}
+
+TEST(ConfigDropin, IncludeDirLimits) {
+    temp_dir dir;
+    ::mkdir((dir.path + "/conf.d").c_str(), 0755);
+    dir.write("conf.d/nested.conf", "include_dir /tmp\n");
+    const auto path = dir.write("main.conf", "include_dir conf.d\n");
+    mb::config c;
+    mb::config_error e;
+    ASSERT_FALSE(mb::load_config(path, c, e));
+    EXPECT_NE(e.message.find("only allowed in the main configuration file"), std::string::npos);
+    EXPECT_EQ(e.line, 1u);
+    EXPECT_EQ(e.file, dir.path + "/conf.d/nested.conf");
+
+    ::mkdir((dir.path + "/dirs.d").c_str(), 0755);
+    ::mkdir((dir.path + "/dirs.d/sub.conf").c_str(), 0755);
+    dir.write("main.conf", "include_dir dirs.d\n");
+    ASSERT_FALSE(mb::load_config(path, c, e));
+    EXPECT_NE(e.message.find("sub.conf' is not a regular file"), std::string::npos) << e.message;
+
+    dir.write("main.conf", "include_dir missing.d\n");
+    ASSERT_FALSE(mb::load_config(path, c, e));
+    EXPECT_NE(e.message.find("include_dir: cannot read"), std::string::npos) << e.message;
+    EXPECT_EQ(e.line, 1u);
+
+    // More .conf files than the bound: refused before any is read.
+    ::mkdir((dir.path + "/many.d").c_str(), 0755);
+    for (int i = 0; i <= 1000; ++i) dir.write("many.d/" + std::to_string(i) + ".conf", "");
+    dir.write("main.conf", "include_dir many.d\n");
+    ASSERT_FALSE(mb::load_config(path, c, e));
+    EXPECT_NE(e.message.find("more than 1000 .conf files"), std::string::npos) << e.message;
+}
+
+TEST(ConfigDropin, LoadResolvesNewPathsAgainstTheConfigDirectory) {
+    temp_dir dir;
+    const auto path = dir.write("broker.conf", "pid_file run/broker.pid\n"
+                                               "log_dest file log/broker.log\n"
+                                               "persistence_location data/\n");
+    mb::config c;
+    mb::config_error e;
+    ASSERT_TRUE(mb::load_config(path, c, e)) << e.message;
+    EXPECT_EQ(c.pid_file, dir.path + "/run/broker.pid");
+    EXPECT_EQ(c.log_file, dir.path + "/log/broker.log");
+    EXPECT_EQ(c.persistence_location, dir.path + "/data/");
 }

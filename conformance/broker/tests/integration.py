@@ -31,10 +31,11 @@ def free_port():
 
 
 class Broker:
-    def __init__(self, config_lines=None, port=None):
+    # `verbose`: -v; `extra_args`: appended to the command line ({port} replaced).
+    def __init__(self, config_lines=None, port=None, verbose=True, extra_args=()):
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="mqttwire-it-")
-        args = [BROKER, "-v"]
+        args = [BROKER] + (["-v"] if verbose else [])
         if config_lines is not None:
             path = os.path.join(self.dir, "broker.conf")
             with open(path, "w") as f:
@@ -42,6 +43,7 @@ class Broker:
             args += ["-c", path]
         else:
             args += ["-p", str(self.port)]
+        args += [a.replace("{port}", str(self.port)) for a in extra_args]
         self.log = open(os.path.join(self.dir, "broker.log"), "w+")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + TIMEOUT
@@ -430,14 +432,15 @@ def test_sigterm_stops_cleanly():
     c.loop_stop()
 
 
-def main():
+def main(namespace=None):
     global BROKER
     ap = argparse.ArgumentParser()
     ap.add_argument("--broker", required=True)
     ap.add_argument("-k", default="")
     args = ap.parse_args()
     BROKER = os.path.abspath(args.broker)
-    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and args.k in n]
+    found = (namespace or globals()).items()
+    tests = [(n, f) for n, f in sorted(found) if n.startswith("test_") and args.k in n]
     passed = failed = 0
     for name, fn in tests:
         t0 = time.time()
