@@ -127,6 +127,7 @@ class parser {
         if (d == "max_connections") return max_connections(args);
         if (const auto parsed = bounds(d, args)) return *parsed;
         if (d == "persistent_client_expiration") return expiration(args);
+        if (const auto parsed = persistence(d, args)) return *parsed;
         return fail("unknown directive " + quoted(d));
     }
 
@@ -412,6 +413,35 @@ class parser {
         return std::nullopt;
     }
 
+    // persistence, persistence_location, persistence_file, autosave_interval,
+    // autosave_on_changes, persistence_sync: nullopt when `d` is none of them.
+    std::optional<bool> persistence(std::string_view d, std::string_view args) {
+        if (d == "persistence") return boolean(d, args, out_.persistence);
+        if (d == "autosave_on_changes") return boolean(d, args, out_.autosave_on_changes);
+        if (d == "persistence_sync") return boolean(d, args, out_.persistence_sync);
+        if (d == "persistence_location") {
+            if (args.empty()) return fail("persistence_location: missing directory");
+            out_.persistence_location.assign(args);
+            return true;
+        }
+        if (d == "persistence_file") {
+            if (args.empty()) return fail("persistence_file: missing file name");
+            if (args.find('/') != std::string_view::npos)
+                return fail("persistence_file: " + quoted(args) +
+                            " is a path; give a file name and the directory with "
+                            "persistence_location");
+            out_.persistence_file.assign(args);
+            return true;
+        }
+        if (d == "autosave_interval") {
+            std::uint64_t v = 0;
+            if (!number(d, args, 2147483647u, v)) return false;
+            out_.autosave_interval = std::chrono::seconds(static_cast<std::int64_t>(v));
+            return true;
+        }
+        return std::nullopt;
+    }
+
     // mosquitto's format (conf.c, "persistent_client_expiration"): an integer immediately followed
     // by h (hour), d (day), w (7 days), m (30 days) or y (365 days); the result must be > 0.
     bool expiration(std::string_view args) {
@@ -494,6 +524,7 @@ bool load_config(const std::string& path, config& out, config_error& err) {
         slash == std::string::npos ? std::string(".") : path.substr(0, slash + 1);
     out.password_file = resolve_relative(dir, out.password_file);
     out.acl_file = resolve_relative(dir, out.acl_file);
+    out.persistence_location = resolve_relative(dir, out.persistence_location);
     for (auto& l : out.listeners) {
         for (auto* p : {&l.password_file, &l.acl_file, &l.tls.cafile, &l.tls.capath,
                         &l.tls.certfile, &l.tls.keyfile, &l.tls.crlfile})

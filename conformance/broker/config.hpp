@@ -30,6 +30,22 @@
 /// | `max_subscription_bytes` | `N` | per client, 0 = no limit (our own) |
 /// | `max_connect_size` | `N` | bytes before CONNECT is accepted, 128 .. 268435460 (our own) |
 /// | `per_listener_settings` | `true\|false` | before allow_anonymous, password_file, acl_file |
+/// | `persistence` | `true\|false` | keep retained messages and persistent sessions on disk |
+/// | `persistence_location` | `DIR` | rest of the line; default: the working directory |
+/// | `persistence_file` | `NAME` | file name in persistence_location, default `mqttwire.store` |
+/// | `autosave_interval` | `SECONDS` | 0 .. 2^31-1; accepted, see below |
+/// | `autosave_on_changes` | `true\|false` | accepted, see below |
+/// | `persistence_sync` | `true\|false` | fdatasync before acknowledging (our own) |
+///
+/// **Persistence.** mosquitto saves a snapshot every `autosave_interval` seconds (or changes);
+/// this broker appends every event-loop turn's changes to its store before it acknowledges them
+/// (store/durable_broker_store.hpp), so neither autosave directive decides when anything is
+/// saved: they are accepted (range-checked) so that mosquitto configurations start unchanged.
+/// The default file name is our own, not mosquitto's `mosquitto.db`: a configuration taken over
+/// from mosquitto keeps its `persistence_location`, and our store must neither overwrite nor be
+/// confused with mosquitto's file there. A `persistence_file` that names a mosquitto database
+/// stops start-up with a message saying so. A relative `persistence_location` is resolved
+/// against the configuration file's directory, like the other paths.
 ///
 /// Per-listener directives apply to the `listener` line above them; before any `listener` line
 /// they fail (mosquitto would configure its implicit default listener, which this broker does
@@ -154,6 +170,20 @@ struct config {
     std::uint32_t max_connect_size = 256 * 1024;
     /// true: allow_anonymous, password_file and acl_file are per listener.
     bool per_listener_settings = false;
+
+    // Persistence (see the table above).
+    bool persistence = false;
+    std::string persistence_location; ///< empty: the working directory
+    std::string persistence_file = "mqttwire.store";
+    std::chrono::seconds autosave_interval{1800};
+    bool autosave_on_changes = false;
+    bool persistence_sync = false;
+    /// @brief persistence_location joined with persistence_file.
+    [[nodiscard]] std::string persistence_path() const {
+        if (persistence_location.empty()) return persistence_file;
+        return persistence_location.back() == '/' ? persistence_location + persistence_file
+                                                  : persistence_location + "/" + persistence_file;
+    }
 };
 
 /// The authentication and access settings that apply to one listener.
