@@ -63,44 +63,20 @@ class persistent_broker {
     bool start(long crash_at_store_write = 0) {
         ++runs_;
         log_path_ = dir_ + "/broker." + std::to_string(runs_) + ".log";
-        port_ = 0;
-        pid_ = ::fork();
-        if (pid_ < 0) throw std::runtime_error("fork failed");
-        if (pid_ == 0) {
-            const int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            ::dup2(fd, 2);
-            ::dup2(fd, 1);
-            const std::string conf = dir_ + "/broker.conf";
+        pid_ = spawn_broker(dir_ + "/broker.conf", log_path_, [crash_at_store_write] {
             if (crash_at_store_write > 0) {
                 ::setenv("LD_PRELOAD", MQTTWIRE_CRASH_SHIM, 1);
                 ::setenv("MQTTWIRE_CRASH_AT_STORE_WRITE",
                          std::to_string(crash_at_store_write).c_str(), 1);
                 ::setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
             }
-            // MQTTWIRE_BROKER_UNDER_TEST runs the same tests against another build.
-            const char* env = std::getenv("MQTTWIRE_BROKER_UNDER_TEST");
-            const char* path = env != nullptr && *env != '\0' ? env : MQTTWIRE_BROKER_PATH;
-            ::execl(path, path, "-c", conf.c_str(), "-p", "0", static_cast<char*>(nullptr));
-            std::_Exit(127);
-        }
-        const std::regex listening("listening on port ([0-9]+)");
-        const auto deadline = steady::now() + 10s;
-        while (steady::now() < deadline) {
-            std::smatch m;
-            const std::string l = log();
-            if (std::regex_search(l, m, listening)) {
-                port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
-                return true;
-            }
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-                exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-                pid_ = -1;
-                return false;
-            }
-            std::this_thread::sleep_for(5ms);
-        }
-        kill9();
+        });
+        constexpr int still_running = -2;
+        exit_status_ = still_running;
+        port_ = wait_listening(pid_, log_path_, &exit_status_);
+        if (port_ != 0) return true;
+        if (exit_status_ == still_running) kill9(); // did not listen in time
+        pid_ = -1;                                  // exited, and reaped
         return false;
     }
     /// The exit status of a start() that failed.

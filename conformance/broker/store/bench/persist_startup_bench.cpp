@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "session/session.hpp"
+#include "store/bench/bench_data.hpp"
 #include "store/durable_broker_store.hpp"
 
 using namespace mqttwire;
@@ -33,6 +34,8 @@ using namespace mqttwire::broker;
 using steady = std::chrono::steady_clock;
 
 namespace {
+
+using mqttwire::broker::bench::retained_topic;
 
 [[noreturn]] void die(const std::string& why) {
     std::fprintf(stderr, "mqttwire_persist_startup: %s\n", why.c_str());
@@ -44,23 +47,6 @@ std::string read_file(const std::string& path) {
     return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
-std::string retained_topic(std::uint64_t i) {
-    char buf[96];
-    const auto dev = static_cast<unsigned>(i / 4);
-    switch (i % 4) {
-    case 0: std::snprintf(buf, sizeof buf, "zigbee2mqtt/0x00124b00%08x", dev); break;
-    case 1: std::snprintf(buf, sizeof buf, "zigbee2mqtt/0x00124b00%08x/availability", dev); break;
-    case 2:
-        std::snprintf(buf, sizeof buf, "homeassistant/sensor/0x00124b00%08x/temperature/config",
-                      dev);
-        break;
-    default:
-        std::snprintf(buf, sizeof buf,
-                      "homeassistant/binary_sensor/0x00124b00%08x/battery_low/config", dev);
-        break;
-    }
-    return buf;
-}
 
 void fill(const std::string& path, std::uint64_t retained, std::uint64_t sessions) {
     durable_broker_store::options o;
