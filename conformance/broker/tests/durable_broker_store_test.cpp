@@ -39,13 +39,6 @@ class store_dir {
     std::string dir_;
 };
 
-std::vector<publish_view> publishes_of(const std::vector<received>& got) {
-    std::vector<publish_view> out;
-    for (const auto& r : got)
-        if (const auto* p = std::get_if<publish_view>(&r.packet)) out.push_back(*p);
-    return out;
-}
-
 TEST(durable_broker_store, a_message_for_many_sessions_is_stored_once) {
     store_dir dir;
     auto st = dir.open();
