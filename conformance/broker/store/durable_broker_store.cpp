@@ -138,10 +138,11 @@ struct time_base {
     }
 };
 
-void write_message(writer& w, const message& m, const time_base& tb) {
+// `now` is asked only for a message that expires (clock reads cost per message otherwise).
+template <class Now> void write_message(writer& w, const message& m, const Now& now) {
     w.u8(static_cast<std::uint8_t>(static_cast<unsigned>(m.qos) | (m.retain ? flag_retain : 0u) |
                                    (m.expires ? flag_expires : 0u)));
-    if (m.expires) w.i64(tb.wall(*m.expires));
+    if (m.expires) w.i64(time_base(now()).wall(*m.expires));
     w.text16(m.topic);
     w.blob32(m.properties);
     w.blob32(m.payload);
@@ -187,7 +188,7 @@ void write_session(writer& w, std::uint32_t number, const session_record& r,
         w.u32(sub.subscription_id);
     }
     if (r.will) {
-        write_message(w, *r.will, tb);
+        write_message(w, *r.will, [&] { return tb.steady; });
         w.u32(r.will_delay);
         if (r.will_expiry) w.u32(*r.will_expiry);
         if (r.will_at) w.i64(tb.wall(*r.will_at));
@@ -226,15 +227,17 @@ std::optional<session_record> read_session(std::span<const std::byte> value, std
     return s;
 }
 
-void write_entry(writer& w, std::uint64_t body, const delivery& d) {
+void write_entry(writer& w, std::uint64_t body, std::uint8_t flags, std::uint16_t packet_id,
+                 std::span<const std::uint32_t> sub_ids) {
     w.u64(body);
-    w.u8(static_cast<std::uint8_t>(static_cast<unsigned>(d.qos) | (d.retain ? flag_retain : 0u)));
-    w.u16(0);
-    w.u16(static_cast<std::uint16_t>(std::min<std::size_t>(d.sub_ids.size(), 0xFFFF)));
-    for (std::size_t i = 0; i < d.sub_ids.size() && i < 0xFFFF; ++i) w.u32(d.sub_ids[i]);
+    w.u8(flags);
+    w.u16(packet_id);
+    w.u16(static_cast<std::uint16_t>(std::min<std::size_t>(sub_ids.size(), 0xFFFF)));
+    for (std::size_t i = 0; i < sub_ids.size() && i < 0xFFFF; ++i) w.u32(sub_ids[i]);
 }
 
 struct entry_fields {
+    std::uint8_t flags = 0;
     std::uint64_t body = 0;
     mqttwire::qos qos = mqttwire::qos::at_least_once;
     bool retain = false;
@@ -248,6 +251,7 @@ std::optional<entry_fields> read_entry(std::span<const std::byte> value) {
     entry_fields e;
     e.body = r.u64();
     const auto flags = r.u8();
+    e.flags = flags;
     const auto q = flags & 0x03u;
     if (q == 0 || q > 2) return std::nullopt;
     e.qos = static_cast<mqttwire::qos>(q);
@@ -310,7 +314,7 @@ class durable_broker_store::loader {
             if (!k.done() || !e) {
                 bad.push_back({r.kind, {r.key.begin(), r.key.end()}});
             } else {
-                queue.push_back({session, seq, e->body});
+                queue.push_back({session, seq, {e->body, e->packet_id, e->flags, !e->sub_ids.empty()}});
             }
             return;
         }
@@ -341,7 +345,7 @@ class durable_broker_store::loader {
     struct queue_ref {
         std::uint32_t session;
         std::uint64_t seq;
-        std::uint64_t body;
+        stored_entry entry;
     };
     struct pubrel_ref {
         std::uint32_t session;
@@ -396,12 +400,12 @@ durable_broker_store::open(const std::string& path, options opts) {
     }
     for (const auto& q : found.queue) {
         const auto owner = by_number.find(q.session);
-        const auto b = st.bodies_.find(q.body);
+        const auto b = st.bodies_.find(q.entry.body);
         if (owner == by_number.end() || b == st.bodies_.end()) {
             st.discard(kind_queue, queue_key(q.session, q.seq), "has no session or message");
             continue;
         }
-        owner->second->messages.emplace(q.seq, q.body);
+        owner->second->messages.emplace(q.seq, q.entry);
         ++b->second.refs;
     }
     for (const auto& p : found.pubrels) {
@@ -466,7 +470,7 @@ durable_status durable_broker_store::idle() {
 void durable_broker_store::retain(const message_ptr& m) {
     retained_.retain(m);
     writer w(scratch_);
-    write_message(w, *m, time_base(opts_.now()));
+    write_message(w, *m, opts_.now);
     put(kind_retained, as_durable_bytes(m->topic), scratch_);
 }
 
@@ -481,9 +485,17 @@ void durable_broker_store::match_retained(std::string_view filter,
     retained_.match_retained(filter, f);
 }
 
-durable_broker_store::session_entry& durable_broker_store::entry_of(const session& s) {
+durable_broker_store::session_entry* durable_broker_store::find_entry(const session& s) {
+    if (&s == last_session_) return last_entry_;
     const auto it = sessions_.find(s.client_id);
-    if (it != sessions_.end()) return it->second;
+    if (it == sessions_.end()) return nullptr;
+    last_session_ = &s;
+    last_entry_ = &it->second;
+    return last_entry_;
+}
+
+durable_broker_store::session_entry& durable_broker_store::entry_of(const session& s) {
+    if (session_entry* known = find_entry(s)) return *known;
     auto& e = sessions_[s.client_id];
     e.number = next_session_++;
     // A session is saved when it is created; this keeps the queue's owner on disk otherwise.
@@ -494,23 +506,25 @@ durable_broker_store::session_entry& durable_broker_store::entry_of(const sessio
 }
 
 void durable_broker_store::session_saved(const session& s) {
-    const auto it = sessions_.find(s.client_id);
-    if (it == sessions_.end()) {
+    session_entry* e = find_entry(s);
+    if (e == nullptr) {
         (void)entry_of(s);
         return;
     }
     writer w(scratch_);
-    write_session(w, it->second.number, record_of(s), time_base(opts_.now()));
+    write_session(w, e->number, record_of(s), time_base(opts_.now()));
     put(kind_session, as_durable_bytes(s.client_id), scratch_);
 }
 
 void durable_broker_store::session_ended(std::string_view client_id) {
     const auto it = sessions_.find(std::string(client_id));
     if (it == sessions_.end()) return;
+    last_session_ = nullptr; // the session object goes too, and its address may come back
+    last_entry_ = nullptr;
     const session_entry& e = it->second;
-    for (const auto& [seq, b] : e.messages) {
+    for (const auto& [seq, m] : e.messages) {
         erase(kind_queue, queue_key(e.number, seq));
-        unref(b);
+        unref(m.body);
     }
     for (const auto id : e.pubrels) erase(kind_pubrel, pubrel_key(e.number, id));
     erase(kind_session, as_durable_bytes(client_id));
@@ -528,30 +542,43 @@ void durable_broker_store::message_added(const session& s, const delivery& d) {
         bodies_[number] = body{d.msg, 1};
         body_of_.emplace(d.msg.get(), number);
         writer w(scratch_);
-        write_message(w, *d.msg, time_base(opts_.now()));
+        write_message(w, *d.msg, opts_.now);
         put(kind_body, key64(number), scratch_);
     }
-    if (const auto old = e.messages.find(d.seq); old != e.messages.end()) unref(old->second);
-    e.messages[d.seq] = number;
+    if (const auto old = e.messages.find(d.seq); old != e.messages.end()) unref(old->second.body);
+    const auto flags =
+        static_cast<std::uint8_t>(static_cast<unsigned>(d.qos) | (d.retain ? flag_retain : 0u));
+    e.messages[d.seq] = {number, 0, flags, !d.sub_ids.empty()};
     writer w(scratch_);
-    write_entry(w, number, d);
+    write_entry(w, number, flags, 0, d.sub_ids);
     put(kind_queue, queue_key(e.number, d.seq), scratch_);
 }
 
 void durable_broker_store::rewrite_entry(const session& s, std::uint64_t seq,
                                          std::uint16_t packet_id, bool released) {
-    const auto it = sessions_.find(s.client_id);
-    if (it == sessions_.end() || it->second.messages.count(seq) == 0) return;
-    const auto key = queue_key(it->second.number, seq);
+    session_entry* e = find_entry(s);
+    if (e == nullptr) return;
+    const auto m = e->messages.find(seq);
+    if (m == e->messages.end()) return;
+    stored_entry& se = m->second;
+    if (released) {
+        se.flags = static_cast<std::uint8_t>(se.flags | flag_released);
+    } else {
+        se.packet_id = packet_id;
+    }
+    const auto key = queue_key(e->number, seq);
+    if (!se.sub_ids) {
+        writer w(scratch_);
+        write_entry(w, se.body, se.flags, se.packet_id, {});
+        put(kind_queue, key, scratch_);
+        return;
+    }
     const auto value = engine_.get(kind_queue, key);
     if (!value || value->size() <= entry_packet_id_at + 1) return;
     scratch_.assign(value->begin(), value->end()); // the view ends with the next change
-    if (released) {
-        scratch_[entry_flags_at] |= std::byte{flag_released};
-    } else {
-        scratch_[entry_packet_id_at] = std::byte(packet_id >> 8);
-        scratch_[entry_packet_id_at + 1] = std::byte(packet_id & 0xFF);
-    }
+    scratch_[entry_flags_at] = std::byte{se.flags};
+    scratch_[entry_packet_id_at] = std::byte(se.packet_id >> 8);
+    scratch_[entry_packet_id_at + 1] = std::byte(se.packet_id & 0xFF);
     put(kind_queue, key, scratch_);
 }
 
@@ -565,13 +592,13 @@ void durable_broker_store::message_released(const session& s, std::uint64_t seq)
 }
 
 void durable_broker_store::message_done(const session& s, std::uint64_t seq) {
-    const auto it = sessions_.find(s.client_id);
-    if (it == sessions_.end()) return;
-    const auto m = it->second.messages.find(seq);
-    if (m == it->second.messages.end()) return;
-    erase(kind_queue, queue_key(it->second.number, seq));
-    unref(m->second);
-    it->second.messages.erase(m);
+    session_entry* e = find_entry(s);
+    if (e == nullptr) return;
+    const auto m = e->messages.find(seq);
+    if (m == e->messages.end()) return;
+    erase(kind_queue, queue_key(e->number, seq));
+    unref(m->second.body);
+    e->messages.erase(m);
 }
 
 void durable_broker_store::unref(std::uint64_t number) {
@@ -606,10 +633,10 @@ void durable_broker_store::restore(restore_sink& sink) {
         }
         sink.session(std::move(*record));
         seqs.clear();
-        for (const auto& [seq, b] : e.messages) seqs.push_back(seq);
+        for (const auto& [seq, m] : e.messages) seqs.push_back(seq);
         std::sort(seqs.begin(), seqs.end()); // arrival order
         for (const auto seq : seqs) {
-            const auto b = e.messages.at(seq);
+            const auto b = e.messages.at(seq).body;
             const auto ev = engine_.get(kind_queue, queue_key(e.number, seq));
             auto fields = ev ? read_entry(*ev) : std::nullopt;
             body& bd = bodies_.at(b);
@@ -658,7 +685,7 @@ void durable_broker_store::restore(restore_sink& sink) {
                       " cannot be decoded; removed");
         ++discarded_;
         erase(kind_queue, queue_key(it->second.number, seq));
-        unref(m->second);
+        unref(m->second.body);
         it->second.messages.erase(m);
     }
 }

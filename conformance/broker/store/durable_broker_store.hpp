@@ -101,9 +101,17 @@ class durable_broker_store final : public store {
     [[nodiscard]] std::size_t body_count() const noexcept { return bodies_.size(); }
 
   private:
+    /// A queue entry as written, so that sent and PUBREL sent rewrite it without reading it
+    /// back (unless it carries Subscription Identifiers, which are not kept here).
+    struct stored_entry {
+        std::uint64_t body = 0;
+        std::uint16_t packet_id = 0;
+        std::uint8_t flags = 0;      ///< as in the record: QoS, RETAIN, PUBREL sent
+        bool sub_ids = false;        ///< the record has Subscription Identifiers
+    };
     struct session_entry {
         std::uint32_t number = 0;
-        std::unordered_map<std::uint64_t, std::uint64_t> messages; ///< arrival → message number
+        std::unordered_map<std::uint64_t, stored_entry> messages; ///< by arrival number
         std::unordered_set<std::uint16_t> pubrels;
     };
     struct body {
@@ -115,6 +123,9 @@ class durable_broker_store final : public store {
     durable_broker_store(durable_store engine, options opts);
 
     session_entry& entry_of(const session& s);
+    /// The entry of `s`, or null; remembers the last one (a turn's events mostly concern one
+    /// session in a row).
+    session_entry* find_entry(const session& s);
     void put(std::uint8_t kind, std::span<const std::byte> key, std::span<const std::byte> value);
     void erase(std::uint8_t kind, std::span<const std::byte> key);
     void unref(std::uint64_t number);
@@ -129,6 +140,8 @@ class durable_broker_store final : public store {
     std::unordered_map<std::string, session_entry> sessions_;
     std::unordered_map<std::uint64_t, body> bodies_;
     std::unordered_map<const message*, std::uint64_t> body_of_;
+    const session* last_session_ = nullptr;
+    session_entry* last_entry_ = nullptr;
     std::uint32_t next_session_ = 1;
     std::uint64_t next_body_ = 1;
     bool pending_ = false;

@@ -189,6 +189,50 @@ TEST(durable_broker_store, a_restarted_broker_gets_the_sessions_back) {
     EXPECT_EQ(h.only<pubcomp_view>(keep).packet_id, 9);
 }
 
+TEST(durable_broker_store, subscription_identifiers_and_the_packet_identifier_come_back) {
+    // MQTT5-3.3.4-3: the Subscription Identifier goes with the message, also when it is resent
+    // after a restart (MQTT5-4.4.0-1: with DUP and the same Packet Identifier).
+    store_dir dir;
+    const property keep[] = {{property_id::session_expiry_interval, std::uint32_t{3600}}};
+    std::uint16_t sent_id = 0;
+    {
+        auto st = dir.open();
+        ASSERT_TRUE(st);
+        harness h(settings{}, *st);
+        const auto sub = h.connect("tagged", protocol_version::v5, false, 0, keep);
+        (void)h.read(sub);
+        const subscription one[] = {{"a/#", {qos::at_least_once}}};
+        const property id[] = {{property_id::subscription_identifier, 300}};
+        subscribe_view sv;
+        sv.packet_id = 1;
+        sv.subscriptions = one;
+        sv.properties = id;
+        h.send(sub, sv);
+        (void)h.read(sub);
+        const auto pub = h.connect("pub");
+        (void)h.read(pub);
+        h.send(pub, make_publish("a/b", "x", qos::at_least_once, 1));
+        const auto m = h.only<publish_view>(sub);
+        sent_id = m.packet_id;
+        h.lose(sub);
+        ASSERT_TRUE(st->commit().ok());
+    }
+    auto st = dir.open();
+    ASSERT_TRUE(st);
+    harness h(settings{}, *st);
+    h.core().restore(h.now);
+    const auto sub = h.connect("tagged", protocol_version::v5, false, 0, keep);
+    const auto got = h.read(sub);
+    const auto pubs = publishes_of(got);
+    ASSERT_EQ(pubs.size(), 1u);
+    EXPECT_TRUE(pubs[0].dup);
+    EXPECT_EQ(pubs[0].packet_id, sent_id);
+    std::vector<std::uint32_t> ids;
+    for (const auto& p : pubs[0].properties)
+        if (p.id == property_id::subscription_identifier) ids.push_back(p.integer);
+    EXPECT_EQ(ids, (std::vector<std::uint32_t>{300}));
+}
+
 TEST(durable_broker_store, records_it_cannot_use_are_removed_and_reported) {
     store_dir dir;
     {
