@@ -382,12 +382,15 @@ durable_broker_store::open(const std::string& path, options opts) {
     durable_broker_store& st = *self;
     st.recovery_ = std::move(recovery);
 
+    st.retained_.reserve(found.retained.size());
     for (auto& m : found.retained) st.retained_.retain(m);
     found.retained = {};
     for (const auto& topic : found.expired) st.erase(kind_retained, as_durable_bytes(topic));
     for (const auto& k : found.bad) st.discard(k.kind, k.bytes, "cannot be decoded");
 
     std::unordered_map<std::uint32_t, session_entry*> by_number;
+    st.sessions_.reserve(found.sessions.size());
+    by_number.reserve(found.sessions.size());
     for (auto& s : found.sessions) {
         auto& e = st.sessions_[s.id];
         e.number = s.number;

@@ -5,6 +5,11 @@
 // its peak (VmHWM). The figures are in store/README.md.
 //
 //   mqttwire_persist_startup --broker PATH --dir DIR [--retained N] [--sessions M] [--runs R]
+//                            [--distinct]
+//
+// Every session subscribes to `homeassistant/status` as Home Assistant clients do; --distinct
+// gives each its own third filter instead, which leaves out the cost of many subscribers on
+// one filter (the subscription index inserts each in time linear in those already there).
 //
 // DIR must be empty or absent; it is left with the store (delete it afterwards).
 
@@ -21,6 +26,7 @@
 #include <fstream>
 #include <iterator>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,7 +54,8 @@ std::string read_file(const std::string& path) {
 }
 
 
-void fill(const std::string& path, std::uint64_t retained, std::uint64_t sessions) {
+void fill(const std::string& path, std::uint64_t retained, std::uint64_t sessions,
+          bool distinct) {
     durable_broker_store::options o;
     auto opened = durable_broker_store::open(path, o);
     if (!opened) die(opened.status().message());
@@ -78,7 +85,8 @@ void fill(const std::string& path, std::uint64_t retained, std::uint64_t session
         s.expires_at = clock::time_point::max(); // offline, kept until expired by policy
         const std::string filters[] = {
             "zigbee2mqtt/0x00124b00" + std::to_string(i % 100000) + "/set",
-            "homeassistant/status", "home/room" + std::to_string(i % 64) + "/+/cmd"};
+            distinct ? "homeassistant/status/" + std::to_string(i) : "homeassistant/status",
+            "home/room" + std::to_string(i % 64) + "/+/cmd"};
         for (const auto& f : filters) {
             subscriber sub;
             sub.options.max_qos = qos::at_least_once;
@@ -99,7 +107,9 @@ long status_kb(pid_t pid, const char* key) {
 
 struct startup {
     double seconds = 0;
+    double cpu_seconds = 0; ///< the broker's own (user + system): the machine is shared
     long rss_kb = 0;
+    long anon_kb = 0; ///< heap: what the broker keeps (RssFile is the store's mapping)
     long peak_kb = 0;
     std::string store_line;
 };
@@ -111,6 +121,7 @@ startup start_once(const std::string& broker, const std::string& dir, bool persi
         if (persistence) f << "persistence true\npersistence_location " << dir << "\n";
     }
     const std::string log = dir + "/bench.log";
+    std::remove(log.c_str()); // the previous run's "listening" must not be read as this one's
     const auto t0 = steady::now();
     const pid_t pid = ::fork();
     if (pid < 0) die("fork failed");
@@ -135,7 +146,16 @@ startup start_once(const std::string& broker, const std::string& dir, bool persi
         if (steady::now() - t0 > std::chrono::minutes(5)) die("no start within 5 minutes");
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
+    {
+        std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/stat"));
+        std::string skip;
+        for (int i = 0; i < 13; ++i) in >> skip;
+        double utime = 0, stime = 0;
+        in >> utime >> stime;
+        r.cpu_seconds = (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    }
     r.rss_kb = status_kb(pid, "VmRSS:");
+    r.anon_kb = status_kb(pid, "RssAnon:");
     r.peak_kb = status_kb(pid, "VmHWM:");
     ::kill(pid, SIGTERM);
     ::waitpid(pid, nullptr, 0);
@@ -148,6 +168,7 @@ int main(int argc, char** argv) {
     std::string broker, dir;
     std::uint64_t retained = 1'000'000, sessions = 100'000;
     int runs = 3;
+    bool distinct = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         const auto next = [&]() -> std::string {
@@ -159,6 +180,7 @@ int main(int argc, char** argv) {
         else if (a == "--retained") retained = std::stoull(next());
         else if (a == "--sessions") sessions = std::stoull(next());
         else if (a == "--runs") runs = std::stoi(next());
+        else if (a == "--distinct") distinct = true;
         else die("unknown argument " + a);
     }
     if (broker.empty() || dir.empty()) die("usage: --broker PATH --dir DIR [--retained N] "
@@ -166,7 +188,7 @@ int main(int argc, char** argv) {
     ::mkdir(dir.c_str(), 0700);
     const std::string path = dir + "/mqttwire.store";
     const auto f0 = steady::now();
-    fill(path, retained, sessions);
+    fill(path, retained, sessions, distinct);
     struct stat sb{};
     ::stat(path.c_str(), &sb);
     std::printf("filled %llu retained messages and %llu sessions in %.1f s: %.1f MiB\n",
@@ -181,9 +203,11 @@ int main(int argc, char** argv) {
     for (int r = 0; r < runs; ++r) {
         const auto s = start_once(broker, dir, true);
         times.push_back(s.seconds);
-        std::printf("run %d: listening after %.3f s, RSS %.1f MiB, peak %.1f MiB; %s\n", r + 1,
-                    s.seconds, static_cast<double>(s.rss_kb) / 1024,
-                    static_cast<double>(s.peak_kb) / 1024, s.store_line.c_str());
+        std::printf("run %d: listening after %.3f s (CPU %.2f s), RSS %.1f MiB (heap %.1f MiB), peak %.1f "
+                    "MiB; %s\n",
+                    r + 1, s.seconds, s.cpu_seconds, static_cast<double>(s.rss_kb) / 1024,
+                    static_cast<double>(s.anon_kb) / 1024, static_cast<double>(s.peak_kb) / 1024,
+                    s.store_line.c_str());
     }
     std::sort(times.begin(), times.end());
     std::printf("median start-up %.3f s (load average %s)\n", times[times.size() / 2],
