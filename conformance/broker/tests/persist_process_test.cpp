@@ -345,6 +345,26 @@ TEST(persist, session_expiry_counts_the_time_the_broker_was_down) {
     EXPECT_TRUE(s2.connect("long", false, long_lived).session_present);
 }
 
+TEST(persist, with_persistence_sync_what_was_acknowledged_is_kept_too) {
+    // persistence_sync true adds an fdatasync to each commit (power loss); kill -9 behaves the
+    // same as without it.
+    persistent_broker b({"persistence_sync true"});
+    ASSERT_TRUE(b.start()) << b.log();
+    EXPECT_NE(b.log().find("synced before acknowledging"), std::string::npos) << b.log();
+    {
+        client p(b.port());
+        (void)p.connect("retainer");
+        for (std::uint16_t i = 1; i <= 5; ++i) {
+            ASSERT_TRUE(p.publish("synced/" + std::to_string(i), text("v"), qos::at_least_once, i,
+                                  true));
+            ASSERT_TRUE(p.expect(packet_type::puback).has_value());
+        }
+    }
+    b.kill9();
+    ASSERT_TRUE(b.start()) << b.log();
+    EXPECT_EQ(retained_of(b.port(), "synced/#").size(), 5u);
+}
+
 TEST(persist, a_torn_tail_is_reported_and_the_valid_prefix_loaded) {
     persistent_broker b;
     ASSERT_TRUE(b.start()) << b.log();
