@@ -467,7 +467,10 @@ durable_status durable_broker_store::commit() {
 
 durable_status durable_broker_store::idle() {
     if (pending_ || !failed_.ok()) return commit();
-    return engine_.compact_step();
+    // A compaction that fails leaves the store as it was: logged, never a reason to stop (a
+    // store that became unusable fails the next commit instead).
+    if (auto st = engine_.compact_step(); !st && opts_.log) opts_.log(st.message());
+    return {};
 }
 
 void durable_broker_store::retain(const message_ptr& m) {

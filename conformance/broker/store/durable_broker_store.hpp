@@ -89,7 +89,8 @@ class durable_broker_store final : public store {
     /// @brief Writes what changed since the last commit (nothing to do: a no-op). An error
     /// means the changes are not safe: nothing that depends on them may be acknowledged.
     durable_status commit();
-    /// @brief For a turn with nothing to commit: one bounded compaction step when one is due.
+    /// @brief commit(), or for a turn with nothing to commit one bounded compaction step when
+    /// one is due (whose failure is logged, not returned).
     durable_status idle();
     [[nodiscard]] bool pending() const noexcept { return pending_; }
 
