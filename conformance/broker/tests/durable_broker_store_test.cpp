@@ -233,6 +233,66 @@ TEST(durable_broker_store, subscription_identifiers_and_the_packet_identifier_co
     EXPECT_EQ(ids, (std::vector<std::uint32_t>{300}));
 }
 
+TEST(durable_broker_store, a_delayed_will_keeps_its_deadline_and_properties_across_it) {
+    // MQTT5-3.1.2-8 / MQTT5-3.1.3-9: the will goes out after the Will Delay Interval, counted
+    // from the disconnection, not from the restart; MQTT5-3.1.3-10: its User Properties too.
+    store_dir dir;
+    const property keep[] = {{property_id::session_expiry_interval, std::uint32_t{3600}}};
+    const property will_props[] = {{property_id::will_delay_interval, std::uint32_t{30}},
+                                   user_property("room", "salon")};
+    {
+        auto st = dir.open();
+        ASSERT_TRUE(st);
+        harness h(settings{}, *st);
+        std::vector<subscription> subs;
+        const auto w = h.connect("watcher", protocol_version::v5, false, 0, keep);
+        (void)h.read(w);
+        h.send(w, subscribe_one(1, "lwt", qos::at_most_once, subs));
+        (void)h.read(w);
+        client dev = h.open(protocol_version::v5);
+        connect_view c;
+        c.client_id = "dev";
+        c.clean_start = false;
+        c.properties = keep;
+        will_view will;
+        will.topic = "lwt";
+        will.payload = "gone";
+        will.properties = will_props;
+        c.will = will;
+        h.send(dev, c);
+        (void)h.read(dev);
+        h.lose(dev);
+        h.lose(w);
+        ASSERT_TRUE(st->commit().ok());
+    }
+    {
+        auto st = dir.open();
+        ASSERT_TRUE(st);
+        harness h(settings{}, *st);
+        h.core().restore(h.now);
+        const auto w = h.connect("watcher", protocol_version::v5, false, 0, keep);
+        (void)h.read(w);
+        h.advance(29s);
+        EXPECT_TRUE(h.read(w).empty()) << "published before its delay";
+        h.advance(2s);
+        const auto got = h.only<publish_view>(w);
+        EXPECT_EQ(payload_of(got), "gone");
+        std::vector<property> props(got.properties.begin(), got.properties.end());
+        ASSERT_EQ(props.size(), 1u);
+        EXPECT_TRUE(props[0] == user_property("room", "salon"));
+        ASSERT_TRUE(st->commit().ok());
+    }
+    // Published once: after another restart it does not come again.
+    auto st = dir.open();
+    ASSERT_TRUE(st);
+    harness h(settings{}, *st);
+    h.core().restore(h.now);
+    const auto w = h.connect("watcher", protocol_version::v5, false, 0, keep);
+    (void)h.read(w);
+    h.advance(60s);
+    EXPECT_TRUE(h.read(w).empty());
+}
+
 TEST(durable_broker_store, records_it_cannot_use_are_removed_and_reported) {
     store_dir dir;
     {
