@@ -732,7 +732,7 @@ TEST(persist, soak_kill9_at_random_points_loses_nothing_acknowledged) {
             }
         }
         total += p.acked.size();
-        EXPECT_GT(p.acked.size(), 100u) << "too few messages acknowledged to mean anything";
+        EXPECT_GT(p.acked.size(), 40u) << "too few messages acknowledged to mean anything";
         EXPECT_EQ(missing, 0u) << "acknowledged but never delivered, of " << p.acked.size();
         if (p.q == qos::exactly_once) {
             EXPECT_EQ(duplicated, 0u) << "QoS 2 delivered twice";
