@@ -38,7 +38,7 @@ class server {
     void on_output(durability d) { durability_ = std::move(d); }
 
     /// Runs until SIGINT or SIGTERM, then closes every connection cleanly and logs the
-    /// statistics. Returns 0, or 1 when the loop could not be set up.
+    /// statistics. Returns 0, or 1 when the loop could not be set up or durability failed.
     int run();
 
   private:
