@@ -446,18 +446,40 @@ void durable_broker_store::discard(std::uint8_t kind, std::span<const std::byte>
     erase(kind, key);
 }
 
+void durable_broker_store::flush_deferred() {
+    session_entry* e = deferred_.entry;
+    if (e == nullptr) return;
+    deferred_.entry = nullptr;
+    const auto it = e->messages.find(deferred_.seq);
+    if (it != e->messages.end()) put_entry(*e, deferred_.seq, it->second);
+}
+
+void durable_broker_store::put_entry(const session_entry& e, std::uint64_t seq,
+                                     const stored_entry& se) {
+    // Its own buffer: a held-back entry is written from inside put(), whose value may be in
+    // scratch_; and any other held-back entry first, so that put() does not write it from
+    // this buffer while it holds this entry.
+    flush_deferred();
+    writer w(entry_scratch_);
+    write_entry(w, se.body, se.flags, se.packet_id, {});
+    put(kind_queue, queue_key(e.number, seq), entry_scratch_);
+}
+
 void durable_broker_store::put(std::uint8_t kind, std::span<const std::byte> key,
                                std::span<const std::byte> value) {
+    flush_deferred();
     pending_ = true;
     if (auto st = engine_.put(kind, key, value); !st && failed_.ok()) failed_ = std::move(st);
 }
 
 void durable_broker_store::erase(std::uint8_t kind, std::span<const std::byte> key) {
+    flush_deferred();
     pending_ = true;
     if (auto st = engine_.erase(kind, key); !st && failed_.ok()) failed_ = std::move(st);
 }
 
 durable_status durable_broker_store::commit() {
+    flush_deferred();
     if (!failed_.ok()) return failed_;
     if (!pending_) return {};
     auto st = engine_.commit();
@@ -527,6 +549,7 @@ void durable_broker_store::session_ended(std::string_view client_id) {
     if (it == sessions_.end()) return;
     last_session_ = nullptr; // the session object goes too, and its address may come back
     last_entry_ = nullptr;
+    flush_deferred(); // it may be this session's: its entry is erased with the others below
     const session_entry& e = it->second;
     for (const auto& [seq, m] : e.messages) {
         erase(kind_queue, queue_key(e.number, seq));
@@ -555,6 +578,12 @@ void durable_broker_store::message_added(const session& s, const delivery& d) {
     const auto flags =
         static_cast<std::uint8_t>(static_cast<unsigned>(d.qos) | (d.retain ? flag_retain : 0u));
     e.messages[d.seq] = {number, 0, flags, !d.sub_ids.empty()};
+    if (d.sub_ids.empty()) {
+        flush_deferred();
+        deferred_ = {&e, d.seq};
+        pending_ = true;
+        return;
+    }
     writer w(scratch_);
     write_entry(w, number, flags, 0, d.sub_ids);
     put(kind_queue, queue_key(e.number, d.seq), scratch_);
@@ -572,11 +601,10 @@ void durable_broker_store::rewrite_entry(const session& s, std::uint64_t seq,
     } else {
         se.packet_id = packet_id;
     }
+    if (deferred_.entry == e && deferred_.seq == seq) return; // written once, when flushed
     const auto key = queue_key(e->number, seq);
     if (!se.sub_ids) {
-        writer w(scratch_);
-        write_entry(w, se.body, se.flags, se.packet_id, {});
-        put(kind_queue, key, scratch_);
+        put_entry(*e, seq, se);
         return;
     }
     const auto value = engine_.get(kind_queue, key);
@@ -602,7 +630,11 @@ void durable_broker_store::message_done(const session& s, std::uint64_t seq) {
     if (e == nullptr) return;
     const auto m = e->messages.find(seq);
     if (m == e->messages.end()) return;
-    erase(kind_queue, queue_key(e->number, seq));
+    if (deferred_.entry == e && deferred_.seq == seq) {
+        deferred_.entry = nullptr; // never written: nothing to erase
+    } else {
+        erase(kind_queue, queue_key(e->number, seq));
+    }
     unref(m->second.body);
     e->messages.erase(m);
 }

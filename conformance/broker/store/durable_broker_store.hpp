@@ -128,6 +128,9 @@ class durable_broker_store final : public store {
     /// session in a row).
     session_entry* find_entry(const session& s);
     void put(std::uint8_t kind, std::span<const std::byte> key, std::span<const std::byte> value);
+    /// Writes the queue entry whose put was held back (see deferred_).
+    void flush_deferred();
+    void put_entry(const session_entry& e, std::uint64_t seq, const stored_entry& se);
     void erase(std::uint8_t kind, std::span<const std::byte> key);
     void unref(std::uint64_t number);
     void rewrite_entry(const session& s, std::uint64_t seq, std::uint16_t packet_id,
@@ -141,6 +144,14 @@ class durable_broker_store final : public store {
     std::unordered_map<std::string, session_entry> sessions_;
     std::unordered_map<std::uint64_t, body> bodies_;
     std::unordered_map<const message*, std::uint64_t> body_of_;
+    /// The queue entry just added, not yet put: a message that goes out at once is sent in the
+    /// same breath (message_added, then message_sent), and its entry is then written once,
+    /// with its packet identifier. Any other change writes it first, so the batch keeps the
+    /// order of events.
+    struct {
+        session_entry* entry = nullptr; ///< null: nothing held back
+        std::uint64_t seq = 0;
+    } deferred_;
     const session* last_session_ = nullptr;
     session_entry* last_entry_ = nullptr;
     std::uint32_t next_session_ = 1;
@@ -149,6 +160,7 @@ class durable_broker_store final : public store {
     durable_status failed_; ///< the first put/erase error since the last commit
     std::uint64_t discarded_ = 0;
     std::vector<std::byte> scratch_;
+    std::vector<std::byte> entry_scratch_;
 };
 
 } // namespace mqttwire::broker
