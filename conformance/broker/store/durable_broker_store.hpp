@@ -26,9 +26,10 @@
 ///
 /// **Memory** beyond the engine's index (21 to 43 bytes per record): retained messages stay in
 /// memory, as in the in-memory store (they are served from there); per persistent session, its
-/// client identifier, number and the arrival numbers of its stored messages (one hash entry,
-/// about 40 bytes, per queued or in-flight message; the broker's queue bounds bound them) and
-/// its inbound QoS 2 identifiers; per stored message body, one hash entry (about 60 bytes) and
+/// client identifier, number and its stored messages (per queued or in-flight message one hash
+/// entry of about 48 bytes: body number, flags, packet identifier; the broker's queue bounds
+/// bound them) and its inbound QoS 2 identifiers; per stored message body, one hash entry
+/// (about 60 bytes) and
 /// a reference to the body the broker's queues already hold. Start-up decodes sessions and
 /// bodies one at a time from the file's mapping instead of holding them all.
 
