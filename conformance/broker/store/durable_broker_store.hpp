@@ -29,9 +29,9 @@
 /// client identifier, number and its stored messages (per queued or in-flight message one hash
 /// entry of about 48 bytes: body number, flags, packet identifier; the broker's queue bounds
 /// bound them) and its inbound QoS 2 identifiers; per stored message body, one hash entry
-/// (about 60 bytes) and
-/// a reference to the body the broker's queues already hold. Start-up decodes sessions and
-/// bodies one at a time from the file's mapping instead of holding them all.
+/// (about 60 bytes) and a reference to the body the broker's queues already hold. Start-up
+/// decodes sessions and bodies one at a time from the file's mapping instead of holding them
+/// all.
 
 #include <chrono>
 #include <cstddef>
