@@ -265,13 +265,18 @@ TEST(durable_broker_store, a_delayed_will_keeps_its_deadline_and_properties_acro
         h.lose(w);
         ASSERT_TRUE(st->commit().ok());
     }
-    {
+    // A restart, with the watcher back online.
+    const auto after_restart = [&](const auto& check) {
         auto st = dir.open();
         ASSERT_TRUE(st);
         harness h(settings{}, *st);
         h.core().restore(h.now);
         const auto w = h.connect("watcher", protocol_version::v5, false, 0, keep);
         (void)h.read(w);
+        check(h, w);
+        ASSERT_TRUE(st->commit().ok());
+    };
+    after_restart([](harness& h, const client& w) {
         h.advance(29s);
         EXPECT_TRUE(h.read(w).empty()) << "published before its delay";
         h.advance(2s);
@@ -280,17 +285,12 @@ TEST(durable_broker_store, a_delayed_will_keeps_its_deadline_and_properties_acro
         std::vector<property> props(got.properties.begin(), got.properties.end());
         ASSERT_EQ(props.size(), 1u);
         EXPECT_TRUE(props[0] == user_property("room", "salon"));
-        ASSERT_TRUE(st->commit().ok());
-    }
+    });
     // Published once: after another restart it does not come again.
-    auto st = dir.open();
-    ASSERT_TRUE(st);
-    harness h(settings{}, *st);
-    h.core().restore(h.now);
-    const auto w = h.connect("watcher", protocol_version::v5, false, 0, keep);
-    (void)h.read(w);
-    h.advance(60s);
-    EXPECT_TRUE(h.read(w).empty());
+    after_restart([](harness& h, const client& w) {
+        h.advance(60s);
+        EXPECT_TRUE(h.read(w).empty());
+    });
 }
 
 TEST(durable_broker_store, records_it_cannot_use_are_removed_and_reported) {
