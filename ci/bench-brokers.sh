@@ -15,8 +15,9 @@
 # briefly and scaled down, writes into $BUILD_DIR only and never judges the numbers (CI).
 #
 # Broker configurations (stated, identical where both brokers support the directive):
-#   listener PORT 127.0.0.1 / allow_anonymous true / persistence false (mosquitto only: ours has
-#   no persistence and its parser does not know the directive); QoS 1 and 2 throughput scenarios
+#   listener PORT 127.0.0.1 / allow_anonymous true / persistence false (mosquitto; ours is off
+#   by default), except the -persist scenario (persistence true for both, with persistent
+#   sessions: Clean Session 0); QoS 1 and 2 throughput scenarios
 #   add max_queued_messages 0 (unlimited) to both, because mosquitto otherwise drops silently at
 #   1000; the -defaults scenarios and the slow-consumer ones run both with default settings.
 set -euo pipefail
@@ -70,7 +71,10 @@ cmake --build "$build" --target mqttwire-broker mqttwire-loadgen -j "$(nproc)" >
 ours=${OURS:-$build/conformance/broker/mqttwire-broker} # OURS=path: another build of ours
 loadgen=$build/bench/loadgen/mqttwire-loadgen
 
-# ---- scenarios: name | loadgen arguments | config (q: max_queued_messages 0) | metric -------
+# ---- scenarios: name | loadgen arguments | config flags | metric ------------------------------
+# config flags: q: max_queued_messages 0; p: persistence true (a fresh store directory per run;
+# mosquitto snapshots only every autosave_interval, 30 min by default, so within a run it writes
+# nothing, while ours writes every turn before acknowledging).
 # metric: which figure the ratio uses. msgps and mbps: higher is better; p99 and rss_per_conn
 # (bytes per idle connection): lower is better, the ratio is still ours/mosquitto.
 if $smoke; then
@@ -85,6 +89,7 @@ scenarios=(
     "fanout-1to100-q0|--mode fanout --subs 100 --qos 0 --payload 64||msgps"
     "fanout-1to100-q1|--mode fanout --subs 100 --qos 1 --payload 64|q|msgps"
     "fanin-4to1-q1-defaults|--mode fanin --pubs 4 --qos 1 --payload 64||msgps"
+    "fanin-4to1-q1-persist|--mode fanin --pubs 4 --qos 1 --payload 64 --persistent|qp|msgps"
     "fanout-1to100-q1-defaults|--mode fanout --subs 100 --qos 1 --payload 64||msgps"
     "pairs-$pairs|--mode pairs --pubs $pairs --per-write 1 --window 4||msgps"
     "pairs-$pairs-at-100k|--mode pairs --pubs $pairs --per-write 1 --rate 100000||p99"
@@ -130,8 +135,15 @@ run_one() {
     {
         echo "listener $port 127.0.0.1"
         echo "allow_anonymous true"
-        [[ $which == mosquitto ]] && echo "persistence false"
-        [[ $cfg == q ]] && echo "max_queued_messages 0"
+        [[ $which == mosquitto && $cfg != *p* ]] && echo "persistence false"
+        [[ $cfg == *q* ]] && echo "max_queued_messages 0"
+        if [[ $cfg == *p* ]]; then
+            rm -rf "$out_dir/store-$which-$name" && mkdir -p "$out_dir/store-$which-$name"
+            echo "persistence true"
+            echo "persistence_location $out_dir/store-$which-$name/"
+            # mosquitto started as root switches to its own user, which cannot write here.
+            [[ $which == mosquitto && $(id -u) == 0 ]] && echo "user root"
+        fi
     } >"$conf"
     if [[ $which == ours ]]; then
         "${prio[@]}" "${pin_broker[@]}" "$ours" -c "$conf" 2>"$out_dir/$which-$name.log" &

@@ -91,6 +91,7 @@ struct options {
     int pid = 0;
     double drain = 3.0;
     double read_rate = 0; // slow mode: subscriber bytes per second
+    bool persistent = false; // Clean Session 0: the broker keeps (and may store) the sessions
 };
 
 // Latency histogram: 1 µs buckets up to 10 ms, then 100 µs buckets up to 10 s.
@@ -354,7 +355,7 @@ class loadgen {
     void connect(connection& c, const std::string& id) {
         connect_view p;
         p.client_id = utf8_view(std::string_view(id));
-        p.clean_start = true;
+        p.clean_start = !o_.persistent;
         p.keep_alive = 0;
         queue(c, p);
         flush(c);
@@ -725,6 +726,7 @@ void usage() {
         "  --conns N              idle connections (1000)\n"
         "  --preload K            K other subscriptions loaded first\n"
         "  --read-rate B/S        slow mode: subscriber bytes per second (0: never reads)\n"
+        "  --persistent           connect with Clean Session 0 (persistent sessions)\n"
         "  --pid PID              broker process, for CPU and RSS\n",
         stderr);
 }
@@ -757,6 +759,7 @@ int main(int argc, char** argv) {
         else if (a == "--pid") o.pid = std::stoi(next());
         else if (a == "--drain") o.drain = std::stod(next());
         else if (a == "--read-rate") o.read_rate = std::stod(next());
+        else if (a == "--persistent") o.persistent = true;
         else if (a == "-h" || a == "--help") {
             usage();
             return 0;

@@ -456,6 +456,35 @@ class parser {
         return std::nullopt;
     }
 
+    // persistence, persistence_location, persistence_file, autosave_interval,
+    // autosave_on_changes, persistence_sync: nullopt when `d` is none of them.
+    std::optional<bool> persistence(std::string_view d, std::string_view args) {
+        if (d == "persistence") return boolean(d, args, out_.persistence);
+        if (d == "autosave_on_changes") return boolean(d, args, out_.autosave_on_changes);
+        if (d == "persistence_sync") return boolean(d, args, out_.persistence_sync);
+        if (d == "persistence_location") {
+            if (args.empty()) return fail("persistence_location: missing directory");
+            out_.persistence_location.assign(args);
+            return true;
+        }
+        if (d == "persistence_file") {
+            if (args.empty()) return fail("persistence_file: missing file name");
+            if (args.find('/') != std::string_view::npos)
+                return fail("persistence_file: " + quoted(args) +
+                            " is a path; give a file name and the directory with "
+                            "persistence_location");
+            out_.persistence_file.assign(args);
+            return true;
+        }
+        if (d == "autosave_interval") {
+            std::uint64_t v = 0;
+            if (!number(d, args, 2147483647u, v)) return false;
+            out_.autosave_interval = std::chrono::seconds(static_cast<std::int64_t>(v));
+            return true;
+        }
+        return std::nullopt;
+    }
+
     // mosquitto's format (conf.c, "persistent_client_expiration"): an integer immediately followed
     // by h (hour), d (day), w (7 days), m (30 days) or y (365 days); the result must be > 0.
     bool expiration(std::string_view args) {
@@ -541,22 +570,6 @@ class parser {
             out_.warnings.push_back(std::string(d) + " has no effect (as in mosquitto 2.0)");
             return true;
         }
-        return std::nullopt;
-    }
-
-    // Parsed and kept for the store: nullopt when `d` is not a persistence directive.
-    std::optional<bool> persistence(std::string_view d, std::string_view args) {
-        if (d == "persistence") {
-            if (!boolean(d, args, out_.persistence)) return false;
-            if (out_.persistence)
-                out_.warnings.push_back("persistence true: this build keeps retained messages "
-                                        "and sessions in memory only");
-            return true;
-        }
-        if (d == "autosave_on_changes") return boolean(d, args, out_.autosave_on_changes);
-        if (d == "persistence_location") return replace_path(d, args, out_.persistence_location);
-        if (d == "persistence_file") return replace_path(d, args, out_.persistence_file);
-        if (d == "autosave_interval") return seconds(d, args, 2147483647u, out_.autosave_interval);
         return std::nullopt;
     }
 

@@ -43,13 +43,26 @@
 /// | `check_retain_source` | `true\|false` | default false |
 /// | `allow_zero_length_clientid` | `true\|false` | default true |
 /// | `auto_id_prefix` | `PREFIX` | default `auto-` |
-/// | `persistence`, `autosave_on_changes` | `true\|false` | parsed (the store decides) |
-/// | `persistence_location`, `persistence_file` | `PATH` | parsed |
-/// | `autosave_interval` | `SECONDS` | parsed |
+/// | `persistence` | `true\|false` | keep retained messages and persistent sessions on disk |
+/// | `persistence_location` | `DIR` | rest of the line; default: the working directory |
+/// | `persistence_file` | `NAME` | file name in persistence_location, default `mqttwire.store` |
+/// | `autosave_interval` | `SECONDS` | 0 .. 2^31-1; accepted, see below |
+/// | `autosave_on_changes` | `true\|false` | accepted, see below |
+/// | `persistence_sync` | `true\|false` | fdatasync before acknowledging (our own) |
 ///
 /// mosquitto directives this broker knows but does not implement (plugins, `auth_plugin` and
 /// `auth_opt_*`, dynamic security, PSK, bridges until they exist, ...) stop start-up with a
 /// message naming them rather than "unknown directive", so a user sees what to remove.
+///
+/// **Persistence.** mosquitto saves a snapshot every `autosave_interval` seconds (or changes);
+/// this broker appends every event-loop turn's changes to its store before it acknowledges them
+/// (store/durable_broker_store.hpp), so neither autosave directive decides when anything is
+/// saved: they are accepted (range-checked) so that mosquitto configurations start unchanged.
+/// The default file name is our own, not mosquitto's `mosquitto.db`: a configuration taken over
+/// from mosquitto keeps its `persistence_location`, and our store must neither overwrite nor be
+/// confused with mosquitto's file there. A `persistence_file` that names a mosquitto database
+/// stops start-up with a message saying so. A relative `persistence_location` is resolved
+/// against the configuration file's directory, like the other paths.
 ///
 /// Per-listener directives apply to the `listener` line above them; before any `listener` line
 /// they fail (mosquitto would configure its implicit default listener, which this broker does
@@ -199,15 +212,22 @@ struct config {
     bool allow_zero_length_clientid = true;
     std::string auto_id_prefix = "auto-";
 
-    // Persistence directives: parsed and kept; the store that uses them reads them.
-    bool persistence = false;
-    std::string persistence_location; ///< empty: the working directory
-    std::string persistence_file = "mosquitto.db";
-    std::chrono::seconds autosave_interval{1800};
-    bool autosave_on_changes = false;
-
     /// Lines that were accepted but do nothing (printed at start-up).
     std::vector<std::string> warnings;
+
+    // Persistence (see the table above).
+    bool persistence = false;
+    std::string persistence_location; ///< empty: the working directory
+    std::string persistence_file = "mqttwire.store";
+    std::chrono::seconds autosave_interval{1800};
+    bool autosave_on_changes = false;
+    bool persistence_sync = false;
+    /// @brief persistence_location joined with persistence_file.
+    [[nodiscard]] std::string persistence_path() const {
+        if (persistence_location.empty()) return persistence_file;
+        return persistence_location.back() == '/' ? persistence_location + persistence_file
+                                                  : persistence_location + "/" + persistence_file;
+    }
 };
 
 /// The authentication and access settings that apply to one listener.

@@ -24,6 +24,8 @@
 #include "net/server.hpp"
 #include "net/tls_context.hpp"
 #include "policy/auth.hpp"
+#include "store/durable_broker_store.hpp"
+#include "store/memory_store.hpp"
 
 namespace {
 
@@ -223,10 +225,42 @@ int main(int argc, char** argv) {
     const log_sink log = [&log_out](std::string_view line) {
         log_out.write(log_type::notice, line);
     };
-    broker b(s, log);
+    // persistence true: the store is loaded before the broker exists, so a refused file
+    // (mosquitto's, a newer format, in use) stops start-up before anything listens.
+    memory_store in_memory;
+    std::unique_ptr<durable_broker_store> persisted;
+    if (cfg.persistence) {
+        durable_broker_store::options o;
+        o.engine.sync = cfg.persistence_sync;
+        o.log = log;
+        auto opened = durable_broker_store::open(cfg.persistence_path(), o);
+        if (!opened) {
+            std::fprintf(stderr, "mqttwire-broker: %s\n", opened.status().message().c_str());
+            return 2;
+        }
+        persisted = std::move(opened.value());
+        const auto& r = persisted->recovery();
+        if (!r.message.empty()) log("mqttwire-broker: " + r.message);
+        log("mqttwire-broker: store " + cfg.persistence_path() + ": " +
+            (r.created ? std::string("created")
+                       : std::to_string(r.records_loaded) + " records loaded in " +
+                             std::to_string(r.load_time.count() / 1'000'000) + " ms") +
+            " (" + std::to_string(persisted->retained_count()) + " retained messages, " +
+            std::to_string(persisted->session_count()) + " sessions" +
+            (cfg.persistence_sync ? ", synced before acknowledging)" : ")"));
+    }
+    broker b(s, log, persisted ? static_cast<store&>(*persisted) : in_memory);
     log_out.set_topic_sink([&b](log_type t, std::string_view line) { b.queue_log_message(t, line); });
     b.restore(clock::now());
     server srv(b, log, cfg.max_connections);
+    if (persisted)
+        srv.on_output([&](bool end_of_turn) {
+            const auto st = end_of_turn ? persisted->idle() : persisted->commit();
+            if (st) return true;
+            log("mqttwire-broker: " + st.message() +
+                "; stopping (nothing it could not keep is acknowledged)");
+            return false;
+        });
 
     // SIGHUP: every hook runs in turn (password file and ACL here; other parts append theirs).
     std::vector<std::function<void()>> reload_hooks;

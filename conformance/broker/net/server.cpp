@@ -235,9 +235,15 @@ void server::drop(conn_id id, clock::time_point now) {
     broker_.connection_lost(id, now);
 }
 
+bool server::durable(bool end_of_turn) {
+    if (durability_failed_) return false;
+    if (durability_ && !durability_(end_of_turn)) durability_failed_ = true;
+    return !durability_failed_;
+}
+
 void server::flush(conn_id id, clock::time_point now) {
     link* lp = find(id);
-    if (lp == nullptr) return;
+    if (lp == nullptr || !durable(false)) return;
     link& l = *lp;
     l.want_out = false;
     while (true) {
@@ -265,6 +271,7 @@ void server::flush(conn_id id, clock::time_point now) {
 }
 
 void server::flush_dirty(clock::time_point now) {
+    if (!durable(true)) return;
     for (int round = 0; round < flush_rounds; ++round) {
         broker_.take_dirty(dirty_);
         if (dirty_.empty()) return;
@@ -353,6 +360,7 @@ int server::run() {
         if (!accepting_ && now >= accept_again_at_) set_accepting(true);
         broker_.tick(now);
         flush_dirty(now);
+        if (durability_failed_) break;
     }
     const auto now = clock::now();
     broker_.shutdown(now);
@@ -365,7 +373,7 @@ int server::run() {
         log_("mqttwire-broker: " + broker_.stats().summary());
         log_("mqttwire-broker: stopped");
     }
-    return 0;
+    return durability_failed_ ? 1 : 0;
 }
 
 } // namespace mqttwire::broker

@@ -30,8 +30,15 @@ class server {
                               transport_factory make = {});
     [[nodiscard]] std::vector<std::uint16_t> bound_ports() const;
 
+    /// Makes what the broker changed durable: called before any output is written (so no
+    /// acknowledgement leaves before the records it answers for) and once at the end of every
+    /// turn with `end_of_turn` (a retained QoS 0 PUBLISH has no answer but is kept by then).
+    /// Returns false when that failed: nothing more is written and run() stops, returning 1.
+    using durability = std::function<bool(bool end_of_turn)>;
+    void on_output(durability d) { durability_ = std::move(d); }
+
     /// Runs until SIGINT or SIGTERM, then closes every connection cleanly and logs the
-    /// statistics. Returns 0, or 1 when the loop could not be set up.
+    /// statistics. Returns 0, or 1 when the loop could not be set up or durability failed.
     int run();
     /// Called on SIGHUP, between two turns of the loop (main.cpp runs its reload hooks).
     void on_reload(std::function<void()> reload) { reload_ = std::move(reload); }
@@ -58,6 +65,7 @@ class server {
     [[nodiscard]] link* find(conn_id id);
     void set_accepting(bool on);
     [[nodiscard]] int wait_ms(clock::time_point now) const;
+    [[nodiscard]] bool durable(bool end_of_turn);
 
     broker& broker_;
     log_sink log_;
@@ -77,6 +85,8 @@ class server {
     bool at_max_connections_ = false;
     std::uint64_t refused_ = 0;
     std::function<void()> reload_;
+    durability durability_;
+    bool durability_failed_ = false;
 };
 
 } // namespace mqttwire::broker

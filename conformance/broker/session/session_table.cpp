@@ -72,6 +72,7 @@ void session_table::detach(session& s, bool publish_will_now, clock::time_point 
         return;
     }
     kept_offline(s, now);
+    saved(s); // offline now: the store keeps its deadline and pending will
 }
 
 void session_table::schedule(session& s) {
@@ -133,7 +134,18 @@ class restorer final : public restore_sink {
         s.expiry_interval = r.expiry_interval;
         for (const auto& sub : r.subscriptions)
             (void)router_.subscribe(s, sub.filter, sub.options, sub.subscription_id);
-        sessions_.kept_offline(s, now_);
+        s.will = std::move(r.will);
+        s.will_delay = r.will_delay;
+        s.will_expiry = r.will_expiry;
+        if (r.expires_at) {
+            s.will_at = r.will_at; // offline when recorded: its deadlines stand
+        } else if (s.will) {
+            // It had a connection when the broker stopped: the restart cut that connection,
+            // so the will goes out as for a lost connection (on the first timer turn, once
+            // every session is back to receive it).
+            s.will_at = now_ + std::chrono::seconds(s.will_delay);
+        }
+        sessions_.kept_offline(s, now_, r.expires_at);
     }
     void delivery(stored_delivery d) override {
         mqttwire::broker::session* s = sessions_.find(d.client_id);
@@ -168,8 +180,11 @@ void session_table::restore(clock::time_point now) {
     store_.restore(sink);
 }
 
-void session_table::kept_offline(session& s, clock::time_point now) {
-    if (s.expiry_interval != never_expires) {
+void session_table::kept_offline(session& s, clock::time_point now,
+                                 std::optional<clock::time_point> deadline) {
+    if (deadline) {
+        s.expires_at = *deadline;
+    } else if (s.expiry_interval != never_expires) {
         s.expires_at = now + std::chrono::seconds(s.expiry_interval);
     } else if (settings_.persistent_client_expiration) {
         s.expires_at = now + *settings_.persistent_client_expiration;
@@ -192,7 +207,10 @@ void session_table::on_timer(const timer_queue::entry& e, clock::time_point now)
     session& s = *it->second;
     if (!timer_queue::claim(e, s.timers) || s.conn != nullptr) return;
     if (e.kind == timer_kind::will_delay) {
-        if (s.will_at && *s.will_at <= now) publish_will(s, now);
+        if (s.will_at && *s.will_at <= now) {
+            publish_will(s, now);
+            saved(s); // the will is gone: a restart must not publish it again
+        }
     } else if (e.kind == timer_kind::session_expiry) {
         if (s.expires_at && *s.expires_at <= now) {
             log_.info("session " + s.client_id + " expired");

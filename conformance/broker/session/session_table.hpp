@@ -76,7 +76,9 @@ class session_table {
     }
 
     /// `s` stays while offline: its expiry deadline (and its will's) go on the timer heap.
-    void kept_offline(session& s, clock::time_point now);
+    /// `deadline`: a deadline restored from the store instead of one counted from `now`.
+    void kept_offline(session& s, clock::time_point now,
+                      std::optional<clock::time_point> deadline = std::nullopt);
 
   private:
     void schedule(session& s);

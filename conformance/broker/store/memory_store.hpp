@@ -21,6 +21,8 @@ class memory_store final : public store {
     void match_retained(std::string_view filter,
                         const std::function<void(const message_ptr&)>& f) const override;
     [[nodiscard]] std::size_t retained_count() const override { return by_topic_.size(); }
+    /// Room for `n` retained messages (a store loading them at start-up).
+    void reserve(std::size_t n) { by_topic_.reserve(n); }
 
   private:
     struct text_hash {

@@ -42,6 +42,16 @@ struct session_record {
         std::uint32_t subscription_id = 0;
     };
     std::vector<subscription> subscriptions;
+    /// When the session ends, if it was offline when recorded (time_point::max(): kept until
+    /// expired by policy); none: it had a connection then, so a restart counts its expiry from
+    /// the restart, as for a connection that was lost.
+    std::optional<clock::time_point> expires_at;
+    /// The will and its timing (MQTT5-3.1.3-9): kept with the session so that a restart
+    /// publishes it when its delay is over, or at once for a connection the restart cut.
+    message_ptr will;
+    std::uint32_t will_delay = 0;
+    std::optional<std::uint32_t> will_expiry;
+    std::optional<clock::time_point> will_at;
 };
 
 /// A stored QoS 1/2 message of a session, in arrival order.

@@ -154,4 +154,12 @@ publish_view make_publish(const char* topic, const char* payload, qos q = qos::a
 
 std::string payload_of(const publish_view& p) { return std::string(p.payload.as_string_view()); }
 
+/// The PUBLISHes among `got` (views into its packets' bytes).
+inline std::vector<publish_view> publishes_of(const std::vector<received>& got) {
+    std::vector<publish_view> out;
+    for (const auto& r : got)
+        if (const auto* p = std::get_if<publish_view>(&r.packet)) out.push_back(*p);
+    return out;
+}
+
 } // namespace

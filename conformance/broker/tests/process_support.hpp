@@ -46,6 +46,45 @@ inline std::string read_file(const std::string& path) {
     return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
+/// Starts `mqttwire-broker -c conf -p 0` (or MQTTWIRE_BROKER_UNDER_TEST, to run the same tests
+/// against another build) with stdout and stderr in `log`; `in_child` runs in the child just
+/// before exec (limits, environment).
+template <class F> pid_t spawn_broker(const std::string& conf, const std::string& log, F in_child) {
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(fd, 2);
+        ::dup2(fd, 1);
+        in_child();
+        const char* env = std::getenv("MQTTWIRE_BROKER_UNDER_TEST");
+        const char* path = env != nullptr && *env != '\0' ? env : MQTTWIRE_BROKER_PATH;
+        ::execl(path, path, "-c", conf.c_str(), "-p", "0", static_cast<char*>(nullptr));
+        std::_Exit(127);
+    }
+    return pid;
+}
+
+/// The port the broker `pid` logged in `log` ("listening on port N") within 10 s; 0 when it
+/// did not, or exited first (then reaped, with its exit status in `exit_status`).
+inline std::uint16_t wait_listening(pid_t pid, const std::string& log, int* exit_status = nullptr) {
+    const std::regex listening("listening on port ([0-9]+)");
+    const auto deadline = steady::now() + 10s;
+    while (steady::now() < deadline) {
+        std::smatch m;
+        const std::string text = read_file(log);
+        if (std::regex_search(text, m, listening))
+            return static_cast<std::uint16_t>(std::stoi(m[1].str()));
+        int status = 0;
+        if (exit_status != nullptr && ::waitpid(pid, &status, WNOHANG) == pid) {
+            *exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            return 0;
+        }
+        std::this_thread::sleep_for(5ms);
+    }
+    return 0;
+}
+
 /// One mqttwire-broker process.
 class broker_process {
   public:
@@ -62,12 +101,7 @@ class broker_process {
             for (const auto& line : config) f << line << '\n';
         }
         log_path_ = dir_ + "/broker.log";
-        pid_ = ::fork();
-        if (pid_ < 0) throw std::runtime_error("fork failed");
-        if (pid_ == 0) {
-            const int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            ::dup2(fd, 2);
-            ::dup2(fd, 1);
+        pid_ = spawn_broker(conf, log_path_, [nofile] {
             if (nofile != 0) {
                 const rlimit r{nofile, nofile};
                 ::setrlimit(RLIMIT_NOFILE, &r);
@@ -75,23 +109,8 @@ class broker_process {
             // A sanitizer's quarantine would keep freed memory resident and hide what the
             // broker itself keeps.
             ::setenv("ASAN_OPTIONS", "quarantine_size_mb=8:detect_leaks=0", 1);
-            // MQTTWIRE_BROKER_UNDER_TEST runs the same rows against another build.
-            const char* env = std::getenv("MQTTWIRE_BROKER_UNDER_TEST");
-            const char* path = env != nullptr && *env != '\0' ? env : MQTTWIRE_BROKER_PATH;
-            ::execl(path, path, "-c", conf.c_str(), "-p", "0", static_cast<char*>(nullptr));
-            std::_Exit(127);
-        }
-        const std::regex listening("listening on port ([0-9]+)");
-        const auto deadline = steady::now() + 10s;
-        while (steady::now() < deadline) {
-            std::smatch m;
-            const std::string text = read_file(log_path_);
-            if (std::regex_search(text, m, listening)) {
-                port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
-                break;
-            }
-            std::this_thread::sleep_for(20ms);
-        }
+        });
+        port_ = wait_listening(pid_, log_path_);
         if (port_ == 0) {
             stop();
             throw std::runtime_error("broker did not start: " + read_file(log_path_));

@@ -66,13 +66,6 @@ class recording_store final : public store {
     memory_store retained_;
 };
 
-std::vector<publish_view> publishes_of(const std::vector<received>& got) {
-    std::vector<publish_view> out;
-    for (const auto& r : got)
-        if (const auto* p = std::get_if<publish_view>(&r.packet)) out.push_back(*p);
-    return out;
-}
-
 TEST(broker_store, a_persistent_session_survives_a_restart_through_the_store) {
     // MQTT-3.1.2-4 / MQTT5-4.1.0-1 (session state kept), MQTT-4.4.0-1 / MQTT5-4.4.0-1 (resent
     // with DUP=1 and the same identifier), MQTT-4.3.3-2 (exactly once inbound across it).

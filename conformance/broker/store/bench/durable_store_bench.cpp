@@ -19,6 +19,7 @@
 // process, compaction and SQLite checkpoints included.
 
 #include "durable_store.hpp"
+#include "bench_data.hpp"
 
 #include <sqlite3.h>
 
@@ -45,6 +46,8 @@ namespace mb = mqttwire::broker;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
+
+using mqttwire::broker::bench::retained_topic;
 
 double seconds_since(clock_type::time_point t) {
     return std::chrono::duration<double>(clock_type::now() - t).count();
@@ -399,25 +402,6 @@ int cmd_fanin(const options& o) {
     return 0;
 }
 
-// zigbee2mqtt-shaped retained topics: per device its state, availability, and Home Assistant
-// discovery configurations; 100-byte payloads.
-std::string retained_topic(std::uint64_t i) {
-    char buf[96];
-    const auto dev = static_cast<unsigned>(i / 4);
-    switch (i % 4) {
-    case 0: std::snprintf(buf, sizeof buf, "zigbee2mqtt/0x00124b00%08x", dev); break;
-    case 1: std::snprintf(buf, sizeof buf, "zigbee2mqtt/0x00124b00%08x/availability", dev); break;
-    case 2:
-        std::snprintf(buf, sizeof buf, "homeassistant/sensor/0x00124b00%08x/temperature/config",
-                      dev);
-        break;
-    default:
-        std::snprintf(buf, sizeof buf,
-                      "homeassistant/binary_sensor/0x00124b00%08x/battery_low/config", dev);
-        break;
-    }
-    return buf;
-}
 
 std::string retained_value(std::uint64_t i, char version) {
     std::string v = "{\"battery\":97,\"humidity\":48.2,\"linkquality\":120,\"temperature\":21.4,"
