@@ -11,10 +11,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <string>
 
 #include "config.hpp"
 #include "core/broker.hpp"
+#include "net/listener_transport.hpp"
 #include "net/server.hpp"
 #include "net/tls_context.hpp"
 #include "policy/auth.hpp"
@@ -99,23 +101,34 @@ int main(int argc, char** argv) {
         for (const auto& w : l.context.current()->warnings())
             std::fprintf(stderr, "mqttwire-broker: warning: listener %u: %s\n",
                          static_cast<unsigned>(cfg.listeners[l.listener].port), w.c_str());
-    // The event loop carries plain MQTT over TCP with one set of security settings so far; a
-    // listener that asks for more must not be served as plain MQTT.
+    // The broker-wide rules (those of the first listener with per_listener_settings true)
+    // apply to connections of no listener, e.g. sessions restored from a store.
     const auto security = listener_security(cfg, listeners.front());
-    for (const auto& l : listeners) {
-        const char* missing = l.tls.enabled()                               ? "TLS"
-                              : l.protocol == listener_protocol::websockets ? "WebSocket"
-                                                                            : nullptr;
-        const auto own = listener_security(cfg, l);
-        if (missing == nullptr &&
-            (own.allow_anonymous != security.allow_anonymous ||
-             own.password_file != security.password_file || own.acl_file != security.acl_file))
-            missing = "per-listener security";
-        if (missing != nullptr) {
-            std::fprintf(stderr,
-                         "mqttwire-broker: listener %u: %s is not served by this build yet\n",
-                         static_cast<unsigned>(l.port), missing);
-            return 2;
+    // per_listener_settings true: each listener's own allow_anonymous, password_file, acl_file.
+    std::deque<password_file> listener_passwords;
+    std::deque<acl_file> listener_acls;
+    std::vector<listener_policy> policies(listeners.size());
+    if (cfg.per_listener_settings) {
+        for (std::size_t i = 0; i < listeners.size(); ++i) {
+            const auto own = listener_security(cfg, listeners[i]);
+            policies[i].allow_anonymous = own.allow_anonymous;
+            std::string error;
+            if (!own.password_file.empty()) {
+                if (!listener_passwords.emplace_back().load(own.password_file, error)) {
+                    std::fprintf(stderr, "mqttwire-broker: listener %u: password_file: %s\n",
+                                 static_cast<unsigned>(listeners[i].port), error.c_str());
+                    return 2;
+                }
+                policies[i].passwords = &listener_passwords.back();
+            }
+            if (!own.acl_file.empty()) {
+                if (!listener_acls.emplace_back().load(own.acl_file, error)) {
+                    std::fprintf(stderr, "mqttwire-broker: listener %u: acl_file: %s\n",
+                                 static_cast<unsigned>(listeners[i].port), error.c_str());
+                    return 2;
+                }
+                policies[i].acl = &listener_acls.back();
+            }
         }
     }
 
@@ -164,15 +177,38 @@ int main(int argc, char** argv) {
     broker b(s, log);
     b.restore(clock::now());
     server srv(b, log, cfg.max_connections);
-    for (const auto& l : listeners) {
+    srv.set_handshake_timeout(cfg.handshake_timeout);
+    // Each listener's transports: TCP, TLS, WebSocket, WebSocket over TLS.
+    std::vector<const net::reloadable_tls_context*> tls_of(listeners.size(), nullptr);
+    for (const auto& l : tls.value()) tls_of[l.listener] = &l.context;
+    net::ws_transport_options ws;
+    if (cfg.max_packet_size != 0) ws.max_message_size = cfg.max_packet_size;
+    for (std::size_t i = 0; i < listeners.size(); ++i) {
+        const auto& l = listeners[i];
         std::string error;
-        if (!srv.listen(l.address, l.port, error)) {
+        if (!srv.listen(l.address, l.port, error, net::make_listener_factory(l, tls_of[i], ws, log),
+                        cfg.per_listener_settings ? &policies[i] : nullptr)) {
             std::fprintf(stderr, "mqttwire-broker: cannot listen on %s\n", error.c_str());
             return 1;
         }
     }
-    for (auto p : srv.bound_ports())
-        std::fprintf(stderr, "mqttwire-broker: listening on port %u\n", static_cast<unsigned>(p));
+    const auto ports = srv.bound_ports();
+    for (std::size_t i = 0; i < ports.size(); ++i)
+        std::fprintf(stderr, "mqttwire-broker: listening on port %u (%s)\n",
+                     static_cast<unsigned>(ports[i]), net::listener_kind(listeners[i]));
     std::fflush(stderr);
+    // SIGHUP: certificates, keys and CRLs are read again for new connections; a set that does
+    // not load is logged and the previous one stays in use. Open connections keep theirs.
+    srv.on_reload([&tls, &cfg, &log] {
+        for (auto& l : tls.value()) {
+            const auto number = std::to_string(cfg.listeners[l.listener].port);
+            if (const auto error = l.context.reload())
+                log("mqttwire-broker: listener " + number +
+                    ": TLS reload failed, the previous certificates stay in use: " +
+                    error->message);
+            else
+                log("mqttwire-broker: listener " + number + ": TLS certificates reloaded");
+        }
+    });
     return srv.run();
 }
