@@ -17,7 +17,9 @@ constexpr int max_reads_without_data = 16;
 tls_transport::tls_transport(std::unique_ptr<transport> lower, tls_engine engine,
                              tls_identity identity, log_sink log)
     : lower_(std::move(lower)), engine_(std::move(engine)), identity_mode_(identity),
-      log_(std::move(log)) {}
+      log_(std::move(log)), description_(lower_->describe()) {
+    if (description_.rfind("tcp", 0) == 0) description_.replace(0, 3, "tls");
+}
 
 tls_transport::~tls_transport() { close(); }
 
@@ -119,11 +121,7 @@ void tls_transport::close() {
     lower_->close();
 }
 
-std::string tls_transport::describe() const {
-    std::string d = lower_->describe();
-    if (d.rfind("tcp", 0) == 0) d.replace(0, 3, "tls");
-    return d;
-}
+std::string tls_transport::describe() const { return description_; }
 
 std::string tls_transport::handshake_progress() const {
     if (!engine_.handshake_complete()) return "TLS: " + engine_.describe_incomplete_handshake();

@@ -64,6 +64,7 @@ class tls_transport final : public transport {
     tls_identity identity_mode_;
     log_sink log_;
     std::string identity_;
+    std::string description_; // taken at accept: a reset peer has no address any more
     bool identity_checked_ = false;
     bool reported_ = false;
     bool broken_ = false; // the layer below failed

@@ -18,7 +18,11 @@ ws_transport::ws_transport(std::unique_ptr<transport> lower, ws_transport_option
                            log_sink log)
     : lower_(std::move(lower)), options_(options), log_(std::move(log)),
       deframer_(ws::deframer_options{.local = ws::role::server,
-                                     .max_message_size = options.max_message_size}) {}
+                                     .max_message_size = options.max_message_size}),
+      description_(lower_->describe()) {
+    if (description_.rfind("tcp", 0) == 0) description_.replace(0, 3, "ws");
+    else if (description_.rfind("tls", 0) == 0) description_.replace(0, 3, "wss");
+}
 
 ws_transport::~ws_transport() { close(); }
 
@@ -195,12 +199,7 @@ void ws_transport::close() {
     lower_->close();
 }
 
-std::string ws_transport::describe() const {
-    std::string d = lower_->describe();
-    if (d.rfind("tcp", 0) == 0) d.replace(0, 3, "ws");
-    else if (d.rfind("tls", 0) == 0) d.replace(0, 3, "wss");
-    return d;
-}
+std::string ws_transport::describe() const { return description_; }
 
 std::string ws_transport::handshake_progress() const {
     if (!lower_->handshake_complete()) return lower_->handshake_progress();

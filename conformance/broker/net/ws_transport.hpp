@@ -88,6 +88,7 @@ class ws_transport final : public transport {
     std::size_t head_have_ = 0;
     std::vector<std::byte> out_; // framed bytes not yet taken by the layer below
     std::size_t out_at_ = 0;
+    std::string description_; // taken at accept: a reset peer has no address any more
 };
 
 /// @brief WebSocket framing over `lower` (a TCP or TLS transport of an accepted socket).
