@@ -19,6 +19,10 @@
 #   no persistence and its parser does not know the directive); QoS 1 and 2 throughput scenarios
 #   add max_queued_messages 0 (unlimited) to both, because mosquitto otherwise drops silently at
 #   1000; the -defaults scenarios and the slow-consumer ones run both with default settings.
+#   tls-* scenarios add `certfile`/`keyfile` (the RSA 2048 server certificate and chain that
+#   conformance/broker/tests/make-certs.sh makes, the same file for both brokers; the load
+#   generator checks it against the CA, TLS 1.3 unless stated); ws-* add `protocol websockets`
+#   (the load generator offers subprotocol mqtt and masks with the key 0); wss-* both.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -75,9 +79,14 @@ loadgen=$build/bench/loadgen/mqttwire-loadgen
 # (bytes per idle connection): lower is better, the ratio is still ours/mosquitto.
 if $smoke; then
     preload=2000; conns=200; pairs=50; duration=0.3; warmup=0.1; rounds=1; drain=1
+    handshakes=200
 else
     preload=1000000; conns=10000; pairs=1000; warmup=0.5; drain=3
+    handshakes=2000
 fi
+# The TLS scenarios' PKI, made fresh by the tests' script (nothing is committed).
+certs=$out_dir/certs
+bash "$root/conformance/broker/tests/make-certs.sh" "$certs" >/dev/null
 scenarios=(
     "fanin-4to1-q0|--mode fanin --pubs 4 --qos 0 --payload 64||msgps"
     "fanin-4to1-q1|--mode fanin --pubs 4 --qos 1 --payload 64|q|msgps"
@@ -98,6 +107,13 @@ scenarios=(
     "pairs-$pairs-at-20k|--mode pairs --pubs $pairs --per-write 1 --rate 20000||us_per_msg"
     "slow-consumer-q0|--mode slow --qos 0 --payload 65536 --read-rate 10000000||peak_rss"
     "slow-consumer-q1|--mode slow --qos 1 --payload 1024 --read-rate 1000000||peak_rss"
+    "tls-fanin-4to1-q0|--mode fanin --pubs 4 --qos 0 --payload 64|t|msgps"
+    "tls-fanout-1to100-q0|--mode fanout --subs 100 --qos 0 --payload 64|t|msgps"
+    "tls12-fanin-4to1-q0|--mode fanin --pubs 4 --qos 0 --payload 64 --tls-version 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256|t|msgps"
+    "tls-handshakes-$handshakes|--mode idle --conns $handshakes|t|connect_per_s"
+    "tls-idle-$conns|--mode idle --conns $conns|t|rss_per_conn"
+    "ws-fanin-4to1-q0|--mode fanin --pubs 4 --qos 0 --payload 64|w|msgps"
+    "wss-fanin-4to1-q0|--mode fanin --pubs 4 --qos 0 --payload 64|tw|msgps"
 )
 
 # Below the ephemeral range (32768+), so no outgoing connection can hold the port; any TCP state
@@ -129,9 +145,14 @@ run_one() {
     conf=$out_dir/$which-$name.conf
     {
         echo "listener $port 127.0.0.1"
+        [[ $cfg == *w* ]] && echo "protocol websockets"
+        if [[ $cfg == *t* ]]; then
+            echo "certfile $certs/server-rsa-chain.pem"
+            echo "keyfile $certs/server-rsa.key"
+        fi
         echo "allow_anonymous true"
         [[ $which == mosquitto ]] && echo "persistence false"
-        [[ $cfg == q ]] && echo "max_queued_messages 0"
+        [[ $cfg == *q* ]] && echo "max_queued_messages 0"
     } >"$conf"
     if [[ $which == ours ]]; then
         "${prio[@]}" "${pin_broker[@]}" "$ours" -c "$conf" 2>"$out_dir/$which-$name.log" &
@@ -144,8 +165,11 @@ run_one() {
         sleep 0.05
     done
     # shellcheck disable=SC2086
+    local transport=()
+    [[ $cfg == *t* ]] && transport+=(--tls "$certs/ca.pem")
+    [[ $cfg == *w* ]] && transport+=(--ws)
     line=$(timeout 900 "${prio[@]}" "${pin_tool[@]}" "$loadgen" --port "$port" --pid "$pid" \
-        --duration "$duration" --warmup "$warmup" --drain "$drain" $args \
+        --duration "$duration" --warmup "$warmup" --drain "$drain" $args "${transport[@]}" \
         2>>"$out_dir/loadgen.log" | grep '^RESULT' || true)
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true

@@ -39,6 +39,8 @@ def metric_value(run, metric):
         return num(run, "broker_us_per_msg")
     if metric == "rss_per_conn":
         return num(run, "bytes_per_conn")
+    if metric == "connect_per_s":
+        return num(run, "connect_per_s")
     if metric == "peak_rss":
         return num(run, "broker_peak_rss_kb")
     return None
@@ -95,7 +97,7 @@ def main():
                 rows.append(f"| {scen} | {b} | failed |" + " |" * 14)
                 continue
             med = lambda k: statistics.median(num(r, k) for r in rs)
-            if metric == "rss_per_conn":
+            if metric in ("rss_per_conn", "connect_per_s"):
                 rows.append(f"| {scen} | {b} | {fmt(med('connect_per_s'))} conn/s | | | | | | | "
                             f"| | {med('broker_rss_kb') / 1024:.1f} | | | "
                             f"{med('bytes_per_conn'):.0f} B/conn | "

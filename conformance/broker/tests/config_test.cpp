@@ -220,7 +220,7 @@ TEST(Config, HandshakeTimeout) {
     EXPECT_EQ(parse_ok("").handshake_timeout, std::chrono::seconds(10));
     EXPECT_EQ(parse_ok("handshake_timeout 1\n").handshake_timeout, std::chrono::seconds(1));
     EXPECT_EQ(parse_ok("handshake_timeout 3600\n").handshake_timeout, std::chrono::seconds(3600));
-    expect_error("handshake_timeout 0\n", 1, "handshake_timeout: 0 is out of range");
+    expect_error("handshake_timeout 0\n", 1, "handshake_timeout: 0 is below the minimum of 1");
     expect_error("handshake_timeout 3601\n", 1, "handshake_timeout: 3601 is out of range");
     expect_error("handshake_timeout\n", 1, "handshake_timeout: missing number");
 }
