@@ -193,7 +193,7 @@ void server::accept_from(listener& l, clock::time_point now) {
 void server::update_interest(link& l) {
     // A paused connection is not read, so neither readiness nor a half-close is asked for
     // (either would wake the loop again at once); errors and hang-ups are always reported.
-    const bool in = !broker_.held(l.id);
+    const bool in = !broker_.held(l.id) && !l.t->input_paused();
     const std::uint32_t want = (in ? EPOLLIN | EPOLLRDHUP : 0u) |
                                (l.want_out || l.t->wants_write() ? EPOLLOUT : 0u);
     if (want == l.events) return;
@@ -231,9 +231,16 @@ void server::flush(conn_id id, clock::time_point now) {
     l.want_out = false;
     // A layered transport's own bytes (handshake messages, alerts, pongs) go out even when the
     // broker has nothing to say: an empty write pushes them.
-    if (l.t->wants_write() && l.t->write({}).status == io_status::error) {
-        drop(id, now);
-        return;
+    if (l.t->wants_write()) {
+        if (l.t->write({}).status == io_status::error) {
+            drop(id, now);
+            return;
+        }
+        // Output that drained may let the layer decode input it held back.
+        if (l.t->has_buffered_input() && !l.on_buffered) {
+            l.on_buffered = true;
+            buffered_.push_back(id);
+        }
     }
     while (true) {
         const auto out = broker_.pending_output(id);

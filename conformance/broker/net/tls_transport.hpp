@@ -35,8 +35,14 @@ class tls_transport final : public transport {
     [[nodiscard]] bool wants_write() const override {
         return engine_.wants_write() || lower_->wants_write();
     }
+    /// Buffered records count only while they can be decrypted: with the engine's output full
+    /// (the peer does not read) nothing moves until the socket takes it.
     [[nodiscard]] bool has_buffered_input() const override {
-        return engine_.has_buffered_input() || lower_->has_buffered_input();
+        return engine_.output_room() > 0 &&
+               (engine_.has_buffered_input() || lower_->has_buffered_input());
+    }
+    [[nodiscard]] bool input_paused() const override {
+        return engine_.output_room() == 0 || lower_->input_paused();
     }
     void close() override;
     [[nodiscard]] int fd() const override { return lower_->fd(); }

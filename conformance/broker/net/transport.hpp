@@ -38,6 +38,10 @@ class transport {
     /// True when read() can return bytes without the descriptor being readable (decoded and
     /// buffered by a layer).
     [[nodiscard]] virtual bool has_buffered_input() const { return false; }
+    /// True while the transport takes no input until its own output drains (the peer sends
+    /// but does not read: TLS records or WebSocket replies are waiting): the loop stops watching
+    /// the descriptor for input meanwhile instead of being woken for it again and again.
+    [[nodiscard]] virtual bool input_paused() const { return false; }
     /// Ends the connection; the descriptor is closed.
     virtual void close() = 0;
 

@@ -48,6 +48,9 @@ class ws_transport final : public transport {
     [[nodiscard]] bool has_buffered_input() const override {
         return state_ == state::open && !output_full() && lower_->has_buffered_input();
     }
+    [[nodiscard]] bool input_paused() const override {
+        return output_full() || lower_->input_paused();
+    }
     void close() override;
     [[nodiscard]] int fd() const override { return lower_->fd(); }
     [[nodiscard]] std::string describe() const override;

@@ -637,6 +637,71 @@ def test_message_over_the_limit_fails_with_1009():
     with_bystander(lambda: ws_failure("ws", head, 1009), "close code 1009")
 
 
+def test_oversized_upgrade_request_is_431():
+    def body():
+        s = socket.create_connection(("127.0.0.1", PORTS["ws"]), timeout=TIMEOUT)
+        s.sendall(b"GET /mqtt HTTP/1.1\r\nHost: localhost\r\n" +
+                  b"X-Filler: " + b"a" * 9000 + b"\r\n\r\n")
+        data = recv_all(s)
+        expect(data.startswith(b"HTTP/1.1 431"), "answer %r" % data[:40])
+        s.close()
+    with_bystander(body, "WebSocket upgrade refused with HTTP 431")
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_peer_that_never_reads_costs_bounded_memory_and_no_spinning():
+    # A WSS client sends 4 MB of Pings and reads nothing: the Pongs it is owed stay within the
+    # transports' output bounds, the broker stops reading it instead of buffering more (and
+    # without waking up for it again and again), and the bystander loses nothing.
+    def body():
+        # Small socket buffers on our side, so that the kernel holds little of either stream
+        # (the broker's own socket buffers still hold a few MB: the limit below allows them).
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32768)
+        raw.settimeout(TIMEOUT)
+        raw.connect(("127.0.0.1", PORTS["wss"]))
+        s = tls_context().wrap_socket(raw, server_hostname="localhost")
+        head, rest = ws_open(s)
+        expect(head.startswith("HTTP/1.1 101"), head)
+        ping = ws_frame(0x9, b"p" * 125) * 64
+        s.setblocking(False)
+        limit = 64 << 20
+        sent, stalled_since, deadline = 0, None, time.monotonic() + 20
+        while sent < limit and time.monotonic() < deadline:
+            try:
+                sent += s.send(ping)
+                stalled_since = None
+            except (ssl.SSLWantWriteError, BlockingIOError):
+                stalled_since = stalled_since or time.monotonic()
+                if time.monotonic() - stalled_since > 1:
+                    break  # the broker stopped reading us
+                time.sleep(0.01)
+        expect(sent < limit, "the broker read %d MB of Pings without their Pongs being read"
+               % (sent >> 20))
+        used = cpu_during(2)
+        # Waking up for the blocked peer again and again costs ten times the baseline here.
+        expect(used < 3 * baseline + 0.03,
+               "the broker used %.3f s of CPU in 2 s with a blocked peer, %.3f s without"
+               % (used, baseline))
+        s.close()
+    def cpu_during(seconds):
+        before = cpu_seconds(B.proc.pid)
+        time.sleep(seconds)
+        return cpu_seconds(B.proc.pid) - before
+    by = Bystander(PORTS["tcp"])
+    try:
+        baseline = cpu_during(2)  # the bystander alone (50 messages a second)
+        body()
+    finally:
+        by.check()
+
+
 # ----- identity, ACL ---------------------------------------------------------------------------
 
 def test_certificate_cn_is_the_user_name_for_the_acl():
