@@ -39,6 +39,22 @@ bool parse_port(const char* s, std::uint16_t& out) {
     return true;
 }
 
+// Loads a listener's password or ACL file (none when `path` is empty) into `files`, pointing
+// `out` at it; false, after the error line, when it cannot be read.
+template <class File>
+bool load_listener_file(std::deque<File>& files, const std::string& path, const char* directive,
+                        unsigned port, const File*& out) {
+    if (path.empty()) return true;
+    std::string error;
+    if (!files.emplace_back().load(path, error)) {
+        std::fprintf(stderr, "mqttwire-broker: listener %u: %s: %s\n", port, directive,
+                     error.c_str());
+        return false;
+    }
+    out = &files.back();
+    return true;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -112,23 +128,12 @@ int main(int argc, char** argv) {
         for (std::size_t i = 0; i < listeners.size(); ++i) {
             const auto own = listener_security(cfg, listeners[i]);
             policies[i].allow_anonymous = own.allow_anonymous;
-            std::string error;
-            if (!own.password_file.empty()) {
-                if (!listener_passwords.emplace_back().load(own.password_file, error)) {
-                    std::fprintf(stderr, "mqttwire-broker: listener %u: password_file: %s\n",
-                                 static_cast<unsigned>(listeners[i].port), error.c_str());
-                    return 2;
-                }
-                policies[i].passwords = &listener_passwords.back();
-            }
-            if (!own.acl_file.empty()) {
-                if (!listener_acls.emplace_back().load(own.acl_file, error)) {
-                    std::fprintf(stderr, "mqttwire-broker: listener %u: acl_file: %s\n",
-                                 static_cast<unsigned>(listeners[i].port), error.c_str());
-                    return 2;
-                }
-                policies[i].acl = &listener_acls.back();
-            }
+            const auto port_of_listener = static_cast<unsigned>(listeners[i].port);
+            if (!load_listener_file(listener_passwords, own.password_file, "password_file",
+                                    port_of_listener, policies[i].passwords) ||
+                !load_listener_file(listener_acls, own.acl_file, "acl_file", port_of_listener,
+                                    policies[i].acl))
+                return 2;
         }
     }
 

@@ -68,7 +68,8 @@ if(MQTTWIRE_BUILD_TESTS)
             # a bystander, SIGHUP reload: tests/transport_test.py.
             add_test(NAME broker_transports
                      COMMAND "${MQTTWIRE_DEBIAN_PYTHON3}" "${_tls_tests}/transport_test.py"
-                             --broker "$<TARGET_FILE:mqttwire-broker>" --certs "${_tls_certs}")
+                             --broker "$<TARGET_FILE:mqttwire-broker>" --certs "${_tls_certs}"
+                             --pub "$<TARGET_FILE:mqttwire-pub>")
             set_tests_properties(broker_transports PROPERTIES LABELS "broker;integration"
                                  TIMEOUT 300 RUN_SERIAL TRUE FIXTURES_REQUIRED broker_tls_certs)
         endif()

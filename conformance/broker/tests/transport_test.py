@@ -3,12 +3,13 @@
 (WSS), with paho-mqtt (Debian's python3-paho-mqtt) and with raw RFC 6455 frames.
 
     /usr/bin/python3 conformance/broker/tests/transport_test.py \\
-        --broker build/dev/conformance/broker/mqttwire-broker --certs CERTDIR
+        --broker build/dev/conformance/broker/mqttwire-broker --certs CERTDIR \\
+        --pub build/dev/conformance/tools/mqttwire-pub
 
-CERTDIR is made by make-certs.sh. One broker serves six listeners (tcp, ws, tls with an RSA
+CERTDIR is made by make-certs.sh. One broker serves five listeners (tcp, ws, tls with an RSA
 certificate, wss with an ECDSA one, mutual TLS with the client certificate's CN as the user name
-and an ACL, and TLS with an optional-free listener for the stalled-handshake cases); the reload
-test starts its own. Every failure case runs next to a bystander: a QoS 1 publisher and
+and an ACL), with per_listener_settings and handshake_timeout 2; the reload test starts its
+own. Every failure case runs next to a bystander: a QoS 1 publisher and
 subscriber on plain TCP that must lose nothing while the bad client fails, and the broker must
 write one log line naming the cause. Every wait is bounded. Prints one line per test and ends
 with `N passed, M failed`.
@@ -28,23 +29,19 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
 import paho.mqtt.client as mqtt
 
+from script_support import free_port, run_tests
+
 BROKER = None
 CERTS = None
+PUB = None  # mqttwire-pub, the project's own client
 TIMEOUT = 10.0
 
 
 def cert(name):
     return os.path.join(CERTS, name)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def expect(condition, what):
@@ -382,7 +379,8 @@ def round_trip(name, protocol):
     c.stop()
 
 
-# MQTT5-4.2.0-1 / MQTT-7.1.1-1: TLS is an ordered, lossless, two-way byte stream under MQTT.
+# MQTT5-4.2.0-1 / MQTT5-4.2-1 / MQTT-7.1.1-1: TLS is an ordered, lossless, two-way byte stream
+# under MQTT.
 def test_tls_v311_and_v5():
     round_trip("tls", mqtt.MQTTv311)
     round_trip("tls", mqtt.MQTTv5)
@@ -449,6 +447,21 @@ def test_message_crosses_every_transport_pair():
         want = sorted(("sensors/cross/" + n, ("from " + n).encode()) for n in names)
         expect(got == want, "%s received %r" % (to, got))
         s.nothing(0.2)
+        s.stop()
+
+
+# MQTT-7.1.2-1 / MQTT5-4.2-1: the project's own client (mqttwire-pub, TCP) reaches subscribers
+# on every other transport.
+def test_project_client_reaches_every_transport():
+    subs = {n: client_on(n).connected() for n in ("ws", "tls", "wss")}
+    for s in subs.values():
+        s.subscribe("sensors/tool", 1)
+    r = subprocess.run([PUB, "-h", "127.0.0.1", "-p", str(PORTS["tcp"]), "-t", "sensors/tool",
+                        "-m", "from mqttwire-pub", "-q", "1"], capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    expect(r.returncode == 0, "mqttwire-pub: %d %s" % (r.returncode, r.stderr))
+    for n, s in subs.items():
+        expect(s.receive() == ("sensors/tool", b"from mqttwire-pub"), "received over " + n)
         s.stop()
 
 
@@ -777,37 +790,24 @@ def quiet_thread_errors(args):
 
 
 def main():
-    global BROKER, CERTS
+    global BROKER, CERTS, PUB
     ap = argparse.ArgumentParser()
     ap.add_argument("--broker", required=True)
     ap.add_argument("--certs", required=True)
+    ap.add_argument("--pub", required=True, help="mqttwire-pub")
     ap.add_argument("-k", default="", help="run only tests whose name contains this")
     ap.add_argument("--show-log", action="store_true", help="print the broker's log at the end")
     a = ap.parse_args()
-    BROKER, CERTS = a.broker, os.path.abspath(a.certs)
+    BROKER, CERTS, PUB = a.broker, os.path.abspath(a.certs), a.pub
     threading.excepthook = quiet_thread_errors
-    passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="mqttwire-transport-") as d:
         start_shared(d)
         try:
-            for t in TESTS:
-                if a.k not in t.__name__:
-                    continue
-                started = time.monotonic()
-                try:
-                    t()
-                    passed += 1
-                    print("PASS %s (%.1f s)" % (t.__name__, time.monotonic() - started), flush=True)
-                except Exception:
-                    failed += 1
-                    print("FAIL %s" % t.__name__, flush=True)
-                    traceback.print_exc()
+            return run_tests(TESTS, a.k)
         finally:
             B.stop()
             if a.show_log:
                 print("\n".join(B.lines))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed or passed == 0 else 0
 
 
 if __name__ == "__main__":
