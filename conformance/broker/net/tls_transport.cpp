@@ -88,7 +88,12 @@ io_result tls_transport::read(std::span<std::byte> into) {
             engine_.feed(into.first(got.bytes));
             continue;
         }
-        if (got.status == io_status::would_block) return got;
+        if (got.status == io_status::would_block) {
+            // The socket is drained: what the engine holds empty goes back to the heap (an
+            // idle connection keeps no buffer; a busy one pays this once per batch).
+            if (!engine_.wants_write()) engine_.release_buffers();
+            return got;
+        }
         if (got.status == io_status::error) break;
         engine_.end_of_input(); // a failure during the handshake, a close after it
     }
@@ -109,6 +114,7 @@ io_result tls_transport::write(std::span<const std::byte> bytes) {
     }
     const std::size_t n = engine_.write(bytes);
     if (!send_pending()) return {0, io_status::error};
+    if (!engine_.wants_write()) engine_.release_buffers(); // all sent: see read()
     return {n, io_status::ok};
 }
 
