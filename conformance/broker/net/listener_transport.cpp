@@ -1,5 +1,7 @@
 #include "net/listener_transport.hpp"
 
+#include <memory>
+
 #include "net/tcp_transport.hpp"
 #include "net/tls_transport.hpp"
 
@@ -13,11 +15,13 @@ transport_factory make_listener_factory(const listener_config& listener,
                                   : listener.tls.use_subject_as_username ? tls_identity::subject
                                                                          : tls_identity::none;
     if (tls == nullptr && !websockets) return make_tcp_transport;
-    return [tls, websockets, identity, ws, log = std::move(log)](int fd) {
-        std::unique_ptr<transport> t = tls != nullptr
-                                           ? make_tls_transport(fd, tls->current(), identity, log)
-                                           : make_tcp_transport(fd);
-        if (t && websockets) t = make_ws_transport(std::move(t), ws, log);
+    // One sink per listener, shared by its transports (a pointer each, not a copy each).
+    auto sink = std::make_shared<const log_sink>(std::move(log));
+    return [tls, websockets, identity, ws, sink](int fd) {
+        std::unique_ptr<transport> t =
+            tls != nullptr ? make_tls_transport(fd, tls->current(), identity, sink.get())
+                           : make_tcp_transport(fd);
+        if (t && websockets) t = make_ws_transport(std::move(t), ws, sink.get());
         return t;
     };
 }

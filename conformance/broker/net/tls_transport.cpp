@@ -15,11 +15,9 @@ constexpr int max_reads_without_data = 16;
 } // namespace
 
 tls_transport::tls_transport(std::unique_ptr<transport> lower, tls_engine engine,
-                             tls_identity identity, log_sink log)
-    : lower_(std::move(lower)), engine_(std::move(engine)), identity_mode_(identity),
-      log_(std::move(log)), description_(lower_->describe()) {
-    if (description_.rfind("tcp", 0) == 0) description_.replace(0, 3, "tls");
-}
+                             tls_identity identity, const log_sink* log)
+    : lower_(std::move(lower)), engine_(std::move(engine)), identity_mode_(identity), log_(log),
+      peer_(peer_address::of(lower_->fd())) {}
 
 tls_transport::~tls_transport() { close(); }
 
@@ -41,8 +39,8 @@ void tls_transport::report_failure() {
     if (reported_) return;
     reported_ = true;
     send_pending(); // the alert, if the socket takes it
-    if (log_)
-        log_("mqttwire-broker: " + describe() +
+    if (log_ != nullptr && *log_)
+        (*log_)("mqttwire-broker: " + describe() +
              (engine_.handshake_complete() ? ": TLS connection failed: "
                                            : ": TLS handshake failed: ") +
              engine_.failure_message());
@@ -58,8 +56,8 @@ bool tls_transport::take_identity() {
         return true;
     }
     reported_ = true;
-    if (log_)
-        log_("mqttwire-broker: " + describe() + ": no user name from the client certificate (" +
+    if (log_ != nullptr && *log_)
+        (*log_)("mqttwire-broker: " + describe() + ": no user name from the client certificate (" +
              (identity_mode_ == tls_identity::common_name ? "use_identity_as_username"
                                                           : "use_subject_as_username") +
              "): " + user.error().message);
@@ -127,7 +125,7 @@ void tls_transport::close() {
     lower_->close();
 }
 
-std::string tls_transport::describe() const { return description_; }
+std::string tls_transport::describe() const { return peer_.text("tls"); }
 
 std::string tls_transport::handshake_progress() const {
     if (!engine_.handshake_complete()) return "TLS: " + engine_.describe_incomplete_handshake();
@@ -135,10 +133,11 @@ std::string tls_transport::handshake_progress() const {
 }
 
 std::unique_ptr<transport> make_tls_transport(int fd, std::shared_ptr<const tls_context> context,
-                                              tls_identity identity, const log_sink& log) {
+                                              tls_identity identity, const log_sink* log) {
     auto engine = tls_engine::server(std::move(context));
     if (!engine) {
-        if (log) log("mqttwire-broker: TLS connection refused: " + engine.error().message);
+        if (log != nullptr && *log)
+            (*log)("mqttwire-broker: TLS connection refused: " + engine.error().message);
         return nullptr;
     }
     return std::make_unique<tls_transport>(make_tcp_transport(fd), std::move(engine.value()),

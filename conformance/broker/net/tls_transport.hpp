@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/settings.hpp"
+#include "net/peer_address.hpp"
 #include "net/tls_engine.hpp"
 #include "net/transport.hpp"
 
@@ -22,10 +23,10 @@ enum class tls_identity : unsigned char { none, common_name, subject };
 
 class tls_transport final : public transport {
   public:
-    /// Runs `engine` (server role, fresh) over `lower`; `log` gets the failure line, prefixed
-    /// with describe().
+    /// Runs `engine` (server role, fresh) over `lower`; `log` (null: none; it outlives the
+    /// transport) gets the failure line, prefixed with describe().
     tls_transport(std::unique_ptr<transport> lower, tls_engine engine, tls_identity identity,
-                  log_sink log);
+                  const log_sink* log);
     ~tls_transport() override;
     tls_transport(const tls_transport&) = delete;
     tls_transport& operator=(const tls_transport&) = delete;
@@ -68,9 +69,9 @@ class tls_transport final : public transport {
     std::unique_ptr<transport> lower_;
     tls_engine engine_;
     tls_identity identity_mode_;
-    log_sink log_;
+    const log_sink* log_;
     std::string identity_;
-    std::string description_; // taken at accept: a reset peer has no address any more
+    peer_address peer_;
     bool identity_checked_ = false;
     bool reported_ = false;
     bool broken_ = false; // the layer below failed
@@ -80,6 +81,6 @@ class tls_transport final : public transport {
 /// Null (the socket is left to the caller to close) when OpenSSL cannot allocate.
 [[nodiscard]] std::unique_ptr<transport>
 make_tls_transport(int fd, std::shared_ptr<const tls_context> context, tls_identity identity,
-                   const log_sink& log);
+                   const log_sink* log);
 
 } // namespace mqttwire::broker::net

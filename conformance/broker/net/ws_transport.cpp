@@ -15,19 +15,16 @@ constexpr int max_reads_without_data = 16;
 } // namespace
 
 ws_transport::ws_transport(std::unique_ptr<transport> lower, ws_transport_options options,
-                           log_sink log)
-    : lower_(std::move(lower)), options_(options), log_(std::move(log)),
+                           const log_sink* log)
+    : lower_(std::move(lower)), options_(options), log_(log),
       deframer_(ws::deframer_options{.local = ws::role::server,
                                      .max_message_size = options.max_message_size}),
-      description_(lower_->describe()) {
-    if (description_.rfind("tcp", 0) == 0) description_.replace(0, 3, "ws");
-    else if (description_.rfind("tls", 0) == 0) description_.replace(0, 3, "wss");
-}
+      peer_(peer_address::of(lower_->fd())), over_tls_(lower_->describe().rfind("tls", 0) == 0) {}
 
 ws_transport::~ws_transport() { close(); }
 
 void ws_transport::log(const std::string& what) const {
-    if (log_) log_("mqttwire-broker: " + describe() + ": " + what);
+    if (log_ != nullptr && *log_) (*log_)("mqttwire-broker: " + describe() + ": " + what);
 }
 
 void ws_transport::queue(std::span<const std::byte> bytes) {
@@ -199,7 +196,7 @@ void ws_transport::close() {
     lower_->close();
 }
 
-std::string ws_transport::describe() const { return description_; }
+std::string ws_transport::describe() const { return peer_.text(over_tls_ ? "wss" : "ws"); }
 
 std::string ws_transport::handshake_progress() const {
     if (!lower_->handshake_complete()) return lower_->handshake_progress();
@@ -209,7 +206,7 @@ std::string ws_transport::handshake_progress() const {
 }
 
 std::unique_ptr<transport> make_ws_transport(std::unique_ptr<transport> lower,
-                                             ws_transport_options options, const log_sink& log) {
+                                             ws_transport_options options, const log_sink* log) {
     if (!lower) return nullptr;
     return std::make_unique<ws_transport>(std::move(lower), options, log);
 }

@@ -22,6 +22,7 @@
 #include <mqttwire/websocket.hpp>
 
 #include "core/settings.hpp"
+#include "net/peer_address.hpp"
 #include "net/transport.hpp"
 
 namespace mqttwire::broker::net {
@@ -35,7 +36,9 @@ struct ws_transport_options {
 
 class ws_transport final : public transport {
   public:
-    ws_transport(std::unique_ptr<transport> lower, ws_transport_options options, log_sink log);
+    /// `log` (null: none) outlives the transport.
+    ws_transport(std::unique_ptr<transport> lower, ws_transport_options options,
+                 const log_sink* log);
     ~ws_transport() override;
     ws_transport(const ws_transport&) = delete;
     ws_transport& operator=(const ws_transport&) = delete;
@@ -81,7 +84,7 @@ class ws_transport final : public transport {
 
     std::unique_ptr<transport> lower_;
     ws_transport_options options_;
-    log_sink log_;
+    const log_sink* log_;
     state state_ = state::upgrading;
     bool close_sent_ = false;
     bool broken_ = false; // the layer below failed
@@ -91,12 +94,13 @@ class ws_transport final : public transport {
     std::size_t head_have_ = 0;
     std::vector<std::byte> out_; // framed bytes not yet taken by the layer below
     std::size_t out_at_ = 0;
-    std::string description_; // taken at accept: a reset peer has no address any more
+    peer_address peer_;
+    bool over_tls_ = false; // WSS
 };
 
 /// @brief WebSocket framing over `lower` (a TCP or TLS transport of an accepted socket).
 [[nodiscard]] std::unique_ptr<transport> make_ws_transport(std::unique_ptr<transport> lower,
                                                            ws_transport_options options,
-                                                           const log_sink& log);
+                                                           const log_sink* log);
 
 } // namespace mqttwire::broker::net
