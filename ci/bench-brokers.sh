@@ -20,6 +20,12 @@
 #   sessions: Clean Session 0); QoS 1 and 2 throughput scenarios
 #   add max_queued_messages 0 (unlimited) to both, because mosquitto otherwise drops silently at
 #   1000; the -defaults scenarios and the slow-consumer ones run both with default settings.
+#   tls-* scenarios add `certfile`/`keyfile` (the RSA 2048 server certificate and chain that
+#   conformance/broker/tests/make-certs.sh makes, the same file for both brokers; the load
+#   generator checks it against the CA, TLS 1.3 unless stated); ws-* add `protocol websockets`
+#   (the load generator offers subprotocol mqtt and masks with the key 0); wss-* both.
+#   mosquitto 2.0.11 gets an extra plain listener next to a websockets one (it does not start
+#   with websockets listeners only) and, run as root, `user root` so that it can read the key.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -76,12 +82,20 @@ loadgen=$build/bench/loadgen/mqttwire-loadgen
 # mosquitto snapshots only every autosave_interval, 30 min by default, so within a run it writes
 # nothing, while ours writes every turn before acknowledging).
 # metric: which figure the ratio uses. msgps and mbps: higher is better; p99 and rss_per_conn
-# (bytes per idle connection): lower is better, the ratio is still ours/mosquitto.
+# (bytes per idle connection): lower is better, the ratio is still ours/mosquitto. us_per_conn:
+# broker CPU µs per connection set up (with TLS: per full handshake), lower is better; the
+# row also shows connections per second, which on a shared machine measures the load as much
+# as the brokers.
 if $smoke; then
     preload=2000; conns=200; pairs=50; duration=0.3; warmup=0.1; rounds=1; drain=1
+    handshakes=200
 else
     preload=1000000; conns=10000; pairs=1000; warmup=0.5; drain=3
+    handshakes=2000
 fi
+# The TLS scenarios' PKI, made fresh by the tests' script (nothing is committed).
+certs=$out_dir/certs
+bash "$root/conformance/broker/tests/make-certs.sh" "$certs" >/dev/null
 scenarios=(
     "fanin-4to1-q0|--mode fanin --pubs 4 --qos 0 --payload 64||msgps"
     "fanin-4to1-q1|--mode fanin --pubs 4 --qos 1 --payload 64|q|msgps"
@@ -103,6 +117,13 @@ scenarios=(
     "pairs-$pairs-at-20k|--mode pairs --pubs $pairs --per-write 1 --rate 20000||us_per_msg"
     "slow-consumer-q0|--mode slow --qos 0 --payload 65536 --read-rate 10000000||peak_rss"
     "slow-consumer-q1|--mode slow --qos 1 --payload 1024 --read-rate 1000000||peak_rss"
+    "tls-fanin-4to1-q0|--mode fanin --pubs 4 --qos 0 --payload 64|t|msgps"
+    "tls-fanout-1to100-q0|--mode fanout --subs 100 --qos 0 --payload 64|t|msgps"
+    "tls12-fanin-4to1-q0|--mode fanin --pubs 4 --qos 0 --payload 64 --tls-version 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256|t|msgps"
+    "tls-handshakes-$handshakes|--mode idle --conns $handshakes|t|us_per_conn"
+    "tls-idle-$handshakes|--mode idle --conns $handshakes|t|rss_per_conn"
+    "ws-fanin-4to1-q0|--mode fanin --pubs 4 --qos 0 --payload 64|w|msgps"
+    "wss-fanin-4to1-q0|--mode fanin --pubs 4 --qos 0 --payload 64|tw|msgps"
 )
 
 # Below the ephemeral range (32768+), so no outgoing connection can hold the port; any TCP state
@@ -134,15 +155,25 @@ run_one() {
     conf=$out_dir/$which-$name.conf
     {
         echo "listener $port 127.0.0.1"
+        [[ $cfg == *w* ]] && echo "protocol websockets"
+        if [[ $cfg == *t* ]]; then
+            echo "certfile $certs/server-rsa-chain.pem"
+            echo "keyfile $certs/server-rsa.key"
+        fi
+        if [[ $which == mosquitto && $cfg == *w* ]]; then
+            # mosquitto 2.0.11 refuses to start with websockets listeners only.
+            echo "listener $(free_port) 127.0.0.1"
+        fi
         echo "allow_anonymous true"
         [[ $which == mosquitto && $cfg != *p* ]] && echo "persistence false"
+        # As root, mosquitto drops to user mosquitto, which can neither read the bench's key file
+        # nor write the store directory.
+        [[ $which == mosquitto && ($cfg == *t* || $cfg == *p*) && $(id -u) == 0 ]] && echo "user root"
         [[ $cfg == *q* ]] && echo "max_queued_messages 0"
         if [[ $cfg == *p* ]]; then
             rm -rf "$out_dir/store-$which-$name" && mkdir -p "$out_dir/store-$which-$name"
             echo "persistence true"
             echo "persistence_location $out_dir/store-$which-$name/"
-            # mosquitto started as root switches to its own user, which cannot write here.
-            [[ $which == mosquitto && $(id -u) == 0 ]] && echo "user root"
         fi
     } >"$conf"
     if [[ $which == ours ]]; then
@@ -156,8 +187,11 @@ run_one() {
         sleep 0.05
     done
     # shellcheck disable=SC2086
+    local transport=()
+    [[ $cfg == *t* ]] && transport+=(--tls "$certs/ca.pem")
+    [[ $cfg == *w* ]] && transport+=(--ws)
     line=$(timeout 900 "${prio[@]}" "${pin_tool[@]}" "$loadgen" --port "$port" --pid "$pid" \
-        --duration "$duration" --warmup "$warmup" --drain "$drain" $args \
+        --duration "$duration" --warmup "$warmup" --drain "$drain" $args "${transport[@]}" \
         2>>"$out_dir/loadgen.log" | grep '^RESULT' || true)
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true

@@ -30,12 +30,20 @@
 //             reading at most --read-rate bytes/s through a 64 KiB receive buffer (0: never
 //             reads); reports the broker's peak RSS (VmHWM) and what was lost
 // `--preload K` first subscribes K other filters (none matching) from separate connections.
+//
+// Transports: `--tls CAFILE` runs every connection over TLS (OpenSSL on the socket, the server
+// certificate checked against CAFILE; `--tls-version 1.2|1.3`, `--ciphers LIST`); `--ws` over
+// WebSockets (RFC 6455: the upgrade first, then MQTT in masked binary frames, one frame per
+// send batch; the server's frames deframed in place with the core's ws::deframer). Both: WSS.
+// In idle mode connect_per_s then counts full TLS handshakes per second.
 
 #include <mqttwire.hpp>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -92,6 +100,10 @@ struct options {
     double drain = 3.0;
     double read_rate = 0; // slow mode: subscriber bytes per second
     bool persistent = false; // Clean Session 0: the broker keeps (and may store) the sessions
+    std::string tls_ca;   // non-empty: TLS, trusting this CA file
+    std::string tls_version; // "1.2" or "1.3": exactly that version; empty: either
+    std::string ciphers;     // TLS 1.2 cipher list
+    bool ws = false;         // MQTT over WebSockets
 };
 
 // Latency histogram: 1 µs buckets up to 10 ms, then 100 µs buckets up to 10 s.
@@ -145,7 +157,21 @@ struct connection {
     // preload
     long sub_from = 0, sub_to = 0, sub_next = 0;
     int subacks_pending = 0;
+    // transports
+    SSL* ssl = nullptr;
+    bool upgraded = true;  // WebSocket: the 101 arrived (always true without --ws)
+    std::size_t hold = 0;  // WebSocket: out bytes that may go before the upgrade (the request)
+    ws::deframer deframer{ws::deframer_options{.local = ws::role::client}};
 };
+
+// A client frame header for `n` payload bytes: binary, final, masked with the key 0 (a valid
+// key; it leaves the payload as it is, so the generator spends nothing on masking).
+std::size_t ws_client_header(std::size_t n, std::byte* out) {
+    const auto h = ws::make_header(ws::role::client, ws::opcode::binary, n, ws::masking_key{});
+    const auto size = ws::encode_frame_header(h, std::span<std::byte>(out, ws::max_frame_header_size));
+    if (!size) die("WebSocket frame header");
+    return *size;
+}
 
 struct proc_sample {
     double cpu_s = 0;
@@ -189,6 +215,21 @@ class loadgen {
   public:
     explicit loadgen(options o) : o_(std::move(o)) {
         epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+        if (!o_.tls_ca.empty()) {
+            tls_ = SSL_CTX_new(TLS_client_method());
+            if (tls_ == nullptr || SSL_CTX_load_verify_locations(tls_, o_.tls_ca.c_str(), nullptr) != 1)
+                die("cannot load the CA file " + o_.tls_ca);
+            SSL_CTX_set_verify(tls_, SSL_VERIFY_PEER, nullptr);
+            SSL_CTX_set_mode(tls_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+            if (o_.tls_version == "1.2") {
+                SSL_CTX_set_min_proto_version(tls_, TLS1_2_VERSION);
+                SSL_CTX_set_max_proto_version(tls_, TLS1_2_VERSION);
+            } else if (o_.tls_version == "1.3") {
+                SSL_CTX_set_min_proto_version(tls_, TLS1_3_VERSION);
+            }
+            if (!o_.ciphers.empty() && SSL_CTX_set_cipher_list(tls_, o_.ciphers.c_str()) != 1)
+                die("bad --ciphers " + o_.ciphers);
+        }
         if (o_.mode == "fanin") {
             o_.subs = 1;
         } else if (o_.mode == "fanout") {
@@ -340,13 +381,61 @@ class loadgen {
         ev.events = EPOLLIN;
         ev.data.u64 = conns_.size() - 1;
         ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+        if (tls_ != nullptr) {
+            c.ssl = SSL_new(tls_);
+            if (c.ssl == nullptr || SSL_set_fd(c.ssl, fd) != 1) die("SSL_new");
+            SSL_set_tlsext_host_name(c.ssl, "localhost");
+            SSL_set_connect_state(c.ssl);
+        }
+        if (o_.ws) {
+            const std::string req = "GET /mqtt HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n";
+            const auto* b = reinterpret_cast<const std::byte*>(req.data());
+            c.out.assign(b, b + req.size());
+            c.hold = c.out.size();
+            c.upgraded = false;
+        }
         return c;
+    }
+
+    // send()/recv() through the connection's transport: > 0 bytes, 0 end of stream, -1 with
+    // errno EAGAIN (wait; `want_write` when TLS needs the socket writable) or another error.
+    ssize_t io_send(connection& c, const std::byte* p, std::size_t n) {
+        if (c.ssl == nullptr) return ::send(c.fd, p, n, MSG_NOSIGNAL);
+        const int r = SSL_write(c.ssl, p, static_cast<int>(std::min<std::size_t>(n, 1 << 30)));
+        if (r > 0) return r;
+        return tls_status(c, r);
+    }
+    ssize_t io_recv(connection& c, std::byte* p, std::size_t n) {
+        if (c.ssl == nullptr) return ::recv(c.fd, p, n, 0);
+        const int r = SSL_read(c.ssl, p, static_cast<int>(std::min<std::size_t>(n, 1 << 30)));
+        if (r > 0) return r;
+        return tls_status(c, r);
+    }
+    ssize_t tls_status(connection& c, int r) {
+        const int e = SSL_get_error(c.ssl, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            if (e == SSL_ERROR_WANT_WRITE) watch_out(c, true);
+            errno = EAGAIN;
+            return -1;
+        }
+        if (e == SSL_ERROR_ZERO_RETURN) return 0;
+        char buf[256] = {};
+        ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
+        die(std::string("TLS: ") + buf);
     }
 
     template <class P> void queue(connection& c, const P& p) {
         const auto size = encoded_size(p, protocol_version::v3_1_1);
         if (!size) die(std::string(packet_type_name(P::type)) + " encoded_size failed: " + std::string(errc_name(size.error())));
-        const auto at = c.out.size();
+        auto at = c.out.size();
+        if (o_.ws) {
+            std::byte h[ws::max_frame_header_size];
+            const auto hn = ws_client_header(*size, h);
+            c.out.insert(c.out.end(), h, h + hn);
+            at += hn;
+        }
         c.out.resize(at + *size);
         if (!encode(p, protocol_version::v3_1_1, std::span<std::byte>(c.out).subspan(at)))
             die("encode failed");
@@ -502,6 +591,13 @@ class loadgen {
             for (std::size_t p = 0; p < static_cast<std::size_t>(o_.pubs); ++p)
                 more |= produce(pub(p), t);
         }
+        if (!tls_pending_.empty()) {
+            tls_scratch_.swap(tls_pending_);
+            tls_pending_.clear();
+            for (const auto k : tls_scratch_) read(conns_[k]);
+            tls_scratch_.clear();
+            more = true;
+        }
         int timeout = more ? 0 : 1;
         const int n = ::epoll_wait(epoll_, events_, max_events, timeout);
         for (int i = 0; i < n; ++i) {
@@ -546,9 +642,12 @@ class loadgen {
         credit = std::min<std::uint64_t>(credit, static_cast<std::uint64_t>(o_.per_write));
         if (credit == 0) return false;
         const std::size_t size = c.templ.size();
-        c.out.resize(credit * size);
+        std::byte h[ws::max_frame_header_size];
+        const std::size_t hn = o_.ws ? ws_client_header(credit * size, h) : 0;
+        c.out.resize(hn + credit * size);
         c.out_pos = 0;
-        std::byte* w = c.out.data();
+        std::memcpy(c.out.data(), h, hn);
+        std::byte* w = c.out.data() + hn;
         for (std::uint64_t k = 0; k < credit; ++k, w += size) {
             std::memcpy(w, c.templ.data(), size);
             const std::uint32_t who = static_cast<std::uint32_t>(c.index);
@@ -569,9 +668,10 @@ class loadgen {
     }
 
     void flush(connection& c) {
-        while (c.out_pos < c.out.size()) {
-            const ssize_t n = ::send(c.fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos,
-                                     MSG_NOSIGNAL);
+        // Before the WebSocket upgrade only the request goes out; the rest waits for the 101.
+        const std::size_t limit = c.upgraded ? c.out.size() : c.hold;
+        while (c.out_pos < limit) {
+            const ssize_t n = io_send(c, c.out.data() + c.out_pos, limit - c.out_pos);
             if (n > 0) {
                 c.out_pos += static_cast<std::size_t>(n);
                 continue;
@@ -582,6 +682,10 @@ class loadgen {
                 return;
             }
             die(std::string("send: ") + std::strerror(errno));
+        }
+        if (!c.upgraded) {
+            watch_out(c, false);
+            return;
         }
         c.out.clear();
         c.out_pos = 0;
@@ -602,18 +706,58 @@ class loadgen {
             if (c.in.size() - c.in_len < 16384) c.in.resize(c.in.size() * 2);
             std::size_t room = c.in.size() - c.in_len;
             if (!read_allowed(c, room)) return;
-            const ssize_t n = ::recv(c.fd, c.in.data() + c.in_len, room, 0);
+            const ssize_t n = io_recv(c, c.in.data() + c.in_len, room);
             if (n > 0) {
                 if (slow_ && c.r == role::subscriber) slow_taken_ += static_cast<std::uint64_t>(n);
-                c.in_len += static_cast<std::size_t>(n);
+                if (o_.ws) received_ws(c, static_cast<std::size_t>(n));
+                else c.in_len += static_cast<std::size_t>(n);
                 parse(c);
                 continue;
             }
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                // The handshake may have completed on this read: send what waited for it.
+                if (c.ssl != nullptr && c.out_pos < c.out.size()) flush(c);
+                return;
+            }
             if (n < 0 && errno == EINTR) continue;
             die(n == 0 ? "the broker closed a connection"
                        : std::string("recv: ") + std::strerror(errno));
         }
+        // TLS: the rest of a decrypted record stays in OpenSSL, unseen by epoll.
+        if (c.ssl != nullptr && SSL_pending(c.ssl) > 0)
+            tls_pending_.push_back(static_cast<std::size_t>(&c - conns_.data()));
+    }
+
+    // `n` raw bytes arrived at c.in[in_len]: the 101 response first, then server frames,
+    // deframed in place so that c.in[0, in_len) stays the MQTT stream.
+    void received_ws(connection& c, std::size_t n) {
+        std::size_t from = c.in_len;
+        if (!c.upgraded) {
+            const std::string_view seen(reinterpret_cast<const char*>(c.in.data()), c.in_len + n);
+            const auto end = seen.find("\r\n\r\n");
+            if (end == std::string_view::npos) {
+                c.in_len += n;
+                return;
+            }
+            if (seen.substr(0, 12) != "HTTP/1.1 101") die("WebSocket upgrade refused: " + std::string(seen.substr(0, 40)));
+            const std::size_t rest = seen.size() - (end + 4);
+            std::memmove(c.in.data(), c.in.data() + end + 4, rest);
+            c.in_len = 0;
+            from = 0;
+            n = rest;
+            c.upgraded = true;
+            flush(c); // the CONNECT (and anything after it) waited for the upgrade
+        }
+        const auto raw = std::span<std::byte>(c.in).subspan(from, n);
+        std::size_t at = 0, out = 0;
+        while (at < n) {
+            const auto r = c.deframer.decode(raw.subspan(at), raw.subspan(out));
+            at += r.consumed;
+            out += r.produced;
+            if (r.event == ws::deframe_event::close || r.event == ws::deframe_event::fail)
+                die("the broker closed a WebSocket connection");
+        }
+        c.in_len = from + out;
     }
 
     void parse(connection& c) {
@@ -690,6 +834,8 @@ class loadgen {
     }
 
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+    SSL_CTX* tls_ = nullptr;
+    std::vector<std::size_t> tls_pending_, tls_scratch_;
     static constexpr int max_events = 512;
     options o_;
     int epoll_ = -1;
@@ -727,7 +873,9 @@ void usage() {
         "  --preload K            K other subscriptions loaded first\n"
         "  --read-rate B/S        slow mode: subscriber bytes per second (0: never reads)\n"
         "  --persistent           connect with Clean Session 0 (persistent sessions)\n"
-        "  --pid PID              broker process, for CPU and RSS\n",
+        "  --pid PID              broker process, for CPU and RSS\n"
+        "  --tls CAFILE           TLS, trusting CAFILE (--tls-version 1.2|1.3, --ciphers LIST)\n"
+        "  --ws                   MQTT over WebSockets (with --tls: WSS)\n",
         stderr);
 }
 
@@ -760,6 +908,10 @@ int main(int argc, char** argv) {
         else if (a == "--drain") o.drain = std::stod(next());
         else if (a == "--read-rate") o.read_rate = std::stod(next());
         else if (a == "--persistent") o.persistent = true;
+        else if (a == "--tls") o.tls_ca = next();
+        else if (a == "--tls-version") o.tls_version = next();
+        else if (a == "--ciphers") o.ciphers = next();
+        else if (a == "--ws") o.ws = true;
         else if (a == "-h" || a == "--help") {
             usage();
             return 0;

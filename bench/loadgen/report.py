@@ -5,7 +5,7 @@ import argparse
 import statistics
 from collections import OrderedDict, defaultdict
 
-LOWER_IS_BETTER = {"p99", "us_per_msg", "rss_per_conn", "peak_rss"}
+LOWER_IS_BETTER = {"p99", "us_per_msg", "rss_per_conn", "peak_rss", "us_per_conn"}
 
 
 def parse(path):
@@ -39,6 +39,9 @@ def metric_value(run, metric):
         return num(run, "broker_us_per_msg")
     if metric == "rss_per_conn":
         return num(run, "bytes_per_conn")
+    if metric == "us_per_conn":
+        conns = num(run, "conns")
+        return num(run, "broker_cpu_s") * 1e6 / (conns - 1) if conns and conns > 1 else None
     if metric == "peak_rss":
         return num(run, "broker_peak_rss_kb")
     return None
@@ -95,10 +98,13 @@ def main():
                 rows.append(f"| {scen} | {b} | failed |" + " |" * 14)
                 continue
             med = lambda k: statistics.median(num(r, k) for r in rs)
-            if metric == "rss_per_conn":
+            if metric in ("rss_per_conn", "us_per_conn"):
+                per_conn = statistics.median(metric_value(r, "us_per_conn") or 0 for r in rs)
+                shown = (f"{per_conn:.0f} µs/conn" if metric == "us_per_conn"
+                         else f"{med('bytes_per_conn'):.0f} B/conn")
                 rows.append(f"| {scen} | {b} | {fmt(med('connect_per_s'))} conn/s | | | | | | | "
-                            f"| | {med('broker_rss_kb') / 1024:.1f} | | | "
-                            f"{med('bytes_per_conn'):.0f} B/conn | "
+                            f"{per_conn:.0f} /conn | | {med('broker_rss_kb') / 1024:.1f} | | | "
+                            f"{shown} | "
                             f"{ratio_txt if b == 'ours' else ''} |")
                 continue
             tool_bound = any(r.get("tool_bound") == "1" for r in rs)

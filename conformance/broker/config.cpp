@@ -445,6 +445,11 @@ class parser {
             out_.slow_consumer_timeout = std::chrono::seconds(static_cast<std::int64_t>(v));
             return true;
         }
+        if (d == "handshake_timeout") {
+            if (!value(1, 3600, v)) return false;
+            out_.handshake_timeout = std::chrono::seconds(static_cast<std::int64_t>(v));
+            return true;
+        }
         if (d == "queue_overflow") {
             std::string_view w;
             if (!single(d, args, "value (block or drop)", w)) return false;

@@ -25,6 +25,7 @@
 /// | `max_output_buffer` | `N` | bytes, 1024 .. 2^40 (our own directive) |
 /// | `slow_consumer_timeout` | `SECONDS` | 1 .. 86400 (our own) |
 /// | `queue_overflow` | `block\|drop` | (our own) |
+/// | `handshake_timeout` | `SECONDS` | TLS handshake and WebSocket upgrade, 1 .. 3600 (our own) |
 /// | `max_topic_levels` | `N` | 0 = no limit (our own) |
 /// | `max_subscriptions` | `N` | per client, 0 = no limit (our own) |
 /// | `max_subscription_bytes` | `N` | per client, 0 = no limit (our own) |
@@ -189,6 +190,8 @@ struct config {
     std::uint32_t message_size_limit = 0;
     std::size_t max_output_buffer = 8u << 20;
     std::chrono::seconds slow_consumer_timeout{30};
+    /// From accept until the TLS handshake and the WebSocket upgrade are done.
+    std::chrono::seconds handshake_timeout{10};
     bool queue_overflow_drop = false; ///< queue_overflow drop (default: block)
     std::size_t max_topic_levels = 200;
     std::size_t max_subscriptions = 10000;

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "config.hpp"
 #include "logging/log_output.hpp"
 #include "core/broker.hpp"
+#include "net/listener_transport.hpp"
 #include "net/server.hpp"
 #include "net/tls_context.hpp"
 #include "policy/auth.hpp"
@@ -86,6 +88,22 @@ bool parse_port(const char* s, std::uint16_t& out) {
     const long v = std::strtol(s, &end, 10);
     if (end == s || *end != '\0' || v < 0 || v > 65535) return false;
     out = static_cast<std::uint16_t>(v);
+    return true;
+}
+
+// Loads a listener's password or ACL file (none when `path` is empty) into `files`, pointing
+// `out` at it; false, after the error line, when it cannot be read.
+template <class File>
+bool load_listener_file(std::deque<File>& files, const std::string& path, const char* directive,
+                        unsigned port, const File*& out) {
+    if (path.empty()) return true;
+    std::string error;
+    if (!files.emplace_back().load(path, error)) {
+        std::fprintf(stderr, "mqttwire-broker: listener %u: %s: %s\n", port, directive,
+                     error.c_str());
+        return false;
+    }
+    out = &files.back();
     return true;
 }
 
@@ -158,23 +176,23 @@ int main(int argc, char** argv) {
         for (const auto& w : l.context.current()->warnings())
             std::fprintf(stderr, "mqttwire-broker: warning: listener %u: %s\n",
                          static_cast<unsigned>(cfg.listeners[l.listener].port), w.c_str());
-    // The event loop carries plain MQTT over TCP with one set of security settings so far; a
-    // listener that asks for more must not be served as plain MQTT.
+    // The broker-wide rules (those of the first listener with per_listener_settings true)
+    // apply to connections of no listener, e.g. sessions restored from a store.
     const auto security = listener_security(cfg, listeners.front());
-    for (const auto& l : listeners) {
-        const char* missing = l.tls.enabled()                               ? "TLS"
-                              : l.protocol == listener_protocol::websockets ? "WebSocket"
-                                                                            : nullptr;
-        const auto own = listener_security(cfg, l);
-        if (missing == nullptr &&
-            (own.allow_anonymous != security.allow_anonymous ||
-             own.password_file != security.password_file || own.acl_file != security.acl_file))
-            missing = "per-listener security";
-        if (missing != nullptr) {
-            std::fprintf(stderr,
-                         "mqttwire-broker: listener %u: %s is not served by this build yet\n",
-                         static_cast<unsigned>(l.port), missing);
-            return 2;
+    // per_listener_settings true: each listener's own allow_anonymous, password_file, acl_file.
+    std::deque<password_file> listener_passwords;
+    std::deque<acl_file> listener_acls;
+    std::vector<listener_policy> policies(listeners.size());
+    if (cfg.per_listener_settings) {
+        for (std::size_t i = 0; i < listeners.size(); ++i) {
+            const auto own = listener_security(cfg, listeners[i]);
+            policies[i].allow_anonymous = own.allow_anonymous;
+            const auto port_of_listener = static_cast<unsigned>(listeners[i].port);
+            if (!load_listener_file(listener_passwords, own.password_file, "password_file",
+                                    port_of_listener, policies[i].passwords) ||
+                !load_listener_file(listener_acls, own.acl_file, "acl_file", port_of_listener,
+                                    policies[i].acl))
+                return 2;
         }
     }
 
@@ -296,15 +314,25 @@ int main(int argc, char** argv) {
     srv.on_reload([&reload_hooks] {
         for (const auto& hook : reload_hooks) hook();
     });
-    for (const auto& l : listeners) {
+    srv.set_handshake_timeout(cfg.handshake_timeout);
+    // Each listener's transports: TCP, TLS, WebSocket, WebSocket over TLS.
+    std::vector<const net::reloadable_tls_context*> tls_of(listeners.size(), nullptr);
+    for (const auto& l : tls.value()) tls_of[l.listener] = &l.context;
+    net::ws_transport_options ws;
+    if (cfg.max_packet_size != 0) ws.max_message_size = cfg.max_packet_size;
+    for (std::size_t i = 0; i < listeners.size(); ++i) {
+        const auto& l = listeners[i];
         std::string error;
-        if (!srv.listen(l.address, l.port, error)) {
+        if (!srv.listen(l.address, l.port, error, net::make_listener_factory(l, tls_of[i], ws, log),
+                        cfg.per_listener_settings ? &policies[i] : nullptr)) {
             std::fprintf(stderr, "mqttwire-broker: cannot listen on %s\n", error.c_str());
             return 1;
         }
     }
-    for (auto p : srv.bound_ports())
-        std::fprintf(stderr, "mqttwire-broker: listening on port %u\n", static_cast<unsigned>(p));
+    const auto ports = srv.bound_ports();
+    for (std::size_t i = 0; i < ports.size(); ++i)
+        std::fprintf(stderr, "mqttwire-broker: listening on port %u (%s)\n",
+                     static_cast<unsigned>(ports[i]), net::listener_kind(listeners[i]));
     std::fflush(stderr);
     const pid_file_guard pid(cfg.pid_file, log_out);
     std::string error;
@@ -312,5 +340,18 @@ int main(int argc, char** argv) {
         log_out.write(log_type::error, error);
         return 1;
     }
+    // SIGHUP: certificates, keys and CRLs are read again for new connections; a set that does
+    // not load is logged and the previous one stays in use. Open connections keep theirs.
+    reload_hooks.emplace_back([&tls, &cfg, &log] {
+        for (auto& l : tls.value()) {
+            const auto number = std::to_string(cfg.listeners[l.listener].port);
+            if (const auto error = l.context.reload())
+                log("mqttwire-broker: listener " + number +
+                    ": TLS reload failed, the previous certificates stay in use: " +
+                    error->message);
+            else
+                log("mqttwire-broker: listener " + number + ": TLS certificates reloaded");
+        }
+    });
     return srv.run();
 }

@@ -51,6 +51,16 @@ conn_id broker::accept(clock::time_point now) {
     return c.id;
 }
 
+conn_id broker::accept(clock::time_point now, const listener_policy* policy) {
+    const conn_id id = accept(now);
+    if (connection* c = conns_.find(id)) c->policy = policy;
+    return id;
+}
+
+void broker::set_identity(conn_id id, std::string user) {
+    if (connection* c = conns_.find(id)) c->identity = std::move(user);
+}
+
 void broker::receive(conn_id id, std::span<const std::byte> bytes, clock::time_point now) {
     now_ = now;
     if (connection* c = conns_.find(id)) handler_.receive(*c, bytes, now);

@@ -42,6 +42,13 @@ class broker {
     /// A new network connection. Ids are unique; their low 32 bits are a small slot number
     /// (slot_of) that an event loop may use to index its own tables.
     conn_id accept(clock::time_point now);
+    /// A new network connection on a listener with its own rules (`policy` outlives the
+    /// broker; null: the broker-wide settings).
+    conn_id accept(clock::time_point now, const listener_policy* policy);
+    /// The user name `id`'s transport established (a client certificate's CN or subject); set
+    /// before its CONNECT is received, it replaces the CONNECT's user name for authentication
+    /// and the ACL.
+    void set_identity(conn_id id, std::string user);
     [[nodiscard]] static constexpr std::size_t slot_of(conn_id id) noexcept {
         return connection_table::slot_of(id);
     }

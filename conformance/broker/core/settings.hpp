@@ -36,6 +36,15 @@ enum class queue_overflow : std::uint8_t {
     drop,
 };
 
+/// @brief The authentication and access rules of one listener (`per_listener_settings true`):
+/// connections accepted on it are checked against these instead of the broker-wide ones in
+/// `settings`. Owned by the caller, and must outlive the broker.
+struct listener_policy {
+    bool allow_anonymous = true;
+    const password_file* passwords = nullptr; ///< null: no password file
+    const acl_file* acl = nullptr;            ///< null: everything allowed
+};
+
 struct settings {
     // Policy.
     bool allow_anonymous = true;

@@ -70,6 +70,11 @@ server::~server() {
 
 bool server::listen(const std::string& address, std::uint16_t port, std::string& error,
                     transport_factory make) {
+    return listen(address, port, error, std::move(make), nullptr);
+}
+
+bool server::listen(const std::string& address, std::uint16_t port, std::string& error,
+                    transport_factory make, const listener_policy* policy) {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -94,7 +99,8 @@ bool server::listen(const std::string& address, std::uint16_t port, std::string&
     ev.events = EPOLLIN;
     ev.data.u64 = listener_tag | listeners_.size();
     ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
-    listeners_.push_back({fd, make ? std::move(make) : transport_factory(make_tcp_transport)});
+    listeners_.push_back(
+        {fd, make ? std::move(make) : transport_factory(make_tcp_transport), policy});
     return true;
 }
 
@@ -181,14 +187,17 @@ void server::accept_from(listener& l, clock::time_point now) {
             ::close(fd);
             continue;
         }
-        const conn_id id = broker_.accept(now);
+        const conn_id id = broker_.accept(now, l.policy);
         if (broker_.wants_peer()) broker_.set_peer(id, peer_name(fd));
+        if (!t->handshake_complete()) handshakes_.push_back({now + handshake_timeout_, id});
         const auto slot = static_cast<std::size_t>(fd);
         if (slot >= links_.size()) links_.resize(slot + 1);
         link& k = links_[slot];
         k.t = std::move(t);
         k.id = id;
         k.want_out = false;
+        k.identity_given = false;
+        k.on_buffered = false;
         k.events = EPOLLIN | EPOLLRDHUP;
         const auto cslot = broker::slot_of(id);
         if (cslot >= fd_of_.size()) fd_of_.resize(cslot + 1, -1);
@@ -204,7 +213,7 @@ void server::accept_from(listener& l, clock::time_point now) {
 void server::update_interest(link& l) {
     // A paused connection is not read, so neither readiness nor a half-close is asked for
     // (either would wake the loop again at once); errors and hang-ups are always reported.
-    const bool in = !broker_.held(l.id);
+    const bool in = !broker_.held(l.id) && !l.t->input_paused();
     const std::uint32_t want = (in ? EPOLLIN | EPOLLRDHUP : 0u) |
                                (l.want_out || l.t->wants_write() ? EPOLLOUT : 0u);
     if (want == l.events) return;
@@ -246,6 +255,19 @@ void server::flush(conn_id id, clock::time_point now) {
     if (lp == nullptr || !durable(false)) return;
     link& l = *lp;
     l.want_out = false;
+    // A layered transport's own bytes (handshake messages, alerts, pongs) go out even when the
+    // broker has nothing to say: an empty write pushes them.
+    if (l.t->wants_write()) {
+        if (l.t->write({}).status == io_status::error) {
+            drop(id, now);
+            return;
+        }
+        // Output that drained may let the layer decode input it held back.
+        if (l.t->has_buffered_input() && !l.on_buffered) {
+            l.on_buffered = true;
+            buffered_.push_back(id);
+        }
+    }
     while (true) {
         const auto out = broker_.pending_output(id);
         if (out.empty()) break;
@@ -281,28 +303,80 @@ void server::flush_dirty(clock::time_point now) {
 
 void server::read_from(link& l, clock::time_point now) {
     const conn_id id = l.id;
-    for (int r = 0; r < reads_per_turn && broker_.wants_input(id); ++r) {
+    int r = 0;
+    for (; r < reads_per_turn && broker_.wants_input(id); ++r) {
         const auto got = l.t->read(buf_);
         if (got.status == io_status::ok && got.bytes > 0) {
+            if (!l.identity_given) {
+                // Bytes come only after the handshake: the identity precedes the CONNECT.
+                l.identity_given = true;
+                if (const std::string* user = l.t->identity()) broker_.set_identity(id, *user);
+            }
             broker_.receive(id, std::span<const std::byte>(buf_.data(), got.bytes), now);
             if (got.bytes < buf_.size() && !l.t->has_buffered_input()) return;
             continue;
         }
+        if (got.status == io_status::would_block && l.t->has_buffered_input()) break;
         if (got.status == io_status::would_block) return;
         // EOF or error: what it sent before is processed, the rest of its output is tried once.
         flush(id, now);
         drop(id, now);
         return;
     }
+    if (l.t->has_buffered_input() && !l.on_buffered) {
+        l.on_buffered = true;
+        buffered_.push_back(id);
+    }
+}
+
+bool server::buffered_ready() const {
+    return std::any_of(buffered_.begin(), buffered_.end(),
+                       [this](conn_id id) { return broker_.wants_input(id); });
+}
+
+void server::read_buffered(clock::time_point now) {
+    if (buffered_.empty()) return;
+    buffered_scratch_.clear();
+    buffered_scratch_.swap(buffered_);
+    for (const conn_id id : buffered_scratch_) {
+        link* l = find(id);
+        if (l == nullptr) continue;
+        l->on_buffered = false;
+        if (!l->t->has_buffered_input()) continue;
+        if (!broker_.wants_input(id)) {
+            l->on_buffered = true; // paused: read when it resumes
+            buffered_.push_back(id);
+            continue;
+        }
+        read_from(*l, now);
+        if (link* still = find(id)) update_interest(*still);
+    }
 }
 
 int server::wait_ms(clock::time_point now) const {
+    if (buffered_ready()) return 0;
     auto next = broker_.next_deadline();
+    if (!handshakes_.empty() && (!next || handshakes_.front().at < *next))
+        next = handshakes_.front().at;
     if (!accepting_ && (!next || accept_again_at_ < *next)) next = accept_again_at_;
     if (!next) return -1;
     if (*next <= now) return 0;
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*next - now).count();
     return static_cast<int>(std::min<long long>(ms, 60'000));
+}
+
+void server::expire_handshakes(clock::time_point now) {
+    while (!handshakes_.empty() && handshakes_.front().at <= now) {
+        const conn_id id = handshakes_.front().id;
+        handshakes_.pop_front();
+        link* l = find(id);
+        if (l == nullptr || l->t->handshake_complete()) continue;
+        if (log_)
+            log_("mqttwire-broker: " + l->t->describe() + ": handshake not complete after " +
+                 std::to_string(handshake_timeout_.count()) + " ms (" +
+                 l->t->handshake_progress() + "); closed");
+        drop(id, now);
+    }
 }
 
 int server::run() {
@@ -333,11 +407,8 @@ int server::run() {
             if (data == signal_tag) {
                 signalfd_siginfo info{};
                 while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-                    if (info.ssi_signo != SIGHUP) {
-                        stop = true;
-                    } else if (reload_) {
-                        reload_();
-                    }
+                    if (info.ssi_signo != SIGHUP) stop = true;
+                    else if (on_reload_) on_reload_();
                 }
                 continue;
             }
@@ -356,7 +427,12 @@ int server::run() {
                 continue;
             }
             if ((ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) != 0) read_from(l, now);
+            // A layer may have bytes of its own to send now (handshake replies): ask for
+            // writability when the socket did not take them all.
+            if (links_[fd].id == id) update_interest(links_[fd]);
         }
+        read_buffered(now);
+        expire_handshakes(now);
         if (!accepting_ && now >= accept_again_at_) set_accepting(true);
         broker_.tick(now);
         flush_dirty(now);

@@ -6,7 +6,9 @@
 // handled without spinning (a reserve descriptor sheds the excess connections, and accepting
 // pauses briefly if even that fails).
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -28,6 +30,16 @@ class server {
     /// transports through `make` (plain TCP by default).
     [[nodiscard]] bool listen(const std::string& address, std::uint16_t port, std::string& error,
                               transport_factory make = {});
+    /// As above, for a listener with its own authentication and access rules (`policy`
+    /// outlives the server; null: the broker-wide settings).
+    [[nodiscard]] bool listen(const std::string& address, std::uint16_t port, std::string& error,
+                              transport_factory make, const listener_policy* policy);
+    /// How long a transport's own handshake (TLS, WebSocket upgrade) may take from accept();
+    /// then the connection is closed with a log line (default 10 s).
+    void set_handshake_timeout(std::chrono::milliseconds t) { handshake_timeout_ = t; }
+    /// Called by run() on SIGHUP, between two turns of the loop (main.cpp runs its reload hooks:
+    /// certificates, password file, ACL, log file); without one SIGHUP is ignored.
+    void on_reload(std::function<void()> f) { on_reload_ = std::move(f); }
     [[nodiscard]] std::vector<std::uint16_t> bound_ports() const;
 
     /// Makes what the broker changed durable: called before any output is written (so no
@@ -40,19 +52,24 @@ class server {
     /// Runs until SIGINT or SIGTERM, then closes every connection cleanly and logs the
     /// statistics. Returns 0, or 1 when the loop could not be set up or durability failed.
     int run();
-    /// Called on SIGHUP, between two turns of the loop (main.cpp runs its reload hooks).
-    void on_reload(std::function<void()> reload) { reload_ = std::move(reload); }
 
   private:
     struct listener {
         int fd = -1;
         transport_factory make;
+        const listener_policy* policy = nullptr;
     };
     struct link {
         std::unique_ptr<transport> t;
         conn_id id = 0;
         std::uint32_t events = 0; // what epoll watches now
         bool want_out = false;    // a write would block: wait for EPOLLOUT
+        bool identity_given = false; // the transport's identity went to the broker
+        bool on_buffered = false;    // listed in buffered_
+    };
+    struct handshake_deadline {
+        clock::time_point at;
+        conn_id id = 0;
     };
 
     void accept_from(listener& l, clock::time_point now);
@@ -66,6 +83,9 @@ class server {
     void set_accepting(bool on);
     [[nodiscard]] int wait_ms(clock::time_point now) const;
     [[nodiscard]] bool durable(bool end_of_turn);
+    void expire_handshakes(clock::time_point now);
+    void read_buffered(clock::time_point now);
+    [[nodiscard]] bool buffered_ready() const;
 
     broker& broker_;
     log_sink log_;
@@ -84,9 +104,16 @@ class server {
     bool out_of_descriptors_ = false;
     bool at_max_connections_ = false;
     std::uint64_t refused_ = 0;
-    std::function<void()> reload_;
     durability durability_;
     bool durability_failed_ = false;
+    std::chrono::milliseconds handshake_timeout_{10000};
+    // One timeout for every connection, so deadlines are in accept order: a FIFO, O(1) each.
+    std::deque<handshake_deadline> handshakes_;
+    std::function<void()> on_reload_;
+    // Connections whose transport holds decoded input the socket will not signal again (a TLS
+    // record decrypted beyond one read): read again without waiting.
+    std::vector<conn_id> buffered_;
+    std::vector<conn_id> buffered_scratch_;
 };
 
 } // namespace mqttwire::broker

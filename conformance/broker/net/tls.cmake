@@ -64,6 +64,14 @@ if(MQTTWIRE_BUILD_TESTS)
                              --broker "$<TARGET_FILE:mqttwire-broker>" --certs "${_tls_certs}")
             set_tests_properties(broker_tls_startup PROPERTIES LABELS broker TIMEOUT 120
                                                                FIXTURES_REQUIRED broker_tls_certs)
+            # Every listener kind end to end (tcp, ws, tls, wss, mutual TLS), failures next to
+            # a bystander, SIGHUP reload: tests/transport_test.py.
+            add_test(NAME broker_transports
+                     COMMAND "${MQTTWIRE_DEBIAN_PYTHON3}" "${_tls_tests}/transport_test.py"
+                             --broker "$<TARGET_FILE:mqttwire-broker>" --certs "${_tls_certs}"
+                             --pub "$<TARGET_FILE:mqttwire-pub>")
+            set_tests_properties(broker_transports PROPERTIES LABELS "broker;integration"
+                                 TIMEOUT 300 RUN_SERIAL TRUE FIXTURES_REQUIRED broker_tls_certs)
         endif()
     else()
         message(WARNING "/usr/bin/python3 not found: the paho-mqtt TLS test is NOT run "

@@ -169,6 +169,12 @@ class tls_engine {
     /// @brief Queues close_notify (established) and closes; pending_output() holds it.
     void close();
 
+    /// @brief Frees the buffers of both memory BIOs that are empty, including the small ones
+    /// kept between records. For a caller that knows the connection went quiet (its socket
+    /// drained and all output sent): an idle connection then costs no buffer at all, while a
+    /// busy one pays the allocations once per batch of records instead of once per record.
+    void release_buffers() noexcept { release_idle_buffers(0); }
+
     // ----- state -----------------------------------------------------------------------------
 
     [[nodiscard]] tls_state state() const noexcept { return state_; }
@@ -218,6 +224,7 @@ class tls_engine {
     void advance_handshake();
     void fail_from_openssl(int ssl_error);
     void fail(tls_failure kind, std::string message);
+    void release_idle_buffers(std::size_t keep) noexcept;
     void release_idle_buffers() noexcept;
     [[nodiscard]] tls_result<const X509*> verified_peer() const;
 

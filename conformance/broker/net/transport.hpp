@@ -38,8 +38,22 @@ class transport {
     /// True when read() can return bytes without the descriptor being readable (decoded and
     /// buffered by a layer).
     [[nodiscard]] virtual bool has_buffered_input() const { return false; }
+    /// True while the transport takes no input until its own output drains (the peer sends
+    /// but does not read: TLS records or WebSocket replies are waiting): the loop stops watching
+    /// the descriptor for input meanwhile instead of being woken for it again and again.
+    [[nodiscard]] virtual bool input_paused() const { return false; }
     /// Ends the connection; the descriptor is closed.
     virtual void close() = 0;
+
+    /// False while a layer's own handshake (TLS, the WebSocket upgrade) is still running: the
+    /// event loop gives it handshake_timeout and then closes it, naming how far it got.
+    [[nodiscard]] virtual bool handshake_complete() const { return true; }
+    /// For the log line of a handshake that ran out of time: what it was waiting for.
+    [[nodiscard]] virtual std::string handshake_progress() const { return {}; }
+    /// The user name the transport established once its handshake is complete (a client
+    /// certificate's CN or subject, with use_identity_as_username / use_subject_as_username);
+    /// null: none.
+    [[nodiscard]] virtual const std::string* identity() const { return nullptr; }
 
     /// The descriptor the event loop waits on.
     [[nodiscard]] virtual int fd() const = 0;

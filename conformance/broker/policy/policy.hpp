@@ -3,6 +3,7 @@
 // anonymous setting, and the ACL checks on publish (write), delivery (read) and subscribe.
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <mqttwire.hpp>
@@ -19,7 +20,15 @@ class policy {
     explicit policy(const settings& s) : settings_(s) {}
 
     /// Why a CONNECT is refused, or nothing when it is accepted.
-    [[nodiscard]] std::optional<reason_code> authenticate(const connect_view& p) const;
+    [[nodiscard]] std::optional<reason_code> authenticate(const connect_view& p) const {
+        return authenticate(p, nullptr, nullptr);
+    }
+    /// @brief As above, with the listener's own rules (null: the broker-wide ones) and the
+    /// identity its transport established (null: none). An identity is the user name and needs
+    /// no password (mosquitto's use_identity_as_username).
+    [[nodiscard]] std::optional<reason_code>
+    authenticate(const connect_view& p, const listener_policy* rules,
+                 const std::optional<std::string>* identity) const;
 
     [[nodiscard]] bool may_publish(const session& s, std::string_view topic) const {
         return allowed(s, topic, acl_access::write);

@@ -59,7 +59,7 @@ void protocol_handler::on_connect(connection& c, const connect_view& p, clock::t
                        connect_return_code::not_authorized);
         return;
     }
-    if (const auto refused = p_.pol.authenticate(p)) {
+    if (const auto refused = p_.pol.authenticate(p, c.policy, &c.identity)) {
         detail(c, *refused == reason_code::not_authorized ? "anonymous client refused"
                                                           : "bad user name or password");
         refuse_connect(c, v, *refused,
@@ -109,8 +109,11 @@ void protocol_handler::on_connect(connection& c, const connect_view& p, clock::t
     }
     if (s == nullptr) s = &p_.sessions.create(client_id);
     s->version = v;
-    s->user = p.user_name ? std::optional<std::string>(std::string(p.user_name->as_string_view()))
-                          : std::nullopt;
+    s->user = c.identity ? c.identity
+              : p.user_name
+                  ? std::optional<std::string>(std::string(p.user_name->as_string_view()))
+                  : std::nullopt;
+    s->policy = c.policy;
     p_.sessions.attach(*s, c);
     c.s = s;
     c.st = connection::state::connected;

@@ -54,6 +54,13 @@ struct connection {
 
     timer_slots timers;
 
+    /// The listener's own rules (per_listener_settings); null: the broker-wide settings.
+    const listener_policy* policy = nullptr;
+    /// The user name the transport established (a client certificate's CN or subject with
+    /// use_identity_as_username / use_subject_as_username): it replaces the CONNECT's user
+    /// name, and no password is asked for.
+    std::optional<std::string> identity;
+
     [[nodiscard]] bool paused() const noexcept { return paused_output || blocked_on != 0; }
     /// Whether the event loop should read more from it.
     [[nodiscard]] bool reading() const noexcept {

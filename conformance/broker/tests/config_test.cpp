@@ -217,6 +217,15 @@ TEST(Config, MaxConnections) {
     expect_error("max_connections 1 2\n", 1, "max_connections: unexpected extra");
 }
 
+TEST(Config, HandshakeTimeout) {
+    EXPECT_EQ(parse_ok("").handshake_timeout, std::chrono::seconds(10));
+    EXPECT_EQ(parse_ok("handshake_timeout 1\n").handshake_timeout, std::chrono::seconds(1));
+    EXPECT_EQ(parse_ok("handshake_timeout 3600\n").handshake_timeout, std::chrono::seconds(3600));
+    expect_error("handshake_timeout 0\n", 1, "handshake_timeout: 0 is below the minimum of 1");
+    expect_error("handshake_timeout 3601\n", 1, "handshake_timeout: 3601 is out of range");
+    expect_error("handshake_timeout\n", 1, "handshake_timeout: missing number");
+}
+
 // mosquitto.conf(5): "an integer followed by one of h d w m y for hour, day, week, month and
 // year"; mosquitto's conf.c counts a month as 30 days and a year as 365.
 TEST(Config, PersistentClientExpiration) {

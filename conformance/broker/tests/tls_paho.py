@@ -16,10 +16,10 @@ import ssl
 import subprocess
 import sys
 import threading
-import time
-import traceback
 
 import paho.mqtt.client as mqtt
+
+from script_support import run_tests
 
 SERVER = None
 CERTS = None
@@ -252,21 +252,7 @@ def main():
     args = parser.parse_args()
     SERVER, CERTS = args.server, os.path.abspath(args.certs)
     threading.excepthook = quiet_thread_errors
-    passed = failed = 0
-    for test in TESTS:
-        if args.k not in test.__name__:
-            continue
-        start = time.time()
-        try:
-            test()
-            passed += 1
-            print("PASS %s (%.1f s)" % (test.__name__, time.time() - start), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s" % test.__name__, flush=True)
-            traceback.print_exc()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed or passed == 0 else 0
+    return run_tests(TESTS, args.k)
 
 
 if __name__ == "__main__":

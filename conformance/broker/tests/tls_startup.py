@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """mqttwire-broker start-up with TLS listeners: a missing, unreadable or inconsistent certificate,
 key, CA file or CRL stops the broker with a line naming the listener, the file and the reason,
-and exit status 2; a listener is never served as plain MQTT when its configuration asks for TLS.
+and exit status 2; a listener is never served as plain MQTT when its configuration asks for TLS;
+an expired server certificate is a warning.
 
     /usr/bin/python3 conformance/broker/tests/tls_startup.py \\
         --broker build/dev/conformance/broker/mqttwire-broker --certs CERTDIR
@@ -11,11 +12,14 @@ CERTDIR is made by make-certs.sh. Prints one line per test and ends with `N pass
 
 import argparse
 import os
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
-import traceback
+
+from script_support import free_port, run_tests
 
 BROKER = None
 CERTS = None
@@ -23,12 +27,6 @@ CERTS = None
 
 def cert(name):
     return os.path.join(CERTS, name)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_broker(lines, timeout=10):
@@ -106,22 +104,72 @@ def test_relative_paths_are_read_from_the_configuration_directory():
         raise AssertionError(err)
 
 
+def start_broker(lines):
+    """Starts the broker and reads its log until it listens; returns (process, log so far,
+    temporary directory). The caller stops the process and removes the directory."""
+    d = tempfile.mkdtemp(prefix="mqttwire-tls-startup-")
+    path = os.path.join(d, "broker.conf")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    proc = subprocess.Popen([BROKER, "-c", path], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    log = ""
+    while "listening on port" not in log:
+        line = proc.stderr.readline()
+        if not line:
+            proc.wait(timeout=10)
+            shutil.rmtree(d)
+            raise AssertionError("the broker exited (status %r): %s" % (proc.returncode, log))
+        log += line
+    return proc, log, d
+
+
+def stop_broker(proc, d):
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    shutil.rmtree(d)
+
+
 def test_valid_tls_listener_is_never_served_as_plain_mqtt():
     port = free_port()
-    # Until the event loop carries TLS, a TLS listener stops start-up instead of opening a
-    # plain-text port; the certificate was read and checked first.
-    expect_refused(tls_listener(port, cert("server-rsa-chain.pem"), cert("server-rsa.key")),
-                   "listener %d: TLS is not served by this build yet" % port)
+    proc, log, d = start_broker(tls_listener(port, cert("server-rsa-chain.pem"),
+                                             cert("server-rsa.key")) + ["allow_anonymous true"])
+    try:
+        if "listening on port %d (mqtt+tls)" % port not in log:
+            raise AssertionError(log)
+        # A plain MQTT CONNECT gets no CONNACK: the connection is closed.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(bytes([0x10, 13, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 60, 0, 1]) + b"x")
+            try:
+                answer = s.recv(64)
+            except ConnectionResetError:
+                answer = b""
+            if answer.startswith(bytes([0x20])):
+                raise AssertionError("plain MQTT was answered with a CONNACK on a TLS port")
+        # TLS works on the same port.
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(cert("ca.pem"))
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                             server_hostname="localhost") as t:
+            t.sendall(bytes([0x10, 13, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 60, 0, 1]) + b"x")
+            if t.recv(4) != bytes([0x20, 2, 0, 0]):
+                raise AssertionError("no CONNACK over TLS")
+    finally:
+        stop_broker(proc, d)
 
 
 def test_expired_certificate_is_a_warning():
     port = free_port()
-    err = expect_refused(tls_listener(port, cert("server-expired-chain.pem"),
-                                      cert("server-expired.key")),
-                         "is not served by this build yet")
+    proc, log, d = start_broker(tls_listener(port, cert("server-expired-chain.pem"),
+                                             cert("server-expired.key")))
+    stop_broker(proc, d)
     if "warning: listener %d: certfile '%s': the certificate expired on" % (
-            port, cert("server-expired-chain.pem")) not in err:
-        raise AssertionError(err)
+            port, cert("server-expired-chain.pem")) not in log:
+        raise AssertionError(log)
 
 
 TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
@@ -134,18 +182,7 @@ def main():
     parser.add_argument("--certs", required=True)
     args = parser.parse_args()
     BROKER, CERTS = args.broker, os.path.abspath(args.certs)
-    passed = failed = 0
-    for test in TESTS:
-        try:
-            test()
-            passed += 1
-            print("PASS " + test.__name__, flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL " + test.__name__, flush=True)
-            traceback.print_exc()
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed or passed == 0 else 0
+    return run_tests(TESTS)
 
 
 if __name__ == "__main__":
