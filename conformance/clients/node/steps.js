@@ -36,6 +36,7 @@ async function step(s) {
         protocolVersion: prog.version, clientId: s.clientId, clean: s.clean !== false,
         reconnectPeriod: 0, connectTimeout: 5000, keepalive: 30,
         properties: fromJson(s.properties), username: s.username, password: s.password,
+        ...(prog.ca ? { ca: require('fs').readFileSync(prog.ca) } : {}),
       });
       received[name] = [];
       c.on('message', (topic, payload, packet) => {
