@@ -280,7 +280,10 @@ class WsStream:
             except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
                 f = None
             if f is None:
+                # the server ended the connection: end ours too, as a browser does (a TLS server
+                # may otherwise wait for the client's side before it lets the connection go)
                 self.closed = True
+                self.close()
                 return b""
             if f.opcode in (OP_BINARY, OP_CONT):
                 self.data += f.payload
@@ -291,6 +294,7 @@ class WsStream:
             elif f.opcode == OP_CLOSE:
                 self.send_close(f.close_code() or 1000)
                 self.closed = True
+                self.close()
             elif f.opcode == OP_TEXT:
                 raise ConnectionError("server sent a text frame (MQTT-6.0.0-1: binary only)")
         out = bytes(self.data[:n])

@@ -203,6 +203,7 @@ def _(ctx):
            (m.USER_PROPERTY, ("k", "3"))]
     w, _ = ctx.connect(5, will=dict(topic=wt, payload=b"bye", properties=ups))
     w.send(m.disconnect(5, 0x04))
+    w.close()  # the sender of DISCONNECT closes the connection (MQTT5-3.14.4-2)
     msg = s.expect(P, timeout=3)
     check(msg.payload == b"bye", f"{msg!r}")
     check(msg.user_properties == [("k", "1"), ("a", "2"), ("k", "3")],
