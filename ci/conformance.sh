@@ -48,7 +48,7 @@ done
 # wills, retained messages, sessions, limits and the 5.0 raw exchanges.
 readonly subset=(-k paho- -k mqttjs- -k mosquitto-clients -k auth- -k acl- -k qos-v5-matrix
                  -k qos2- -k qos-ordering -k will- -k retained-v5 -k session-v5 -k maxpacket-
-                 -k raw-v5-)
+                 -k raw-v5- -k transport-)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mqttwire-conformance.XXXXXX")
 pids=()
