@@ -5,6 +5,7 @@ import json
 import os
 import queue
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -319,6 +320,17 @@ class Paho:
         except queue.Empty:
             pass
         self.stop()
+
+    def cut(self):
+        """Lose the connection as a network failure would: no DISCONNECT, no WebSocket Close.
+        A shutdown, not a close, so paho's network thread sees the end instead of a dead file
+        descriptor."""
+        s = self.c.socket()
+        raw = getattr(s, "_socket", s)  # paho's WebSocket wrapper holds the TCP or TLS socket
+        try:
+            raw.shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError):
+            pass
 
     def stop(self):
         if self.started:
