@@ -25,7 +25,8 @@ command -v npm >/dev/null || packages+=(npm)
 npm_packages() {
     local dir
     dir="$(dirname "${BASH_SOURCE[0]}")/../conformance/browser"
-    if [[ -d $dir/node_modules && $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]]; then
+    if [[ -d $dir/node_modules &&
+          $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]]; then
         echo "install-deps: conformance/browser/node_modules up to date"
     else
         (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)

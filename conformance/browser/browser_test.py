@@ -5,7 +5,8 @@ Chromium loading index.html, whose page.js drives MQTT.js), and stops the broker
 
     /usr/bin/python3 conformance/browser/browser_test.py --kind mqttwire \\
         --broker build/dev/conformance/broker/mqttwire-broker
-    /usr/bin/python3 conformance/browser/browser_test.py --kind mosquitto --broker /usr/sbin/mosquitto
+    /usr/bin/python3 conformance/browser/browser_test.py --kind mosquitto \\
+        --broker /usr/sbin/mosquitto
 
 Exit 0 when the page passed every step; 1 otherwise, with the page's steps, its console and the
 broker's log. A broker that cannot serve a WebSocket listener is a failure, not a skip.

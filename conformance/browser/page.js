@@ -60,7 +60,8 @@ function open(name, options) {
     client.once("error", reject);
     client.once("close", () => reject(new Error(`${name}: connection closed before CONNACK`)));
   });
-  return within(stepMs, connected, `${name}: CONNACK`).then((connack) => ({ client, next, connack }));
+  return within(stepMs, connected, `${name}: CONNACK`)
+    .then((connack) => ({ client, next, connack }));
 }
 
 async function step(name, fn) {
@@ -73,7 +74,8 @@ async function step(name, fn) {
     steps.push({ name, ok: true, ms: Math.round(performance.now() - t0), detail: detail || "" });
     li.textContent += ": ok";
   } catch (e) {
-    steps.push({ name, ok: false, ms: Math.round(performance.now() - t0), detail: String(e && e.message || e) });
+    const detail = String((e && e.message) || e);
+    steps.push({ name, ok: false, ms: Math.round(performance.now() - t0), detail });
     li.textContent += ": FAILED " + e;
     throw e;
   }
@@ -90,7 +92,8 @@ async function run() {
   });
 
   await step("subscribe QoS 2", async () => {
-    const granted = await within(stepMs, a.client.subscribeAsync(`${prefix}/qos/#`, { qos: 2 }), "SUBACK");
+    const suback = a.client.subscribeAsync(`${prefix}/qos/#`, { qos: 2 });
+    const granted = await within(stepMs, suback, "SUBACK");
     expect(granted.length === 1 && granted[0].qos === 2, `granted ${JSON.stringify(granted)}`);
   });
 
@@ -98,7 +101,8 @@ async function run() {
     await step(`publish and receive QoS ${qos}`, async () => {
       const topic = `${prefix}/qos/${qos}`;
       const payload = `message at QoS ${qos}`;
-      await within(stepMs, a.client.publishAsync(topic, payload, { qos }), `QoS ${qos} publish flow`);
+      const flow = a.client.publishAsync(topic, payload, { qos });
+      await within(stepMs, flow, `QoS ${qos} publish flow`);
       const m = await a.next((m) => m.topic === topic, `QoS ${qos} delivery`);
       expect(text(m.payload) === payload, `payload ${JSON.stringify(text(m.payload))}`);
       expect(m.packet.qos === qos, `delivered at QoS ${m.packet.qos}`);
@@ -118,17 +122,19 @@ async function run() {
 
   await step("retained message reaches a later subscriber", async () => {
     const topic = `${prefix}/retained/salon/luz/stat`;
-    await within(stepMs, a.client.publishAsync(topic, "ON", { qos: 1, retain: true }), "retained publish");
+    const retained = a.client.publishAsync(topic, "ON", { qos: 1, retain: true });
+    await within(stepMs, retained, "retained publish");
     b = await open("b", { protocolVersion: 4 });
     await within(stepMs, b.client.subscribeAsync(`${prefix}/retained/#`, { qos: 1 }), "SUBACK");
     const m = await b.next((m) => m.topic === topic, "retained delivery");
     expect(text(m.payload) === "ON", `retained payload ${JSON.stringify(text(m.payload))}`);
     expect(m.packet.retain === true, "retained message delivered without the RETAIN flag");
     // an empty retained message clears it, so the broker keeps nothing of this run
-    await within(stepMs, a.client.publishAsync(topic, "", { qos: 1, retain: true }), "retained clear");
+    const cleared = a.client.publishAsync(topic, "", { qos: 1, retain: true });
+    await within(stepMs, cleared, "retained clear");
   });
 
-  await step("5.0 connect with properties, publish with user property and content type", async () => {
+  await step("5.0 connect with properties, publish with user property, content type", async () => {
     c = await open("c", {
       protocolVersion: 5,
       properties: { receiveMaximum: 16, userProperties: { client: "browser" } },
@@ -139,12 +145,15 @@ async function run() {
     expect(granted[0].qos === 1, `granted ${JSON.stringify(granted)}`);
     await within(stepMs, c.client.publishAsync(topic, "22.5", {
       qos: 1,
-      properties: { userProperties: { unit: "C" }, contentType: "text/plain", messageExpiryInterval: 60 },
+      properties: {
+        userProperties: { unit: "C" }, contentType: "text/plain", messageExpiryInterval: 60,
+      },
     }), "v5 publish");
     const m = await c.next((m) => m.topic === topic, "v5 delivery");
     const p = m.packet.properties || {};
     expect(text(m.payload) === "22.5", `payload ${JSON.stringify(text(m.payload))}`);
-    expect(p.userProperties && p.userProperties.unit === "C", `user properties ${JSON.stringify(p.userProperties)}`);
+    expect(p.userProperties && p.userProperties.unit === "C",
+           `user properties ${JSON.stringify(p.userProperties)}`);
     expect(p.contentType === "text/plain", `content type ${JSON.stringify(p.contentType)}`);
   });
 
@@ -152,7 +161,8 @@ async function run() {
     const topic = `${prefix}/qos/from-v5`;
     await within(stepMs, c.client.publishAsync(topic, "cross", { qos: 2 }), "v5 QoS 2 publish");
     const m = await a.next((m) => m.topic === topic, "cross-version delivery");
-    expect(text(m.payload) === "cross" && m.packet.qos === 2, `got ${text(m.payload)} at QoS ${m.packet.qos}`);
+    expect(text(m.payload) === "cross" && m.packet.qos === 2,
+           `got ${text(m.payload)} at QoS ${m.packet.qos}`);
   });
 
   await step("disconnect", async () => {
@@ -162,7 +172,8 @@ async function run() {
 
 function finish(ok, error) {
   for (const client of clients) client.end(true);
-  const result = { ok, broker: brokerUrl, steps, error: error ? String(error.message || error) : "" };
+  const why = error ? String(error.message || error) : "";
+  const result = { ok, broker: brokerUrl, steps, error: why };
   document.getElementById("result").textContent = JSON.stringify(result, null, 1);
   window.mqttwireResult = result;
 }

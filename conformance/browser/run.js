@@ -37,7 +37,8 @@ function files() {
   return {
     "/index.html": [path.join(here, "index.html"), "text/html"],
     "/page.js": [path.join(here, "page.js"), "text/javascript"],
-    "/mqtt.min.js": [path.join(here, "node_modules", "mqtt", "dist", "mqtt.min.js"), "text/javascript"],
+    "/mqtt.min.js": [path.join(here, "node_modules", "mqtt", "dist", "mqtt.min.js"),
+                     "text/javascript"],
   };
 }
 
@@ -73,7 +74,8 @@ async function main() {
   try {
     puppeteer = require("puppeteer-core");
   } catch (e) {
-    console.error("browser test: puppeteer-core is not installed: run `npm ci` in conformance/browser " +
+    console.error("browser test: puppeteer-core is not installed: run `npm ci` in " +
+                  "conformance/browser " +
                   "(bash ci/install-deps.sh does)");
     return 2;
   }
@@ -111,14 +113,15 @@ async function main() {
     const page = await browser.newPage();
     page.on("console", (m) => log.push(`console.${m.type()}: ${m.text()}`));
     page.on("pageerror", (e) => log.push(`page error: ${e.message}`));
-    page.on("requestfailed", (r) => log.push(`request failed: ${r.url()} ${r.failure() && r.failure().errorText}`));
-    page.on("websocket", () => {}); // keeps the CDP Network domain on for the messages above
+    page.on("requestfailed",
+            (r) => log.push(`request failed: ${r.url()} ${r.failure() && r.failure().errorText}`));
     await page.goto(pageUrl, { waitUntil: "load", timeout: Math.max(1, deadline - Date.now()) });
     await page.waitForFunction(() => window.mqttwireResult !== undefined,
                                { timeout: Math.max(1, deadline - Date.now()), polling: 100 });
     const result = await page.evaluate(() => window.mqttwireResult);
     for (const s of result.steps)
-      console.log(`${s.ok ? "ok  " : "FAIL"} ${s.name} (${s.ms} ms)${s.detail ? ": " + s.detail : ""}`);
+      console.log(`${s.ok ? "ok  " : "FAIL"} ${s.name} (${s.ms} ms)` +
+                  (s.detail ? `: ${s.detail}` : ""));
     if (!result.ok) {
       console.log(`browser test FAILED against ${args.broker}: ${result.error}`);
       for (const line of log) console.log(`  ${line}`);
@@ -130,7 +133,8 @@ async function main() {
   } catch (e) {
     const timedOut = e && e.name === "TimeoutError";
     console.log(`browser test FAILED against ${args.broker}: ` +
-                (timedOut ? `the page gave no result within ${args.timeoutMs} ms` : String(e && e.message || e)));
+                (timedOut ? `the page gave no result within ${args.timeoutMs} ms`
+                          : String((e && e.message) || e)));
     for (const line of log) console.log(`  ${line}`);
     return 1;
   } finally {

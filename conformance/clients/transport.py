@@ -179,7 +179,8 @@ def frame(opcode, payload=b"", fin=True, rsv=0, mask=True, mask_key=None, length
 
 class Frame:
     def __init__(self, fin, rsv, opcode, masked, payload):
-        self.fin, self.rsv, self.opcode, self.masked, self.payload = fin, rsv, opcode, masked, payload
+        self.fin, self.rsv, self.opcode = fin, rsv, opcode
+        self.masked, self.payload = masked, payload
 
     def close_code(self):
         return int.from_bytes(self.payload[:2], "big") if len(self.payload) >= 2 else None
