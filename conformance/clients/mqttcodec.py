@@ -356,7 +356,13 @@ class RawClient:
         self.log = []
 
     def send(self, data):
-        self.sock.sendall(data)
+        try:
+            self.sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLEOFError, ssl.SSLZeroReturnError):
+            # the server ended the connection while this was being written (a TLS stream says
+            # so here, TCP only on the next read); recv() reads what it sent before and then
+            # reports the close
+            pass
 
     def close(self):
         try:
