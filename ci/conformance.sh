@@ -16,7 +16,7 @@
 #      packet across WebSocket frames of 5 bytes). A broker that does not serve a transport is
 #      a failure that names it, not a skip.
 #   5. conformance/report.py updates the coverage and pass counts in conformance/README.md
-#      when --report is given (from the TCP runs)
+#      when --report is given
 #
 # Fails when mqttwire-broker fails a scenario that conformance/known-failures.txt does not list.
 # mosquitto's unexpected failures are printed but do not fail the step (it is the oracle: a
@@ -253,6 +253,7 @@ stop_brokers() {
     pids=()
 }
 
+rm -f "$build"/results-*.json   # the report reads only this run's results
 for transport in "${transports[@]}"; do
     for broker in mqttwire mosquitto; do
         run_broker "$broker" "$transport"
@@ -260,8 +261,12 @@ for transport in "${transports[@]}"; do
 done
 
 if $report; then
-    "$py" conformance/report.py --results build/conformance/results-mqttwire.json \
-        --results build/conformance/results-mosquitto.json --write conformance/README.md
+    report_args=()
+    for name in mqttwire mosquitto {mqttwire,mosquitto}-{ws,tls,wss}; do
+        [[ -f build/conformance/results-$name.json ]] &&
+            report_args+=(--results "build/conformance/results-$name.json")
+    done
+    "$py" conformance/report.py "${report_args[@]}" --write conformance/README.md
 fi
 
 echo
