@@ -24,6 +24,7 @@
 # needs fixing; the report shows both). The last line is `N passed, M failed` over both brokers.
 #
 #   ci/conformance.sh [--report] [-k SUBSTRING]... [--transport tcp|tls|ws|wss]...
+#   OURS=path/to/mqttwire-broker ci/conformance.sh ...   # another build of the broker
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -73,7 +74,8 @@ if [[ ! -f $build/build.ninja ]]; then
 fi
 cmake --build "$build" -j 2 --target mqttwire-broker mqttwire-pub mqttwire-sub \
     >"$work/build.log" 2>&1 || { tail -n 50 "$work/build.log"; exit 1; }
-ours=$(find "$build" -name mqttwire-broker -type f -perm -u+x | head -n 1)
+# OURS=path: run another build of mqttwire-broker instead
+ours=${OURS:-$(find "$build" -name mqttwire-broker -type f -perm -u+x | head -n 1)}
 [[ -n $ours ]] || { echo "mqttwire-broker not found under $build" >&2; exit 1; }
 # mqttwire-pub and mqttwire-sub (conformance/tools/) run in the tools scenarios.
 tools=$(dirname "$(find "$build" -name mqttwire-pub -type f -perm -u+x | head -n 1)")

@@ -63,8 +63,9 @@ def load_scenarios(vectors_dir):
     return harness.SCENARIOS
 
 
-def load_known(path, broker):
-    """Lines: `scenario-name  reason` (optionally `broker:scenario-name  reason`)."""
+def load_known(path, broker, transport="tcp"):
+    """Lines: `scenario-name  reason` (optionally `broker:scenario-name  reason`, or
+    `broker/transport:scenario-name  reason` for one transport)."""
     known = {}
     if not path or not os.path.exists(path):
         return known
@@ -76,7 +77,7 @@ def load_known(path, broker):
             name, _, reason = line.partition(" ")
             if ":" in name:
                 b, name = name.split(":", 1)
-                if b != broker:
+                if b not in (broker, f"{broker}/{transport}"):
                     continue
             known[name] = reason.strip()
     return known
@@ -175,7 +176,7 @@ def main():
         print(f"{len(scenarios)} scenarios")
         return 0
 
-    known = load_known(args.known_failures, args.broker_name)
+    known = load_known(args.known_failures, args.broker_name, args.transport)
     who = f"{args.broker_name} over {args.transport}"
     why = probe_transport(args)
     if why:
