@@ -13,8 +13,9 @@
 #      conformance/broker/tests/make-certs.sh, both brokers restarted with `protocol websockets`
 #      and/or certfile/keyfile listeners, runner.py --transport: every scenario over WebSocket
 #      (ws), and the subset below over TLS and over WSS (where raw clients also split each
-#      packet across WebSocket frames of 5 bytes). A broker that does not serve a transport is
-#      a failure that names it, not a skip.
+#      packet across WebSocket frames of 5 bytes), and a smaller one over mutual TLS (mtls:
+#      require_certificate true, every client presents a certificate). A broker that does not
+#      serve a transport is a failure that names it, not a skip.
 #   5. conformance/report.py updates the coverage and pass counts in conformance/README.md
 #      when --report is given
 #
@@ -23,7 +24,7 @@
 # scenario it fails is either marked expected-to-fail-on: mosquitto with a spec reference, or
 # needs fixing; the report shows both). The last line is `N passed, M failed` over both brokers.
 #
-#   ci/conformance.sh [--report] [-k SUBSTRING]... [--transport tcp|tls|ws|wss]...
+#   ci/conformance.sh [--report] [-k SUBSTRING]... [--transport tcp|tls|ws|wss|mtls]...
 #   OURS=path/to/mqttwire-broker ci/conformance.sh ...   # another build of the broker
 set -euo pipefail
 
@@ -44,12 +45,15 @@ while (($#)); do
     esac
     shift
 done
-((${#transports[@]})) || transports=(tcp ws tls wss)
+((${#transports[@]})) || transports=(tcp ws tls wss mtls)
 # Over TLS and WSS: every client library and both authentication listeners, the QoS flows,
 # wills, retained messages, sessions, limits and the 5.0 raw exchanges.
 readonly subset=(-k paho- -k mqttjs- -k mosquitto-clients -k auth- -k acl- -k qos-v5-matrix
                  -k qos2- -k qos-ordering -k will- -k retained-v5 -k session-v5 -k maxpacket-
                  -k raw-v5- -k transport-)
+# Over mutual TLS (require_certificate true; every client presents client.pem): the client
+# libraries, both authentication listeners and the stream.
+readonly mtls_subset=(-k paho- -k mqttjs- -k mosquitto-clients -k auth- -k acl- -k transport-)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mqttwire-conformance.XXXXXX")
 pids=()
@@ -119,7 +123,7 @@ chmod 644 "$passwd" "$work/acl"
 
 # Certificates for the tls and wss listeners (made fresh, never committed).
 certs="$work/certs"
-if [[ " ${transports[*]} " =~ \ (tls|wss)\  ]]; then
+if [[ " ${transports[*]} " =~ \ (tls|wss|mtls)\  ]]; then
     bash conformance/broker/tests/make-certs.sh "$certs" >/dev/null
     chmod -R a+rX "$certs"
 fi
@@ -132,11 +136,12 @@ write_config() {
         if [[ $transport == ws || $transport == wss ]]; then
             echo "protocol websockets"
         fi
-        if [[ $transport == tls || $transport == wss ]]; then
+        if [[ $transport == tls || $transport == wss || $transport == mtls ]]; then
             echo "certfile $certs/server-rsa-chain.pem"
             echo "keyfile $certs/server-rsa.key"
             echo "cafile $certs/ca.pem"
         fi
+        [[ $transport == mtls ]] && echo "require_certificate true"
         if [[ $broker == mosquitto && ($transport == ws || $transport == wss) ]]; then
             # mosquitto 2.0.11 refuses to start when every listener is a WebSocket one
             echo "listener $(free_port) 127.0.0.1"
@@ -184,13 +189,17 @@ status=0
 # the scenarios over it, stops them.
 run_broker() {
     local broker=$1 transport=$2 main_port auth_port bin version rc line name=$1-$2
-    local args=(--transport "$transport")
-    [[ $transport == tls || $transport == wss ]] && args+=(--cafile "$certs/ca.pem")
+    local args=(--transport "${transport/mtls/tls}")
+    [[ $transport == tls || $transport == wss || $transport == mtls ]] &&
+        args+=(--cafile "$certs/ca.pem")
+    [[ $transport == mtls ]] && args+=(--certfile "$certs/client.pem" --keyfile "$certs/client.key")
     [[ $transport == wss ]] && args+=(--ws-split 5)
     if ((${#runner_args[@]})); then
         args+=("${runner_args[@]}")
     elif [[ $transport == tls || $transport == wss ]]; then
         args+=("${subset[@]}")
+    elif [[ $transport == mtls ]]; then
+        args+=("${mtls_subset[@]}")
     fi
     [[ $transport == tcp ]] && name=$broker   # the report reads results-<broker>.json
     main_port=$(free_port)
@@ -264,7 +273,7 @@ done
 
 if $report; then
     report_args=()
-    for name in mqttwire mosquitto {mqttwire,mosquitto}-{ws,tls,wss}; do
+    for name in mqttwire mosquitto {mqttwire,mosquitto}-{ws,tls,wss,mtls}; do
         [[ -f build/conformance/results-$name.json ]] &&
             report_args+=(--results "build/conformance/results-$name.json")
     done

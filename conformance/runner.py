@@ -15,7 +15,8 @@ the authentication scenarios are skipped.
 
 --transport makes every client of every scenario connect over TLS, WebSocket (RFC 6455, path
 /mqtt, subprotocol mqtt) or WebSocket over TLS instead of plain TCP (--port and --auth-port are
-then listeners of that transport; --cafile verifies the server certificate). Clients that cannot
+then listeners of that transport; --cafile verifies the server certificate, --certfile and
+--keyfile give every client a certificate for listeners that require one). Clients that cannot
 use the transport (mosquitto_pub/sub over WebSocket, mqttwire-pub/sub and the cutting proxy over
 anything but TCP) make their scenario SKIP with that reason. Before any scenario runs, one
 connection probes the transport: a broker that does not serve it is one loud failure
@@ -91,7 +92,10 @@ def probe_transport(args):
         return f"{type(e).__name__}: {e}"
     try:
         c.send(mqttcodec.connect(f"cfprobe{os.getpid()}", 4, True, 10))
-        ack = c.recv(5.0)
+        try:
+            ack = c.recv(5.0)
+        except mqttcodec.Closed:
+            return "the server closed the connection before CONNACK"
         if ack is None or ack.type != mqttcodec.CONNACK:
             return f"no CONNACK over {args.transport} (got {ack!r})"
         c.send(mqttcodec.disconnect(4))
@@ -155,13 +159,19 @@ def main():
     ap.add_argument("--transport", choices=("tcp", "tls", "ws", "wss"), default="tcp",
                     help="what every client connects over (the ports are that transport's)")
     ap.add_argument("--cafile", default=None, help="CA certificate for tls and wss")
+    ap.add_argument("--certfile", default=None,
+                    help="client certificate (PEM) every client presents over tls and wss")
+    ap.add_argument("--keyfile", default=None, help="the key of --certfile")
     ap.add_argument("--ws-split", type=int, default=0, metavar="N",
                     help="raw clients send each MQTT packet in WebSocket frames of N bytes")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     if args.transport in ("tls", "wss") and not args.cafile:
         ap.error(f"--transport {args.transport} needs --cafile")
-    transport.configure(args.transport, args.cafile, split=args.ws_split)
+    if bool(args.certfile) != bool(args.keyfile):
+        ap.error("--certfile and --keyfile go together")
+    transport.configure(args.transport, args.cafile, split=args.ws_split,
+                        certfile=args.certfile, keyfile=args.keyfile)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         ap.error("the suite sends malformed traffic: loopback hosts only")
 

@@ -115,7 +115,9 @@ class Context:
     def mosquitto_transport_args(self, what):
         """mosquitto_pub/sub 2.0 speak TCP and TLS, not WebSocket."""
         if transport.kind() == "tls":
-            return ["--cafile", transport.cafile()]
+            cert, key = transport.client_certificate()
+            mine = ["--cert", cert, "--key", key] if cert else []
+            return ["--cafile", transport.cafile(), *mine]
         self.only_tcp(what)
         return []
 
@@ -190,8 +192,9 @@ class Context:
                                                                         "mqtt")):
             raise Skip("node or node_modules/mqtt missing (run npm ci in conformance/clients/node)")
         scheme = dict(tcp="mqtt", tls="mqtts", ws="ws", wss="wss")[transport.kind()]
+        cert, key = transport.client_certificate()
         prog = dict(url=f"{scheme}://{self.host}:{self.port}", version=version, steps=steps,
-                    ca=transport.cafile())
+                    ca=transport.cafile(), cert=cert, key=key)
         out = run(["node", os.path.join(node_dir, "steps.js"), json.dumps(prog)], timeout)
         events = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
         errors = [e for e in events if e.get("event") == "error"]
@@ -232,7 +235,8 @@ class Paho:
         else:
             self.c = mqtt.Client(cid, clean_session=clean, protocol=proto, transport=wire)
         if kind in ("tls", "wss"):
-            self.c.tls_set(ca_certs=transport.cafile())
+            cert, key = transport.client_certificate()
+            self.c.tls_set(ca_certs=transport.cafile(), certfile=cert, keyfile=key)
         self.clean = clean
         self.messages = queue.Queue()
         self.connacks = queue.Queue()

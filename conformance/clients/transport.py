@@ -42,6 +42,11 @@ def cafile():
     return _settings["cafile"]
 
 
+def client_certificate():
+    """(certfile, keyfile) the clients present over TLS, or (None, None)."""
+    return _settings["certfile"], _settings["keyfile"]
+
+
 def tls_context(ca=None, certfile=None, keyfile=None):
     ctx = ssl.create_default_context(cafile=ca or _settings["cafile"])
     if certfile or _settings["certfile"]:
