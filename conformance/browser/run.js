@@ -5,7 +5,10 @@
 // failed or the page gave no result within the time bound, 2 on a usage or set-up error.
 //
 //   node conformance/browser/run.js --broker ws://127.0.0.1:PORT [--timeout-ms 60000]
-//       [--chromium /usr/bin/chromium] [--prefix TOPIC_ROOT]
+//       [--chromium /usr/bin/chromium] [--prefix TOPIC_ROOT] [--trust-spki BASE64]
+//
+// For wss:// the broker's certificate is trusted by its public key (--trust-spki: base64 of
+// the SHA-256 of its SubjectPublicKeyInfo), not by turning certificate checks off.
 "use strict";
 
 const fs = require("fs");
@@ -14,7 +17,8 @@ const os = require("os");
 const path = require("path");
 
 function parseArgs(argv) {
-  const args = { broker: "", timeoutMs: 60000, chromium: "/usr/bin/chromium", prefix: "" };
+  const args = { broker: "", timeoutMs: 60000, chromium: "/usr/bin/chromium", prefix: "",
+                 trustSpki: "" };
   for (let i = 0; i < argv.length; ++i) {
     const value = argv[i + 1];
     switch (argv[i]) {
@@ -22,6 +26,7 @@ function parseArgs(argv) {
       case "--timeout-ms": args.timeoutMs = Number(value); ++i; break;
       case "--chromium": args.chromium = value; ++i; break;
       case "--prefix": args.prefix = value; ++i; break;
+      case "--trust-spki": args.trustSpki = value; ++i; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -108,6 +113,7 @@ async function main() {
         ...(process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : []),
         "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+        ...(args.trustSpki ? [`--ignore-certificate-errors-spki-list=${args.trustSpki}`] : []),
       ],
     });
     const page = await browser.newPage();

@@ -91,11 +91,13 @@ class BrokerProcess:
         if pending:
             status = self.proc.poll()
             self.stop()
+            log = self.output()
+            shutil.rmtree(self.dir, ignore_errors=True)
             why = f"exited with status {status}" if status is not None else \
                 f"port {pending[0]} not accepting after {start_timeout:.0f} s"
             raise BrokerDidNotStart(f"{kind} ({binary}) {why}; configuration:\n"
                                     f"{config_text(kind, self.listeners, extra)}log:\n"
-                                    f"{self.output()[-2000:]}")
+                                    f"{log[-2000:]}")
 
     def port(self, transport):
         for listener in self.listeners:
@@ -105,7 +107,8 @@ class BrokerProcess:
 
     def output(self):
         try:
-            self.log.flush()
+            if not self.log.closed:
+                self.log.flush()
             with open(self.log_path, encoding="utf-8", errors="replace") as f:
                 return f.read()
         except OSError:
