@@ -9,7 +9,15 @@
 #      configurations (a plain listener with allow_anonymous true, and a second instance with a
 #      password file made by mosquitto_passwd and an ACL file), starts them on free loopback
 #      ports, runs conformance/runner.py, and stops them by PID
-#   4. conformance/report.py updates the coverage and pass counts in conformance/README.md
+#   4. the same over the other transports (issue 13): certificates from
+#      conformance/broker/tests/make-certs.sh, both brokers restarted with `protocol websockets`
+#      and/or certfile/keyfile listeners, runner.py --transport: every scenario over WebSocket
+#      (ws; mosquitto, the oracle, runs the subset below there), the subset over TLS and over
+#      WSS (where raw clients also split each packet across WebSocket frames of 5 bytes), and a
+#      smaller one over mutual TLS (mtls: require_certificate true, every client presents a
+#      certificate). A broker that does not serve a transport is a failure that names it, not
+#      a skip.
+#   5. conformance/report.py updates the coverage and pass counts in conformance/README.md
 #      when --report is given
 #
 # Fails when mqttwire-broker fails a scenario that conformance/known-failures.txt does not list.
@@ -17,7 +25,8 @@
 # scenario it fails is either marked expected-to-fail-on: mosquitto with a spec reference, or
 # needs fixing; the report shows both). The last line is `N passed, M failed` over both brokers.
 #
-#   ci/conformance.sh [--report] [-k SUBSTRING]...
+#   ci/conformance.sh [--report] [-k SUBSTRING]... [--transport tcp|tls|ws|wss|mtls]...
+#   OURS=path/to/mqttwire-broker ci/conformance.sh ...   # another build of the broker
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,14 +35,26 @@ readonly py=/usr/bin/python3     # Debian's interpreter, the one with python3-pa
 readonly build="$root/build/conformance"
 report=false
 runner_args=()
+transports=()
 while (($#)); do
     case $1 in
         --report) report=true ;;
         -k) runner_args+=(-k "$2"); shift ;;
-        *) echo "usage: ci/conformance.sh [--report] [-k SUBSTRING]..." >&2; exit 2 ;;
+        --transport) transports+=("$2"); shift ;;
+        *) echo "usage: ci/conformance.sh [--report] [-k SUBSTRING]... [--transport T]..." >&2
+           exit 2 ;;
     esac
     shift
 done
+((${#transports[@]})) || transports=(tcp ws tls wss mtls)
+# Over TLS and WSS: every client library and both authentication listeners, the QoS flows,
+# wills, retained messages, sessions, limits and the 5.0 raw exchanges.
+readonly subset=(-k paho- -k mqttjs- -k mosquitto-clients -k auth- -k acl- -k qos-v5-matrix
+                 -k qos2- -k qos-ordering -k will- -k retained-v5 -k session-v5 -k maxpacket-
+                 -k raw-v5- -k transport-)
+# Over mutual TLS (require_certificate true; every client presents client.pem): the client
+# libraries, both authentication listeners and the stream.
+readonly mtls_subset=(-k paho- -k mqttjs- -k mosquitto-clients -k auth- -k acl- -k transport-)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mqttwire-conformance.XXXXXX")
 pids=()
@@ -58,7 +79,8 @@ if [[ ! -f $build/build.ninja ]]; then
 fi
 cmake --build "$build" -j 2 --target mqttwire-broker mqttwire-pub mqttwire-sub \
     >"$work/build.log" 2>&1 || { tail -n 50 "$work/build.log"; exit 1; }
-ours=$(find "$build" -name mqttwire-broker -type f -perm -u+x | head -n 1)
+# OURS=path: run another build of mqttwire-broker instead
+ours=${OURS:-$(find "$build" -name mqttwire-broker -type f -perm -u+x | head -n 1)}
 [[ -n $ours ]] || { echo "mqttwire-broker not found under $build" >&2; exit 1; }
 # mqttwire-pub and mqttwire-sub (conformance/tools/) run in the tools scenarios.
 tools=$(dirname "$(find "$build" -name mqttwire-pub -type f -perm -u+x | head -n 1)")
@@ -100,11 +122,31 @@ pattern readwrite cfacl/+/users/%u/#
 EOF
 chmod 644 "$passwd" "$work/acl"
 
-# write_config <broker> <kind> <port> <file>
+# Certificates for the tls and wss listeners (made fresh, never committed).
+certs="$work/certs"
+if [[ " ${transports[*]} " =~ \ (tls|wss|mtls)\  ]]; then
+    bash conformance/broker/tests/make-certs.sh "$certs" >/dev/null
+    chmod -R a+rX "$certs"
+fi
+
+# write_config <broker> <kind> <port> <file> [transport]
 write_config() {
-    local broker=$1 kind=$2 port=$3 file=$4
+    local broker=$1 kind=$2 port=$3 file=$4 transport=${5:-tcp}
     {
         echo "listener $port 127.0.0.1"
+        if [[ $transport == ws || $transport == wss ]]; then
+            echo "protocol websockets"
+        fi
+        if [[ $transport == tls || $transport == wss || $transport == mtls ]]; then
+            echo "certfile $certs/server-rsa-chain.pem"
+            echo "keyfile $certs/server-rsa.key"
+            echo "cafile $certs/ca.pem"
+        fi
+        [[ $transport == mtls ]] && echo "require_certificate true"
+        if [[ $broker == mosquitto && ($transport == ws || $transport == wss) ]]; then
+            # mosquitto 2.0.11 refuses to start when every listener is a WebSocket one
+            echo "listener $(free_port) 127.0.0.1"
+        fi
         if [[ $kind == main ]]; then
             echo "allow_anonymous true"
         else
@@ -144,12 +186,29 @@ start() {
 total_passed=0
 total_failed=0
 status=0
-for broker in mqttwire mosquitto; do
+# run_broker <broker> <transport>: starts both instances with listeners of that transport, runs
+# the scenarios over it, stops them.
+run_broker() {
+    local broker=$1 transport=$2 main_port auth_port bin version rc line name=$1-$2
+    local args=(--transport "${transport/mtls/tls}")
+    [[ $transport == tls || $transport == wss || $transport == mtls ]] &&
+        args+=(--cafile "$certs/ca.pem")
+    [[ $transport == mtls ]] && args+=(--certfile "$certs/client.pem" --keyfile "$certs/client.key")
+    [[ $transport == wss ]] && args+=(--ws-split 5)
+    if ((${#runner_args[@]})); then
+        args+=("${runner_args[@]}")
+    elif [[ $transport == tls || $transport == wss ||
+            ($transport == ws && $broker == mosquitto) ]]; then
+        args+=("${subset[@]}")
+    elif [[ $transport == mtls ]]; then
+        args+=("${mtls_subset[@]}")
+    fi
+    [[ $transport == tcp ]] && name=$broker   # the report reads results-<broker>.json
     main_port=$(free_port)
     auth_port=$(free_port)
     while [[ $auth_port == "$main_port" ]]; do auth_port=$(free_port); done
-    write_config "$broker" main "$main_port" "$work/$broker-main.conf"
-    write_config "$broker" auth "$auth_port" "$work/$broker-auth.conf"
+    write_config "$broker" main "$main_port" "$work/$name-main.conf" "$transport"
+    write_config "$broker" auth "$auth_port" "$work/$name-auth.conf" "$transport"
     if [[ $broker == mosquitto ]]; then
         bin=/usr/sbin/mosquitto
         version=$("$bin" -h 2>&1 | head -n 1 || true)
@@ -158,17 +217,25 @@ for broker in mqttwire mosquitto; do
         version="mqttwire-broker ($ours)"
     fi
     echo
-    echo "== $broker: $version, ports $main_port (anonymous) and $auth_port (password + ACL)"
-    start "$main_port" "$work/$broker-main.log" "$bin" -c "$work/$broker-main.conf" -v
-    start "$auth_port" "$work/$broker-auth.log" "$bin" -c "$work/$broker-auth.conf" -v
+    echo "== $broker over $transport: $version, ports $main_port (anonymous) and $auth_port" \
+         "(password + ACL)"
+    if ! start "$main_port" "$work/$name-main.log" "$bin" -c "$work/$name-main.conf" -v ||
+        ! start "$auth_port" "$work/$name-auth.log" "$bin" -c "$work/$name-auth.conf" -v; then
+        echo "FAIL   $broker does not serve MQTT over $transport (configuration:" \
+             "$(tr '\n' ';' <"$work/$name-main.conf"))"
+        total_failed=$((total_failed + 1))
+        [[ $broker == mqttwire ]] && status=1
+        stop_brokers
+        return
+    fi
 
     rc=0
     "$py" conformance/runner.py --host 127.0.0.1 --port "$main_port" --auth-port "$auth_port" \
         --broker-name "$broker" --known-failures conformance/known-failures.txt \
-        --json "$root/build/conformance/results-$broker.json" --tools-dir "$tools" \
-        "${runner_args[@]}" \
-        2>&1 | tee "$work/$broker-run.log" || rc=${PIPESTATUS[0]}
-    line=$(tail -n 1 "$work/$broker-run.log")
+        --json "$root/build/conformance/results-$name.json" --tools-dir "$tools" \
+        "${args[@]}" \
+        2>&1 | tee "$work/$name-run.log" || rc=${PIPESTATUS[0]}
+    line=$(tail -n 1 "$work/$name-run.log")
     if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
         total_passed=$((total_passed + BASH_REMATCH[1]))
         total_failed=$((total_failed + BASH_REMATCH[2]))
@@ -178,24 +245,41 @@ for broker in mqttwire mosquitto; do
     fi
     if ((rc != 0)); then
         if [[ $broker == mqttwire ]]; then
-            echo "mqttwire-broker failed scenarios not listed in conformance/known-failures.txt" >&2
+            echo "mqttwire-broker failed scenarios over $transport not listed in" \
+                 "conformance/known-failures.txt" >&2
             status=1
         else
-            echo "mosquitto failed scenarios without an expected-to-fail-on mark (oracle disagrees:" \
-                 "review those scenarios)" >&2
+            echo "mosquitto failed scenarios over $transport without an expected-to-fail-on" \
+                 "mark (oracle disagrees: review those scenarios)" >&2
         fi
     fi
+    stop_brokers
+    if ((rc != 0)) && [[ -n ${CONFORMANCE_SHOW_LOGS:-} ]]; then
+        tail -n 40 "$work/$name-main.log" "$work/$name-auth.log"
+    fi
+}
+
+stop_brokers() {
+    local pid
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     pids=()
-    if ((rc != 0)) && [[ -n ${CONFORMANCE_SHOW_LOGS:-} ]]; then
-        tail -n 40 "$work/$broker-main.log" "$work/$broker-auth.log"
-    fi
+}
+
+rm -f "$build"/results-*.json   # the report reads only this run's results
+for transport in "${transports[@]}"; do
+    for broker in mqttwire mosquitto; do
+        run_broker "$broker" "$transport"
+    done
 done
 
 if $report; then
-    "$py" conformance/report.py --results build/conformance/results-mqttwire.json \
-        --results build/conformance/results-mosquitto.json --write conformance/README.md
+    report_args=()
+    for name in mqttwire mosquitto {mqttwire,mosquitto}-{ws,tls,wss,mtls}; do
+        [[ -f build/conformance/results-$name.json ]] &&
+            report_args+=(--results "build/conformance/results-$name.json")
+    done
+    "$py" conformance/report.py "${report_args[@]}" --write conformance/README.md
 fi
 
 echo

@@ -152,7 +152,7 @@ fi
 
 if [[ -f ci/normative_coverage.py ]]; then
     section "normative coverage"
-    if python3 ci/normative_coverage.py --require codec --require matcher; then
+    if python3 ci/normative_coverage.py --require codec --require matcher --require transport; then
         pass
     else
         fail "ci/normative_coverage.py"

@@ -47,6 +47,8 @@ def main():
     for path in a.results:
         d = json.load(open(path))
         c = d["counts"]
+        if d.get("transport", "tcp") != "tcp":
+            d["broker"] += f" over {d['transport']}"
         out.append(f"| {d['broker']} | {c['passed']} | {c['failed']} | {c['skipped']} | {c['xfail']} | {d['seconds']} |")
         for r in d["results"]:
             if r["status"] in ("fail", "known", "xfail"):

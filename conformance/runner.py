@@ -3,7 +3,7 @@
 
     /usr/bin/python3 conformance/runner.py --host 127.0.0.1 --port 1883 --broker-name mqttwire \\
         [--auth-port 1884] [--known-failures conformance/known-failures.txt] [--json out.json] \\
-        [-k SUBSTRING] [--list]
+        [-k SUBSTRING] [--list] [--transport tcp|tls|ws|wss --cafile ca.pem] [--ws-split N]
 
 Scenarios live in conformance/scenarios/: `*.py` modules register scripted scenarios with
 `@scenario(...)`, `*.scn` files hold raw byte exchanges as data (see scenarios/README in
@@ -12,6 +12,15 @@ conformance/README.md). Every scenario names the normative statements it exercis
 The auth port is a second listener (or instance) configured with the password file and ACL file
 that ci/conformance.sh generates (users and rules in conformance/scenarios/auth.py); without it
 the authentication scenarios are skipped.
+
+--transport makes every client of every scenario connect over TLS, WebSocket (RFC 6455, path
+/mqtt, subprotocol mqtt) or WebSocket over TLS instead of plain TCP (--port and --auth-port are
+then listeners of that transport; --cafile verifies the server certificate, --certfile and
+--keyfile give every client a certificate for listeners that require one). Clients that cannot
+use the transport (mosquitto_pub/sub over WebSocket, mqttwire-pub/sub and the cutting proxy over
+anything but TCP) make their scenario SKIP with that reason. Before any scenario runs, one
+connection probes the transport: a broker that does not serve it is one loud failure
+(`FAIL transport-<name>-served`), not a run of skips.
 
 Prints one line per scenario and ends with `N passed, M failed, S skipped, X expected failures`.
 A scenario marked `expected-to-fail-on: <broker>` that fails on that broker counts as an
@@ -34,7 +43,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "clients"))
 
 import harness  # noqa: E402
+import mqttcodec  # noqa: E402
 import rawscn  # noqa: E402
+import transport  # noqa: E402
 
 
 def load_scenarios(vectors_dir):
@@ -53,8 +64,9 @@ def load_scenarios(vectors_dir):
     return harness.SCENARIOS
 
 
-def load_known(path, broker):
-    """Lines: `scenario-name  reason` (optionally `broker:scenario-name  reason`)."""
+def load_known(path, broker, transport="tcp"):
+    """Lines: `scenario-name  reason` (optionally `broker:scenario-name  reason`, or
+    `broker/transport:scenario-name  reason` for one transport)."""
     known = {}
     if not path or not os.path.exists(path):
         return known
@@ -66,10 +78,32 @@ def load_known(path, broker):
             name, _, reason = line.partition(" ")
             if ":" in name:
                 b, name = name.split(":", 1)
-                if b != broker:
+                if b not in (broker, f"{broker}/{transport}"):
                     continue
             known[name] = reason.strip()
     return known
+
+
+def probe_transport(args):
+    """None when a CONNECT over the transport gets a CONNACK, else why not."""
+    try:
+        c = mqttcodec.RawClient(args.host, args.port, 4, 5.0)
+    except Exception as e:  # noqa: BLE001 - any failure to connect is the answer
+        return f"{type(e).__name__}: {e}"
+    try:
+        c.send(mqttcodec.connect(f"cfprobe{os.getpid()}", 4, True, 10))
+        try:
+            ack = c.recv(5.0)
+        except mqttcodec.Closed:
+            return "the server closed the connection before CONNACK"
+        if ack is None or ack.type != mqttcodec.CONNACK:
+            return f"no CONNACK over {args.transport} (got {ack!r})"
+        c.send(mqttcodec.disconnect(4))
+        return None
+    except Exception as e:  # noqa: BLE001
+        return f"{type(e).__name__}: {e}"
+    finally:
+        c.close()
 
 
 def run_one(sc, args, run_id, index):
@@ -122,8 +156,22 @@ def main():
     ap.add_argument("-k", dest="filter", action="append", default=[],
                     help="run only scenarios whose name contains this (repeatable)")
     ap.add_argument("--list", action="store_true", help="list scenarios and their citations")
+    ap.add_argument("--transport", choices=("tcp", "tls", "ws", "wss"), default="tcp",
+                    help="what every client connects over (the ports are that transport's)")
+    ap.add_argument("--cafile", default=None, help="CA certificate for tls and wss")
+    ap.add_argument("--certfile", default=None,
+                    help="client certificate (PEM) every client presents over tls and wss")
+    ap.add_argument("--keyfile", default=None, help="the key of --certfile")
+    ap.add_argument("--ws-split", type=int, default=0, metavar="N",
+                    help="raw clients send each MQTT packet in WebSocket frames of N bytes")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
+    if args.transport in ("tls", "wss") and not args.cafile:
+        ap.error(f"--transport {args.transport} needs --cafile")
+    if bool(args.certfile) != bool(args.keyfile):
+        ap.error("--certfile and --keyfile go together")
+    transport.configure(args.transport, args.cafile, split=args.ws_split,
+                        certfile=args.certfile, keyfile=args.keyfile)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         ap.error("the suite sends malformed traffic: loopback hosts only")
 
@@ -138,7 +186,15 @@ def main():
         print(f"{len(scenarios)} scenarios")
         return 0
 
-    known = load_known(args.known_failures, args.broker_name)
+    known = load_known(args.known_failures, args.broker_name, args.transport)
+    who = f"{args.broker_name} over {args.transport}"
+    why = probe_transport(args)
+    if why:
+        print(f"FAIL   transport-{args.transport}-served  {args.host}:{args.port} does not serve "
+              f"MQTT over {args.transport}: {why}")
+        print(f"{who}: the broker does not serve this transport; no scenario ran")
+        print("0 passed, 1 failed, 0 skipped, 0 expected failures")
+        return 1
     run_id = "%06x" % random.randrange(16 ** 6)
     counts = dict(passed=0, failed=0, skipped=0, xfail=0)
     unexpected = []
@@ -147,7 +203,9 @@ def main():
     for i, sc in enumerate(scenarios):
         o = run_one(sc, args, run_id, i)
         st = o["status"]
-        xfail = args.broker_name in sc["expected_to_fail_on"]
+        # a mark names a broker, or a broker over one transport ("mosquitto/ws")
+        xfail = bool({args.broker_name, f"{args.broker_name}/{args.transport}"} &
+                     sc["expected_to_fail_on"])
         if st == "pass":
             counts["passed"] += 1
             label = "PASS" + (" (expected to fail here: now passes)" if xfail else "")
@@ -181,11 +239,12 @@ def main():
     elapsed = time.monotonic() - t_start
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(dict(broker=args.broker_name, seconds=round(elapsed, 1), counts=counts,
+            json.dump(dict(broker=args.broker_name, transport=args.transport,
+                           seconds=round(elapsed, 1), counts=counts,
                            results=results), f, indent=1)
     if unexpected:
-        print(f"{args.broker_name}: unexpected failures: {' '.join(unexpected)}")
-    print(f"{args.broker_name}: {len(scenarios)} scenarios in {elapsed:.1f} s")
+        print(f"{who}: unexpected failures: {' '.join(unexpected)}")
+    print(f"{who}: {len(scenarios)} scenarios in {elapsed:.1f} s")
     print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped, "
           f"{counts['xfail']} expected failures")
     return 1 if unexpected else 0

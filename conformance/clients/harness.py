@@ -5,11 +5,13 @@ import json
 import os
 import queue
 import shutil
+import socket
 import subprocess
 import threading
 import time
 
 import mqttcodec as m
+import transport
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIOS = []
@@ -104,16 +106,33 @@ class Context:
         self.cleanup.append(c.stop)
         return c
 
+    # transports (runner --transport) ------------------------------------------------------
+    def only_tcp(self, what):
+        """Skip: what (a client or helper) has no way to use the runner's transport."""
+        if transport.kind() != "tcp":
+            raise Skip(f"{what} cannot connect over {transport.kind()}")
+
+    def mosquitto_transport_args(self, what):
+        """mosquitto_pub/sub 2.0 speak TCP and TLS, not WebSocket."""
+        if transport.kind() == "tls":
+            cert, key = transport.client_certificate()
+            mine = ["--cert", cert, "--key", key] if cert else []
+            return ["--cafile", transport.cafile(), *mine]
+        self.only_tcp(what)
+        return []
+
     # mosquitto command-line clients -------------------------------------------------------
     def mosquitto_pub(self, *args, port=None, timeout=10):
         return run([shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub", "-h", self.host,
-                    "-p", str(port or self.port), "-i", self.cid("mp"), *args], timeout)
+                    "-p", str(port or self.port), "-i", self.cid("mp"),
+                    *self.mosquitto_transport_args("mosquitto_pub"), *args], timeout)
 
     def mosquitto_sub_start(self, *args, port=None):
         """Start mosquitto_sub in the background; returns the process (stdout piped)."""
         p = subprocess.Popen([shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub",
                               "-h", self.host, "-p", str(port or self.port), "-i",
-                              self.cid("ms"), *args],
+                              self.cid("ms"), *self.mosquitto_transport_args("mosquitto_sub"),
+                              *args],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
         def stop():
@@ -130,6 +149,7 @@ class Context:
     # mqttwire-pub / mqttwire-sub (conformance/tools/) ---------------------------------------
     def tool(self, name):
         """Path of mqttwire-pub or mqttwire-sub (runner --tools-dir); Skip when not built."""
+        self.only_tcp(name)
         path = os.path.join(getattr(self, "tools_dir", "") or "", name)
         if not os.access(path, os.X_OK):
             raise Skip(f"{name} not found (runner --tools-dir; ci/conformance.sh builds it)")
@@ -158,6 +178,7 @@ class Context:
 
     def proxy(self, port=None):
         """A cutting proxy in front of the broker (clients/proxy.py)."""
+        self.only_tcp("the cutting proxy (it forwards plain TCP)")
         import proxy
         px = proxy.CuttingProxy(self.host, port or self.port)
         self.cleanup.append(px.stop)
@@ -170,7 +191,10 @@ class Context:
         if not shutil.which("node") or not os.path.isdir(os.path.join(node_dir, "node_modules",
                                                                         "mqtt")):
             raise Skip("node or node_modules/mqtt missing (run npm ci in conformance/clients/node)")
-        prog = dict(url=f"mqtt://{self.host}:{self.port}", version=version, steps=steps)
+        scheme = dict(tcp="mqtt", tls="mqtts", ws="ws", wss="wss")[transport.kind()]
+        cert, key = transport.client_certificate()
+        prog = dict(url=f"{scheme}://{self.host}:{self.port}", version=version, steps=steps,
+                    ca=transport.cafile(), cert=cert, key=key)
         out = run(["node", os.path.join(node_dir, "steps.js"), json.dumps(prog)], timeout)
         events = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
         errors = [e for e in events if e.get("event") == "error"]
@@ -204,10 +228,15 @@ class Paho:
         self.mqtt, self.Properties, self.PacketTypes = mqtt, Properties, PacketTypes
         proto = {3: mqtt.MQTTv31, 4: mqtt.MQTTv311, 5: mqtt.MQTTv5}[version]
         self.version = version
+        kind = transport.kind()
+        wire = "websockets" if kind in ("ws", "wss") else "tcp"
         if version == 5:
-            self.c = mqtt.Client(cid, protocol=proto)
+            self.c = mqtt.Client(cid, protocol=proto, transport=wire)
         else:
-            self.c = mqtt.Client(cid, clean_session=clean, protocol=proto)
+            self.c = mqtt.Client(cid, clean_session=clean, protocol=proto, transport=wire)
+        if kind in ("tls", "wss"):
+            cert, key = transport.client_certificate()
+            self.c.tls_set(ca_certs=transport.cafile(), certfile=cert, keyfile=key)
         self.clean = clean
         self.messages = queue.Queue()
         self.connacks = queue.Queue()
@@ -295,6 +324,17 @@ class Paho:
         except queue.Empty:
             pass
         self.stop()
+
+    def cut(self):
+        """Lose the connection as a network failure would: no DISCONNECT, no WebSocket Close.
+        A shutdown, not a close, so paho's network thread sees the end instead of a dead file
+        descriptor."""
+        s = self.c.socket()
+        raw = getattr(s, "_socket", s)  # paho's WebSocket wrapper holds the TCP or TLS socket
+        try:
+            raw.shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError):
+            pass
 
     def stop(self):
         if self.started:

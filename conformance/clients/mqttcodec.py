@@ -6,8 +6,11 @@ malformed bytes, which scenarios write as hex) and decodes what a server sends.
 """
 
 import socket
+import ssl
 import struct
 import time
+
+import transport
 
 CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = 1, 2, 3, 4, 5, 6, 7
 SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT, AUTH = range(8, 16)
@@ -343,8 +346,8 @@ class RawClient:
     def __init__(self, host, port, version=4, timeout=3.0):
         self.version = version
         self.timeout = timeout
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # TCP, TLS, WebSocket or WSS, as the runner's --transport chose (clients/transport.py)
+        self.sock = transport.connect(host, port, timeout)
         self.buf = bytearray()
         # PUBLISHes skipped while waiting for an acknowledgement: a broker may deliver a message
         # to its own publisher before it acknowledges it, and a later expect(PUBLISH) must see it.
@@ -353,7 +356,13 @@ class RawClient:
         self.log = []
 
     def send(self, data):
-        self.sock.sendall(data)
+        try:
+            self.sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLEOFError, ssl.SSLZeroReturnError):
+            # the server ended the connection while this was being written (a TLS stream says
+            # so here, TCP only on the next read); recv() reads what it sent before and then
+            # reports the close
+            pass
 
     def close(self):
         try:
@@ -391,7 +400,7 @@ class RawClient:
                 chunk = self.sock.recv(65536)
             except socket.timeout:
                 return None
-            except (ConnectionResetError, BrokenPipeError):
+            except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
                 chunk = b""
             if not chunk:
                 self.closed = True

@@ -48,7 +48,7 @@ def _(ctx):
     time.sleep(0.2)
     ui.publish(cmd, "ON", qos=1)
     check(ui.get().payload == b"ON", "state after command")
-    dev.c.socket().close()  # abnormal loss: the retained will replaces the state
+    dev.cut()  # abnormal loss: the retained will replaces the state
     check(ui.get(5).payload == b"OFFLINE", "will")
     ui.publish(stat, b"", qos=1, retain=True)
 

@@ -203,6 +203,7 @@ def _(ctx):
            (m.USER_PROPERTY, ("k", "3"))]
     w, _ = ctx.connect(5, will=dict(topic=wt, payload=b"bye", properties=ups))
     w.send(m.disconnect(5, 0x04))
+    w.close()  # the sender of DISCONNECT closes the connection (MQTT5-3.14.4-2)
     msg = s.expect(P, timeout=3)
     check(msg.payload == b"bye", f"{msg!r}")
     check(msg.user_properties == [("k", "1"), ("a", "2"), ("k", "3")],
@@ -445,7 +446,11 @@ def _(ctx):
     s.expect_nothing(0.4, kinds=(P,))
 
 
-@scenario("maxpacket-v5-server-limit-0x95", "MQTT5-4.13.1-1", "max-packet-size")
+@scenario("maxpacket-v5-server-limit-0x95", "MQTT5-4.13.1-1", "max-packet-size",
+          expected_to_fail_on=["mosquitto/ws", "mosquitto/wss"],
+          why="MQTT5-4.13.1-1, MQTT-4.8.0-1: over WebSocket mosquitto 2.0.11 does not enforce "
+              "max_packet_size: the connection stays open (observed for 40 s after a packet "
+              "10 bytes over the limit, 20 s after a 200 MB fixed header)")
 def _(ctx):
     c, ack = ctx.connect(5)
     limit = ack.prop(m.MAXIMUM_PACKET_SIZE)
@@ -455,7 +460,11 @@ def _(ctx):
     check(d is None or d.reason == 0x95, f"DISCONNECT {d!r}, expected 0x95")
 
 
-@scenario("maxpacket-v311-oversized-closed-others-unaffected", "MQTT-4.8.0-1", "max-packet-size")
+@scenario("maxpacket-v311-oversized-closed-others-unaffected", "MQTT-4.8.0-1", "max-packet-size",
+          expected_to_fail_on=["mosquitto/ws", "mosquitto/wss"],
+          why="MQTT5-4.13.1-1, MQTT-4.8.0-1: over WebSocket mosquitto 2.0.11 does not enforce "
+              "max_packet_size: the connection stays open (observed for 40 s after a packet "
+              "10 bytes over the limit, 20 s after a 200 MB fixed header)")
 def _(ctx):
     t = ctx.topic()
     s, _ = ctx.connect(4)

@@ -95,8 +95,8 @@ def _(ctx):
     check(rc == 27 and out == [], f"after -n -r: {out!r} exit {rc}")
 
 
-@scenario("tools-file-lines-and-stdin", "MQTT-4.6.0-6 MQTT5-4.6.0-5 MQTT-4.3.2-1", "tools",
-          timeout=30)
+@scenario("tools-file-lines-and-stdin", "MQTT-4.6.0-6 MQTT5-4.6.0-5 MQTT-4.3.2-1 MQTT-7.1.2-1",
+          "tools", timeout=30)
 def _(ctx):
     t = ctx.topic()
     sub = start_sub(ctx, "-t", t, "-q", "1", "-C", "5", "-W", "10")

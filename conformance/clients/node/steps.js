@@ -36,6 +36,9 @@ async function step(s) {
         protocolVersion: prog.version, clientId: s.clientId, clean: s.clean !== false,
         reconnectPeriod: 0, connectTimeout: 5000, keepalive: 30,
         properties: fromJson(s.properties), username: s.username, password: s.password,
+        ...(prog.ca ? { ca: require('fs').readFileSync(prog.ca) } : {}),
+        ...(prog.cert ? { cert: require('fs').readFileSync(prog.cert),
+                          key: require('fs').readFileSync(prog.key) } : {}),
       });
       received[name] = [];
       c.on('message', (topic, payload, packet) => {
