@@ -77,20 +77,23 @@ template <class Storage, storage_part Slots, storage_part Bytes> class alias_tab
         return 0;
     }
 
-    // Outbound: maps `topic` to a free alias among 1..usable, or replaces the least recently used
-    // one; 0 when the topic does not fit a slot or no alias is usable.
-    [[nodiscard]] std::uint16_t assign(std::span<const std::byte> topic,
-                                       std::uint16_t usable) noexcept {
+    // Outbound: maps `topic` to a free alias among 1..usable, or (`replace`) replaces the least
+    // recently used one; 0 when the topic does not fit a slot or no alias is usable.
+    [[nodiscard]] std::uint16_t assign(std::span<const std::byte> topic, std::uint16_t usable,
+                                       bool replace = true) noexcept {
         const std::uint16_t n = usable < max() ? usable : max();
         if (n == 0 || topic.size() > slot_bytes_ || !ready()) return 0;
         std::uint16_t pick = 1;
+        bool found_free = false;
         for (std::uint16_t a = 1; a <= n; ++a) {
             if (!slot(a).used) {
                 pick = a;
+                found_free = true;
                 break;
             }
             if (slot(a).stamp < slot(pick).stamp) pick = a;
         }
+        if (!found_free && !replace) return 0;
         store(pick, topic);
         return pick;
     }

@@ -61,12 +61,6 @@ struct connect_options {
 };
 
 namespace detail {
-// Scratch properties for outbound aliases: none when fixed storage allows no outbound alias.
-template <class Storage> constexpr std::size_t alias_scratch() noexcept {
-    if constexpr (Storage::allocates) return 9;
-    else return Storage::limits().aliases_out == 0 ? 0 : 9;
-}
-
 // MQTT 3.1.1 CONNACK return codes as the 5.0 reason codes of the same meaning.
 [[nodiscard]] constexpr reason_code from_return_code(reason_code rc) noexcept {
     switch (static_cast<std::uint8_t>(rc)) {
@@ -460,10 +454,15 @@ class client : public basic_connection<client<Storage, Profile>, peer_role::clie
             return true;
         }
     }
-    void alias_not_sent(const publish_view& p) noexcept {
+    void alias_not_sent(std::span<const std::byte> topic) noexcept {
         // The PUBLISH that was to establish a mapping did not go out: forget the mapping, or a
         // later PUBLISH would use an alias the server never learned.
-        aliases_out_.forget(p.topic.bytes());
+        aliases_out_.forget(topic);
+    }
+    // PUBLISHes encoded by the caller go by name.
+    [[nodiscard]] static constexpr bool aliases_usable() noexcept { return false; }
+    [[nodiscard]] static constexpr topic_alias_choice choose_alias(std::span<const std::byte>) noexcept {
+        return {};
     }
 
     detail::alias_table<Storage, storage_part::aliases_out, storage_part::alias_bytes_out>
