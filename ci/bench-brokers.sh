@@ -98,6 +98,12 @@ scenarios=(
     "pairs-$pairs-at-20k|--mode pairs --pubs $pairs --per-write 1 --rate 20000||us_per_msg"
     "slow-consumer-q0|--mode slow --qos 0 --payload 65536 --read-rate 10000000||peak_rss"
     "slow-consumer-q1|--mode slow --qos 1 --payload 1024 --read-rate 1000000||peak_rss"
+    # zigbee2mqtt-like traffic to 5.0 subscribers: 50 devices a publisher (fits the 64 aliases
+    # the broker uses) and 500 (cycled, the least-recently-used worst case), with and without
+    # the subscribers allowing Topic Aliases; rx_bytes_per_msg in the raw results is the wire.
+    "zigbee-50-v5|--mode fanout --subs 10 --qos 0 --payload 100 --v5 --topics 50||msgps"
+    "zigbee-50-v5-alias|--mode fanout --subs 10 --qos 0 --payload 100 --v5 --topics 50 --alias-max 100||msgps"
+    "zigbee-500-v5-alias|--mode fanout --subs 10 --qos 0 --payload 100 --v5 --topics 500 --alias-max 100||msgps"
 )
 
 # Below the ephemeral range (32768+), so no outgoing connection can hold the port; any TCP state

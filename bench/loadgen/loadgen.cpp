@@ -30,6 +30,11 @@
 //             reading at most --read-rate bytes/s through a 64 KiB receive buffer (0: never
 //             reads); reports the broker's peak RSS (VmHWM) and what was lost
 // `--preload K` first subscribes K other filters (none matching) from separate connections.
+// `--v5` speaks MQTT 5.0; `--alias-max N` has subscribers allow N Topic Aliases from the broker
+// (resolved and checked as a client does); `--topics T` has each publisher cycle through T
+// zigbee2mqtt-like topics (bench/zigbee2mqtt/0x00158d0001xxxxxx). The RESULT line reports the
+// bytes subscribers read per message delivered (rx_bytes_per_msg) and the share of PUBLISHes
+// that came by alias alone (by_alias_pct).
 
 #include <mqttwire.hpp>
 
@@ -91,6 +96,9 @@ struct options {
     int pid = 0;
     double drain = 3.0;
     double read_rate = 0; // slow mode: subscriber bytes per second
+    bool v5 = false;
+    int alias_max = 0; // Topic Alias Maximum the subscribers announce (5.0)
+    int topics = 1;    // topics per publisher
 };
 
 // Latency histogram: 1 µs buckets up to 10 ms, then 100 µs buckets up to 10 s.
@@ -131,13 +139,16 @@ struct connection {
     bool connected = false;
     bool subscribed = false;
     bool want_out = false;
+    protocol_version ver = protocol_version::v3_1_1;
     std::vector<std::byte> in;
     std::size_t in_len = 0;
     std::vector<std::byte> out;
     std::size_t out_pos = 0;
     // publisher
-    std::vector<std::byte> templ; // the encoded PUBLISH
-    std::size_t payload_at = 0;   // offset of the payload in templ
+    std::vector<std::vector<std::byte>> templs; // the encoded PUBLISH, one per topic
+    std::size_t payload_at = 0;   // offset of the payload in each template (same topic length)
+    std::uint64_t rx_bytes = 0;   // subscriber: bytes read
+    std::vector<std::string> aliases; // subscriber: topic aliases the broker set (index = alias)
     std::uint64_t sent = 0;       // messages written (sequence numbers 0..sent-1)
     std::uint16_t next_id = 0;
     std::uint64_t unacked = 0;    // QoS>0: PUBLISHes without PUBACK / PUBCOMP
@@ -280,11 +291,15 @@ class loadgen {
             if (c.r == role::publisher) sent += c.sent;
         lost += gaps_;
         const double broker_cpu = b1.cpu_s - b0.cpu_s;
+        std::uint64_t rx = 0;
+        for (auto& c : conns_)
+            if (c.r == role::subscriber) rx += c.rx_bytes;
         std::printf("RESULT mode=%s qos=%d pubs=%d subs=%d payload=%zu preload=%ld secs=%.3f "
                     "sent=%llu delivered=%llu msgps=%.0f mbps=%.2f lost=%llu dup=%llu "
                     "p50_us=%.1f p99_us=%.1f max_us=%.1f lat_n=%llu broker_cpu_s=%.3f "
                     "broker_us_per_msg=%.3f broker_rss_kb=%ld broker_peak_rss_kb=%ld "
-                    "broker_cpu_pct=%.0f tool_cpu_s=%.3f tool_cpu_pct=%.0f tool_bound=%d\n",
+                    "broker_cpu_pct=%.0f tool_cpu_s=%.3f tool_cpu_pct=%.0f tool_bound=%d "
+                    "v5=%d alias_max=%d topics=%d rx_bytes_per_msg=%.1f by_alias_pct=%.1f\n",
                     o_.mode.c_str(), o_.qos, o_.pubs, o_.subs, o_.payload, o_.preload, secs,
                     static_cast<unsigned long long>(sent), static_cast<unsigned long long>(d),
                     static_cast<double>(d) / secs,
@@ -294,7 +309,9 @@ class loadgen {
                     static_cast<unsigned long long>(lat_.count()), broker_cpu,
                     d != 0 ? broker_cpu * 1e6 / static_cast<double>(d) : 0.0, b1.rss_kb,
                     sample_proc(o_.pid).peak_rss_kb, 100 * broker_cpu / secs, tool_cpu, 100 * tool_cpu / secs,
-                    tool_cpu / secs >= 0.9 ? 1 : 0);
+                    tool_cpu / secs >= 0.9 ? 1 : 0, o_.v5 ? 1 : 0, o_.alias_max, o_.topics,
+                    d != 0 ? static_cast<double>(rx) / static_cast<double>(d) : 0.0,
+                    d != 0 ? 100.0 * static_cast<double>(by_alias_) / static_cast<double>(d) : 0.0);
         return 0;
     }
 
@@ -329,6 +346,7 @@ class loadgen {
         c.fd = fd;
         c.r = r;
         c.index = index;
+        c.ver = o_.v5 ? protocol_version::v5 : protocol_version::v3_1_1;
         c.in.resize(std::max<std::size_t>(4096, r == role::subscriber ? 256 * 1024 : 4096));
         if (slow_ && r == role::subscriber) {
             // Little kernel buffering, so the broker (not the socket) holds the backlog.
@@ -343,19 +361,26 @@ class loadgen {
     }
 
     template <class P> void queue(connection& c, const P& p) {
-        const auto size = encoded_size(p, protocol_version::v3_1_1);
+        const auto size = encoded_size(p, c.ver);
         if (!size) die(std::string(packet_type_name(P::type)) + " encoded_size failed: " + std::string(errc_name(size.error())));
         const auto at = c.out.size();
         c.out.resize(at + *size);
-        if (!encode(p, protocol_version::v3_1_1, std::span<std::byte>(c.out).subspan(at)))
+        if (!encode(p, c.ver, std::span<std::byte>(c.out).subspan(at)))
             die("encode failed");
     }
 
     void connect(connection& c, const std::string& id) {
         connect_view p;
+        p.version = c.ver;
         p.client_id = utf8_view(std::string_view(id));
         p.clean_start = true;
         p.keep_alive = 0;
+        const property tam[] = {{property_id::topic_alias_maximum,
+                                 static_cast<std::uint32_t>(o_.alias_max)}};
+        if (c.ver == protocol_version::v5 && c.r == role::subscriber && o_.alias_max > 0) {
+            p.properties = tam;
+            c.aliases.resize(static_cast<std::size_t>(o_.alias_max) + 1);
+        }
         queue(c, p);
         flush(c);
     }
@@ -368,17 +393,29 @@ class loadgen {
         flush(c);
     }
 
+    // One topic, bench/p<i>, or --topics T of the zigbee2mqtt shape (a base topic and a device's
+    // IEEE address), all of one length.
+    std::string topic_of(const connection& c, int k) const {
+        if (o_.topics <= 1) return "bench/p" + std::to_string(c.index);
+        char device[32];
+        std::snprintf(device, sizeof device, "0x00158d0001%06x",
+                      static_cast<unsigned>(c.index * o_.topics + k) & 0xFFFFFFu);
+        return "bench/zigbee2mqtt/" + std::string(device);
+    }
+
     void make_template(connection& c) {
-        topic_ = "bench/p" + std::to_string(c.index);
         std::vector<std::byte> payload(o_.payload, std::byte{'x'});
-        publish_view p;
-        p.qos = static_cast<mqttwire::qos>(o_.qos);
-        p.topic = utf8_view(std::string_view(topic_));
-        p.packet_id = o_.qos > 0 ? 1 : 0;
-        p.payload = binary_view(std::span<const std::byte>(payload));
-        c.templ.resize(encoded_size(p, protocol_version::v3_1_1).value());
-        if (!encode(p, protocol_version::v3_1_1, c.templ)) die("encode PUBLISH failed");
-        c.payload_at = c.templ.size() - o_.payload;
+        for (int k = 0; k < std::max(1, o_.topics); ++k) {
+            const std::string topic = topic_of(c, k);
+            publish_view p;
+            p.qos = static_cast<mqttwire::qos>(o_.qos);
+            p.topic = utf8_view(std::string_view(topic));
+            p.packet_id = o_.qos > 0 ? 1 : 0;
+            p.payload = binary_view(std::span<const std::byte>(payload));
+            auto& t = c.templs.emplace_back(encoded_size(p, c.ver).value());
+            if (!encode(p, c.ver, t)) die("encode PUBLISH failed");
+            c.payload_at = t.size() - o_.payload;
+        }
     }
 
     // Subscribes `--preload` filters that never match a bench topic but share its first level,
@@ -544,12 +581,12 @@ class loadgen {
         }
         credit = std::min<std::uint64_t>(credit, static_cast<std::uint64_t>(o_.per_write));
         if (credit == 0) return false;
-        const std::size_t size = c.templ.size();
+        const std::size_t size = c.templs[0].size();
         c.out.resize(credit * size);
         c.out_pos = 0;
         std::byte* w = c.out.data();
         for (std::uint64_t k = 0; k < credit; ++k, w += size) {
-            std::memcpy(w, c.templ.data(), size);
+            std::memcpy(w, c.templs[c.sent % c.templs.size()].data(), size);
             const std::uint32_t who = static_cast<std::uint32_t>(c.index);
             const std::uint64_t seq = c.sent++;
             const std::uint64_t ts = now_ns();
@@ -604,6 +641,7 @@ class loadgen {
             const ssize_t n = ::recv(c.fd, c.in.data() + c.in_len, room, 0);
             if (n > 0) {
                 if (slow_ && c.r == role::subscriber) slow_taken_ += static_cast<std::uint64_t>(n);
+                if (c.r == role::subscriber && record_latency_) c.rx_bytes += static_cast<std::uint64_t>(n);
                 c.in_len += static_cast<std::size_t>(n);
                 parse(c);
                 continue;
@@ -618,7 +656,7 @@ class loadgen {
     void parse(connection& c) {
         std::size_t off = 0;
         decode_options d;
-        d.version = protocol_version::v3_1_1;
+        d.version = c.ver;
         d.sender = peer_role::server;
         const std::size_t acks_before = c.out.size();
         while (true) {
@@ -662,8 +700,24 @@ class loadgen {
         }
     }
 
+    // A Topic Alias from the broker, as a client resolves it (MQTT5-3.3.2-12): set with a
+    // topic, looked up without one; above the announced maximum or unknown is the broker's bug.
+    void resolve_alias(connection& c, const publish_view& m) {
+        const auto a = m.properties.integer_or(property_id::topic_alias, 0);
+        if (a == 0) return;
+        if (a > static_cast<std::uint32_t>(o_.alias_max)) die("Topic Alias above the maximum");
+        auto& name = c.aliases[a];
+        if (!m.topic.empty()) {
+            name.assign(m.topic.as_string_view());
+        } else {
+            if (name.empty()) die("Topic Alias used before it was set");
+            if (record_latency_) ++by_alias_;
+        }
+    }
+
     void on_message(connection& c, const publish_view& m) {
         if (c.r != role::subscriber) return;
+        if (!c.aliases.empty()) resolve_alias(c, m);
         const auto bytes = m.payload.bytes();
         if (bytes.size() < 20) die("short payload");
         std::uint32_t who = 0;
@@ -699,13 +753,12 @@ class loadgen {
         return v;
     }();
     std::size_t pub_base_ = npos;
-    std::string topic_;
     std::vector<std::uint64_t> expected_next_; // [subscriber * pubs + publisher]
     std::vector<std::uint64_t> received_from_; // per publisher, deliveries resolved (incl. gaps)
     std::vector<std::size_t> acks_;
     epoll_event events_[max_events]{};
     std::uint64_t start_ns_ = 0;
-    std::uint64_t delivered_ = 0, delivered_bytes_ = 0, dups_ = 0, gaps_ = 0;
+    std::uint64_t delivered_ = 0, delivered_bytes_ = 0, dups_ = 0, gaps_ = 0, by_alias_ = 0;
     bool record_latency_ = false;
     histogram lat_;
     bool slow_ = false;
@@ -725,7 +778,10 @@ void usage() {
         "  --conns N              idle connections (1000)\n"
         "  --preload K            K other subscriptions loaded first\n"
         "  --read-rate B/S        slow mode: subscriber bytes per second (0: never reads)\n"
-        "  --pid PID              broker process, for CPU and RSS\n",
+        "  --pid PID              broker process, for CPU and RSS\n"
+        "  --v5                   MQTT 5.0 (default 3.1.1)\n"
+        "  --alias-max N          5.0 subscribers allow N Topic Aliases from the broker (0)\n"
+        "  --topics T             zigbee2mqtt-like topics per publisher, cycled (1: bench/p<i>)\n",
         stderr);
 }
 
@@ -757,6 +813,9 @@ int main(int argc, char** argv) {
         else if (a == "--pid") o.pid = std::stoi(next());
         else if (a == "--drain") o.drain = std::stod(next());
         else if (a == "--read-rate") o.read_rate = std::stod(next());
+        else if (a == "--v5") o.v5 = true;
+        else if (a == "--alias-max") o.alias_max = std::stoi(next());
+        else if (a == "--topics") o.topics = std::stoi(next());
         else if (a == "-h" || a == "--help") {
             usage();
             return 0;
@@ -766,5 +825,8 @@ int main(int argc, char** argv) {
         }
     }
     if (o.qos < 0 || o.qos > 2) die("--qos must be 0, 1 or 2");
+    if (o.alias_max < 0 || o.alias_max > 65535) die("--alias-max must be 0..65535");
+    if (o.topics < 1 || o.topics > 65536) die("--topics must be 1..65536");
+    if (o.alias_max > 0 && !o.v5) die("--alias-max needs --v5");
     return loadgen(o).run();
 }

@@ -396,6 +396,13 @@ class parser {
             out_.max_connect_size = static_cast<std::uint32_t>(v);
             return true;
         }
+        if (d == "max_topic_alias_out" || d == "topic_alias_out_min_length") {
+            if (!value(0, 65535, v)) return false;
+            (d == "max_topic_alias_out" ? out_.max_topic_alias_out
+                                        : out_.topic_alias_out_min_length) =
+                static_cast<std::uint16_t>(v);
+            return true;
+        }
         if (d == "slow_consumer_timeout") {
             if (!value(1, 86400, v)) return false;
             out_.slow_consumer_timeout = std::chrono::seconds(static_cast<std::int64_t>(v));

@@ -139,6 +139,8 @@ int main(int argc, char** argv) {
     s.max_subscriptions = cfg.max_subscriptions;
     s.max_subscription_bytes = cfg.max_subscription_bytes;
     s.max_connect_size = cfg.max_connect_size;
+    s.max_topic_alias_out = cfg.max_topic_alias_out;
+    s.topic_alias_out_min_length = cfg.topic_alias_out_min_length;
     s.verbose = verbose;
     if (!security.password_file.empty()) {
         std::string error;

@@ -4,11 +4,13 @@
 // outlives it is in session/session.hpp.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <mqttwire.hpp>
+#include <mqttwire/session/alias_sender.hpp>
 
 #include "core/byte_buffer.hpp"
 #include "core/settings.hpp"
@@ -38,6 +40,9 @@ struct connection {
     std::uint32_t client_max_packet = 0; ///< the client's Maximum Packet Size; 0: none
     bool problem_information = true;     ///< the client's Request Problem Information
     std::vector<std::string> aliases;    ///< topic aliases from the client (index = alias)
+    /// Topic aliases to the client (5.0, when its Topic Alias Maximum allows them); null when
+    /// none are used.
+    std::unique_ptr<topic_alias_sender<dynamic_storage<>>> aliases_out;
 
     // Flow control.
     bool dirty = false;            ///< on the connection table's dirty list
