@@ -449,6 +449,32 @@ class basic_connection {
 
     [[nodiscard]] Derived& derived() noexcept { return static_cast<Derived&>(*this); }
 
+    // Names `wire`'s topic by alias as `aliases` chooses (5.0; MQTT5-3.3.2-12): its properties
+    // are copied to `scratch` with the Topic Alias added. A PUBLISH that names its own Topic
+    // Alias, or has more properties than the scratch holds, goes as it is.
+    template <class Sender, std::size_t N>
+    [[nodiscard]] bool alias_into(Sender& aliases, publish_view& wire,
+                                  std::array<property, N>& scratch) noexcept {
+        if constexpr (N == 0) {
+            (void)aliases;
+            (void)wire;
+            (void)scratch;
+            return false;
+        } else {
+            if (!v5() || aliases.usable() == 0 || wire.topic.empty() ||
+                wire.properties.contains(property_id::topic_alias) || wire.properties.size() + 1 > N)
+                return false;
+            const auto c = aliases.choose(wire.topic.bytes());
+            if (c.alias == 0) return false;
+            std::size_t n = 0;
+            for (const auto& p : wire.properties) scratch[n++] = p;
+            scratch[n++] = {property_id::topic_alias, c.alias};
+            wire.properties = std::span<const property>(scratch.data(), n);
+            if (!c.with_topic) wire.topic = {};
+            return true;
+        }
+    }
+
     // A PUBLISH given encoded was not sent: an alias it was to set is forgotten.
     [[nodiscard]] errc fail_alias(std::span<const std::byte> packet, const publish_layout& l,
                                   topic_alias_choice alias, errc e) noexcept {

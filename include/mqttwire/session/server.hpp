@@ -319,23 +319,7 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
         return aliases_out_.choose(topic);
     }
     [[nodiscard]] bool apply_alias(publish_view& wire) noexcept {
-        if constexpr (detail::alias_scratch<Storage>() == 0) {
-            (void)wire;
-            return false;
-        } else {
-            if (!this->v5() || !aliases_usable() || wire.topic.empty() ||
-                wire.properties.contains(property_id::topic_alias) ||
-                wire.properties.size() + 1 > alias_props_.size())
-                return false;
-            const auto c = aliases_out_.choose(wire.topic.bytes());
-            if (c.alias == 0) return false;
-            std::size_t n = 0;
-            for (const auto& p : wire.properties) alias_props_[n++] = p;
-            alias_props_[n++] = {property_id::topic_alias, c.alias};
-            wire.properties = std::span<const property>(alias_props_.data(), n);
-            if (!c.with_topic) wire.topic = {};
-            return true;
-        }
+        return this->alias_into(aliases_out_, wire, alias_props_);
     }
     void alias_not_sent(std::span<const std::byte> topic) noexcept { aliases_out_.not_sent(topic); }
 
