@@ -319,7 +319,7 @@ class loadgen {
     // ---- setup -------------------------------------------------------------------------------
 
     std::string sub_filter(int i) const {
-        if (o_.mode == "fanin") return "bench/#";
+        if (o_.mode == "fanin" || (o_.mode == "fanout" && o_.topics > 1)) return "bench/#";
         if (o_.mode == "fanout") return "bench/+";
         return "bench/p" + std::to_string(i);
     }

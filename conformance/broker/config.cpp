@@ -94,6 +94,7 @@ class parser {
             return security(d, args);
         if (is_listener_directive(d)) return listener_directive(d, args);
         if (d == "retain_available") return boolean(d, args, out_.retain_available);
+        if (d == "topic_alias_out_replace") return boolean(d, args, out_.topic_alias_out_replace);
         if (d == "max_packet_size") {
             std::uint64_t v = 0;
             if (!number(d, args, 268'435'460u, v)) return false;

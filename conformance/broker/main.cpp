@@ -141,6 +141,7 @@ int main(int argc, char** argv) {
     s.max_connect_size = cfg.max_connect_size;
     s.max_topic_alias_out = cfg.max_topic_alias_out;
     s.topic_alias_out_min_length = cfg.topic_alias_out_min_length;
+    s.topic_alias_out_replace = cfg.topic_alias_out_replace;
     s.verbose = verbose;
     if (!security.password_file.empty()) {
         std::string error;

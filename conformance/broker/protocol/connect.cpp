@@ -149,6 +149,7 @@ void protocol_handler::start_aliases_out(connection& c, const connect_view& p) {
     topic_alias_policy policy;
     policy.maximum = n;
     policy.min_topic_length = p_.cfg.topic_alias_out_min_length;
+    policy.replace = p_.cfg.topic_alias_out_replace;
     c.aliases_out = std::make_unique<topic_alias_sender<dynamic_storage<>>>(dynamic_storage<>(l), policy);
     c.aliases_out->start(allowed);
 }

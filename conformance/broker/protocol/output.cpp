@@ -108,13 +108,13 @@ bool packet_writer::copy_aliased(connection& c, std::span<const std::byte> encod
     const auto topic = encoded.subspan(layout->topic_at, layout->topic_size);
     const auto alias = c.aliases_out->choose(topic);
     if (alias.alias == 0) return false;
-    const auto size = aliased_publish_size(encoded, alias);
+    const auto size = aliased_publish_size(encoded, *layout, alias);
     if (!size || (c.client_max_packet != 0 && size->size > c.client_max_packet)) {
         c.aliases_out->not_sent(topic); // by name: the router checked that size
         return false;
     }
     const auto dst = c.out.extend(size->size);
-    if (!write_aliased_publish(encoded, alias, dst)) { // unreachable: measured above
+    if (!write_aliased_publish(encoded, *layout, alias, dst)) { // unreachable: measured above
         c.out.drop_back(size->size);
         c.aliases_out->not_sent(topic);
         return false;

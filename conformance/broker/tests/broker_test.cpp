@@ -788,38 +788,48 @@ struct alias_reader {
 };
 
 TEST(broker_v5, MQTT5_3_1_2_26_topic_aliases_to_a_client_that_allows_them) {
-    harness h;
-    std::vector<subscription> st;
-    const property tam[] = {{property_id::topic_alias_maximum, 2}};
-    const auto sub = h.connect("sub", protocol_version::v5, true, 0, tam);
-    (void)h.read(sub);
-    h.send(sub, subscribe_one(1, "#", qos::at_least_once, st));
-    (void)h.read(sub);
-    const auto pub = h.connect("pub");
-    (void)h.read(pub);
-    const char* topics[] = {"zigbee2mqtt/living_room/motion", "zigbee2mqtt/living_room/motion",
-                            "zigbee2mqtt/kitchen/light",     "zigbee2mqtt/hall/door",
-                            "zigbee2mqtt/living_room/motion", "z/x"};
-    std::uint16_t id = 1;
-    for (const char* t : topics) {
-        h.send(pub, make_publish(t, "p", qos::at_most_once));
-        h.send(pub, make_publish(t, "p", qos::at_least_once, id++)); // the encode-once path
+    for (const bool replace : {false, true}) {
+        settings s;
+        s.topic_alias_out_replace = replace;
+        harness h(s);
+        std::vector<subscription> st;
+        const property tam[] = {{property_id::topic_alias_maximum, 2}};
+        const auto sub = h.connect("sub", protocol_version::v5, true, 0, tam);
+        (void)h.read(sub);
+        h.send(sub, subscribe_one(1, "#", qos::at_least_once, st));
+        (void)h.read(sub);
+        const auto pub = h.connect("pub");
+        (void)h.read(pub);
+        const char* topics[] = {"zigbee2mqtt/living_room/motion", "zigbee2mqtt/living_room/motion",
+                                "zigbee2mqtt/kitchen/light",     "zigbee2mqtt/hall/door",
+                                "zigbee2mqtt/living_room/motion", "z/x"};
+        std::uint16_t id = 1;
+        for (const char* t : topics) {
+            h.send(pub, make_publish(t, "p", qos::at_most_once));
+            h.send(pub, make_publish(t, "p", qos::at_least_once, id++)); // the encode-once path
+        }
+        alias_reader r(2);
+        std::vector<std::string> seen;
+        std::size_t with_alias = 0;
+        for (const auto& m : h.read(sub)) {
+            const auto* p = std::get_if<publish_view>(&m.packet);
+            if (p == nullptr) continue;
+            if (p->properties.contains(property_id::topic_alias)) ++with_alias;
+            seen.push_back(r.topic(*p));
+            if (p->qos == qos::at_least_once) h.send(sub, puback_view{p->packet_id});
+        }
+        ASSERT_EQ(seen.size(), 12u);
+        for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], topics[i / 2]);
+        if (replace) {
+            // Set: motion (1), light (2), door (takes motion's 1), motion (takes light's 2).
+            EXPECT_EQ(with_alias, 10u) << "z/x is shorter than topic_alias_out_min_length";
+            EXPECT_EQ(r.by_alias, 6u) << "the other 6 long ones go by alias alone";
+        } else {
+            // Set: motion (1), light (2); door finds both taken and goes by name.
+            EXPECT_EQ(with_alias, 8u);
+            EXPECT_EQ(r.by_alias, 6u);
+        }
     }
-    alias_reader r(2);
-    std::vector<std::string> seen;
-    std::size_t with_alias = 0;
-    for (const auto& m : h.read(sub)) {
-        const auto* p = std::get_if<publish_view>(&m.packet);
-        if (p == nullptr) continue;
-        if (p->properties.contains(property_id::topic_alias)) ++with_alias;
-        seen.push_back(r.topic(*p));
-        if (p->qos == qos::at_least_once) h.send(sub, puback_view{p->packet_id});
-    }
-    ASSERT_EQ(seen.size(), 12u);
-    for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], topics[i / 2]);
-    EXPECT_EQ(with_alias, 10u) << "z/x is shorter than topic_alias_out_min_length";
-    // Set: motion (1), light (2), door (replaces motion's 1), motion (replaces light's 2).
-    EXPECT_EQ(r.by_alias, 6u) << "the other 6 long ones go by alias alone";
 }
 
 TEST(broker_v5, MQTT5_3_1_2_27_no_topic_alias_without_the_clients_maximum_or_by_setting) {

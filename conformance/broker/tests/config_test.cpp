@@ -214,6 +214,9 @@ TEST(Config, TopicAliasesOut) {
     expect_error("max_topic_alias_out 65536\n", 1, "max_topic_alias_out: 65536 is out of range");
     expect_error("topic_alias_out_min_length -1\n", 1, "topic_alias_out_min_length");
     expect_error("max_topic_alias_out\n", 1, "max_topic_alias_out: missing number");
+    EXPECT_FALSE(parse_ok("").topic_alias_out_replace);
+    EXPECT_TRUE(parse_ok("topic_alias_out_replace true\n").topic_alias_out_replace);
+    expect_error("topic_alias_out_replace yes\n", 1, "topic_alias_out_replace");
 }
 
 TEST(Config, MaxConnections) {

@@ -221,4 +221,22 @@ constexpr std::size_t put_bytes(std::span<std::byte> out, std::size_t at,
     return detail::splice_alias(packet, *l, choice, out);
 }
 
+/// @brief `aliased_publish_size` with the layout already read (`read_publish_layout(packet)`):
+/// a sender that rewrites one encoded PUBLISH for many connections reads it once.
+[[nodiscard]] constexpr result<aliased_publish> aliased_publish_size(
+    std::span<const std::byte> packet, const publish_layout& layout,
+    topic_alias_choice choice) noexcept {
+    if (choice.alias == 0) return errc::invalid_argument;
+    return detail::splice_alias(packet, layout, choice, {});
+}
+
+/// @brief `write_aliased_publish` with the layout already read.
+[[nodiscard]] constexpr result<aliased_publish> write_aliased_publish(
+    std::span<const std::byte> packet, const publish_layout& layout, topic_alias_choice choice,
+    std::span<std::byte> out) noexcept {
+    if (choice.alias == 0) return errc::invalid_argument;
+    if (out.empty()) return errc::buffer_too_small;
+    return detail::splice_alias(packet, layout, choice, out);
+}
+
 } // namespace mqttwire
