@@ -108,6 +108,24 @@ TEST(aliased_publish, refuses_what_it_cannot_rewrite) {
         << "not one whole packet";
 }
 
+TEST(aliased_publish, a_layout_read_once_serves_many_rewrites) {
+    const auto packet = annotated(hall);
+    const auto layout = read_publish_layout(packet);
+    ASSERT_TRUE(layout);
+    EXPECT_EQ(layout->topic_at, 4u);
+    EXPECT_EQ(layout->topic_size, 16u);
+    EXPECT_EQ(layout->payload_at, 21u);
+    for (const topic_alias_choice c : {topic_alias_choice{1, true}, topic_alias_choice{9, false}}) {
+        const auto size = aliased_publish_size(packet, *layout, c);
+        ASSERT_TRUE(size);
+        std::vector<std::byte> a(size->size), b(size->size);
+        ASSERT_TRUE(write_aliased_publish(packet, *layout, c, a));
+        ASSERT_TRUE(write_aliased_publish(packet, c, b));
+        EXPECT_EQ(to_hex(a), to_hex(b));
+    }
+    EXPECT_EQ(aliased_publish_size(packet, *layout, {0, true}).error(), errc::invalid_argument);
+}
+
 constexpr bool rewrites_at_compile_time() {
     const std::byte p[] = {std::byte{0x30}, std::byte{0x06}, std::byte{0x00}, std::byte{0x02},
                            std::byte{'a'},  std::byte{'b'},  std::byte{0x00}, std::byte{'x'}};
