@@ -46,11 +46,7 @@ struct server_test : ::testing::Test {
         (void)out(*s);
     }
     result<std::uint16_t> pub(qos q, std::string_view topic = "a/b", std::string_view payload = "hi") {
-        publish_view p;
-        p.qos = q;
-        p.topic = topic;
-        p.payload = payload;
-        return s->publish(p, 0ms);
+        return publish_text(*s, q, topic, payload);
     }
 };
 
