@@ -124,6 +124,12 @@ scenarios=(
     "tls-idle-$handshakes|--mode idle --conns $handshakes|t|rss_per_conn"
     "ws-fanin-4to1-q0|--mode fanin --pubs 4 --qos 0 --payload 64|w|msgps"
     "wss-fanin-4to1-q0|--mode fanin --pubs 4 --qos 0 --payload 64|tw|msgps"
+    # zigbee2mqtt-like traffic to 5.0 subscribers: 50 devices a publisher (fits the 64 aliases
+    # the broker uses) and 500 (cycled, the least-recently-used worst case), with and without
+    # the subscribers allowing Topic Aliases; rx_bytes_per_msg in the raw results is the wire.
+    "zigbee-50-v5|--mode fanout --subs 10 --qos 0 --payload 100 --v5 --topics 50||msgps"
+    "zigbee-50-v5-alias|--mode fanout --subs 10 --qos 0 --payload 100 --v5 --topics 50 --alias-max 100||msgps"
+    "zigbee-500-v5-alias|--mode fanout --subs 10 --qos 0 --payload 100 --v5 --topics 500 --alias-max 100||msgps"
 )
 
 # Below the ephemeral range (32768+), so no outgoing connection can hold the port; any TCP state

@@ -36,6 +36,11 @@
 // WebSockets (RFC 6455: the upgrade first, then MQTT in masked binary frames, one frame per
 // send batch; the server's frames deframed in place with the core's ws::deframer). Both: WSS.
 // In idle mode connect_per_s then counts full TLS handshakes per second.
+// `--v5` speaks MQTT 5.0; `--alias-max N` has subscribers allow N Topic Aliases from the broker
+// (resolved and checked as a client does); `--topics T` has each publisher cycle through T
+// zigbee2mqtt-like topics (bench/zigbee2mqtt/0x00158d0001xxxxxx). The RESULT line reports the
+// bytes subscribers read per message delivered (rx_bytes_per_msg) and the share of PUBLISHes
+// that came by alias alone (by_alias_pct).
 
 #include <mqttwire.hpp>
 
@@ -104,6 +109,9 @@ struct options {
     std::string tls_version; // "1.2" or "1.3": exactly that version; empty: either
     std::string ciphers;     // TLS 1.2 cipher list
     bool ws = false;         // MQTT over WebSockets
+    bool v5 = false;
+    int alias_max = 0; // Topic Alias Maximum the subscribers announce (5.0)
+    int topics = 1;    // topics per publisher
 };
 
 // Latency histogram: 1 µs buckets up to 10 ms, then 100 µs buckets up to 10 s.
@@ -144,13 +152,16 @@ struct connection {
     bool connected = false;
     bool subscribed = false;
     bool want_out = false;
+    protocol_version ver = protocol_version::v3_1_1;
     std::vector<std::byte> in;
     std::size_t in_len = 0;
     std::vector<std::byte> out;
     std::size_t out_pos = 0;
     // publisher
-    std::vector<std::byte> templ; // the encoded PUBLISH
-    std::size_t payload_at = 0;   // offset of the payload in templ
+    std::vector<std::vector<std::byte>> templs; // the encoded PUBLISH, one per topic
+    std::size_t payload_at = 0;   // offset of the payload in each template (same topic length)
+    std::uint64_t rx_bytes = 0;   // subscriber: bytes read
+    std::vector<std::string> aliases; // subscriber: topic aliases the broker set (index = alias)
     std::uint64_t sent = 0;       // messages written (sequence numbers 0..sent-1)
     std::uint16_t next_id = 0;
     std::uint64_t unacked = 0;    // QoS>0: PUBLISHes without PUBACK / PUBCOMP
@@ -322,11 +333,15 @@ class loadgen {
             if (c.r == role::publisher) sent += c.sent;
         lost += gaps_;
         const double broker_cpu = b1.cpu_s - b0.cpu_s;
+        std::uint64_t rx = 0;
+        for (auto& c : conns_)
+            if (c.r == role::subscriber) rx += c.rx_bytes;
         std::printf("RESULT mode=%s qos=%d pubs=%d subs=%d payload=%zu preload=%ld secs=%.3f "
                     "sent=%llu delivered=%llu msgps=%.0f mbps=%.2f lost=%llu dup=%llu "
                     "p50_us=%.1f p99_us=%.1f max_us=%.1f lat_n=%llu broker_cpu_s=%.3f "
                     "broker_us_per_msg=%.3f broker_rss_kb=%ld broker_peak_rss_kb=%ld "
-                    "broker_cpu_pct=%.0f tool_cpu_s=%.3f tool_cpu_pct=%.0f tool_bound=%d\n",
+                    "broker_cpu_pct=%.0f tool_cpu_s=%.3f tool_cpu_pct=%.0f tool_bound=%d "
+                    "v5=%d alias_max=%d topics=%d rx_bytes_per_msg=%.1f by_alias_pct=%.1f\n",
                     o_.mode.c_str(), o_.qos, o_.pubs, o_.subs, o_.payload, o_.preload, secs,
                     static_cast<unsigned long long>(sent), static_cast<unsigned long long>(d),
                     static_cast<double>(d) / secs,
@@ -336,7 +351,9 @@ class loadgen {
                     static_cast<unsigned long long>(lat_.count()), broker_cpu,
                     d != 0 ? broker_cpu * 1e6 / static_cast<double>(d) : 0.0, b1.rss_kb,
                     sample_proc(o_.pid).peak_rss_kb, 100 * broker_cpu / secs, tool_cpu, 100 * tool_cpu / secs,
-                    tool_cpu / secs >= 0.9 ? 1 : 0);
+                    tool_cpu / secs >= 0.9 ? 1 : 0, o_.v5 ? 1 : 0, o_.alias_max, o_.topics,
+                    d != 0 ? static_cast<double>(rx) / static_cast<double>(d) : 0.0,
+                    d != 0 ? 100.0 * static_cast<double>(by_alias_) / static_cast<double>(d) : 0.0);
         return 0;
     }
 
@@ -344,7 +361,7 @@ class loadgen {
     // ---- setup -------------------------------------------------------------------------------
 
     std::string sub_filter(int i) const {
-        if (o_.mode == "fanin") return "bench/#";
+        if (o_.mode == "fanin" || (o_.mode == "fanout" && o_.topics > 1)) return "bench/#";
         if (o_.mode == "fanout") return "bench/+";
         return "bench/p" + std::to_string(i);
     }
@@ -371,6 +388,7 @@ class loadgen {
         c.fd = fd;
         c.r = r;
         c.index = index;
+        c.ver = o_.v5 ? protocol_version::v5 : protocol_version::v3_1_1;
         c.in.resize(std::max<std::size_t>(4096, r == role::subscriber ? 256 * 1024 : 4096));
         if (slow_ && r == role::subscriber) {
             // Little kernel buffering, so the broker (not the socket) holds the backlog.
@@ -427,7 +445,7 @@ class loadgen {
     }
 
     template <class P> void queue(connection& c, const P& p) {
-        const auto size = encoded_size(p, protocol_version::v3_1_1);
+        const auto size = encoded_size(p, c.ver);
         if (!size) die(std::string(packet_type_name(P::type)) + " encoded_size failed: " + std::string(errc_name(size.error())));
         auto at = c.out.size();
         if (o_.ws) {
@@ -437,15 +455,22 @@ class loadgen {
             at += hn;
         }
         c.out.resize(at + *size);
-        if (!encode(p, protocol_version::v3_1_1, std::span<std::byte>(c.out).subspan(at)))
+        if (!encode(p, c.ver, std::span<std::byte>(c.out).subspan(at)))
             die("encode failed");
     }
 
     void connect(connection& c, const std::string& id) {
         connect_view p;
+        p.version = c.ver;
         p.client_id = utf8_view(std::string_view(id));
         p.clean_start = !o_.persistent;
         p.keep_alive = 0;
+        const property tam[] = {{property_id::topic_alias_maximum,
+                                 static_cast<std::uint32_t>(o_.alias_max)}};
+        if (c.ver == protocol_version::v5 && c.r == role::subscriber && o_.alias_max > 0) {
+            p.properties = tam;
+            c.aliases.resize(static_cast<std::size_t>(o_.alias_max) + 1);
+        }
         queue(c, p);
         flush(c);
     }
@@ -458,17 +483,29 @@ class loadgen {
         flush(c);
     }
 
+    // One topic, bench/p<i>, or --topics T of the zigbee2mqtt shape (a base topic and a device's
+    // IEEE address), all of one length.
+    std::string topic_of(const connection& c, int k) const {
+        if (o_.topics <= 1) return "bench/p" + std::to_string(c.index);
+        char device[32];
+        std::snprintf(device, sizeof device, "0x00158d0001%06x",
+                      static_cast<unsigned>(c.index * o_.topics + k) & 0xFFFFFFu);
+        return "bench/zigbee2mqtt/" + std::string(device);
+    }
+
     void make_template(connection& c) {
-        topic_ = "bench/p" + std::to_string(c.index);
         std::vector<std::byte> payload(o_.payload, std::byte{'x'});
-        publish_view p;
-        p.qos = static_cast<mqttwire::qos>(o_.qos);
-        p.topic = utf8_view(std::string_view(topic_));
-        p.packet_id = o_.qos > 0 ? 1 : 0;
-        p.payload = binary_view(std::span<const std::byte>(payload));
-        c.templ.resize(encoded_size(p, protocol_version::v3_1_1).value());
-        if (!encode(p, protocol_version::v3_1_1, c.templ)) die("encode PUBLISH failed");
-        c.payload_at = c.templ.size() - o_.payload;
+        for (int k = 0; k < std::max(1, o_.topics); ++k) {
+            const std::string topic = topic_of(c, k);
+            publish_view p;
+            p.qos = static_cast<mqttwire::qos>(o_.qos);
+            p.topic = utf8_view(std::string_view(topic));
+            p.packet_id = o_.qos > 0 ? 1 : 0;
+            p.payload = binary_view(std::span<const std::byte>(payload));
+            auto& t = c.templs.emplace_back(encoded_size(p, c.ver).value());
+            if (!encode(p, c.ver, t)) die("encode PUBLISH failed");
+            c.payload_at = t.size() - o_.payload;
+        }
     }
 
     // Subscribes `--preload` filters that never match a bench topic but share its first level,
@@ -641,7 +678,7 @@ class loadgen {
         }
         credit = std::min<std::uint64_t>(credit, static_cast<std::uint64_t>(o_.per_write));
         if (credit == 0) return false;
-        const std::size_t size = c.templ.size();
+        const std::size_t size = c.templs[0].size();
         std::byte h[ws::max_frame_header_size];
         const std::size_t hn = o_.ws ? ws_client_header(credit * size, h) : 0;
         c.out.resize(hn + credit * size);
@@ -649,7 +686,7 @@ class loadgen {
         std::memcpy(c.out.data(), h, hn);
         std::byte* w = c.out.data() + hn;
         for (std::uint64_t k = 0; k < credit; ++k, w += size) {
-            std::memcpy(w, c.templ.data(), size);
+            std::memcpy(w, c.templs[c.sent % c.templs.size()].data(), size);
             const std::uint32_t who = static_cast<std::uint32_t>(c.index);
             const std::uint64_t seq = c.sent++;
             const std::uint64_t ts = now_ns();
@@ -709,6 +746,7 @@ class loadgen {
             const ssize_t n = io_recv(c, c.in.data() + c.in_len, room);
             if (n > 0) {
                 if (slow_ && c.r == role::subscriber) slow_taken_ += static_cast<std::uint64_t>(n);
+                if (c.r == role::subscriber && record_latency_) c.rx_bytes += static_cast<std::uint64_t>(n);
                 if (o_.ws) received_ws(c, static_cast<std::size_t>(n));
                 else c.in_len += static_cast<std::size_t>(n);
                 parse(c);
@@ -763,7 +801,7 @@ class loadgen {
     void parse(connection& c) {
         std::size_t off = 0;
         decode_options d;
-        d.version = protocol_version::v3_1_1;
+        d.version = c.ver;
         d.sender = peer_role::server;
         const std::size_t acks_before = c.out.size();
         while (true) {
@@ -807,8 +845,24 @@ class loadgen {
         }
     }
 
+    // A Topic Alias from the broker, as a client resolves it (MQTT5-3.3.2-12): set with a
+    // topic, looked up without one; above the announced maximum or unknown is the broker's bug.
+    void resolve_alias(connection& c, const publish_view& m) {
+        const auto a = m.properties.integer_or(property_id::topic_alias, 0);
+        if (a == 0) return;
+        if (a > static_cast<std::uint32_t>(o_.alias_max)) die("Topic Alias above the maximum");
+        auto& name = c.aliases[a];
+        if (!m.topic.empty()) {
+            name.assign(m.topic.as_string_view());
+        } else {
+            if (name.empty()) die("Topic Alias used before it was set");
+            if (record_latency_) ++by_alias_;
+        }
+    }
+
     void on_message(connection& c, const publish_view& m) {
         if (c.r != role::subscriber) return;
+        if (!c.aliases.empty()) resolve_alias(c, m);
         const auto bytes = m.payload.bytes();
         if (bytes.size() < 20) die("short payload");
         std::uint32_t who = 0;
@@ -846,13 +900,12 @@ class loadgen {
         return v;
     }();
     std::size_t pub_base_ = npos;
-    std::string topic_;
     std::vector<std::uint64_t> expected_next_; // [subscriber * pubs + publisher]
     std::vector<std::uint64_t> received_from_; // per publisher, deliveries resolved (incl. gaps)
     std::vector<std::size_t> acks_;
     epoll_event events_[max_events]{};
     std::uint64_t start_ns_ = 0;
-    std::uint64_t delivered_ = 0, delivered_bytes_ = 0, dups_ = 0, gaps_ = 0;
+    std::uint64_t delivered_ = 0, delivered_bytes_ = 0, dups_ = 0, gaps_ = 0, by_alias_ = 0;
     bool record_latency_ = false;
     histogram lat_;
     bool slow_ = false;
@@ -875,7 +928,10 @@ void usage() {
         "  --persistent           connect with Clean Session 0 (persistent sessions)\n"
         "  --pid PID              broker process, for CPU and RSS\n"
         "  --tls CAFILE           TLS, trusting CAFILE (--tls-version 1.2|1.3, --ciphers LIST)\n"
-        "  --ws                   MQTT over WebSockets (with --tls: WSS)\n",
+        "  --ws                   MQTT over WebSockets (with --tls: WSS)\n"
+        "  --v5                   MQTT 5.0 (default 3.1.1)\n"
+        "  --alias-max N          5.0 subscribers allow N Topic Aliases from the broker (0)\n"
+        "  --topics T             zigbee2mqtt-like topics per publisher, cycled (1: bench/p<i>)\n",
         stderr);
 }
 
@@ -912,6 +968,9 @@ int main(int argc, char** argv) {
         else if (a == "--tls-version") o.tls_version = next();
         else if (a == "--ciphers") o.ciphers = next();
         else if (a == "--ws") o.ws = true;
+        else if (a == "--v5") o.v5 = true;
+        else if (a == "--alias-max") o.alias_max = std::stoi(next());
+        else if (a == "--topics") o.topics = std::stoi(next());
         else if (a == "-h" || a == "--help") {
             usage();
             return 0;
@@ -921,5 +980,8 @@ int main(int argc, char** argv) {
         }
     }
     if (o.qos < 0 || o.qos > 2) die("--qos must be 0, 1 or 2");
+    if (o.alias_max < 0 || o.alias_max > 65535) die("--alias-max must be 0..65535");
+    if (o.topics < 1 || o.topics > 65536) die("--topics must be 1..65536");
+    if (o.alias_max > 0 && !o.v5) die("--alias-max needs --v5");
     return loadgen(o).run();
 }

@@ -119,6 +119,19 @@ def main():
                 f"{max(num(r, 'broker_peak_rss_kb') for r in rs) / 1024:.1f} | "
                 f"{med('tool_cpu_pct'):.0f}{' **tool-bound**' if tool_bound else ''} | {metric} | "
                 f"{ratio_txt if b == 'ours' else ''} |")
+    # Scenarios of 5.0 subscribers: the bytes they read per message, and how many came by Topic
+    # Alias alone (the broker's outbound aliases; mosquitto sends none).
+    wire = [("| scenario | broker | subscriber bytes read per message | by alias alone % | msg/s |"),
+            "| --- | --- | --- | --- | --- |"]
+    for scen, brokers in by.items():
+        for b in ("ours", "mosquitto"):
+            rs = [r for r in brokers.get(b, []) if r.get("failed") != "1" and r.get("v5") == "1"]
+            if rs:
+                med = lambda k: statistics.median(num(r, k) for r in rs)
+                wire.append(f"| {scen} | {b} | {med('rx_bytes_per_msg'):.1f} | "
+                            f"{med('by_alias_pct'):.1f} | {fmt(med('msgps'))} |")
+    if len(wire) > 2:
+        rows += [""] + wire
     notes = [
         "",
         f"Command: `{a.command}`. Machine: {a.machine}. Load average while measuring: "

@@ -133,6 +133,7 @@ class parser {
             return security(d, args);
         if (is_listener_directive(d)) return listener_directive(d, args);
         if (d == "retain_available") return boolean(d, args, out_.retain_available);
+        if (d == "topic_alias_out_replace") return boolean(d, args, out_.topic_alias_out_replace);
         if (d == "max_packet_size") {
             std::uint64_t v = 0;
             if (!number(d, args, 268'435'460u, v)) return false;
@@ -438,6 +439,13 @@ class parser {
         if (d == "max_connect_size") {
             if (!value(128, 268'435'460u, v)) return false;
             out_.max_connect_size = static_cast<std::uint32_t>(v);
+            return true;
+        }
+        if (d == "max_topic_alias_out" || d == "topic_alias_out_min_length") {
+            if (!value(0, 65535, v)) return false;
+            (d == "max_topic_alias_out" ? out_.max_topic_alias_out
+                                        : out_.topic_alias_out_min_length) =
+                static_cast<std::uint16_t>(v);
             return true;
         }
         if (d == "slow_consumer_timeout") {

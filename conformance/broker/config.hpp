@@ -30,6 +30,9 @@
 /// | `max_subscriptions` | `N` | per client, 0 = no limit (our own) |
 /// | `max_subscription_bytes` | `N` | per client, 0 = no limit (our own) |
 /// | `max_connect_size` | `N` | bytes before CONNECT is accepted, 128 .. 268435460 (our own) |
+/// | `max_topic_alias_out` | `N` | topic aliases to a 5.0 client, 0 (none) .. 65535 (our own) |
+/// | `topic_alias_out_min_length` | `N` | shorter topics go by name, 0 .. 65535 (our own) |
+/// | `topic_alias_out_replace` | `true\|false` | all aliases taken: least recently used reassigned (our own) |
 /// | `per_listener_settings` | `true\|false` | before allow_anonymous, password_file, acl_file |
 /// | `include_dir` | `DIR` | the `*.conf` files of DIR in byte order; main file only |
 /// | `pid_file` | `PATH` | written at start-up (see main.cpp), removed at exit |
@@ -197,6 +200,9 @@ struct config {
     std::size_t max_subscriptions = 10000;
     std::size_t max_subscription_bytes = 1u << 20;
     std::uint32_t max_connect_size = 256 * 1024;
+    std::uint16_t max_topic_alias_out = 64;
+    std::uint16_t topic_alias_out_min_length = 8;
+    bool topic_alias_out_replace = false;
     /// true: allow_anonymous, password_file and acl_file are per listener.
     bool per_listener_settings = false;
 

@@ -216,6 +216,9 @@ int main(int argc, char** argv) {
     s.max_subscriptions = cfg.max_subscriptions;
     s.max_subscription_bytes = cfg.max_subscription_bytes;
     s.max_connect_size = cfg.max_connect_size;
+    s.max_topic_alias_out = cfg.max_topic_alias_out;
+    s.topic_alias_out_min_length = cfg.topic_alias_out_min_length;
+    s.topic_alias_out_replace = cfg.topic_alias_out_replace;
     s.verbose = verbose;
     s.typed_log = [&log_out](log_type t, std::string_view line) { log_out.write(t, line); };
     s.log_types = log_out.types();

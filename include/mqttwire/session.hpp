@@ -4,6 +4,7 @@
 /// MQTT 3.1, 3.1.1 and 5.0. Bytes in, events out, time passed in; no I/O, no clock, no
 /// exceptions, and no allocation with `fixed_storage`.
 
+#include "session/alias_sender.hpp" // IWYU pragma: export
 #include "session/alias_table.hpp" // IWYU pragma: export
 #include "session/client.hpp"      // IWYU pragma: export
 #include "session/connection.hpp"  // IWYU pragma: export

@@ -45,6 +45,16 @@ template <class C> std::string out(C& c) {
     return s;
 }
 
+// An application message with `topic` and `payload` sent by `c` at time 0.
+template <class C>
+result<std::uint16_t> publish_text(C& c, qos q, std::string_view topic, std::string_view payload) {
+    publish_view p;
+    p.qos = q;
+    p.topic = topic;
+    p.payload = payload;
+    return c.publish(p, 0ms);
+}
+
 inline std::string kind_name(event_kind k) {
     switch (k) {
     case event_kind::none: return "none";

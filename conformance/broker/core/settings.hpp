@@ -60,6 +60,16 @@ struct settings {
     std::chrono::seconds connect_timeout{10};   ///< a connection that sends no CONNECT is dropped
     std::uint16_t topic_alias_maximum = 10;     ///< what the broker accepts from 5.0 clients
     std::uint16_t receive_maximum = 65535;      ///< QoS 2 PUBLISHes a 5.0 client may leave open
+    /// Topic aliases the broker uses in PUBLISHes to a 5.0 client that allows them (at most its
+    /// Topic Alias Maximum; 0: none), for topics of at least topic_alias_out_min_length bytes
+    /// and at most topic_alias_out_slot_bytes. Once all are taken, new topics go by name, or
+    /// with topic_alias_out_replace take the least recently used alias (which costs bytes when
+    /// more topics than aliases are cycled: each PUBLISH then sets an alias). Memory per such
+    /// client: up to max_topic_alias_out * (slot bytes + 12).
+    std::uint16_t max_topic_alias_out = 64;
+    std::uint16_t topic_alias_out_min_length = 8;
+    std::uint16_t topic_alias_out_slot_bytes = 128;
+    bool topic_alias_out_replace = false;
     std::uint16_t max_keepalive = 65535;
 
     // Topics and subscriptions, per client.

@@ -130,6 +130,7 @@ void protocol_handler::on_connect(connection& c, const connect_view& p, clock::t
         c.client_max_packet = p.properties.integer_or(property_id::maximum_packet_size, 0);
         c.problem_information =
             p.properties.integer_or(property_id::request_problem_information, 1) == 1;
+        start_aliases_out(c, p);
     } else {
         s->expiry_interval = p.clean_start ? 0 : never_expires;
     }
@@ -139,6 +140,25 @@ void protocol_handler::on_connect(connection& c, const connect_view& p, clock::t
 
     // MQTT-4.4.0-1 / MQTT5-4.4.0-1: resend unacknowledged PUBLISH (DUP=1) and PUBREL in order.
     p_.out.resend(*s, now);
+}
+
+void protocol_handler::start_aliases_out(connection& c, const connect_view& p) {
+    // MQTT5-3.1.2-26 / MQTT5-3.1.2-27: aliases only up to the client's Topic Alias Maximum,
+    // none when it sent none. The table is sized for what this client can use.
+    const auto allowed =
+        static_cast<std::uint16_t>(p.properties.integer_or(property_id::topic_alias_maximum, 0));
+    const std::uint16_t n = std::min(allowed, p_.cfg.max_topic_alias_out);
+    c.aliases_out.reset();
+    if (n == 0 || p_.cfg.topic_alias_out_slot_bytes == 0) return;
+    session_limits l;
+    l.aliases_out = n;
+    l.alias_bytes_out = std::uint32_t{n} * p_.cfg.topic_alias_out_slot_bytes;
+    topic_alias_policy policy;
+    policy.maximum = n;
+    policy.min_topic_length = p_.cfg.topic_alias_out_min_length;
+    policy.replace = p_.cfg.topic_alias_out_replace;
+    c.aliases_out = std::make_unique<topic_alias_sender<dynamic_storage<>>>(dynamic_storage<>(l), policy);
+    c.aliases_out->start(allowed);
 }
 
 void protocol_handler::keep_will(session& s, const connect_view& p) {

@@ -4,11 +4,13 @@
 // outlives it is in session/session.hpp.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <mqttwire.hpp>
+#include <mqttwire/session/alias_sender.hpp>
 
 #include "core/byte_buffer.hpp"
 #include "core/settings.hpp"
@@ -40,6 +42,9 @@ struct connection {
     std::vector<std::string> aliases;    ///< topic aliases from the client (index = alias)
     std::string peer;        ///< "ADDRESS:PORT" from the event loop; empty: unknown
     bool announced = false;  ///< its connection message was logged: log its end once
+    /// Topic aliases to the client (5.0, when its Topic Alias Maximum allows them); null when
+    /// none are used.
+    std::unique_ptr<topic_alias_sender<dynamic_storage<>>> aliases_out;
 
     // Flow control.
     bool dirty = false;            ///< on the connection table's dirty list

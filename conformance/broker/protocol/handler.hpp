@@ -79,6 +79,7 @@ class protocol_handler {
     void refuse_connect(connection& c, protocol_version v, reason_code v5,
                         connect_return_code v3);
     void keep_will(session& s, const connect_view& p);
+    void start_aliases_out(connection& c, const connect_view& p);
     void accept_connect(connection& c, session& s, const connect_view& p, bool present);
 
     // PUBLISH and acknowledgements (publish.cpp).

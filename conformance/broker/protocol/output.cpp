@@ -5,14 +5,37 @@
 
 namespace mqttwire::broker {
 
-write_result packet_writer::finish(connection& c, const publish_view& p) {
-    const auto size = encoded_size(p, c.version);
+write_result packet_writer::finish(connection& c, publish_view p) {
+    // props_ holds p's properties (both publish paths build them there), so a Topic Alias is
+    // one more entry.
+    const auto topic = p.topic.bytes();
+    topic_alias_choice alias{};
+    if (c.aliases_out) alias = c.aliases_out->choose(topic);
+    const auto by_name = [&] {
+        if (alias.alias == 0) return;
+        c.aliases_out->not_sent(topic);
+        alias = {};
+        props_.pop_back();
+        p.topic = utf8_view(topic);
+        p.properties = std::span<const property>(props_);
+    };
+    if (alias.alias != 0) {
+        props_.push_back({property_id::topic_alias, alias.alias}); // MQTT5-3.3.2-12
+        p.properties = std::span<const property>(props_);
+        if (!alias.with_topic) p.topic = {};
+    }
+    auto size = encoded_size(p, c.version);
+    if (alias.alias != 0 && (!size || (c.client_max_packet != 0 && *size > c.client_max_packet))) {
+        by_name(); // setting the alias made it too large: by name, if that fits
+        size = encoded_size(p, c.version);
+    }
     if (!size) return write_result::failed;
     if (c.client_max_packet != 0 && *size > c.client_max_packet)
         return write_result::too_large; // MQTT5-3.1.2-24, MQTT5-3.1.2-25
     const auto dst = c.out.extend(*size);
     if (!encode(p, c.version, dst)) {
         c.out.drop_back(*size);
+        by_name();
         return write_result::failed;
     }
     ++stats_.packets_sent;
@@ -67,7 +90,7 @@ write_result packet_writer::publish_view_of(connection& c, const publish_view& l
 void packet_writer::copy(connection& c, std::span<const std::byte> encoded, std::size_t id_at,
                          std::uint16_t packet_id) {
     const auto at = c.out.size();
-    c.out.append(encoded);
+    if (!c.aliases_out || !copy_aliased(c, encoded, id_at)) c.out.append(encoded);
     if (packet_id != 0) {
         const auto dst = c.out.mutable_tail(at + id_at);
         dst[0] = static_cast<std::byte>(packet_id >> 8);
@@ -76,6 +99,28 @@ void packet_writer::copy(connection& c, std::span<const std::byte> encoded, std:
     ++stats_.packets_sent;
     ++stats_.publish_sent;
     conns_.mark_dirty(c);
+}
+
+bool packet_writer::copy_aliased(connection& c, std::span<const std::byte> encoded,
+                                 std::size_t& id_at) {
+    const auto layout = read_publish_layout(encoded);
+    if (!layout) return false;
+    const auto topic = encoded.subspan(layout->topic_at, layout->topic_size);
+    const auto alias = c.aliases_out->choose(topic);
+    if (alias.alias == 0) return false;
+    const auto size = aliased_publish_size(encoded, *layout, alias);
+    if (!size || (c.client_max_packet != 0 && size->size > c.client_max_packet)) {
+        c.aliases_out->not_sent(topic); // by name: the router checked that size
+        return false;
+    }
+    const auto dst = c.out.extend(size->size);
+    if (!write_aliased_publish(encoded, *layout, alias, dst)) { // unreachable: measured above
+        c.out.drop_back(size->size);
+        c.aliases_out->not_sent(topic);
+        return false;
+    }
+    id_at = size->id_at;
+    return true;
 }
 
 } // namespace mqttwire::broker

@@ -62,11 +62,15 @@ class packet_writer {
                                  bool retain, std::span<const std::uint32_t> sub_ids);
 
     /// A PUBLISH encoded by the router; `id_at` is where its packet identifier goes (QoS > 0).
+    /// 5.0 clients that allow Topic Aliases get it rewritten with one (encoded once still).
     void copy(connection& c, std::span<const std::byte> encoded, std::size_t id_at,
               std::uint16_t packet_id);
 
   private:
-    write_result finish(connection& c, const publish_view& p);
+    write_result finish(connection& c, publish_view p);
+    // The encode-once copy with a Topic Alias, when the client's aliases choose one; id_at is
+    // moved to where the packet identifier is in the aliased form.
+    bool copy_aliased(connection& c, std::span<const std::byte> encoded, std::size_t& id_at);
 
     connection_table& conns_;
     statistics& stats_;

@@ -1,6 +1,8 @@
 // Session-layer tests of the reference broker: raw packets in, packets and close requests out,
 // no sockets. Each test cites the statements it checks.
 
+#include <map>
+
 #include "broker_harness.hpp"
 
 namespace {
@@ -755,6 +757,146 @@ TEST(broker_v5, topic_alias_above_maximum_disconnects_with_0x94) {
     h.send(pub, p);
     EXPECT_EQ(h.only<disconnect_view>(pub).reason, reason_code::topic_alias_invalid);
     EXPECT_TRUE(h.closing(pub));
+}
+
+// Topic aliases from the broker: what a 5.0 client does with them (MQTT5-3.3.2-12: an alias
+// with a topic maps it, an alias alone with an empty topic is looked up), with every alias
+// checked against the maximum the client announced (MQTT5-3.1.2-26).
+struct alias_reader {
+    explicit alias_reader(std::uint16_t max) : maximum(max) {}
+    std::uint16_t maximum = 0;
+    std::map<std::uint16_t, std::string> names;
+    std::size_t by_alias = 0; // PUBLISHes whose topic came from an alias alone
+
+    std::string topic(const publish_view& p) {
+        const auto a = p.properties.integer_or(property_id::topic_alias, 0);
+        if (a == 0) {
+            EXPECT_FALSE(p.topic.empty());
+            return std::string(p.topic.as_string_view());
+        }
+        EXPECT_GE(a, 1u);
+        EXPECT_LE(a, maximum) << "MQTT5-3.1.2-26: above the client's Topic Alias Maximum";
+        const auto key = static_cast<std::uint16_t>(a);
+        if (!p.topic.empty()) {
+            names[key] = std::string(p.topic.as_string_view());
+        } else {
+            ++by_alias;
+            EXPECT_TRUE(names.count(key) != 0) << "alias " << a << " used before it was set";
+        }
+        return names[key];
+    }
+};
+
+TEST(broker_v5, MQTT5_3_1_2_26_topic_aliases_to_a_client_that_allows_them) {
+    for (const bool replace : {false, true}) {
+        settings s;
+        s.topic_alias_out_replace = replace;
+        harness h(s);
+        std::vector<subscription> st;
+        const property tam[] = {{property_id::topic_alias_maximum, 2}};
+        const auto sub = h.connect("sub", protocol_version::v5, true, 0, tam);
+        (void)h.read(sub);
+        h.send(sub, subscribe_one(1, "#", qos::at_least_once, st));
+        (void)h.read(sub);
+        const auto pub = h.connect("pub");
+        (void)h.read(pub);
+        const char* topics[] = {"zigbee2mqtt/living_room/motion", "zigbee2mqtt/living_room/motion",
+                                "zigbee2mqtt/kitchen/light",     "zigbee2mqtt/hall/door",
+                                "zigbee2mqtt/living_room/motion", "z/x"};
+        std::uint16_t id = 1;
+        for (const char* t : topics) {
+            h.send(pub, make_publish(t, "p", qos::at_most_once));
+            h.send(pub, make_publish(t, "p", qos::at_least_once, id++)); // the encode-once path
+        }
+        alias_reader r(2);
+        std::vector<std::string> seen;
+        std::size_t with_alias = 0;
+        for (const auto& m : h.read(sub)) {
+            const auto* p = std::get_if<publish_view>(&m.packet);
+            if (p == nullptr) continue;
+            if (p->properties.contains(property_id::topic_alias)) ++with_alias;
+            seen.push_back(r.topic(*p));
+            if (p->qos == qos::at_least_once) h.send(sub, puback_view{p->packet_id});
+        }
+        ASSERT_EQ(seen.size(), 12u);
+        for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], topics[i / 2]);
+        if (replace) {
+            // Set: motion (1), light (2), door (takes motion's 1), motion (takes light's 2).
+            EXPECT_EQ(with_alias, 10u) << "z/x is shorter than topic_alias_out_min_length";
+            EXPECT_EQ(r.by_alias, 6u) << "the other 6 long ones go by alias alone";
+        } else {
+            // Set: motion (1), light (2); door finds both taken and goes by name.
+            EXPECT_EQ(with_alias, 8u);
+            EXPECT_EQ(r.by_alias, 6u);
+        }
+    }
+}
+
+TEST(broker_v5, MQTT5_3_1_2_27_no_topic_alias_without_the_clients_maximum_or_by_setting) {
+    for (const bool allowed : {false, true}) {
+        settings s;
+        if (allowed) s.max_topic_alias_out = 0;
+        harness h(s);
+        std::vector<subscription> st;
+        const property tam[] = {{property_id::topic_alias_maximum, 5}};
+        const auto sub = h.connect("sub", protocol_version::v5, true, 0,
+                                   allowed ? std::span<const property>(tam)
+                                           : std::span<const property>());
+        (void)h.read(sub);
+        h.send(sub, subscribe_one(1, "long/topic/name", qos::at_most_once, st));
+        (void)h.read(sub);
+        const auto pub = h.connect("pub");
+        (void)h.read(pub);
+        h.send(pub, make_publish("long/topic/name", "1"));
+        h.send(pub, make_publish("long/topic/name", "2"));
+        const auto got = h.read(sub);
+        ASSERT_EQ(got.size(), 2u);
+        for (const auto& m : got) {
+            const auto& p = std::get<publish_view>(m.packet);
+            EXPECT_EQ(p.topic, "long/topic/name");
+            EXPECT_FALSE(p.properties.contains(property_id::topic_alias));
+        }
+    }
+}
+
+TEST(broker_v5, MQTT5_3_3_2_7_aliases_start_over_on_a_new_connection) {
+    // Retained messages (the owned-message path) and a resend after reconnect: the first
+    // PUBLISH of each connection names the topic.
+    harness h;
+    std::vector<subscription> st;
+    const auto pub = h.connect("pub");
+    (void)h.read(pub);
+    h.send(pub, make_publish("home/sensors/temperature", "21", qos::at_least_once, 1, true));
+    (void)h.read(pub);
+    const property props[] = {{property_id::topic_alias_maximum, 4},
+                              {property_id::session_expiry_interval, 600}};
+    auto sub = h.connect("sub", protocol_version::v5, true, 0, props);
+    (void)h.read(sub);
+    h.send(sub, subscribe_one(1, "home/#", qos::at_least_once, st));
+    alias_reader r(4);
+    std::vector<std::string> seen;
+    for (const auto& m : h.read(sub))
+        if (const auto* p = std::get_if<publish_view>(&m.packet)) seen.push_back(r.topic(*p));
+    h.send(pub, make_publish("home/sensors/temperature", "22", qos::at_least_once, 2));
+    for (const auto& m : h.read(sub))
+        if (const auto* p = std::get_if<publish_view>(&m.packet)) seen.push_back(r.topic(*p));
+    EXPECT_EQ(r.by_alias, 1u);
+    // Unacknowledged, the connection lost: resent on the next one with its topic.
+    h.lose(sub);
+    sub = h.connect("sub", protocol_version::v5, false, 0, props);
+    alias_reader fresh(4);
+    std::size_t resent = 0;
+    for (const auto& m : h.read(sub))
+        if (const auto* p = std::get_if<publish_view>(&m.packet)) {
+            EXPECT_TRUE(p->dup);
+            if (resent++ == 0) {
+                EXPECT_FALSE(p->topic.empty()) << "an alias of the old connection is unknown here";
+            }
+            seen.push_back(fresh.topic(*p));
+        }
+    EXPECT_EQ(resent, 2u);
+    ASSERT_EQ(seen.size(), 4u);
+    for (const auto& t : seen) EXPECT_EQ(t, "home/sensors/temperature");
 }
 
 TEST(broker_v5, exceeding_our_receive_maximum_disconnects_with_0x93) {

@@ -206,6 +206,20 @@ TEST(Config, MaxKeepalive) {
     expect_error("max_keepalive\n", 1, "max_keepalive: missing number");
 }
 
+TEST(Config, TopicAliasesOut) {
+    EXPECT_EQ(parse_ok("").max_topic_alias_out, 64u);
+    EXPECT_EQ(parse_ok("").topic_alias_out_min_length, 8u);
+    EXPECT_EQ(parse_ok("max_topic_alias_out 0\n").max_topic_alias_out, 0u);
+    EXPECT_EQ(parse_ok("max_topic_alias_out 65535\n").max_topic_alias_out, 65535u);
+    EXPECT_EQ(parse_ok("topic_alias_out_min_length 32\n").topic_alias_out_min_length, 32u);
+    expect_error("max_topic_alias_out 65536\n", 1, "max_topic_alias_out: 65536 is out of range");
+    expect_error("topic_alias_out_min_length -1\n", 1, "topic_alias_out_min_length");
+    expect_error("max_topic_alias_out\n", 1, "max_topic_alias_out: missing number");
+    EXPECT_FALSE(parse_ok("").topic_alias_out_replace);
+    EXPECT_TRUE(parse_ok("topic_alias_out_replace true\n").topic_alias_out_replace);
+    expect_error("topic_alias_out_replace yes\n", 1, "topic_alias_out_replace");
+}
+
 TEST(Config, MaxConnections) {
     EXPECT_EQ(parse_ok("max_connections -1\n").max_connections, -1);
     EXPECT_EQ(parse_ok("max_connections 0\n").max_connections, 0);

@@ -77,20 +77,23 @@ template <class Storage, storage_part Slots, storage_part Bytes> class alias_tab
         return 0;
     }
 
-    // Outbound: maps `topic` to a free alias among 1..usable, or replaces the least recently used
-    // one; 0 when the topic does not fit a slot or no alias is usable.
-    [[nodiscard]] std::uint16_t assign(std::span<const std::byte> topic,
-                                       std::uint16_t usable) noexcept {
+    // Outbound: maps `topic` to a free alias among 1..usable, or (`replace`) replaces the least
+    // recently used one; 0 when the topic does not fit a slot or no alias is usable.
+    [[nodiscard]] std::uint16_t assign(std::span<const std::byte> topic, std::uint16_t usable,
+                                       bool replace = true) noexcept {
         const std::uint16_t n = usable < max() ? usable : max();
-        if (n == 0 || topic.size() > slot_bytes_ || !ready()) return 0;
+        if (n == 0 || topic.size() > slot_bytes_ || (!replace && used_ >= n) || !ready()) return 0;
         std::uint16_t pick = 1;
+        bool found_free = false;
         for (std::uint16_t a = 1; a <= n; ++a) {
             if (!slot(a).used) {
                 pick = a;
+                found_free = true;
                 break;
             }
             if (slot(a).stamp < slot(pick).stamp) pick = a;
         }
+        if (!found_free && !replace) return 0;
         store(pick, topic);
         return pick;
     }
@@ -102,8 +105,10 @@ template <class Storage, storage_part Slots, storage_part Bytes> class alias_tab
         for (std::uint16_t a = 1; a <= max(); ++a) {
             auto& s = slot(a);
             if (s.used && s.hash == h && s.length == topic.size() &&
-                (topic.empty() || std::memcmp(text(a), topic.data(), topic.size()) == 0))
+                (topic.empty() || std::memcmp(text(a), topic.data(), topic.size()) == 0)) {
                 s = alias_slot{};
+                --used_;
+            }
         }
     }
 
@@ -111,6 +116,7 @@ template <class Storage, storage_part Slots, storage_part Bytes> class alias_tab
     void clear() noexcept {
         for (std::size_t i = 0; i < slots_.capacity(); ++i) slots_.data()[i] = alias_slot{};
         clock_ = 0;
+        used_ = 0;
         slots_.shrink_to(0);
         bytes_.shrink_to(0);
     }
@@ -125,6 +131,7 @@ template <class Storage, storage_part Slots, storage_part Bytes> class alias_tab
     }
     void store(std::uint16_t alias, std::span<const std::byte> topic) noexcept {
         auto& s = slot(alias);
+        if (!s.used) ++used_;
         s.used = true;
         s.length = static_cast<std::uint16_t>(topic.size());
         s.hash = fnv1a(topic);
@@ -137,6 +144,7 @@ template <class Storage, storage_part Slots, storage_part Bytes> class alias_tab
     std::uint16_t max_;
     std::size_t slot_bytes_;
     std::uint32_t clock_ = 0;
+    std::uint16_t used_ = 0; // slots in use: a full table without replacement is not scanned
 };
 
 } // namespace mqttwire::detail

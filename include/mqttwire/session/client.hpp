@@ -61,12 +61,6 @@ struct connect_options {
 };
 
 namespace detail {
-// Scratch properties for outbound aliases: none when fixed storage allows no outbound alias.
-template <class Storage> constexpr std::size_t alias_scratch() noexcept {
-    if constexpr (Storage::allocates) return 9;
-    else return Storage::limits().aliases_out == 0 ? 0 : 9;
-}
-
 // MQTT 3.1.1 CONNACK return codes as the 5.0 reason codes of the same meaning.
 [[nodiscard]] constexpr reason_code from_return_code(reason_code rc) noexcept {
     switch (static_cast<std::uint8_t>(rc)) {
@@ -259,13 +253,13 @@ class client : public basic_connection<client<Storage, Profile>, peer_role::clie
     // Hooks of basic_connection
 
     void role_reset() noexcept {
-        aliases_out_.clear();
+        aliases_out_.start(0);
         ping_outstanding_ = false;
         auth_ = false;
     }
 
     void role_closed() noexcept {
-        aliases_out_.clear(); // MQTT5-3.3.2-7
+        aliases_out_.start(0); // MQTT5-3.3.2-7
         ping_outstanding_ = false;
         // A session that lasts only as long as the connection ends with it (MQTT-3.1.2-6,
         // MQTT5-3.1.2-23 the other way round).
@@ -401,6 +395,7 @@ class client : public basic_connection<client<Storage, Profile>, peer_role::clie
             p.integer_or(property_id::maximum_packet_size, max_packet_size_limit);
         peer.topic_alias_maximum =
             static_cast<std::uint16_t>(p.integer_or(property_id::topic_alias_maximum, 0));
+        aliases_out_.start(peer.topic_alias_maximum);
         peer.wildcard_subscriptions =
             p.integer_or(property_id::wildcard_subscription_available, 1) == 1;
         peer.subscription_identifiers =
@@ -438,36 +433,20 @@ class client : public basic_connection<client<Storage, Profile>, peer_role::clie
     // (MQTT5-3.2.2-17, MQTT5-3.2.2-18: never above the server's Topic Alias Maximum, none when
     // it is 0). A PUBLISH that names its own Topic Alias is left alone.
     [[nodiscard]] bool apply_alias(publish_view& wire) noexcept {
-        if constexpr (detail::alias_scratch<Storage>() == 0) {
-            (void)wire;
-            return false;
-        } else {
-            const std::uint16_t usable = this->peer_.topic_alias_maximum;
-            if (!this->v5() || usable == 0 || aliases_out_.max() == 0 ||
-                wire.topic.empty() || wire.properties.contains(property_id::topic_alias) ||
-                wire.properties.size() + 1 > alias_props_.size())
-                return false;
-            const auto topic = wire.topic.bytes();
-            std::uint16_t alias = aliases_out_.find(topic, usable);
-            const bool known = alias != 0;
-            if (!known) alias = aliases_out_.assign(topic, usable);
-            if (alias == 0) return false;
-            std::size_t n = 0;
-            for (const auto& p : wire.properties) alias_props_[n++] = p;
-            alias_props_[n++] = {property_id::topic_alias, alias};
-            wire.properties = std::span<const property>(alias_props_.data(), n);
-            if (known) wire.topic = {};
-            return true;
-        }
+        return this->alias_into(aliases_out_, wire, alias_props_);
     }
-    void alias_not_sent(const publish_view& p) noexcept {
+    void alias_not_sent(std::span<const std::byte> topic) noexcept {
         // The PUBLISH that was to establish a mapping did not go out: forget the mapping, or a
         // later PUBLISH would use an alias the server never learned.
-        aliases_out_.forget(p.topic.bytes());
+        aliases_out_.not_sent(topic);
+    }
+    // PUBLISHes encoded by the caller go by name.
+    [[nodiscard]] static constexpr bool aliases_usable() noexcept { return false; }
+    [[nodiscard]] static constexpr topic_alias_choice choose_alias(std::span<const std::byte>) noexcept {
+        return {};
     }
 
-    detail::alias_table<Storage, storage_part::aliases_out, storage_part::alias_bytes_out>
-        aliases_out_;
+    topic_alias_sender<Storage> aliases_out_;
     typename Storage::template buffer<std::byte, storage_part::client_id> client_id_;
     std::array<property, detail::alias_scratch<Storage>()> alias_props_{};
     std::size_t client_id_length_ = 0;

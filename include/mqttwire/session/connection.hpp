@@ -32,6 +32,7 @@
 #include "../packet.hpp"
 #include "../profile.hpp"
 #include "../result.hpp"
+#include "alias_sender.hpp"
 #include "alias_table.hpp"
 #include "event.hpp"
 #include "state.hpp"
@@ -256,13 +257,21 @@ class basic_connection {
         wire.packet_id = p.qos == qos::at_most_once ? 0 : 1; // measured with a placeholder
         // The client may replace the topic by an alias; the copy for resending always keeps the
         // topic name, since aliases die with their connection (MQTT5-3.3.2-7).
-        const bool aliased = derived().apply_alias(wire);
+        bool aliased = derived().apply_alias(wire);
         const auto fail = [&](errc e) {
-            if (aliased) derived().alias_not_sent(p);
+            if (aliased) derived().alias_not_sent(p.topic.bytes());
             return e;
         };
         const auto eo = encode_opts();
-        const auto size = encoded_size<Profile>(wire, version_, eo);
+        auto size = encoded_size<Profile>(wire, version_, eo);
+        if (!size && aliased && size.error() == errc::packet_too_large) {
+            // Setting the alias made it too large for the peer: by name, if that fits.
+            derived().alias_not_sent(p.topic.bytes());
+            aliased = false;
+            wire.topic = p.topic;
+            wire.properties = p.properties;
+            size = encoded_size<Profile>(wire, version_, eo);
+        }
         if (!size) return fail(size.error());
         if (!out_room(*size, true)) return fail(errc::would_block);
         std::uint16_t id = 0;
@@ -319,29 +328,57 @@ class basic_connection {
         if (static_cast<std::uint8_t>(q) > 2) return errc::invalid_argument;
         const bool retain = (static_cast<std::uint8_t>(packet[0]) & 1u) != 0;
         if (const auto e = check_publish(q, retain); e != errc::success) return e;
-        if (packet.size() > peer_.maximum_packet_size) return errc::packet_too_large;
         const std::size_t id_at = q == qos::at_most_once ? 0 : detail::publish_id_offset(packet, f.header_size);
         if (q != qos::at_most_once && id_at == 0) return errc::invalid_argument;
-        if (!out_room(packet.size(), true)) return errc::would_block;
+        // The wire form may name the topic by alias (server role, 5.0); the copy kept for
+        // resending never does, since aliases end with the connection (MQTT5-3.3.2-7).
+        topic_alias_choice alias{};
+        publish_layout layout{};
+        std::size_t wire_size = packet.size();
+        std::size_t wire_id_at = id_at;
+        if (v5() && derived().aliases_usable()) {
+            const auto l = read_publish_layout(packet);
+            if (!l) return errc::invalid_argument;
+            layout = *l;
+            alias = derived().choose_alias(packet.subspan(l->topic_at, l->topic_size));
+            if (alias.alias != 0) {
+                const auto a = detail::splice_alias(packet, layout, alias, {});
+                if (!a) return fail_alias(packet, layout, alias, a.error());
+                wire_size = a->size;
+                wire_id_at = a->id_at;
+            }
+        }
+        if (wire_size > peer_.maximum_packet_size && alias.alias != 0) {
+            // Setting the alias made it too large for the peer: by name, if that fits.
+            (void)fail_alias(packet, layout, alias, errc::packet_too_large);
+            alias = {};
+            wire_size = packet.size();
+            wire_id_at = id_at;
+        }
+        if (wire_size > peer_.maximum_packet_size) return errc::packet_too_large;
+        if (!out_room(wire_size, true)) return fail_alias(packet, layout, alias, errc::would_block);
         std::uint16_t id = 0;
         if (q != qos::at_most_once) {
             id = state_->out_.allocate(q == qos::at_least_once ? outbound_state::publish_qos1
                                                                : outbound_state::publish_qos2);
-            if (id == 0) return errc::would_block;
+            if (id == 0) return fail_alias(packet, layout, alias, errc::would_block);
             if (state_->keeps_copies()) {
                 const auto ref = state_->copies_.store(packet);
                 if (ref == detail::no_ref) {
                     state_->out_.release(id);
-                    return errc::would_block;
+                    return fail_alias(packet, layout, alias, errc::would_block);
                 }
                 detail::put_u16(state_->copies_.get(ref).data() + id_at, id);
                 state_->out_.find(id)->ref = ref;
             }
         }
-        auto out = out_span(packet.size());
-        std::memcpy(out.data(), packet.data(), packet.size());
-        if (id != 0) detail::put_u16(out.data() + id_at, id);
-        out_commit(packet.size());
+        auto out = out_span(wire_size);
+        if (alias.alias != 0)
+            (void)detail::splice_alias(packet, layout, alias, out); // measured above
+        else
+            std::memcpy(out.data(), packet.data(), packet.size());
+        if (id != 0) detail::put_u16(out.data() + wire_id_at, id);
+        out_commit(wire_size);
         return id;
     }
 
@@ -411,6 +448,39 @@ class basic_connection {
         : in_(storage), out_(storage), aliases_in_(storage), limits_(storage.limits()) {}
 
     [[nodiscard]] Derived& derived() noexcept { return static_cast<Derived&>(*this); }
+
+    // Names `wire`'s topic by alias as `aliases` chooses (5.0; MQTT5-3.3.2-12): its properties
+    // are copied to `scratch` with the Topic Alias added. A PUBLISH that names its own Topic
+    // Alias, or has more properties than the scratch holds, goes as it is.
+    template <class Sender, std::size_t N>
+    [[nodiscard]] bool alias_into(Sender& aliases, publish_view& wire,
+                                  std::array<property, N>& scratch) noexcept {
+        if constexpr (N == 0) {
+            (void)aliases;
+            (void)wire;
+            (void)scratch;
+            return false;
+        } else {
+            if (!v5() || aliases.usable() == 0 || wire.topic.empty() ||
+                wire.properties.contains(property_id::topic_alias) || wire.properties.size() + 1 > N)
+                return false;
+            const auto c = aliases.choose(wire.topic.bytes());
+            if (c.alias == 0) return false;
+            std::size_t n = 0;
+            for (const auto& p : wire.properties) scratch[n++] = p;
+            scratch[n++] = {property_id::topic_alias, c.alias};
+            wire.properties = std::span<const property>(scratch.data(), n);
+            if (!c.with_topic) wire.topic = {};
+            return true;
+        }
+    }
+
+    // A PUBLISH given encoded was not sent: an alias it was to set is forgotten.
+    [[nodiscard]] errc fail_alias(std::span<const std::byte> packet, const publish_layout& l,
+                                  topic_alias_choice alias, errc e) noexcept {
+        if (alias.alias != 0) derived().alias_not_sent(packet.subspan(l.topic_at, l.topic_size));
+        return e;
+    }
     [[nodiscard]] const Derived& derived() const noexcept {
         return static_cast<const Derived&>(*this);
     }

@@ -46,6 +46,9 @@ struct server_options {
     std::uint32_t maximum_packet_size = max_packet_size_limit;
     /// Topic Alias Maximum announced (capped by `session_limits::aliases_in`).
     std::uint16_t topic_alias_maximum = 65535;
+    /// Topic aliases in PUBLISHes to 5.0 clients that allow them (CONNECT's Topic Alias
+    /// Maximum, MQTT5-3.1.2-26); none when the storage has no `aliases_out`.
+    topic_alias_policy topic_aliases_out{};
     bool wildcard_subscriptions = true;
     bool subscription_identifiers = true;
     bool shared_subscriptions = true;
@@ -111,7 +114,7 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
     /// @brief A server connection accepted by the transport at `now`; CONNECT is awaited.
     explicit server(ms now, const server_options& options = {},
                     const Storage& storage = Storage()) noexcept
-        : base(storage), opts_(options) {
+        : base(storage), aliases_out_(storage, options.topic_aliases_out), opts_(options) {
         this->advance(now);
         this->status_ = connection_status::connecting;
         this->last_sent_ = this->last_received_ = now;
@@ -143,6 +146,7 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
                 p.integer_or(property_id::maximum_packet_size, max_packet_size_limit);
             peer.topic_alias_maximum =
                 static_cast<std::uint16_t>(p.integer_or(property_id::topic_alias_maximum, 0));
+            aliases_out_.start(peer.topic_alias_maximum);
             peer.problem_information =
                 p.integer_or(property_id::request_problem_information, 1) == 1;
             peer.session_expiry = p.integer_or(property_id::session_expiry_interval, 0);
@@ -307,9 +311,17 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
         return errc::success;
     }
 
-    // A server never replaces topics by aliases (MQTT5-3.1.2-27 holds trivially).
-    [[nodiscard]] static bool apply_alias(publish_view&) noexcept { return false; }
-    static void alias_not_sent(const publish_view&) noexcept {}
+    // Outbound topic aliases (5.0): as the policy chooses, never above the client's Topic Alias
+    // Maximum (MQTT5-3.1.2-26) and none when it sent none (MQTT5-3.1.2-27). A PUBLISH that
+    // names its own Topic Alias is left alone.
+    [[nodiscard]] bool aliases_usable() const noexcept { return aliases_out_.usable() != 0; }
+    [[nodiscard]] topic_alias_choice choose_alias(std::span<const std::byte> topic) noexcept {
+        return aliases_out_.choose(topic);
+    }
+    [[nodiscard]] bool apply_alias(publish_view& wire) noexcept {
+        return this->alias_into(aliases_out_, wire, alias_props_);
+    }
+    void alias_not_sent(std::span<const std::byte> topic) noexcept { aliases_out_.not_sent(topic); }
 
     void role_answer_default() noexcept {
         switch (this->pending_.kind) {
@@ -458,6 +470,8 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
         return {};
     }
 
+    topic_alias_sender<Storage> aliases_out_;
+    std::array<property, detail::alias_scratch<Storage>()> alias_props_{};
     server_options opts_;
     ms opened_{0};
     std::uint32_t max_in_ = 0;
