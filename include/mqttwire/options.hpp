@@ -29,6 +29,10 @@ struct decode_options {
     /// With Payload Format Indicator 1, reject a payload that is not UTF-8 with
     /// `errc::payload_format_invalid` (a MAY in MQTT 5.0 section 3.3.2.3.2).
     bool validate_payload_format = false;
+    /// Accept mosquitto's bridge levels in CONNECT: 0x83 (3.1) and 0x84 (3.1.1), the level with
+    /// its top bit set by a broker bridging into this one (`connect_view::bridge` reports it).
+    /// Not MQTT, so off by default; a broker that takes bridges turns it on.
+    bool bridge_levels = false;
 };
 
 /// @brief How `encode` shapes a packet.
