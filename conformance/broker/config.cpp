@@ -77,6 +77,10 @@ class parser {
         if (!anonymous_set_) out_.allow_anonymous = out_.listeners.empty();
         for (std::size_t i = 0; i < out_.listeners.size(); ++i)
             if (!check_listener(out_.listeners[i], blocks_[i])) return false;
+        for (const auto& b : out_.bridges) {
+            line_ = b.line;
+            if (auto e = check_bridge(b); !e.empty()) return fail(std::move(e));
+        }
         return true;
     }
 
@@ -127,6 +131,8 @@ class parser {
         if (d == "max_connections") return max_connections(args);
         if (const auto parsed = bounds(d, args)) return *parsed;
         if (d == "persistent_client_expiration") return expiration(args);
+        if (const auto e = parse_bridge_directive(d, args, line_, out_.bridges))
+            return e->empty() || fail(*e);
         return fail("unknown directive " + quoted(d));
     }
 
@@ -499,6 +505,8 @@ bool load_config(const std::string& path, config& out, config_error& err) {
                         &l.tls.certfile, &l.tls.keyfile, &l.tls.crlfile})
             *p = resolve_relative(dir, *p);
     }
+    for (auto& b : out.bridges)
+        for (auto* p : {&b.cafile, &b.capath, &b.certfile, &b.keyfile}) *p = resolve_relative(dir, *p);
     return true;
 }
 

@@ -50,6 +50,26 @@
 /// | `ciphers` | `LIST` | OpenSSL cipher list for TLS 1.2 |
 /// | `ciphers_tls1.3` | `LIST` | OpenSSL ciphersuites for TLS 1.3 |
 ///
+/// Bridge blocks: a `connection NAME` line starts one, like `listener` starts a listener block;
+/// the bridge directives after it configure that bridge (bridge/README.md lists them):
+///
+/// | directive | arguments | notes |
+/// | --- | --- | --- |
+/// | `connection` | `NAME` | starts a bridge block; names are unique |
+/// | `address` | `HOST[:PORT] ...` | port 1883 by default; several: the next after a failure |
+/// | `topic` | `PATTERN [in\|out\|both [QOS [LOCAL_PREFIX REMOTE_PREFIX]]]` | repeatable; `""` is empty |
+/// | `remote_username`, `remote_password` | `VALUE` | CONNECT's user name and password |
+/// | `remote_clientid`, `local_clientid` | `ID` | default `<host name>.<NAME>`, `local.<remote id>` |
+/// | `cleansession` | `true\|false` | default false |
+/// | `bridge_protocol_version` | `mqttv31\|mqttv311\|mqttv50` | default mqttv311 |
+/// | `try_private` | `true\|false` | default true: CONNECT level 0x83 / 0x84 before 5.0 |
+/// | `notifications` | `true\|false` | default true; `notification_topic TOPIC` |
+/// | `restart_timeout` | `BASE [CAP]` | seconds; backoff from BASE to CAP (default 5 30), or constant |
+/// | `keepalive_interval` | `SECONDS` | 5..65535, default 60 |
+///
+/// Other mosquitto bridge directives (TLS among them, for now) stop start-up naming the
+/// directive.
+///
 /// With `per_listener_settings true`, `allow_anonymous`, `password_file` and `acl_file` are
 /// per-listener directives too (mosquitto.conf(5)); otherwise they apply to every listener.
 /// Path directives take the rest of the line and may be given once per listener. A listener's
@@ -83,6 +103,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "bridge/bridge_config.hpp"
 
 namespace mqttwire::broker {
 
@@ -154,6 +176,8 @@ struct config {
     std::uint32_t max_connect_size = 256 * 1024;
     /// true: allow_anonymous, password_file and acl_file are per listener.
     bool per_listener_settings = false;
+    /// `connection` blocks: outgoing bridges.
+    std::vector<bridge_config> bridges;
 };
 
 /// The authentication and access settings that apply to one listener.

@@ -7,12 +7,15 @@
 // -v       log connections and protocol errors to stderr
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 
+#include "bridge/bridge.hpp"
 #include "config.hpp"
 #include "core/broker.hpp"
 #include "net/server.hpp"
@@ -169,6 +172,16 @@ int main(int argc, char** argv) {
         if (!srv.listen(l.address, l.port, error)) {
             std::fprintf(stderr, "mqttwire-broker: cannot listen on %s\n", error.c_str());
             return 1;
+        }
+    }
+    // Outgoing bridges (`connection` blocks), driven by the loop.
+    std::vector<std::unique_ptr<bridge>> bridges;
+    if (!cfg.bridges.empty()) {
+        char host[256] = {};
+        if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "mqttwire");
+        for (const auto& bc : cfg.bridges) {
+            bridges.push_back(std::make_unique<bridge>(bc, b, log, host));
+            srv.add_outgoing(*bridges.back());
         }
     }
     for (auto p : srv.bound_ports())

@@ -41,6 +41,9 @@ class broker {
     /// A new network connection. Ids are unique; their low 32 bits are a small slot number
     /// (slot_of) that an event loop may use to index its own tables.
     conn_id accept(clock::time_point now);
+    /// A connection from inside the broker (the local side of an outgoing bridge): it is not
+    /// authenticated and its session passes every ACL check, as mosquitto treats its bridges.
+    conn_id accept_trusted(clock::time_point now);
     [[nodiscard]] static constexpr std::size_t slot_of(conn_id id) noexcept {
         return connection_table::slot_of(id);
     }

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,26 @@
 #include "net/transport.hpp"
 
 namespace mqttwire::broker {
+
+/// An outgoing connection the loop drives beside the accepted ones (a bridge to another
+/// broker): it owns its socket and opens it again when it likes; the loop waits on fd() for
+/// what it wants, calls ready() when that comes, turn() once per loop turn after the broker's
+/// timers, and wakes up for deadline(). A descriptor may only change inside those calls (the
+/// loop re-registers it right after them; `generation()` tells a new socket that reused the
+/// number of a closed one).
+class outgoing {
+  public:
+    virtual ~outgoing() = default;
+    [[nodiscard]] virtual int fd() const = 0; ///< -1: no socket now
+    [[nodiscard]] virtual std::uint64_t generation() const = 0;
+    [[nodiscard]] virtual bool wants_read() const = 0;
+    [[nodiscard]] virtual bool wants_write() const = 0;
+    virtual void ready(bool readable, bool writable, clock::time_point now) = 0;
+    virtual void turn(clock::time_point now) = 0;
+    [[nodiscard]] virtual std::optional<clock::time_point> deadline() const = 0;
+    /// The loop stops: end the connection cleanly.
+    virtual void shutdown(clock::time_point now) = 0;
+};
 
 class server {
   public:
@@ -28,6 +49,8 @@ class server {
     [[nodiscard]] bool listen(const std::string& address, std::uint16_t port, std::string& error,
                               transport_factory make = {});
     [[nodiscard]] std::vector<std::uint16_t> bound_ports() const;
+    /// Drives `o` (which must outlive the server) from the next loop turn on.
+    void add_outgoing(outgoing& o) { outgoing_.push_back({&o, -1, 0, 0}); }
 
     /// Runs until SIGINT or SIGTERM, then closes every connection cleanly and logs the
     /// statistics. Returns 0, or 1 when the loop could not be set up.
@@ -55,6 +78,13 @@ class server {
     [[nodiscard]] link* find(conn_id id);
     void set_accepting(bool on);
     [[nodiscard]] int wait_ms(clock::time_point now) const;
+    struct outgoing_entry {
+        outgoing* o;
+        int fd;                  // registered with epoll; -1: none
+        std::uint64_t generation;
+        std::uint32_t events;
+    };
+    void watch(outgoing_entry& e);
 
     broker& broker_;
     log_sink log_;
@@ -73,6 +103,7 @@ class server {
     bool out_of_descriptors_ = false;
     bool at_max_connections_ = false;
     std::uint64_t refused_ = 0;
+    std::vector<outgoing_entry> outgoing_;
 };
 
 } // namespace mqttwire::broker

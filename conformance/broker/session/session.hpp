@@ -72,6 +72,8 @@ struct session {
     protocol_version version = protocol_version::v5;
     connection* conn = nullptr;
     std::optional<std::string> user;
+    /// The local side of an outgoing bridge: every ACL check passes (as in mosquitto).
+    bool trusted = false;
     std::uint32_t expiry_interval = 0; ///< seconds; never_expires: kept until expired by policy
     std::optional<clock::time_point> expires_at;
 
