@@ -66,9 +66,11 @@
 /// | `notifications` | `true\|false` | default true; `notification_topic TOPIC` |
 /// | `restart_timeout` | `BASE [CAP]` | seconds; backoff from BASE to CAP (default 5 30), or constant |
 /// | `keepalive_interval` | `SECONDS` | 5..65535, default 60 |
+/// | `bridge_cafile`, `bridge_capath` | `PATH` | TLS to the remote broker, checked against these CAs |
+/// | `bridge_certfile`, `bridge_keyfile` | `PATH` | client certificate; only with a CA directive |
+/// | `bridge_insecure` | `true\|false` | no host name check; only with a CA directive |
 ///
-/// Other mosquitto bridge directives (TLS among them, for now) stop start-up naming the
-/// directive.
+/// Other mosquitto bridge directives stop start-up naming the directive.
 ///
 /// With `per_listener_settings true`, `allow_anonymous`, `password_file` and `acl_file` are
 /// per-listener directives too (mosquitto.conf(5)); otherwise they apply to every listener.

@@ -180,7 +180,13 @@ int main(int argc, char** argv) {
         char host[256] = {};
         if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "mqttwire");
         for (const auto& bc : cfg.bridges) {
-            bridges.push_back(std::make_unique<bridge>(bc, b, log, host));
+            auto bridge_tls = bridge::tls_context_for(bc);
+            if (!bridge_tls) {
+                std::fprintf(stderr, "mqttwire-broker: connection %s: %s\n", bc.name.c_str(),
+                             bridge_tls.error().message.c_str());
+                return 2;
+            }
+            bridges.push_back(std::make_unique<bridge>(bc, b, log, host, bridge_tls.value()));
             srv.add_outgoing(*bridges.back());
         }
     }

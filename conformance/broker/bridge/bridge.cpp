@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -28,8 +29,19 @@ protocol_version version_of(bridge_protocol p) {
 
 } // namespace
 
+net::tls_result<std::shared_ptr<const net::tls_context>>
+bridge::tls_context_for(const bridge_config& cfg) {
+    if (!cfg.tls_enabled()) return std::shared_ptr<const net::tls_context>();
+    net::tls_client_settings s;
+    s.cafile = cfg.cafile;
+    s.capath = cfg.capath;
+    s.certfile = cfg.certfile;
+    s.keyfile = cfg.keyfile;
+    return net::tls_context::client(s);
+}
+
 bridge::bridge(const bridge_config& cfg, broker& b, log_sink log, const std::string& host_name,
-               bridge_limits limits)
+               std::shared_ptr<const net::tls_context> tls, bridge_limits limits)
     : cfg_(cfg), broker_(b), log_(std::move(log)), limits_(limits),
       remote_id_(cfg.remote_clientid.empty() ? host_name + "." + cfg.name : cfg.remote_clientid),
       local_id_(cfg.local_clientid.empty() ? "local." + remote_id_ : cfg.local_clientid),
@@ -48,7 +60,8 @@ bridge::bridge(const bridge_config& cfg, broker& b, log_sink log, const std::str
           return l;
       }()),
       local_state_(storage_), remote_state_(storage_), local_(local_state_, storage_),
-      remote_(remote_state_, storage_), rng_(std::random_device{}()), epoch_(clock::now()) {
+      remote_(remote_state_, storage_), tls_context_(std::move(tls)),
+      rng_(std::random_device{}()), epoch_(clock::now()) {
     for (const auto& t : cfg_.topics) {
         if (t.carries_in()) remote_filters_.push_back(t.remote_filter());
         if (t.carries_out()) local_filters_.push_back(t.local_filter());
@@ -78,7 +91,11 @@ void bridge::push(queue& q, held h) {
 bool bridge::wants_read() const { return fd_ >= 0 && state_ == remote_state::open; }
 
 bool bridge::wants_write() const {
-    return fd_ >= 0 && (state_ == remote_state::connecting || !remote_.output().empty());
+    if (fd_ < 0) return false;
+    if (state_ == remote_state::connecting) return true;
+    // Over TLS the MQTT bytes wait in the client until the handshake is done; only ciphertext
+    // asks for the socket.
+    return tls_ ? tls_->wants_write() : !remote_.output().empty();
 }
 
 void bridge::ready(bool readable, bool writable, clock::time_point now) {
@@ -95,27 +112,69 @@ void bridge::ready(bool readable, bool writable, clock::time_point now) {
         remote_connected_socket(now);
         return;
     }
-    if (readable) {
-        for (int i = 0; i < reads_per_ready && fd_ >= 0; ++i) {
-            auto space = remote_.input_space();
-            if (space.empty()) {
-                remote_pump(now); // make room: process what is buffered
-                if (fd_ < 0 || full(to_local_)) break;
-                space = remote_.input_space();
-                if (space.empty()) break;
-            }
-            const auto n = ::recv(fd_, space.data(), space.size(), 0);
+    if (readable) socket_read(now);
+    if (fd_ >= 0) remote_pump(now);
+}
+
+void bridge::socket_read(clock::time_point now) {
+    for (int i = 0; i < reads_per_ready && fd_ >= 0; ++i) {
+        if (tls_) {
+            if (!tls_plaintext(now)) return;
+            std::array<std::byte, 16 * 1024> buf{};
+            const auto room = std::min(buf.size(), tls_->input_room());
+            if (room == 0) return;
+            const auto n = ::recv(fd_, buf.data(), room, 0);
             if (n > 0) {
-                remote_.input_written(static_cast<std::size_t>(n));
-                if (static_cast<std::size_t>(n) < space.size()) break;
+                (void)tls_->feed(std::span<const std::byte>(buf.data(), static_cast<std::size_t>(n)));
                 continue;
             }
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
-            remote_.transport_closed(to_ms(now)); // end of stream or error
-            break;
+            tls_->end_of_input();
+            (void)tls_plaintext(now);
+            if (fd_ >= 0) remote_.transport_closed(to_ms(now));
+            return;
         }
+        auto space = remote_.input_space();
+        if (space.empty()) {
+            remote_pump(now); // make room: process what is buffered
+            if (fd_ < 0 || full(to_local_)) break;
+            space = remote_.input_space();
+            if (space.empty()) break;
+        }
+        const auto n = ::recv(fd_, space.data(), space.size(), 0);
+        if (n > 0) {
+            remote_.input_written(static_cast<std::size_t>(n));
+            if (static_cast<std::size_t>(n) < space.size()) break;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
+        remote_.transport_closed(to_ms(now)); // end of stream or error
+        break;
     }
-    if (fd_ >= 0) remote_pump(now);
+    if (fd_ >= 0 && tls_) (void)tls_plaintext(now);
+}
+
+// Decrypted bytes into the remote client's input, processing it when it is full. False when
+// no more fits now or the connection failed.
+bool bridge::tls_plaintext(clock::time_point now) {
+    while (fd_ >= 0 && tls_) {
+        auto space = remote_.input_space();
+        if (space.empty()) {
+            remote_pump(now);
+            if (fd_ < 0 || !tls_ || full(to_local_)) return false;
+            space = remote_.input_space();
+            if (space.empty()) return false;
+        }
+        const auto n = tls_->read(space);
+        if (n == 0) break;
+        remote_.input_written(n);
+    }
+    if (fd_ < 0 || !tls_) return false;
+    if (tls_->state() == net::tls_state::failed) {
+        remote_failed(now, "TLS: " + tls_->failure_message(), true);
+        return false;
+    }
+    return true;
 }
 
 void bridge::turn(clock::time_point now) {
@@ -338,6 +397,16 @@ void bridge::remote_open(clock::time_point now) {
 
 void bridge::remote_connected_socket(clock::time_point now) {
     state_ = remote_state::open;
+    if (tls_context_) {
+        const auto& a = cfg_.addresses[address_ % cfg_.addresses.size()];
+        // bridge_insecure: no host name check (the chain is still verified against the CAs).
+        auto e = net::tls_engine::client(tls_context_, cfg_.insecure ? std::string() : a.host);
+        if (!e) {
+            remote_failed(now, "TLS: " + e.error().message, true);
+            return;
+        }
+        tls_.emplace(std::move(e).value());
+    }
     const auto version = version_of(cfg_.protocol);
     connect_options o;
     o.version = version;
@@ -366,11 +435,21 @@ void bridge::remote_connected_socket(clock::time_point now) {
 
 bool bridge::remote_flush() {
     while (fd_ >= 0) {
-        const auto out = remote_.output();
+        if (tls_) {
+            for (auto plain = remote_.output(); !plain.empty(); plain = remote_.output()) {
+                const auto taken = tls_->write(plain);
+                if (taken == 0) break; // handshaking, or the ciphertext is at its bound
+                remote_.output_written(taken);
+            }
+        }
+        const auto out = tls_ ? tls_->pending_output() : remote_.output();
         if (out.empty()) return true;
         const auto n = ::send(fd_, out.data(), out.size(), MSG_NOSIGNAL);
         if (n > 0) {
-            remote_.output_written(static_cast<std::size_t>(n));
+            if (tls_)
+                tls_->consume_output(static_cast<std::size_t>(n));
+            else
+                remote_.output_written(static_cast<std::size_t>(n));
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return true;
@@ -528,6 +607,7 @@ void bridge::schedule_restart(clock::time_point now) {
 }
 
 void bridge::close_socket() {
+    tls_.reset();
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
 }

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -27,6 +28,7 @@
 #include "bridge/bridge_config.hpp"
 #include "core/broker.hpp"
 #include "net/server.hpp"
+#include "net/tls_engine.hpp"
 
 namespace mqttwire::broker {
 
@@ -41,9 +43,15 @@ struct bridge_limits {
 
 class bridge final : public outgoing {
   public:
-    /// `host_name` makes the default client id (`<host name>.<connection name>`).
+    /// `host_name` makes the default client id (`<host name>.<connection name>`); `tls`, from
+    /// tls_context_for(cfg), carries the remote connection over TLS (null: plain TCP).
     bridge(const bridge_config& cfg, broker& b, log_sink log, const std::string& host_name,
-           bridge_limits limits = {});
+           std::shared_ptr<const net::tls_context> tls = nullptr, bridge_limits limits = {});
+
+    /// @brief The client TLS context of `cfg` (bridge_cafile, bridge_capath, bridge_certfile,
+    /// bridge_keyfile), its files read and checked now; null when the bridge uses plain TCP.
+    [[nodiscard]] static net::tls_result<std::shared_ptr<const net::tls_context>>
+    tls_context_for(const bridge_config& cfg);
     ~bridge() override;
     bridge(const bridge&) = delete;
     bridge& operator=(const bridge&) = delete;
@@ -98,6 +106,8 @@ class bridge final : public outgoing {
     void remote_event(const session_event& ev, clock::time_point now);
     void remote_failed(clock::time_point now, const std::string& why, bool next_address);
     void close_socket();
+    void socket_read(clock::time_point now);
+    bool tls_plaintext(clock::time_point now);
     void schedule_restart(clock::time_point now);
     bool remote_flush();
 
@@ -123,6 +133,8 @@ class bridge final : public outgoing {
     bool local_up_ = false;
     bool local_more_ = false; // the last pump stopped at its share with work left
 
+    std::shared_ptr<const net::tls_context> tls_context_;
+    std::optional<net::tls_engine> tls_; // on the current socket, when TLS is configured
     int fd_ = -1;
     std::uint64_t generation_ = 0;
     remote_state state_ = remote_state::waiting;

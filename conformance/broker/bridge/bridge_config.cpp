@@ -23,7 +23,7 @@ constexpr std::string_view unsupported[] = {
     "cleansession_local", "idle_timeout",               "local_cleansession",
     "local_password",     "local_username",             "notifications_local_only",
     "notification_topic_local", "round_robin",          "start_type",
-    "threshold",          "bridge_capath"};
+    "threshold"};
 
 bool to_number(std::string_view s, std::uint64_t max, std::uint64_t& out) {
     if (s.empty()) return false;
@@ -57,6 +57,7 @@ class block_parser {
         if (d_ == "keepalive_interval") return keepalive();
         if (d_ == "restart_timeout") return restart_timeout();
         if (d_ == "bridge_cafile") return path(b_.cafile);
+        if (d_ == "bridge_capath") return path(b_.capath);
         if (d_ == "bridge_certfile") return path(b_.certfile);
         if (d_ == "bridge_keyfile") return path(b_.keyfile);
         return name() + "is not supported by this broker";
@@ -219,7 +220,7 @@ bool is_bridge_directive(std::string_view d) {
         "remote_password", "remote_clientid",    "local_clientid", "notification_topic",
         "cleansession",    "try_private",        "notifications",  "bridge_insecure",
         "bridge_protocol_version", "keepalive_interval", "restart_timeout", "bridge_cafile",
-        "bridge_certfile", "bridge_keyfile"};
+        "bridge_certfile", "bridge_keyfile", "bridge_capath"};
     for (const auto k : known)
         if (d == k) return true;
     for (const auto k : unsupported)
@@ -255,9 +256,11 @@ std::string check_bridge(const bridge_config& b) {
     const auto name = "connection " + b.name + ": ";
     if (b.addresses.empty()) return name + "no address";
     if (b.topics.empty()) return name + "no topic";
-    if (b.wants_tls())
-        return name + "TLS to the remote broker (bridge_cafile, bridge_certfile, bridge_keyfile) "
-                      "is not supported by this broker yet";
+    // As mosquitto: TLS is on with bridge_cafile or bridge_capath (the CAs the remote broker's
+    // certificate is checked against); the rest only with them.
+    if (b.wants_tls() && !b.tls_enabled())
+        return name + "bridge_certfile, bridge_keyfile and bridge_insecure need bridge_cafile or "
+                      "bridge_capath (TLS is off for this bridge)";
     if (b.certfile.empty() != b.keyfile.empty())
         return name + "bridge_certfile and bridge_keyfile go together";
     if (b.remote_password && !b.remote_username && b.protocol != bridge_protocol::mqttv50)

@@ -70,18 +70,21 @@ struct bridge_config {
     std::chrono::seconds restart_cap{30};
     bool restart_constant = false;
     std::uint16_t keepalive_interval = 60;
-    // TLS to the remote broker (bridge_cafile, bridge_capath, bridge_certfile, bridge_keyfile,
-    // bridge_insecure): parsed so a configuration that asks for TLS is refused clearly rather
-    // than served in plain text; see bridge/README.md.
+    // TLS to the remote broker: on with bridge_cafile or bridge_capath (as in mosquitto);
+    // bridge_certfile and bridge_keyfile add a client certificate; bridge_insecure skips the
+    // host name check (the chain is still verified).
     std::string cafile;
     std::string capath;
     std::string certfile;
     std::string keyfile;
     bool insecure = false;
 
+    /// Some TLS directive was given.
     [[nodiscard]] bool wants_tls() const noexcept {
-        return !cafile.empty() || !capath.empty() || !certfile.empty() || !keyfile.empty();
+        return tls_enabled() || !certfile.empty() || !keyfile.empty() || insecure;
     }
+    /// TLS is on: the CAs for the remote broker's certificate are named.
+    [[nodiscard]] bool tls_enabled() const noexcept { return !cafile.empty() || !capath.empty(); }
 };
 
 /// @brief Parses one line of a bridge block. `bridges` gets a new entry for `connection`; the

@@ -298,6 +298,43 @@ def test_outgoing_round_robin_addresses():
         assert s.finish() == ["0 a/b x"], s.lines
 
 
+def make_certs():
+    out = tempfile.mkdtemp(prefix="mqttwire-bridge-pki-")
+    r = subprocess.run(["bash", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                             "make-certs.sh"), out],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    # mosquitto started as root reads them after dropping to its own user.
+    for d, _, files in os.walk(out):
+        os.chmod(d, 0o755)
+        for f in files:
+            os.chmod(os.path.join(d, f), 0o644)
+    return out
+
+
+def test_outgoing_tls_to_mosquitto():
+    """bridge_cafile / bridge_certfile / bridge_keyfile to a mosquitto TLS listener that requires
+    a client certificate; with an unrelated CA the bridge does not connect (and says why)."""
+    pki = make_certs()
+    try:
+        tls_port = free_port()
+        with mosquitto("listener %d 127.0.0.1\ncertfile %s/server-ec-chain.pem\n"
+                       "keyfile %s/server-ec.key\ncafile %s/ca.pem\nrequire_certificate true\n"
+                       % (tls_port, pki, pki, pki)) as mq:
+            tls = ("connection cloud\naddress 127.0.0.1:%d\nremote_clientid edge1\n"
+                   "topic sensors/# both 1 home/ site1/\nrestart_timeout 1 2\n"
+                   "bridge_certfile %s/client.pem\nbridge_keyfile %s/client.key\n"
+                   % (tls_port, pki, pki))
+            with mqttwire(tls + "bridge_cafile %s/ca.pem\n" % pki) as mw:
+                assert wait_for(lambda: "bridge cloud: connected" in mw.output()), mw.output()
+                exchange(mw, mq, "home/sensors", "site1/sensors", count=3)
+            with mqttwire(tls + "bridge_cafile %s/rogue-ca.pem\n" % pki) as mw:
+                assert wait_for(lambda: "TLS: " in mw.output()), mw.output()
+                assert "connected to" not in mw.output(), mw.output()
+    finally:
+        shutil.rmtree(pki, ignore_errors=True)
+
+
 def test_mqttwire_to_mqttwire_both_ways_no_loop():
     """Two mqttwire-brokers, one bridging to the other with `#` both ways and the bridge flag:
     every message once on each side."""

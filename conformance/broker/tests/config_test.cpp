@@ -700,8 +700,30 @@ TEST(ConfigBridge, Errors) {
 TEST(ConfigBridge, UnsupportedMosquittoDirectivesAreNamed) {
     expect_error("connection a\naddress h\ntopic #\nstart_type lazy\n", 4, "start_type");
     expect_error("connection a\naddress h\ntopic #\nlocal_username u\n", 4, "local_username");
-    expect_error("connection a\naddress h\ntopic #\nbridge_cafile /ca.pem\n", 1,
-                 "TLS to the remote broker");
     expect_error("connection a\naddress h\ntopic #\nbridge_attempt_unsubscribe false\n", 4,
                  "bridge_attempt_unsubscribe");
+}
+
+// TLS to the remote broker, as mosquitto: on with bridge_cafile or bridge_capath; a client
+// certificate or bridge_insecure without them would silently connect in plain text.
+TEST(ConfigBridge, TlsDirectives) {
+    const auto c = parse_ok("connection a\naddress h:8883\ntopic #\nbridge_cafile /etc/ca.pem\n"
+                            "bridge_certfile /etc/c.pem\nbridge_keyfile /etc/k.pem\n"
+                            "bridge_insecure true\n");
+    const auto& b = c.bridges[0];
+    EXPECT_TRUE(b.tls_enabled());
+    EXPECT_EQ(b.cafile, "/etc/ca.pem");
+    EXPECT_EQ(b.certfile, "/etc/c.pem");
+    EXPECT_EQ(b.keyfile, "/etc/k.pem");
+    EXPECT_TRUE(b.insecure);
+    EXPECT_TRUE(parse_ok("connection a\naddress h\ntopic #\nbridge_capath /etc/ssl/certs\n")
+                    .bridges[0]
+                    .tls_enabled());
+    EXPECT_FALSE(parse_ok("connection a\naddress h\ntopic #\n").bridges[0].tls_enabled());
+    expect_error("connection a\naddress h\ntopic #\nbridge_certfile /c.pem\nbridge_keyfile /k\n",
+                 1, "need bridge_cafile or bridge_capath");
+    expect_error("connection a\naddress h\ntopic #\nbridge_insecure true\n", 1,
+                 "need bridge_cafile or bridge_capath");
+    expect_error("connection a\naddress h\ntopic #\nbridge_cafile /ca\nbridge_certfile /c\n", 1,
+                 "bridge_certfile and bridge_keyfile go together");
 }
