@@ -39,16 +39,16 @@ struct will_view {
 /// @brief CONNECT. Views point into the decoded buffer.
 struct connect_view {
     static constexpr packet_type type = packet_type::connect;
+    // Bit-fields: the bridge flag shares the level's byte, so neither the view (nor with it any
+    // decode result) grows, and a client, which never reads the level of a view, pays nothing.
     /// Protocol level found on decode. `encode` writes the level it is given instead.
-    protocol_version version = protocol_version::v5;
-    // Bit-fields: the bridge flag fits beside Clean Start without growing the view (and with
-    // it every decode result) on 32-bit targets.
-    bool clean_start : 1 = true; ///< Clean Session in 3.1 / 3.1.1
+    protocol_version version : 7 = protocol_version::v5;
     /// mosquitto's bridge flag: the top bit of the level byte (0x83, 0x84), set by a broker that
     /// bridges into this one. Decoded only with `decode_options::bridge_levels`; encoded only
     /// by profiles that also receive CONNECT (`codec_profile::from_client`: brokers, which are
     /// the ones that bridge), so a client profile carries no code for it.
     bool bridge : 1 = false;
+    bool clean_start = true; ///< Clean Session in 3.1 / 3.1.1
     std::uint16_t keep_alive = 0;
     utf8_view client_id{};
     std::optional<will_view> will{};
@@ -109,14 +109,16 @@ inline constexpr std::uint8_t bridge_level_flag = 0x80;
 template <class Ctx>
 [[nodiscard]] constexpr errc decode_body(reader& r, const Ctx& c,
                                          connect_view& out) noexcept {
+    protocol_version version = protocol_version::v5;
     bool bridge = false;
-    if (const auto e = read_protocol(r, c.opts.bridge_levels, out.version, bridge);
+    if (const auto e = read_protocol(r, c.opts.bridge_levels, version, bridge);
         e != errc::success)
         return e;
+    out.version = version;
     out.bridge = bridge;
     // A level the program was built without is one it does not support.
-    if (!Ctx::profile.has(out.version)) return errc::unsupported_protocol_version;
-    const bool v5 = is_v5<Ctx::profile>(out.version);
+    if (!Ctx::profile.has(version)) return errc::unsupported_protocol_version;
+    const bool v5 = is_v5<Ctx::profile>(version);
     std::uint8_t flags = 0;
     if (const auto e = r.u8(flags); e != errc::success) return e;
     // MQTT-3.1.2-3 / MQTT5-3.1.2-3: the reserved flag is 0.
