@@ -356,6 +356,8 @@ void bridge::publish_state(bool up, clock::time_point now) {
     h.retain = true;
     push(to_local_, std::move(h));
     drain(to_local_, local_, now);
+    // Its bytes reach the broker on the next pump: now, not at the next timer.
+    local_more_ = true;
 }
 
 // ---------------------------------------------------------------------------------------------
