@@ -206,14 +206,7 @@ std::optional<clock::time_point> bridge::deadline() const {
 void bridge::shutdown(clock::time_point now) {
     if (stopping_) return;
     // A clean end fires no will: the remote broker is told the state itself.
-    if (remote_up_ && cfg_.notifications) {
-        publish_view p;
-        p.topic = utf8_view(state_topic_);
-        p.payload = binary_view(std::string_view("0"));
-        p.qos = mqttwire::qos::at_least_once;
-        p.retain = true;
-        (void)remote_.publish(p, to_ms(now));
-    }
+    if (remote_up_) publish_remote_state(false, now);
     if (state_ == remote_state::open) {
         (void)remote_.disconnect();
         (void)remote_flush();
@@ -297,44 +290,15 @@ void bridge::local_event(const session_event& ev, clock::time_point now) {
     switch (ev.kind) {
     case event_kind::connected: {
         local_up_ = true;
-        if (!local_filters_.empty()) {
-            std::vector<subscription> subs;
-            for (std::size_t i = 0, k = 0; i < cfg_.topics.size(); ++i) {
-                const auto& t = cfg_.topics[i];
-                if (!t.carries_out()) continue;
-                subscription s;
-                s.filter = utf8_view(local_filters_[k++]);
-                s.options.max_qos = static_cast<mqttwire::qos>(t.qos);
-                // What the bridge publishes here is not taken back out (no loop), and retained
-                // messages cross as retained.
-                s.options.no_local = true;
-                s.options.retain_as_published = true;
-                subs.push_back(s);
-            }
-            if (const auto r = local_.subscribe(subs, to_ms(now)); !r && log_)
-                log_("bridge " + cfg_.name + ": local SUBSCRIBE: " + std::string(errc_name(r.error())));
-        }
+        // What the bridge publishes here is not taken back out (no loop), and retained
+        // messages cross as retained.
+        subscribe(local_, false, true, now);
         if (remote_up_) publish_state(true, now);
         return;
     }
-    case event_kind::message: {
-        const auto& m = *ev.message;
-        const auto topic = m.topic.as_string_view();
-        for (const auto& t : cfg_.topics) {
-            if (!t.carries_out() || !topic.starts_with(t.local_prefix) ||
-                !topic_matches(t.local_filter(), topic))
-                continue;
-            held h;
-            h.topic = t.remote_prefix + std::string(topic.substr(t.local_prefix.size()));
-            const auto pb = m.payload.bytes();
-            h.payload.assign(pb.begin(), pb.end());
-            h.qos = std::min(m.qos, static_cast<mqttwire::qos>(t.qos));
-            h.retain = m.retain;
-            push(to_remote_, std::move(h));
-            return;
-        }
+    case event_kind::message:
+        cross(*ev.message, false, to_remote_);
         return;
-    }
     case event_kind::closed:
         local_up_ = false;
         if (log_ && !stopping_)
@@ -343,6 +307,57 @@ void bridge::local_event(const session_event& ev, clock::time_point now) {
         return;
     default: return;
     }
+}
+
+// SUBSCRIBE on one side to the filters of the topics that carry messages from it.
+void bridge::subscribe(link& side, bool remote, bool loop_options, clock::time_point now) {
+    std::vector<subscription> subs;
+    const auto& filters = remote ? remote_filters_ : local_filters_;
+    for (std::size_t i = 0, k = 0; i < cfg_.topics.size(); ++i) {
+        const auto& t = cfg_.topics[i];
+        if (!(remote ? t.carries_in() : t.carries_out())) continue;
+        subscription s;
+        s.filter = utf8_view(filters[k++]);
+        s.options.max_qos = static_cast<mqttwire::qos>(t.qos);
+        s.options.no_local = loop_options;
+        s.options.retain_as_published = loop_options;
+        subs.push_back(s);
+    }
+    if (subs.empty()) return;
+    if (const auto r = side.subscribe(subs, to_ms(now)); !r && log_)
+        log_("bridge " + cfg_.name + (remote ? ": SUBSCRIBE: " : ": local SUBSCRIBE: ") +
+             std::string(errc_name(r.error())));
+}
+
+// A message from one side, queued for the other under the first topic line that carries it
+// that way: one prefix replaced by the other, QoS capped by the line's.
+void bridge::cross(const publish_view& m, bool inbound, queue& to) {
+    const auto topic = m.topic.as_string_view();
+    for (const auto& t : cfg_.topics) {
+        const auto& from = inbound ? t.remote_prefix : t.local_prefix;
+        if (!(inbound ? t.carries_in() : t.carries_out()) || !topic.starts_with(from) ||
+            !topic_matches(inbound ? t.remote_filter() : t.local_filter(), topic))
+            continue;
+        held h;
+        h.topic = (inbound ? t.local_prefix : t.remote_prefix) + std::string(topic.substr(from.size()));
+        const auto pb = m.payload.bytes();
+        h.payload.assign(pb.begin(), pb.end());
+        h.qos = std::min(m.qos, static_cast<mqttwire::qos>(t.qos));
+        h.retain = m.retain;
+        push(to, std::move(h));
+        return;
+    }
+}
+
+// The state at the remote broker: retained, QoS 1 (its will says "0" when the bridge vanishes).
+void bridge::publish_remote_state(bool up, clock::time_point now) {
+    if (!cfg_.notifications) return;
+    publish_view p;
+    p.topic = utf8_view(state_topic_);
+    p.payload = binary_view(std::string_view(up ? "1" : "0"));
+    p.qos = mqttwire::qos::at_least_once;
+    p.retain = true;
+    (void)remote_.publish(p, to_ms(now));
 }
 
 // "1" while the remote connection is up, "0" otherwise: retained, published here by the
@@ -490,52 +505,16 @@ void bridge::remote_event(const session_event& ev, clock::time_point now) {
         if (log_)
             log_("bridge " + cfg_.name + ": connected to " + a.host + ":" + std::to_string(a.port) +
                  (ev.session_present ? " (session resumed)" : ""));
-        const bool v5 = cfg_.protocol == bridge_protocol::mqttv50;
-        if (!remote_filters_.empty()) {
-            std::vector<subscription> subs;
-            for (std::size_t i = 0, k = 0; i < cfg_.topics.size(); ++i) {
-                const auto& t = cfg_.topics[i];
-                if (!t.carries_in()) continue;
-                subscription s;
-                s.filter = utf8_view(remote_filters_[k++]);
-                s.options.max_qos = static_cast<mqttwire::qos>(t.qos);
-                // 5.0 says it per subscription; before 5.0 the bridge flag asks for the same.
-                s.options.no_local = v5;
-                s.options.retain_as_published = v5;
-                subs.push_back(s);
-            }
-            if (const auto r = remote_.subscribe(subs, to_ms(now)); !r && log_)
-                log_("bridge " + cfg_.name + ": SUBSCRIBE: " + std::string(errc_name(r.error())));
-        }
-        if (cfg_.notifications) {
-            publish_view p;
-            p.topic = utf8_view(state_topic_);
-            p.payload = binary_view(std::string_view("1"));
-            p.qos = mqttwire::qos::at_least_once;
-            p.retain = true;
-            (void)remote_.publish(p, to_ms(now));
-        }
+        // 5.0 asks for No Local and Retain As Published per subscription; before 5.0 the
+        // bridge flag asks for the same.
+        subscribe(remote_, true, cfg_.protocol == bridge_protocol::mqttv50, now);
+        publish_remote_state(true, now);
         publish_state(true, now);
         return;
     }
-    case event_kind::message: {
-        const auto& m = *ev.message;
-        const auto topic = m.topic.as_string_view();
-        for (const auto& t : cfg_.topics) {
-            if (!t.carries_in() || !topic.starts_with(t.remote_prefix) ||
-                !topic_matches(t.remote_filter(), topic))
-                continue;
-            held h;
-            h.topic = t.local_prefix + std::string(topic.substr(t.remote_prefix.size()));
-            const auto pb = m.payload.bytes();
-            h.payload.assign(pb.begin(), pb.end());
-            h.qos = m.qos;
-            h.retain = m.retain;
-            push(to_local_, std::move(h));
-            return;
-        }
+    case event_kind::message:
+        cross(*ev.message, true, to_local_);
         return;
-    }
     case event_kind::subscribed:
         if (const auto* a2 = ev.get<suback_view>()) {
             for (const auto rc : a2->reasons)

@@ -98,6 +98,9 @@ class bridge final : public outgoing {
     void local_pump(clock::time_point now);
     void local_event(const session_event& ev, clock::time_point now);
     void publish_state(bool up, clock::time_point now);
+    void publish_remote_state(bool up, clock::time_point now);
+    void subscribe(link& side, bool remote, bool loop_options, clock::time_point now);
+    void cross(const publish_view& m, bool inbound, queue& to);
 
     // Remote side.
     void remote_open(clock::time_point now);

@@ -1,6 +1,7 @@
 #include "bridge/bridge_config.hpp"
 
 #include <charconv>
+#include <utility>
 
 #include <mqttwire/topic.hpp>
 
@@ -31,6 +32,17 @@ bool to_number(std::string_view s, std::uint64_t max, std::uint64_t& out) {
         if (c < '0' || c > '9') return false;
     const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
     return ec == std::errc{} && ptr == s.data() + s.size() && out <= max;
+}
+
+// `v` as one of the words of `table`; false when it is none of them.
+template <class E, std::size_t N>
+bool one_of(std::string_view v, const std::pair<std::string_view, E> (&table)[N], E& out) {
+    for (const auto& [word, value] : table)
+        if (v == word) {
+            out = value;
+            return true;
+        }
+    return false;
 }
 
 // `""` is how mosquitto writes an empty pattern or prefix.
@@ -104,15 +116,12 @@ class block_parser {
     std::string protocol() {
         std::string_view v;
         if (auto e = single("version (mqttv31, mqttv311 or mqttv50)", v); !e.empty()) return e;
-        if (v == "mqttv31") {
-            b_.protocol = bridge_protocol::mqttv31;
-        } else if (v == "mqttv311") {
-            b_.protocol = bridge_protocol::mqttv311;
-        } else if (v == "mqttv50") {
-            b_.protocol = bridge_protocol::mqttv50;
-        } else {
+        static constexpr std::pair<std::string_view, bridge_protocol> versions[] = {
+            {"mqttv31", bridge_protocol::mqttv31},
+            {"mqttv311", bridge_protocol::mqttv311},
+            {"mqttv50", bridge_protocol::mqttv50}};
+        if (!one_of(v, versions, b_.protocol))
             return name() + "expected mqttv31, mqttv311 or mqttv50, got " + quoted(v);
-        }
         return {};
     }
 
@@ -174,17 +183,12 @@ class block_parser {
         const auto pattern = next_token(args_);
         if (pattern.empty()) return name() + "missing pattern";
         t.pattern.assign(unquote_empty(pattern));
-        if (const auto dir = next_token(args_); !dir.empty()) {
-            if (dir == "in") {
-                t.direction = bridge_direction::in;
-            } else if (dir == "out") {
-                t.direction = bridge_direction::out;
-            } else if (dir == "both") {
-                t.direction = bridge_direction::both;
-            } else {
-                return name() + "expected in, out or both, got " + quoted(dir);
-            }
-        }
+        static constexpr std::pair<std::string_view, bridge_direction> directions[] = {
+            {"in", bridge_direction::in},
+            {"out", bridge_direction::out},
+            {"both", bridge_direction::both}};
+        if (const auto dir = next_token(args_); !dir.empty() && !one_of(dir, directions, t.direction))
+            return name() + "expected in, out or both, got " + quoted(dir);
         if (const auto q = next_token(args_); !q.empty()) {
             std::uint64_t n = 0;
             if (!to_number(q, 2, n)) return name() + "QoS must be 0, 1 or 2, got " + quoted(q);

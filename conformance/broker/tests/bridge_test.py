@@ -16,82 +16,36 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from broker_process import BrokerProcess, free_port, run_tests  # noqa: E402
+from broker_process import wait_for as wait_until  # noqa: E402
 
 BROKER = None
 MOSQUITTO = None
 TIMEOUT = 10.0
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for(pred, timeout=TIMEOUT):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
+    return wait_until(pred, timeout)
 
 
-class Process:
-    """A broker (mqttwire-broker or mosquitto) with a configuration file, on `port`."""
+class Process(BrokerProcess):
+    """A broker (mqttwire-broker or mosquitto) with a configuration file, on `port`; its files
+    are removed when it is done with."""
 
     def __init__(self, program, config, port=None):
-        self.program = program
-        self.port = port or free_port()
-        self.dir = tempfile.mkdtemp(prefix="mqttwire-bridge-")
-        self.path = os.path.join(self.dir, "broker.conf")
-        with open(self.path, "w") as f:
-            f.write(config.replace("{port}", str(self.port)))
-        self.log = open(os.path.join(self.dir, "broker.log"), "w+")
-        self.proc = None
-        self.start()
-
-    def start(self):
-        args = [self.program, "-c", self.path]
-        if self.program == BROKER:
-            args.append("-v")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        if not wait_for(self.listening, TIMEOUT):
-            self.stop()
-            raise RuntimeError("%s did not start:\n%s" % (self.program, self.output()))
-
-    def listening(self):
-        if self.proc.poll() is not None:
-            return False
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-            return True
-        except OSError:
-            return False
-
-    def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)  # by PID
-            try:
-                self.proc.wait(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
-
-    def __enter__(self):
-        return self
+        port = port or free_port()
+        workdir = tempfile.mkdtemp(prefix="mqttwire-bridge-")
+        path = os.path.join(workdir, "broker.conf")
+        with open(path, "w") as f:
+            f.write(config.replace("{port}", str(port)))
+        super().__init__([program, "-c", path] + (["-v"] if program == BROKER else []), port,
+                         workdir, TIMEOUT)
 
     def __exit__(self, *exc):
         self.stop()
@@ -362,19 +316,7 @@ def main():
         print("mosquitto, mosquitto_pub and mosquitto_sub are needed (Debian packages mosquitto "
               "and mosquitto-clients)")
         return 1
-    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and args.k in n]
-    passed = failed = 0
-    for name, fn in tests:
-        t0 = time.time()
-        try:
-            fn()
-            passed += 1
-            print("PASS %s (%.1fs)" % (name, time.time() - t0), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s\n%s" % (name, traceback.format_exc()), flush=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return run_tests(globals(), args.k)
 
 
 if __name__ == "__main__":

@@ -16,66 +16,30 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
 import paho.mqtt.client as mqtt
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from broker_process import BrokerProcess, free_port, run_tests  # noqa: E402
+from broker_process import wait_for as wait_until  # noqa: E402
 
 BROKER = None
 TIMEOUT = 5.0
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Broker:
+class Broker(BrokerProcess):
     def __init__(self, config_lines=None, port=None):
-        self.port = port or free_port()
-        self.dir = tempfile.mkdtemp(prefix="mqttwire-it-")
+        port = port or free_port()
+        workdir = tempfile.mkdtemp(prefix="mqttwire-it-")
         args = [BROKER, "-v"]
         if config_lines is not None:
-            path = os.path.join(self.dir, "broker.conf")
+            path = os.path.join(workdir, "broker.conf")
             with open(path, "w") as f:
-                f.write("\n".join(config_lines).replace("{port}", str(self.port)) + "\n")
+                f.write("\n".join(config_lines).replace("{port}", str(port)) + "\n")
             args += ["-c", path]
         else:
-            args += ["-p", str(self.port)]
-        self.log = open(os.path.join(self.dir, "broker.log"), "w+")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + TIMEOUT
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("broker did not start: " + self.output())
-
-    def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()  # by PID
-            try:
-                self.proc.wait(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
+            args += ["-p", str(port)]
+        super().__init__(args, port, workdir, TIMEOUT)
 
 
 def client(port, cid="", protocol=mqtt.MQTTv311, clean=True, **kw):
@@ -124,12 +88,7 @@ def subscribe(c, topic, qos=0):
 
 
 def wait_for(pred, timeout=TIMEOUT):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return pred()
+    return wait_until(pred, timeout)
 
 
 def stop(*clients):
@@ -437,19 +396,7 @@ def main():
     ap.add_argument("-k", default="")
     args = ap.parse_args()
     BROKER = os.path.abspath(args.broker)
-    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and args.k in n]
-    passed = failed = 0
-    for name, fn in tests:
-        t0 = time.time()
-        try:
-            fn()
-            passed += 1
-            print("PASS %s (%.1fs)" % (name, time.time() - t0), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s\n%s" % (name, traceback.format_exc()), flush=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return run_tests(globals(), args.k)
 
 
 if __name__ == "__main__":
