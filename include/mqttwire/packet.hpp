@@ -322,6 +322,9 @@ template <class P, class Ctx>
             if (P::type == packet_type::auth && !c.v5()) return errc::malformed_packet;
             return encode_erased(&encode_body_of<P, Ctx>, &p, &c, first_byte_of(p), out);
         }
+    } else if constexpr (std::is_same_v<P, publish_view>) {
+        if (!std::is_constant_evaluated() && p.properties.empty())
+            return encode_plain_publish(p, c, out);
     }
     const auto body = measure_body(p, c);
     if (!body) return body;

@@ -159,5 +159,46 @@ template <class W, class Ctx>
     return errc::success;
 }
 
+// A PUBLISH without properties in a fast build at run time, the common case of a client's and a
+// broker's hot loop: the same checks as the counting pass of encode_body, in the same order,
+// then the size as a sum and the fields stored straight into `out` (one bounds check for the
+// whole packet instead of one per field). `Ctx` is the general encoder's context.
+template <class Ctx>
+[[nodiscard]] inline result<std::size_t> encode_plain_publish(const publish_view& p, const Ctx& c,
+                                                              std::span<std::byte> out) noexcept {
+    if (!Ctx::profile.has(c.version)) return errc::invalid_argument;
+    if (static_cast<std::uint8_t>(p.qos) > 2) return errc::malformed_packet; // MQTT-3.3.1-4
+    if (p.dup && p.qos == mqttwire::qos::at_most_once) return errc::malformed_packet;
+    if (const auto e = check_publish_topic(p, c.v5()); e != errc::success) return e;
+    const bool with_id = p.qos != mqttwire::qos::at_most_once;
+    if (with_id && p.packet_id == 0) return errc::protocol_error; // MQTT-2.3.1-1
+    const std::size_t topic = p.topic.size();
+    if (topic > 0xFFFFu) return errc::malformed_packet;
+    const std::size_t payload = p.payload.size();
+    const std::size_t body = 2 + topic + (with_id ? 2u : 0u) + (c.v5() ? 1u : 0u) + payload;
+    if (body > varint_max) return errc::packet_too_large;
+    const auto length = static_cast<std::uint32_t>(body);
+    const std::size_t total = 1 + varint_size(length) + body;
+    if (out.size() < total) return errc::buffer_too_small;
+    const auto to = out.first(total);
+    std::size_t at = 0;
+    to[at++] = static_cast<std::byte>(0x30u | header_flags(p));
+    for (std::uint32_t v = length;; v >>= 7) {
+        to[at++] = static_cast<std::byte>(v > 0x7Fu ? (v & 0x7Fu) | 0x80u : v);
+        if (v <= 0x7Fu) break;
+    }
+    to[at++] = static_cast<std::byte>(topic >> 8);
+    to[at++] = static_cast<std::byte>(topic & 0xFFu);
+    std::memcpy(to.subspan(at, topic).data(), p.topic.bytes().data(), topic);
+    at += topic;
+    if (with_id) {
+        to[at++] = static_cast<std::byte>(p.packet_id >> 8);
+        to[at++] = static_cast<std::byte>(p.packet_id & 0xFFu);
+    }
+    if (c.v5()) to[at++] = std::byte{0}; // Property Length 0
+    if (payload != 0) std::memcpy(to.subspan(at, payload).data(), p.payload.bytes().data(), payload);
+    return total;
+}
+
 } // namespace detail
 } // namespace mqttwire

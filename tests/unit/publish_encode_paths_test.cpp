@@ -1,0 +1,138 @@
+// PUBLISH without properties has its own encoder in fast builds (detail::encode_plain_publish):
+// the size is a sum and the fields are stored directly. These tests hold it to the general
+// encoder (measure with the counting writer, then write with the span writer), which every
+// other packet uses: same bytes, same size, same error, nothing written on failure.
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstddef>
+#include <mqttwire.hpp>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace mqttwire;
+
+// The general encoder, as encode_into runs it for every other packet type.
+result<std::size_t> general_encode(const publish_view& p, protocol_version v,
+                                   std::span<std::byte> out) {
+    const detail::encode_ctx<full_profile> c{v, {}, peer_role::unknown};
+    const auto body = detail::measure_body(p, c);
+    if (!body) return body;
+    const std::size_t total = 1 + varint_size(static_cast<std::uint32_t>(*body)) + *body;
+    if (out.size() < total) return errc::buffer_too_small;
+    detail::span_sink sink{out.first(total)};
+    detail::writer<detail::span_sink> w(sink);
+    w.u8(detail::first_byte_of(p));
+    w.varint(static_cast<std::uint32_t>(*body));
+    if (const auto e = detail::encode_body(w, p, c); e != errc::success) return e;
+    return sink.count;
+}
+
+struct outcome {
+    errc error = errc::success;
+    std::vector<std::byte> bytes;
+};
+
+outcome run(const publish_view& p, protocol_version v, std::size_t room, bool general) {
+    std::vector<std::byte> out(room, std::byte{0xEE});
+    const auto r = general ? general_encode(p, v, out) : encode(p, v, out);
+    outcome o;
+    if (!r) {
+        o.error = r.error();
+        // A refused encode writes nothing.
+        for (const auto b : out) EXPECT_EQ(b, std::byte{0xEE});
+        return o;
+    }
+    o.bytes.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(*r));
+    return o;
+}
+
+void expect_same(const publish_view& p, const std::string& what) {
+    for (const auto v : {protocol_version::v3_1, protocol_version::v3_1_1, protocol_version::v5,
+                         static_cast<protocol_version>(7)}) {
+        const auto need = encoded_size(p, v);
+        const std::size_t room = need ? *need : 64;
+        for (const std::size_t r : {room, room > 0 ? room - 1 : 0, room + 3}) {
+            const auto fast = run(p, v, r, false);
+            const auto slow = run(p, v, r, true);
+            EXPECT_EQ(fast.error, slow.error)
+                << what << ", level " << static_cast<int>(v) << ", room " << r << ": "
+                << errc_name(fast.error) << " vs " << errc_name(slow.error);
+            EXPECT_EQ(fast.bytes, slow.bytes) << what << ", level " << static_cast<int>(v);
+            if (need && r >= room) {
+                EXPECT_EQ(fast.error, errc::success) << what;
+                EXPECT_EQ(fast.bytes.size(), *need) << what;
+            }
+        }
+    }
+}
+
+TEST(publish_encode_paths, agree_on_every_flag_and_length_boundary) {
+    // Payload lengths that move the Remaining Length across its 1-, 2- and 3-byte forms
+    // (127/128 and 16,383/16,384 bytes of body, MQTT-2.2.3 / MQTT5-1.5.5).
+    std::vector<std::byte> big(20000, std::byte{'x'});
+    const std::string long_topic(300, 't');
+    int cases = 0;
+    for (const char* topic : {"a", "home/livingroom/tmp", "sensors/\xC3\xA9t\xC3\xA9/temp",
+                              long_topic.c_str(), ""}) {
+        for (const std::size_t n : {0, 1, 64, 120, 121, 122, 123, 124, 125, 126, 127, 128,
+                                    16370, 16380, 16384, 20000}) {
+            for (int q = 0; q <= 3; ++q) {
+                for (int flags = 0; flags < 4; ++flags) {
+                    publish_view p;
+                    p.topic = topic;
+                    p.payload = binary_view(std::span<const std::byte>(big).first(n));
+                    p.qos = static_cast<qos>(q);
+                    p.dup = (flags & 1) != 0;
+                    p.retain = (flags & 2) != 0;
+                    p.packet_id = static_cast<std::uint16_t>(flags == 3 ? 0 : 0x1234 + n);
+                    expect_same(p, std::string("topic '") + topic + "', payload " +
+                                       std::to_string(n) + ", qos " + std::to_string(q) +
+                                       ", flags " + std::to_string(flags));
+                    ++cases;
+                }
+            }
+        }
+    }
+    EXPECT_EQ(cases, 5 * 16 * 4 * 4);
+}
+
+TEST(publish_encode_paths, agree_on_refused_topics_MQTT_3_3_2_2_MQTT_4_7_3_1) {
+    // Wildcards (MQTT-3.3.2-2), ill-formed UTF-8 (MQTT-1.5.3-1), U+0000 (MQTT-1.5.3-2), and a
+    // topic past 65,535 bytes (MQTT-1.5.3 length field).
+    const std::string too_long(65536, 'a');
+    const char bad_utf8[] = {'a', '/', static_cast<char>(0xC3), static_cast<char>(0x28), 0};
+    const std::string with_nul("a\0b", 3);
+    for (const std::string& t : {std::string("a/+/b"), std::string("#"), std::string(bad_utf8),
+                                 with_nul, too_long}) {
+        publish_view p;
+        p.topic = utf8_view(std::string_view(t));
+        p.payload = "x";
+        expect_same(p, "refused topic of " + std::to_string(t.size()) + " bytes");
+    }
+}
+
+TEST(publish_encode_paths, five_point_oh_with_properties_takes_the_general_encoder) {
+    // The fast encoder only sees PUBLISHes without properties; with properties both entry
+    // points give the general encoder's bytes (Property Length then the block, MQTT5 3.3.2.3).
+    const property props[] = {{property_id::message_expiry_interval, 60},
+                              user_property("k", "v")};
+    publish_view p;
+    p.topic = "a/b";
+    p.payload = "on";
+    p.qos = qos::at_least_once;
+    p.packet_id = 9;
+    p.properties = props;
+    const auto fast = run(p, protocol_version::v5, 64, false);
+    const auto slow = run(p, protocol_version::v5, 64, true);
+    ASSERT_EQ(fast.error, errc::success);
+    EXPECT_EQ(fast.bytes, slow.bytes);
+    // 0x32 and a one-byte Remaining Length of 22: topic "a/b" (5), packet id (2), Property
+    // Length (1), Message Expiry Interval (5), User Property "k" "v" (7), payload "on" (2).
+    EXPECT_EQ(fast.bytes.size(), 2u + 22u);
+}
+
+} // namespace
