@@ -252,6 +252,37 @@ def test_outgoing_round_robin_addresses():
         assert s.finish() == ["0 a/b x"], s.lines
 
 
+def test_try_private_refused_falls_back_to_a_plain_connect():
+    """A broker that does not know the bridge flag answers CONNACK 1 (unacceptable protocol
+    level, MQTT-3.1.2-2) to level 0x84: the bridge connects again at once with level 4."""
+    import socket
+    levels = []
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    srv.settimeout(TIMEOUT)
+    port = srv.getsockname()[1]
+    kept = []
+    try:
+        with mqttwire("connection old\naddress 127.0.0.1:%d\ntopic a/# out\n"
+                      "restart_timeout 30\nnotifications false\n" % port) as mw:
+            for answer in (b"\x20\x02\x00\x01", b"\x20\x02\x00\x00"):
+                conn, _ = srv.accept()
+                conn.settimeout(TIMEOUT)
+                connect = conn.recv(4096)  # one small CONNECT: 10 len 00 04 MQTT level ...
+                levels.append(connect[8])
+                conn.sendall(answer)
+                kept.append(conn)
+            assert levels == [0x84, 0x04], levels
+            assert wait_for(lambda: "bridge old: connected" in mw.output()), mw.output()
+            assert "refused the bridge flag" in mw.output(), mw.output()
+    finally:
+        for c in kept:
+            c.close()
+        srv.close()
+
+
 def make_certs():
     out = tempfile.mkdtemp(prefix="mqttwire-bridge-pki-")
     r = subprocess.run(["bash", os.path.join(os.path.dirname(os.path.abspath(__file__)),
