@@ -265,7 +265,7 @@ def test_try_private_refused_falls_back_to_a_plain_connect():
     port = srv.getsockname()[1]
     kept = []
     try:
-        with mqttwire("connection old\naddress 127.0.0.1:%d\ntopic a/# out\n"
+        with mqttwire("connection old\naddress 127.0.0.1:%d\ntopic a/# out\nremote_clientid e\n"
                       "restart_timeout 30\nnotifications false\n" % port) as mw:
             for answer in (b"\x20\x02\x00\x01", b"\x20\x02\x00\x00"):
                 conn, _ = srv.accept()
