@@ -60,8 +60,8 @@ bridge::bridge(const bridge_config& cfg, broker& b, log_sink log, const std::str
           return l;
       }()),
       local_state_(storage_), remote_state_(storage_), local_(local_state_, storage_),
-      remote_(remote_state_, storage_), tls_context_(std::move(tls)),
-      rng_(std::random_device{}()), epoch_(clock::now()) {
+      remote_(remote_state_, storage_), tls_context_(std::move(tls)), rng_(std::random_device{}()),
+      epoch_(clock::now()) {
     for (const auto& t : cfg_.topics) {
         if (t.carries_in()) remote_filters_.push_back(t.remote_filter());
         if (t.carries_out()) local_filters_.push_back(t.local_filter());
@@ -125,7 +125,8 @@ void bridge::socket_read(clock::time_point now) {
             if (room == 0) return;
             const auto n = ::recv(fd_, buf.data(), room, 0);
             if (n > 0) {
-                (void)tls_->feed(std::span<const std::byte>(buf.data(), static_cast<std::size_t>(n)));
+                (void)tls_->feed(
+                    std::span<const std::byte>(buf.data(), static_cast<std::size_t>(n)));
                 continue;
             }
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
@@ -296,9 +297,7 @@ void bridge::local_event(const session_event& ev, clock::time_point now) {
         if (remote_up_) publish_state(true, now);
         return;
     }
-    case event_kind::message:
-        cross(*ev.message, false, to_remote_);
-        return;
+    case event_kind::message: cross(*ev.message, false, to_remote_); return;
     case event_kind::closed:
         local_up_ = false;
         if (log_ && !stopping_)
@@ -339,7 +338,8 @@ void bridge::cross(const publish_view& m, bool inbound, queue& to) {
             !topic_matches(inbound ? t.remote_filter() : t.local_filter(), topic))
             continue;
         held h;
-        h.topic = (inbound ? t.local_prefix : t.remote_prefix) + std::string(topic.substr(from.size()));
+        h.topic =
+            (inbound ? t.local_prefix : t.remote_prefix) + std::string(topic.substr(from.size()));
         const auto pb = m.payload.bytes();
         h.payload.assign(pb.begin(), pb.end());
         h.qos = std::min(m.qos, static_cast<mqttwire::qos>(t.qos));
@@ -512,9 +512,7 @@ void bridge::remote_event(const session_event& ev, clock::time_point now) {
         publish_state(true, now);
         return;
     }
-    case event_kind::message:
-        cross(*ev.message, true, to_local_);
-        return;
+    case event_kind::message: cross(*ev.message, true, to_local_); return;
     case event_kind::subscribed:
         if (const auto* a2 = ev.get<suback_view>()) {
             for (const auto rc : a2->reasons)
@@ -531,7 +529,8 @@ void bridge::remote_event(const session_event& ev, clock::time_point now) {
             cfg_.try_private && cfg_.protocol != bridge_protocol::mqttv50) {
             use_private_ = false;
             if (log_)
-                log_("bridge " + cfg_.name + ": " + a.host + " refused the bridge flag; "
+                log_("bridge " + cfg_.name + ": " + a.host +
+                     " refused the bridge flag; "
                      "connecting as a plain client (try_private false avoids this)");
             close_socket();
             state_ = remote_state::waiting;
@@ -539,7 +538,8 @@ void bridge::remote_event(const session_event& ev, clock::time_point now) {
             return;
         }
         remote_failed(now,
-                      was_up ? "connection lost (" + std::to_string(static_cast<unsigned>(ev.reason)) + ")"
+                      was_up ? "connection lost (" +
+                                   std::to_string(static_cast<unsigned>(ev.reason)) + ")"
                              : "refused or lost before CONNACK (" +
                                    std::to_string(static_cast<unsigned>(ev.reason)) + ")",
                       !was_up);

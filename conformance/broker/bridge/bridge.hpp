@@ -141,8 +141,8 @@ class bridge final : public outgoing {
     int fd_ = -1;
     std::uint64_t generation_ = 0;
     remote_state state_ = remote_state::waiting;
-    bool remote_up_ = false;      // CONNACK accepted
-    bool use_private_ = true;     // the bridge flag, until a broker refuses it
+    bool remote_up_ = false;  // CONNACK accepted
+    bool use_private_ = true; // the bridge flag, until a broker refuses it
     std::size_t address_ = 0;
     clock::time_point restart_at_{};
     std::chrono::milliseconds backoff_{0};

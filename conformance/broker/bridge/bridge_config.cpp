@@ -15,16 +15,31 @@ using namespace text;
 
 // mosquitto's bridge directives this broker does not implement: named when refused, so a
 // configuration never silently loses a setting it relies on.
-constexpr std::string_view unsupported[] = {
-    "bridge_alpn",        "bridge_attempt_unsubscribe", "bridge_bind_address",
-    "bridge_identity",    "bridge_max_packet_size",     "bridge_max_topic_alias",
-    "bridge_outgoing_retain", "bridge_psk",             "bridge_receive_maximum",
-    "bridge_reload_type", "bridge_require_ocsp",        "bridge_session_expiry_interval",
-    "bridge_tcp_keepalive", "bridge_tcp_user_timeout",  "bridge_tls_version",
-    "cleansession_local", "idle_timeout",               "local_cleansession",
-    "local_password",     "local_username",             "notifications_local_only",
-    "notification_topic_local", "round_robin",          "start_type",
-    "threshold"};
+constexpr std::string_view unsupported[] = {"bridge_alpn",
+                                            "bridge_attempt_unsubscribe",
+                                            "bridge_bind_address",
+                                            "bridge_identity",
+                                            "bridge_max_packet_size",
+                                            "bridge_max_topic_alias",
+                                            "bridge_outgoing_retain",
+                                            "bridge_psk",
+                                            "bridge_receive_maximum",
+                                            "bridge_reload_type",
+                                            "bridge_require_ocsp",
+                                            "bridge_session_expiry_interval",
+                                            "bridge_tcp_keepalive",
+                                            "bridge_tcp_user_timeout",
+                                            "bridge_tls_version",
+                                            "cleansession_local",
+                                            "idle_timeout",
+                                            "local_cleansession",
+                                            "local_password",
+                                            "local_username",
+                                            "notifications_local_only",
+                                            "notification_topic_local",
+                                            "round_robin",
+                                            "start_type",
+                                            "threshold"};
 
 bool to_number(std::string_view s, std::uint64_t max, std::uint64_t& out) {
     if (s.empty()) return false;
@@ -187,7 +202,8 @@ class block_parser {
             {"in", bridge_direction::in},
             {"out", bridge_direction::out},
             {"both", bridge_direction::both}};
-        if (const auto dir = next_token(args_); !dir.empty() && !one_of(dir, directions, t.direction))
+        if (const auto dir = next_token(args_);
+            !dir.empty() && !one_of(dir, directions, t.direction))
             return name() + "expected in, out or both, got " + quoted(dir);
         if (const auto q = next_token(args_); !q.empty()) {
             std::uint64_t n = 0;
@@ -219,12 +235,25 @@ class block_parser {
 };
 
 bool is_bridge_directive(std::string_view d) {
-    static constexpr std::string_view known[] = {
-        "address",         "addresses",          "topic",          "remote_username",
-        "remote_password", "remote_clientid",    "local_clientid", "notification_topic",
-        "cleansession",    "try_private",        "notifications",  "bridge_insecure",
-        "bridge_protocol_version", "keepalive_interval", "restart_timeout", "bridge_cafile",
-        "bridge_certfile", "bridge_keyfile", "bridge_capath"};
+    static constexpr std::string_view known[] = {"address",
+                                                 "addresses",
+                                                 "topic",
+                                                 "remote_username",
+                                                 "remote_password",
+                                                 "remote_clientid",
+                                                 "local_clientid",
+                                                 "notification_topic",
+                                                 "cleansession",
+                                                 "try_private",
+                                                 "notifications",
+                                                 "bridge_insecure",
+                                                 "bridge_protocol_version",
+                                                 "keepalive_interval",
+                                                 "restart_timeout",
+                                                 "bridge_cafile",
+                                                 "bridge_certfile",
+                                                 "bridge_keyfile",
+                                                 "bridge_capath"};
     for (const auto k : known)
         if (d == k) return true;
     for (const auto k : unsupported)
@@ -234,8 +263,8 @@ bool is_bridge_directive(std::string_view d) {
 
 } // namespace
 
-std::optional<std::string> parse_bridge_directive(std::string_view directive,
-                                                  std::string_view args, std::size_t line,
+std::optional<std::string> parse_bridge_directive(std::string_view directive, std::string_view args,
+                                                  std::size_t line,
                                                   std::vector<bridge_config>& bridges) {
     if (directive == "connection") {
         auto rest = args;
@@ -251,8 +280,7 @@ std::optional<std::string> parse_bridge_directive(std::string_view directive,
         return std::string();
     }
     if (!is_bridge_directive(directive)) return std::nullopt;
-    if (bridges.empty())
-        return std::string(directive) + ": must follow a 'connection' line";
+    if (bridges.empty()) return std::string(directive) + ": must follow a 'connection' line";
     return block_parser(directive, args, bridges.back()).run();
 }
 

@@ -15,8 +15,8 @@ namespace mqttwire::broker {
 
 /// Which way a `topic` line carries messages.
 enum class bridge_direction : std::uint8_t {
-    out,  ///< local subscribers' messages go to the remote broker (mosquitto's default)
-    in,   ///< the remote broker's messages are published locally
+    out, ///< local subscribers' messages go to the remote broker (mosquitto's default)
+    in,  ///< the remote broker's messages are published locally
     both,
 };
 
@@ -91,10 +91,9 @@ struct bridge_config {
 /// other directives apply to its last entry.
 /// @return nullopt when `directive` is not a bridge directive; otherwise an empty string when
 /// the line was taken, or the message to fail with.
-[[nodiscard]] std::optional<std::string> parse_bridge_directive(std::string_view directive,
-                                                                std::string_view args,
-                                                                std::size_t line,
-                                                                std::vector<bridge_config>& bridges);
+[[nodiscard]] std::optional<std::string>
+parse_bridge_directive(std::string_view directive, std::string_view args, std::size_t line,
+                       std::vector<bridge_config>& bridges);
 
 /// @brief The checks that need the whole block (an address and a topic at least, consistent
 /// TLS settings, client id lengths for MQTT 3.1). Empty when it holds; otherwise the message.

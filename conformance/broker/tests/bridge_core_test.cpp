@@ -16,8 +16,7 @@ client connect_bridge(harness& h, const std::string& id) {
     return c;
 }
 
-std::vector<publish_view> publishes(harness& h, const client& c,
-                                    std::vector<received>& keep) {
+std::vector<publish_view> publishes(harness& h, const client& c, std::vector<received>& keep) {
     keep = h.read(c);
     std::vector<publish_view> out;
     for (const auto& r : keep)
