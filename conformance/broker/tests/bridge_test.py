@@ -49,8 +49,12 @@ class Process(BrokerProcess):
 
     def __exit__(self, *exc):
         self.stop()
+        out = self.output()
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+        # A sanitizer build reports on stderr and may still exit normally.
+        if exc[0] is None:
+            assert "Sanitizer" not in out and "runtime error:" not in out, out
 
 
 def mqttwire(config):
@@ -131,41 +135,30 @@ def mosquitto_bridge_to(port, extra=""):
 def test_incoming_mosquitto_default_settings_v311():
     """try_private true, mqttv311 (mosquitto's defaults): CONNECT level 0x84, accepted as a
     bridge; messages both ways, each exactly once (No Local for the bridge: no loop)."""
-    mw = mqttwire("")
-    try:
-        with mosquitto(mosquitto_bridge_to(mw.port)) as mq:
-            assert wait_for(lambda: ".into-mqttwire: bridge connected (3.1.1)" in mw.output()), \
-                mw.output()
-            exchange(mq, mw, "home", "home")
-    finally:
-        mw.stop()
+    with mqttwire("") as mw, mosquitto(mosquitto_bridge_to(mw.port)) as mq:
+        assert wait_for(lambda: ".into-mqttwire: bridge connected (3.1.1)" in mw.output()), \
+            mw.output()
+        exchange(mq, mw, "home", "home")
 
 
 def test_incoming_mosquitto_v5():
-    mw = mqttwire("")
-    try:
-        with mosquitto(mosquitto_bridge_to(mw.port, "bridge_protocol_version mqttv50\n")) as mq:
-            assert wait_for(lambda: ".into-mqttwire: connected (5.0)" in mw.output()), mw.output()
-            exchange(mq, mw, "home", "home")
-    finally:
-        mw.stop()
+    v5 = "bridge_protocol_version mqttv50\n"
+    with mqttwire("") as mw, mosquitto(mosquitto_bridge_to(mw.port, v5)) as mq:
+        assert wait_for(lambda: ".into-mqttwire: connected (5.0)" in mw.output()), mw.output()
+        exchange(mq, mw, "home", "home")
 
 
 def test_incoming_bridge_keeps_retain_as_published():
-    """A retained message published at mosquitto arrives retained at a later subscriber of
-    mqttwire-broker, and the bridge's copy keeps RETAIN (Retain As Published for bridges)."""
-    mw = mqttwire("")
-    try:
-        with mosquitto(mosquitto_bridge_to(mw.port)) as mq:
-            assert wait_for(lambda: "bridge connected" in mw.output()), mw.output()
-            live = Subscriber(mq.port, "state/#")
-            publish(mw.port, "state/lamp", "ON", retain=True)
-            # mosquitto's subscriber sees the live message with RETAIN 0 (MQTT-3.3.1-9), and no
-            # second copy; its bridge kept RETAIN, so mosquitto stored it:
-            assert live.finish() == ["0 state/lamp ON"], live.lines
-            assert first_line(mq.port, "state/lamp") == "1 ON"
-    finally:
-        mw.stop()
+    """A retained message published at mqttwire-broker reaches mosquitto's bridge with RETAIN
+    kept (Retain As Published for a bridge), so mosquitto stores it for later subscribers."""
+    with mqttwire("") as mw, mosquitto(mosquitto_bridge_to(mw.port)) as mq:
+        assert wait_for(lambda: "bridge connected" in mw.output()), mw.output()
+        live = Subscriber(mq.port, "state/#")
+        publish(mw.port, "state/lamp", "ON", retain=True)
+        # mosquitto's subscriber sees the live message with RETAIN 0 (MQTT-3.3.1-9), and no
+        # second copy; its bridge kept RETAIN, so mosquitto stored it:
+        assert live.finish() == ["0 state/lamp ON"], live.lines
+        assert first_line(mq.port, "state/lamp") == "1 ON"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,17 +219,13 @@ def test_control_without_the_bridge_flag_messages_come_back():
     """The control for the counts above: a mosquitto bridge with try_private false looks like a
     plain client, so mqttwire-broker sends its messages back and mosquitto's subscriber sees
     them twice. The exchange check must catch exactly that."""
-    mw = mqttwire("")
-    try:
-        with mosquitto(mosquitto_bridge_to(mw.port, "try_private false\n")) as mq:
-            assert wait_for(lambda: ".into-mqttwire: connected (3.1.1)" in mw.output()), \
-                mw.output()
-            la, lb, want_a, _ = exchange(mq, mw, "home", "home", count=2, check=False)
-            # Everything arrived, and mosquitto's side has more: its own messages came back.
-            assert set(la) == set(want_a), la
-            assert len(la) > len(want_a), la
-    finally:
-        mw.stop()
+    with mqttwire("") as mw, mosquitto(mosquitto_bridge_to(mw.port, "try_private false\n")) as mq:
+        assert wait_for(lambda: ".into-mqttwire: connected (3.1.1)" in mw.output()), \
+            mw.output()
+        la, lb, want_a, _ = exchange(mq, mw, "home", "home", count=2, check=False)
+        # Everything arrived, and mosquitto's side has more: its own messages came back.
+        assert set(la) == set(want_a), la
+        assert len(la) > len(want_a), la
 
 
 def test_outgoing_round_robin_addresses():
@@ -323,15 +312,11 @@ def test_outgoing_tls_to_mosquitto():
 def test_mqttwire_to_mqttwire_both_ways_no_loop():
     """Two mqttwire-brokers, one bridging to the other with `#` both ways and the bridge flag:
     every message once on each side."""
-    remote = mqttwire("")
-    try:
-        with mqttwire("connection peer\naddress 127.0.0.1:%d\ntopic # both 1\n"
+    with mqttwire("") as remote, mqttwire("connection peer\naddress 127.0.0.1:%d\ntopic # both 1\n"
                       "restart_timeout 1 1\nnotifications false\n" % remote.port) as local:
-            assert wait_for(lambda: "bridge connected (3.1.1)" in remote.output()), \
-                remote.output()
-            exchange(local, remote, "x", "x")
-    finally:
-        remote.stop()
+        assert wait_for(lambda: "bridge connected (3.1.1)" in remote.output()), \
+            remote.output()
+        exchange(local, remote, "x", "x")
 
 
 def main():
