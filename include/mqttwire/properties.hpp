@@ -734,28 +734,35 @@ struct property_filter {
 }
 
 // Checks a value-backed property list for an encoder: the same rules the decoder applies.
+// The rules of one value-backed property of a block being encoded in context `bit`; `present`
+// collects the identifiers seen so far (duplicates).
+[[nodiscard]] constexpr errc check_one_property(const property& p, std::uint16_t bit,
+                                                std::uint64_t& present) noexcept {
+    const auto id = static_cast<std::uint32_t>(p.id);
+    const property_rule* info = find_rule(id);
+    if (info == nullptr) return errc::malformed_packet;
+    if ((info->allowed & bit) == 0) return errc::malformed_packet;
+    const std::uint64_t mask = std::uint64_t{1} << id;
+    if ((present & mask) != 0 && !info->repeats(bit)) return errc::protocol_error;
+    present |= mask;
+    // A value given for another wire type (e.g. an integer for Content Type).
+    if (p.kind != property_value_kind::none && p.kind != kind_of(info->type()))
+        return errc::invalid_argument;
+    if (info->type() == property_type::byte && p.integer > 0xFF) return errc::malformed_packet;
+    if (info->type() == property_type::two_byte_integer && p.integer > 0xFFFF)
+        return errc::malformed_packet;
+    if (info->type() == property_type::variable_byte_integer && p.integer > varint_max)
+        return errc::malformed_packet;
+    return check_property_value(p);
+}
+
 [[nodiscard]] constexpr errc check_properties(const properties_view& props,
                                               property_context ctx) noexcept {
     if (props.is_wire() && props.wire_context() == ctx) return errc::success; // checked on decode
     std::uint64_t present = 0;
     const auto bit = ctx_bit(ctx);
     return for_each_property(props, [&present, bit](const property& p) {
-        const auto id = static_cast<std::uint32_t>(p.id);
-        const property_rule* info = find_rule(id);
-        if (info == nullptr) return errc::malformed_packet;
-        if ((info->allowed & bit) == 0) return errc::malformed_packet;
-        const std::uint64_t mask = std::uint64_t{1} << id;
-        if ((present & mask) != 0 && !info->repeats(bit)) return errc::protocol_error;
-        present |= mask;
-        // A value given for another wire type (e.g. an integer for Content Type).
-        if (p.kind != property_value_kind::none && p.kind != kind_of(info->type()))
-            return errc::invalid_argument;
-        if (info->type() == property_type::byte && p.integer > 0xFF) return errc::malformed_packet;
-        if (info->type() == property_type::two_byte_integer && p.integer > 0xFFFF)
-            return errc::malformed_packet;
-        if (info->type() == property_type::variable_byte_integer && p.integer > varint_max)
-            return errc::malformed_packet;
-        return check_property_value(p);
+        return check_one_property(p, bit, present);
     });
 }
 
@@ -787,6 +794,21 @@ template <class W>
     return errc::malformed_packet;
 }
 
+// Bytes write_property writes for a property the counting pass has validated.
+[[nodiscard]] constexpr std::size_t value_property_size(const property& p) noexcept {
+    const std::size_t id = varint_size(static_cast<std::uint32_t>(p.id));
+    switch (type_of(p.id)) {
+    case property_type::byte: return id + 1;
+    case property_type::two_byte_integer: return id + 2;
+    case property_type::four_byte_integer: return id + 4;
+    case property_type::variable_byte_integer: return id + varint_size(p.integer);
+    case property_type::utf8_string: return id + 2 + p.string.size();
+    case property_type::binary_data: return id + 2 + p.binary.size();
+    case property_type::string_pair: return id + 4 + p.string.size() + p.value.size();
+    }
+    return id;
+}
+
 template <class W>
 [[nodiscard]] constexpr errc write_property_entries(W& w, const properties_view& props,
                                                     property_context ctx,
@@ -810,27 +832,49 @@ template <class W>
         return errc::success;
     }
     if (w.validating()) {
-        if (const auto e = check_properties(props, ctx); e != errc::success) return e;
         // Size-optimised builds count with the flex sink too: one instantiation of the entries.
         using count_sink = std::conditional_t<small_code, flex_sink, counting_sink>;
         count_sink c;
         writer<count_sink> cw(c);
-        if (const auto e = write_property_entries(cw, props, ctx, filter); e != errc::success)
-            return e;
+        if (small_code || props.is_wire()) {
+            if (const auto e = check_properties(props, ctx); e != errc::success) return e;
+            if (const auto e = write_property_entries(cw, props, ctx, filter); e != errc::success)
+                return e;
+        } else {
+            // Caller values in a fast build: each property's rules and its size in one walk.
+            std::uint64_t present = 0;
+            const auto bit = ctx_bit(ctx);
+            if (const auto e = for_each_property(props, [&](const property& p) {
+                    if (const auto r = check_one_property(p, bit, present); r != errc::success)
+                        return r;
+                    return filter.keeps(p.id) ? write_property(cw, p) : errc::success;
+                });
+                e != errc::success)
+                return e;
+        }
         if (c.count > varint_max) return errc::packet_too_large;
         w.varint(static_cast<std::uint32_t>(c.count));
         w.sink().skip(c.count);
         return errc::success;
     }
     // Writing: the counting pass has validated the block, so its length is measured again
-    // without validating (same code, a non-validating counter), then the entries written.
-    using recount = std::conditional_t<small_code, flex_sink, recount_sink>;
-    recount c;
-    writer<recount> cw(c);
-    if (const auto e = write_property_entries(cw, props, ctx, filter); e != errc::success)
-        return e;
-    if (c.count > varint_max) return errc::packet_too_large;
-    w.varint(static_cast<std::uint32_t>(c.count));
+    // without validating (same code, a non-validating counter), then the entries written. Fast
+    // builds sum the sizes of caller values directly; a disagreement with the bytes written
+    // would fail the encode (the writing sink is bounded and its count is checked).
+    std::size_t length = 0;
+    if (!small_code && !props.is_wire()) {
+        for (const auto& p : properties_access::values(props))
+            if (filter.keeps(p.id)) length += value_property_size(p);
+    } else {
+        using recount = std::conditional_t<small_code, flex_sink, recount_sink>;
+        recount c;
+        writer<recount> cw(c);
+        if (const auto e = write_property_entries(cw, props, ctx, filter); e != errc::success)
+            return e;
+        length = c.count;
+    }
+    if (length > varint_max) return errc::packet_too_large;
+    w.varint(static_cast<std::uint32_t>(length));
     return write_property_entries(w, props, ctx, filter);
 }
 

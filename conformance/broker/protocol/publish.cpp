@@ -119,7 +119,7 @@ errc protocol_handler::on_publish(connection& c, const publish_view& p, clock::t
 
 errc protocol_handler::on_puback(connection& c, std::uint16_t id, clock::time_point now) {
     session& s = *c.s;
-    if (p_.out.on_puback(s, id, now)) // MQTT-4.3.2-3: the id is free again
+    if (p_.out.on_puback(s, id, now)) // MQTT-4.3.2-1 / MQTT5-4.3.2-3: the id is free again
         p_.conns.update_stall(c, p_.out.queue_full(s), true, now);
     return errc::success;
 }
@@ -136,7 +136,7 @@ errc protocol_handler::on_pubrec(connection& c, const pubrec_view& p, clock::tim
     case outbox::pubrec_outcome::ended: // MQTT5-4.3.3-4: no PUBREL after a failed PUBREC
         p_.conns.update_stall(c, p_.out.queue_full(s), true, now);
         break;
-    case outbox::pubrec_outcome::release: // MQTT-4.3.3-3 / MQTT5-4.3.3-3: PUBREL follows
+    case outbox::pubrec_outcome::release: // MQTT-4.3.3-1 / MQTT5-4.3.3-4: PUBREL follows
         p_.writer.send(c, r);
         p_.conns.update_stall(c, p_.out.queue_full(s), true, now);
         break;

@@ -191,7 +191,11 @@ template <class Sink> class writer {
         // The counting pass always runs first (encode measures before it writes), so the text is
         // validated once.
         if (validating()) {
-            if (const auto e = validate_utf8(s); e != errc::success) return e;
+            // Plain ASCII (the common case) is well-formed as it is; anything else takes the
+            // full validator.
+            if (small_code || std::is_constant_evaluated() || !is_plain_text(s.bytes())) {
+                if (const auto e = validate_utf8(s); e != errc::success) return e;
+            }
         }
         return checked_utf8(s);
     }
