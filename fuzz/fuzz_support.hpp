@@ -59,7 +59,7 @@ class input {
 
 /// Two option bytes: level (3.1, 3.1.1, 5.0), sender, SHOULD-level UTF-8 rules, payload format
 /// validation and a maximum packet size (none, or a small limit that the input can exceed).
-///   byte 0: bits 0-1 level (0: 3.1, 1: 3.1.1, 2-3: 5.0); bits 2-3 sender (0/3 unknown,
+///   byte 0: bits 0-1 level (0: 3.1, 1: 3.1.1, 2-3: 5.0; 3 also takes bridge levels in CONNECT); bits 2-3 sender (0/3 unknown,
 ///           1 client, 2 server); bit 4 reject control characters; bit 5 reject non-characters;
 ///           bit 6 validate_payload_format; bit 7 a maximum packet size from byte 1
 ///   byte 1: maximum packet size = 2 + 4 * byte (when bit 7 of byte 0 is set)
@@ -72,6 +72,8 @@ inline decode_options read_options(input& in) noexcept {
     case 1: o.version = protocol_version::v3_1_1; break;
     default: o.version = protocol_version::v5; break;
     }
+    // Level bits 3: 5.0 as for 2, and mosquitto's bridge levels accepted in CONNECT.
+    o.bridge_levels = (b & 3u) == 3u;
     switch ((b >> 2) & 3u) {
     case 1: o.sender = peer_role::client; break;
     case 2: o.sender = peer_role::server; break;

@@ -32,7 +32,7 @@ def parse_vectors():
                 key, _, rest = line.partition(" ")
                 if key == "vector":
                     cur = {"name": rest.strip(), "file": name, "version": "5.0", "expect": "ok",
-                           "sender": None, "max": None, "hex": ""}
+                           "sender": None, "max": None, "bridge": False, "hex": ""}
                 elif key == "end":
                     cur["bytes"] = bytes.fromhex(re.sub(r"[^0-9a-fA-F]", "", cur["hex"]))
                     out.append(cur)
@@ -47,6 +47,8 @@ def parse_vectors():
                     cur["sender"] = rest.strip()
                 elif key == "max_packet_size":
                     cur["max"] = int(rest.strip())
+                elif key == "bridge_levels":
+                    cur["bridge"] = rest.strip() == "yes"
                 elif key == "hex":
                     cur["hex"] += " " + rest
     return out
@@ -54,7 +56,8 @@ def parse_vectors():
 
 def option_bytes(v):
     """The two option bytes of fuzz_support.hpp read_options()."""
-    b = {"3.1": 0, "3.1.1": 1}.get(v["version"], 2)
+    # Level bits 3 also accept mosquitto's bridge levels (CONNECT carries its own level).
+    b = 3 if v["bridge"] else {"3.1": 0, "3.1.1": 1}.get(v["version"], 2)
     b |= {"client": 1 << 2, "server": 2 << 2}.get(v["sender"], 0)
     m = 0
     if v["max"] is not None and v["max"] >= 2 and (v["max"] - 2) % 4 == 0 and (v["max"] - 2) // 4 < 256:

@@ -98,6 +98,10 @@ class parser {
         if (!anonymous_set_) out_.allow_anonymous = out_.listeners.empty();
         for (std::size_t i = 0; i < out_.listeners.size(); ++i)
             if (!check_listener(out_.listeners[i], blocks_[i])) return false;
+        for (const auto& b : out_.bridges) {
+            line_ = b.line;
+            if (auto e = check_bridge(b); !e.empty()) return fail(std::move(e));
+        }
         return true;
     }
 
@@ -167,6 +171,8 @@ class parser {
         if (d == "max_connections") return max_connections(args);
         if (const auto parsed = bounds(d, args)) return *parsed;
         if (d == "persistent_client_expiration") return expiration(args);
+        if (const auto e = parse_bridge_directive(d, args, line_, out_.bridges))
+            return e->empty() || fail(*e);
         if (const auto parsed = dropin(d, args)) return *parsed;
         if (const auto parsed = persistence(d, args)) return *parsed;
         if (const auto why = unsupported(d); !why.empty())
@@ -720,22 +726,22 @@ class parser {
             {"tls_keyform", false, "not implemented"},
             {"tls_engine_kpass_sha1", false, "not implemented"},
             {"dhparamfile", false, "not implemented"},
-            {"connection", false, "bridges are not implemented"},
-            {"address", false, "bridges are not implemented"},
-            {"addresses", false, "bridges are not implemented"},
-            {"bridge_", true, "bridges are not implemented"},
-            {"remote_", true, "bridges are not implemented"},
-            {"local_", true, "bridges are not implemented"},
-            {"notification", true, "bridges are not implemented"},
-            {"try_private", false, "bridges are not implemented"},
-            {"cleansession", false, "bridges are not implemented"},
-            {"restart_timeout", false, "bridges are not implemented"},
-            {"keepalive_interval", false, "bridges are not implemented"},
-            {"start_type", false, "bridges are not implemented"},
-            {"round_robin", false, "bridges are not implemented"},
-            {"idle_timeout", false, "bridges are not implemented"},
-            {"threshold", false, "bridges are not implemented"},
-            {"topic", false, "bridges are not implemented"},
+            {"connection", false, "this bridge directive is not implemented"},
+            {"address", false, "this bridge directive is not implemented"},
+            {"addresses", false, "this bridge directive is not implemented"},
+            {"bridge_", true, "this bridge directive is not implemented"},
+            {"remote_", true, "this bridge directive is not implemented"},
+            {"local_", true, "this bridge directive is not implemented"},
+            {"notification", true, "this bridge directive is not implemented"},
+            {"try_private", false, "this bridge directive is not implemented"},
+            {"cleansession", false, "this bridge directive is not implemented"},
+            {"restart_timeout", false, "this bridge directive is not implemented"},
+            {"keepalive_interval", false, "this bridge directive is not implemented"},
+            {"start_type", false, "this bridge directive is not implemented"},
+            {"round_robin", false, "this bridge directive is not implemented"},
+            {"idle_timeout", false, "this bridge directive is not implemented"},
+            {"threshold", false, "this bridge directive is not implemented"},
+            {"topic", false, "this bridge directive is not implemented"},
         };
         for (const auto& e : known)
             if (e.prefix ? d.starts_with(e.name) : d == e.name) return e.why;
@@ -791,6 +797,8 @@ bool load_config(const std::string& path, config& out, config_error& err) {
                         &l.tls.certfile, &l.tls.keyfile, &l.tls.crlfile})
             *p = resolve_relative(dir, *p);
     }
+    for (auto& b : out.bridges)
+        for (auto* p : {&b.cafile, &b.capath, &b.certfile, &b.keyfile}) *p = resolve_relative(dir, *p);
     return true;
 }
 

@@ -55,7 +55,7 @@
 /// | `persistence_sync` | `true\|false` | fdatasync before acknowledging (our own) |
 ///
 /// mosquitto directives this broker knows but does not implement (plugins, `auth_plugin` and
-/// `auth_opt_*`, dynamic security, PSK, bridges until they exist, ...) stop start-up with a
+/// `auth_opt_*`, dynamic security, PSK, ...) stop start-up with a
 /// message naming them rather than "unknown directive", so a user sees what to remove.
 ///
 /// **Persistence.** mosquitto saves a snapshot every `autosave_interval` seconds (or changes);
@@ -86,6 +86,28 @@
 /// | `tls_version` | `tlsv1.2\|tlsv1.3` | the minimum version (default tlsv1.2) |
 /// | `ciphers` | `LIST` | OpenSSL cipher list for TLS 1.2 |
 /// | `ciphers_tls1.3` | `LIST` | OpenSSL ciphersuites for TLS 1.3 |
+///
+/// Bridge blocks: a `connection NAME` line starts one, like `listener` starts a listener block;
+/// the bridge directives after it configure that bridge (bridge/README.md lists them):
+///
+/// | directive | arguments | notes |
+/// | --- | --- | --- |
+/// | `connection` | `NAME` | starts a bridge block; names are unique |
+/// | `address` | `HOST[:PORT] ...` | port 1883 by default; several: the next after a failure |
+/// | `topic` | `PATTERN [in\|out\|both [QOS [LOCAL_PREFIX REMOTE_PREFIX]]]` | repeatable; `""` is empty |
+/// | `remote_username`, `remote_password` | `VALUE` | CONNECT's user name and password |
+/// | `remote_clientid`, `local_clientid` | `ID` | default `<host name>.<NAME>`, `local.<remote id>` |
+/// | `cleansession` | `true\|false` | default false |
+/// | `bridge_protocol_version` | `mqttv31\|mqttv311\|mqttv50` | default mqttv311 |
+/// | `try_private` | `true\|false` | default true: CONNECT level 0x83 / 0x84 before 5.0 |
+/// | `notifications` | `true\|false` | default true; `notification_topic TOPIC` |
+/// | `restart_timeout` | `BASE [CAP]` | seconds; backoff from BASE to CAP (default 5 30), or constant |
+/// | `keepalive_interval` | `SECONDS` | 5..65535, default 60 |
+/// | `bridge_cafile`, `bridge_capath` | `PATH` | TLS to the remote broker, checked against these CAs |
+/// | `bridge_certfile`, `bridge_keyfile` | `PATH` | client certificate; only with a CA directive |
+/// | `bridge_insecure` | `true\|false` | no host name check; only with a CA directive |
+///
+/// Other mosquitto bridge directives stop start-up naming the directive.
 ///
 /// With `per_listener_settings true`, `allow_anonymous`, `password_file` and `acl_file` are
 /// per-listener directives too (mosquitto.conf(5)); otherwise they apply to every listener.
@@ -122,6 +144,7 @@
 #include <vector>
 
 #include "logging/log_type.hpp"
+#include "bridge/bridge_config.hpp"
 
 namespace mqttwire::broker {
 
@@ -237,6 +260,8 @@ struct config {
         return persistence_location.back() == '/' ? persistence_location + persistence_file
                                                   : persistence_location + "/" + persistence_file;
     }
+    /// `connection` blocks: outgoing bridges.
+    std::vector<bridge_config> bridges;
 };
 
 /// The authentication and access settings that apply to one listener.

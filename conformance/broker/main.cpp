@@ -16,9 +16,11 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "bridge/bridge.hpp"
 #include "config.hpp"
 #include "logging/log_output.hpp"
 #include "core/broker.hpp"
@@ -330,6 +332,22 @@ int main(int argc, char** argv) {
                         cfg.per_listener_settings ? &policies[i] : nullptr)) {
             std::fprintf(stderr, "mqttwire-broker: cannot listen on %s\n", error.c_str());
             return 1;
+        }
+    }
+    // Outgoing bridges (`connection` blocks), driven by the loop.
+    std::vector<std::unique_ptr<bridge>> bridges;
+    if (!cfg.bridges.empty()) {
+        char host[256] = {};
+        if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "mqttwire");
+        for (const auto& bc : cfg.bridges) {
+            auto bridge_tls = bridge::tls_context_for(bc);
+            if (!bridge_tls) {
+                std::fprintf(stderr, "mqttwire-broker: connection %s: %s\n", bc.name.c_str(),
+                             bridge_tls.error().message.c_str());
+                return 2;
+            }
+            bridges.push_back(std::make_unique<bridge>(bc, b, log, host, bridge_tls.value()));
+            srv.add_outgoing(*bridges.back());
         }
     }
     const auto ports = srv.bound_ports();

@@ -19,6 +19,11 @@ inline constexpr std::uint32_t max_packet_size_limit = 268'435'460;
 struct decode_options {
     /// Protocol level of the connection; ignored for CONNECT, which carries its own.
     protocol_version version = protocol_version::v5;
+    /// Accept mosquitto's bridge levels in CONNECT: 0x83 (3.1) and 0x84 (3.1.1), the level with
+    /// its top bit set by a broker bridging into this one (`connect_view::bridge` reports it).
+    /// Not MQTT, so off by default; a broker that takes bridges turns it on.
+    /// (Next to `version`: it takes what would be padding, so the options do not grow.)
+    bool bridge_levels = false;
     /// Largest accepted packet, fixed header included (MQTT 5.0 Maximum Packet Size); a larger
     /// remaining length is rejected with `errc::packet_too_large` as soon as it is readable.
     std::uint32_t max_packet_size = max_packet_size_limit;

@@ -400,6 +400,19 @@ static_assert(decoded<connack_view>(connack_v311, v311).return_code() ==
               connect_return_code::accepted);
 static_assert(round_trips(connack_v311, v311));
 
+// CONNECT from a mosquitto bridge: level 0x84 (3.1.1 with the bridge flag), client id "b".
+// Accepted only with decode_options::bridge_levels; encoded back by the full profile.
+constexpr auto connect_bridge =
+    bytes(0x10, 0x0d, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x84, 0x02, 0x00, 0x3c, 0x00, 0x01, 0x62);
+constexpr decode_options bridges{.version = protocol_version::v3_1_1, .bridge_levels = true};
+static_assert(decode_error(connect_bridge, v311) == errc::unsupported_protocol_version);
+static_assert(decodes_as<connect_view>(connect_bridge, bridges));
+static_assert(decoded<connect_view>(connect_bridge, bridges).bridge);
+static_assert(decoded<connect_view>(connect_bridge, bridges).version == protocol_version::v3_1_1);
+static_assert(decoded<connect_view>(connect_bridge, bridges).clean_start);
+static_assert(round_trips(connect_bridge, bridges));
+static_assert(every_prefix_incomplete(connect_bridge, bridges));
+
 // PINGREQ / PINGRESP.
 constexpr auto pingreq = bytes(0xc0, 0x00);
 static_assert(decodes_as<pingreq_view>(pingreq, v311));

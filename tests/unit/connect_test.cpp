@@ -721,4 +721,73 @@ TEST(connect_encode, MQTT5_3_2_2_15_maximum_packet_size_refuses_without_dropping
               failed(errc::packet_too_large)); // 24 bytes needed; the user property stays
 }
 
+// ================================================================================================
+// mosquitto's bridge flag (levels 0x83 / 0x84), behind decode_options::bridge_levels
+// ================================================================================================
+
+// mqtt-packet's "connect MQTT bridge 131" and "132": MQIsdp with either bridge level.
+TEST(connect_bridge, mqtt_packet_vectors_report_the_flag_and_the_level) {
+    const auto a = decode_as<connect_view>(vec("connect_bridge_131_mqisdp"));
+    EXPECT_TRUE(a.bridge);
+    EXPECT_EQ(a.version, v31);
+    EXPECT_FALSE(a.clean_start);
+    EXPECT_EQ(a.keep_alive, 30);
+    EXPECT_EQ(str(a.client_id), "test");
+    const auto b = decode_as<connect_view>(vec("connect_bridge_132_mqisdp"));
+    EXPECT_TRUE(b.bridge);
+    EXPECT_EQ(b.version, v311);
+    EXPECT_EQ(str(b.client_id), "test");
+}
+
+TEST(connect_bridge, mosquitto_try_private_connect) {
+    const auto c = decode_as<connect_view>(vec("connect_bridge_v311_mosquitto"));
+    EXPECT_TRUE(c.bridge);
+    EXPECT_EQ(c.version, v311);
+    EXPECT_TRUE(c.clean_start);
+    EXPECT_EQ(str(c.client_id), "host.bridge-in");
+}
+
+// The flag is off by default: the same bytes are an unsupported level (MQTT-3.1.2-2, which the
+// broker answers with CONNACK 0x01, the answer that makes mosquitto retry without the flag).
+TEST(connect_bridge, MQTT_3_1_2_2_off_by_default) {
+    const auto& v = vec("connect_bridge_v311_mosquitto");
+    EXPECT_FALSE(decode_options{}.bridge_levels);
+    decode_options strict = v.options;
+    strict.bridge_levels = false;
+    EXPECT_EQ(decode_packet(v.bytes, strict).error(), errc::unsupported_protocol_version);
+}
+
+// A plain level never reports the flag, with or without the option.
+TEST(connect_bridge, plain_levels_are_not_bridges) {
+    for (const char* name : {"connect_v31_minimal", "connect_v311_minimal", "connect_v5_minimal"}) {
+        decode_options o = vec(name).options;
+        o.bridge_levels = true;
+        const auto r = decode_packet(vec(name).bytes, o);
+        ASSERT_TRUE(r.has_value()) << name;
+        EXPECT_FALSE(std::get<connect_view>(r->packet).bridge) << name;
+    }
+}
+
+TEST(connect_bridge, encode_sets_the_top_bit_of_the_level) {
+    auto c = minimal_connect();
+    c.bridge = true;
+    EXPECT_EQ(encoded(c, v311), bytes_of("10 0e                 # CONNECT; remaining length 14\n"
+                                         "00 04 4d 51 54 54     # protocol name MQTT\n"
+                                         "84                    # level 4 | bridge flag 0x80\n"
+                                         "02 00 3c              # clean session; keep alive 60\n"
+                                         "00 02 63 31           # client id c1\n"));
+    EXPECT_EQ(encoded(c, v31).substr(0, 3 * 11), "10 10 00 06 4d 51 49 73 64 70 83 ");
+}
+
+// A client profile carries no code for the flag (it never bridges): the level stays plain.
+TEST(connect_bridge, client_profile_writes_the_plain_level) {
+    auto c = minimal_connect();
+    c.bridge = true;
+    std::array<std::byte, 32> out{};
+    const auto n = encode<client_profile>(c, v311, out);
+    ASSERT_TRUE(n.has_value());
+    EXPECT_EQ(to_hex(std::span<const std::byte>(out.data(), *n)),
+              bytes_of(vec("connect_v311_minimal")));
+}
+
 } // namespace

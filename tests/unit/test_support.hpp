@@ -11,6 +11,7 @@
 //     canonical no                 optional: valid, but not the encoder's shortest form
 //     sender client | server       optional: decode_options::sender
 //     max_packet_size <n>          optional: decode_options::max_packet_size
+//     bridge_levels yes            optional: decode_options::bridge_levels
 //     hex <bytes>                  one or more lines, annotated field by field
 //   end
 
@@ -139,6 +140,10 @@ inline std::vector<vector> parse_vector_file(const std::string& path, std::strin
                                                   : peer_role::unknown;
         } else if (key == "max_packet_size") {
             ls >> cur->options.max_packet_size;
+        } else if (key == "bridge_levels") {
+            std::string v;
+            ls >> v;
+            cur->options.bridge_levels = v == "yes";
         } else if (key == "hex") {
             std::string rest;
             std::getline(ls, rest);

@@ -49,6 +49,9 @@ class broker {
     /// before its CONNECT is received, it replaces the CONNECT's user name for authentication
     /// and the ACL.
     void set_identity(conn_id id, std::string user);
+    /// A connection from inside the broker (the local side of an outgoing bridge): it is not
+    /// authenticated and its session passes every ACL check, as mosquitto treats its bridges.
+    conn_id accept_trusted(clock::time_point now);
     [[nodiscard]] static constexpr std::size_t slot_of(conn_id id) noexcept {
         return connection_table::slot_of(id);
     }

@@ -49,6 +49,7 @@ constexpr auto accept_retry = std::chrono::milliseconds(100);
 // tagged in the high bits.
 constexpr std::uint64_t listener_tag = std::uint64_t{1} << 63;
 constexpr std::uint64_t signal_tag = std::uint64_t{1} << 62;
+constexpr std::uint64_t outgoing_tag = std::uint64_t{1} << 61;
 
 int open_reserve() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
@@ -353,11 +354,35 @@ void server::read_buffered(clock::time_point now) {
     }
 }
 
+// Registers the descriptor `e` has now, and what it waits for. Called right after each call
+// into it, so a descriptor it closed cannot have been reused by an accepted connection yet.
+void server::watch(outgoing_entry& e) {
+    const int fd = e.o->fd();
+    const auto gen = e.o->generation();
+    const std::uint32_t want = fd < 0 ? 0u
+                                      : (e.o->wants_read() ? EPOLLIN | EPOLLRDHUP : 0u) |
+                                            (e.o->wants_write() ? EPOLLOUT : 0u);
+    epoll_event ev{};
+    ev.events = want;
+    ev.data.u64 = outgoing_tag | static_cast<std::uint64_t>(&e - outgoing_.data());
+    if (fd != e.fd || gen != e.generation) {
+        if (e.fd >= 0) ::epoll_ctl(epoll_, EPOLL_CTL_DEL, e.fd, nullptr); // gone if closed
+        if (fd >= 0) ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+    } else if (fd >= 0 && want != e.events) {
+        ::epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev);
+    }
+    e.fd = fd;
+    e.generation = gen;
+    e.events = want;
+}
+
 int server::wait_ms(clock::time_point now) const {
     if (buffered_ready()) return 0;
     auto next = broker_.next_deadline();
     if (!handshakes_.empty() && (!next || handshakes_.front().at < *next))
         next = handshakes_.front().at;
+    for (const auto& e : outgoing_)
+        if (const auto d = e.o->deadline(); d && (!next || *d < *next)) next = d;
     if (!accepting_ && (!next || accept_again_at_ < *next)) next = accept_again_at_;
     if (!next) return -1;
     if (*next <= now) return 0;
@@ -416,6 +441,13 @@ int server::run() {
                 accept_from(listeners_[static_cast<std::size_t>(data & ~listener_tag)], now);
                 continue;
             }
+            if ((data & outgoing_tag) != 0) {
+                auto& e = outgoing_[static_cast<std::size_t>(data & ~outgoing_tag)];
+                e.o->ready((ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) != 0,
+                           (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0, now);
+                watch(e);
+                continue;
+            }
             const auto fd = static_cast<std::size_t>(data);
             if (fd >= links_.size() || links_[fd].id == 0) continue;
             link& l = links_[fd];
@@ -435,10 +467,15 @@ int server::run() {
         expire_handshakes(now);
         if (!accepting_ && now >= accept_again_at_) set_accepting(true);
         broker_.tick(now);
+        for (auto& e : outgoing_) {
+            e.o->turn(now);
+            watch(e);
+        }
         flush_dirty(now);
         if (durability_failed_) break;
     }
     const auto now = clock::now();
+    for (auto& e : outgoing_) e.o->shutdown(now);
     broker_.shutdown(now);
     flush_dirty(now);
     std::vector<conn_id> all;

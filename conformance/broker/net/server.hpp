@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,26 @@
 #include "net/transport.hpp"
 
 namespace mqttwire::broker {
+
+/// An outgoing connection the loop drives beside the accepted ones (a bridge to another
+/// broker): it owns its socket and opens it again when it likes; the loop waits on fd() for
+/// what it wants, calls ready() when that comes, turn() once per loop turn after the broker's
+/// timers, and wakes up for deadline(). A descriptor may only change inside those calls (the
+/// loop re-registers it right after them; `generation()` tells a new socket that reused the
+/// number of a closed one).
+class outgoing {
+  public:
+    virtual ~outgoing() = default;
+    [[nodiscard]] virtual int fd() const = 0; ///< -1: no socket now
+    [[nodiscard]] virtual std::uint64_t generation() const = 0;
+    [[nodiscard]] virtual bool wants_read() const = 0;
+    [[nodiscard]] virtual bool wants_write() const = 0;
+    virtual void ready(bool readable, bool writable, clock::time_point now) = 0;
+    virtual void turn(clock::time_point now) = 0;
+    [[nodiscard]] virtual std::optional<clock::time_point> deadline() const = 0;
+    /// The loop stops: end the connection cleanly.
+    virtual void shutdown(clock::time_point now) = 0;
+};
 
 class server {
   public:
@@ -41,6 +62,8 @@ class server {
     /// certificates, password file, ACL, log file); without one SIGHUP is ignored.
     void on_reload(std::function<void()> f) { on_reload_ = std::move(f); }
     [[nodiscard]] std::vector<std::uint16_t> bound_ports() const;
+    /// Drives `o` (which must outlive the server) from the next loop turn on.
+    void add_outgoing(outgoing& o) { outgoing_.push_back({&o, -1, 0, 0}); }
 
     /// Makes what the broker changed durable: called before any output is written (so no
     /// acknowledgement leaves before the records it answers for) and once at the end of every
@@ -86,6 +109,13 @@ class server {
     void expire_handshakes(clock::time_point now);
     void read_buffered(clock::time_point now);
     [[nodiscard]] bool buffered_ready() const;
+    struct outgoing_entry {
+        outgoing* o;
+        int fd;                  // registered with epoll; -1: none
+        std::uint64_t generation;
+        std::uint32_t events;
+    };
+    void watch(outgoing_entry& e);
 
     broker& broker_;
     log_sink log_;
@@ -114,6 +144,7 @@ class server {
     // record decrypted beyond one read): read again without waiting.
     std::vector<conn_id> buffered_;
     std::vector<conn_id> buffered_scratch_;
+    std::vector<outgoing_entry> outgoing_;
 };
 
 } // namespace mqttwire::broker

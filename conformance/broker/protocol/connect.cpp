@@ -31,6 +31,7 @@ void protocol_handler::refuse_connect(connection& c, protocol_version v, reason_
 void protocol_handler::on_connect(connection& c, const connect_view& p, clock::time_point now) {
     const protocol_version v = p.version;
     c.version = v;
+    c.bridge = p.bridge;
     const bool v5 = is_v5(v);
     std::string client_id(p.client_id.as_string_view());
 
@@ -59,7 +60,8 @@ void protocol_handler::on_connect(connection& c, const connect_view& p, clock::t
                        connect_return_code::not_authorized);
         return;
     }
-    if (const auto refused = p_.pol.authenticate(p, c.policy, &c.identity)) {
+    if (const auto refused =
+            c.trusted ? std::nullopt : p_.pol.authenticate(p, c.policy, &c.identity)) {
         detail(c, *refused == reason_code::not_authorized ? "anonymous client refused"
                                                           : "bad user name or password");
         refuse_connect(c, v, *refused,
@@ -109,6 +111,7 @@ void protocol_handler::on_connect(connection& c, const connect_view& p, clock::t
     }
     if (s == nullptr) s = &p_.sessions.create(client_id);
     s->version = v;
+    s->trusted = c.trusted;
     s->user = c.identity ? c.identity
               : p.user_name
                   ? std::optional<std::string>(std::string(p.user_name->as_string_view()))
@@ -223,7 +226,7 @@ void protocol_handler::accept_connect(connection& c, session& s, const connect_v
     }
     p_.writer.send(c, a);
     announce(c, p);
-    detail(c, std::string("connected (") +
+    detail(c, std::string(c.bridge ? "bridge connected (" : "connected (") +
                   (c.version == protocol_version::v5       ? "5.0"
                    : c.version == protocol_version::v3_1_1 ? "3.1.1"
                                                            : "3.1") +

@@ -27,6 +27,11 @@ struct connection {
     state st = state::awaiting_connect;
     protocol_version version = protocol_version::v5;
     session* s = nullptr;
+    /// Connected with mosquitto's bridge flag (level 0x83 / 0x84): its subscriptions are
+    /// No Local and Retain As Published, as mosquitto treats a bridge.
+    bool bridge = false;
+    /// Opened from inside the broker (broker::accept_trusted): no authentication, no ACL.
+    bool trusted = false;
 
     byte_buffer in;  ///< bytes read and not yet a whole packet (or held while paused)
     byte_buffer out; ///< bytes encoded and not yet taken by the socket

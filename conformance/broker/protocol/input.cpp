@@ -123,6 +123,7 @@ std::size_t protocol_handler::process(connection& c, std::span<const std::byte> 
         o.version = c.version;
         o.max_packet_size = limit;
         o.sender = peer_role::client;
+        o.bridge_levels = true; // mosquitto bridges connect with levels 0x83 / 0x84
         const auto r = decode_packet(pkt, o);
         if (!r) {
             if (before_connect) {

@@ -21,7 +21,14 @@ reason_code protocol_handler::subscribe_one(connection& c, const subscription& e
     // 3.1.1 has a single failure code (MQTT-3.8.4-5: 0x80); 5.0 says why (MQTT5-3.8.4-7).
     const auto failure = [v5](reason_code why) { return v5 ? why : reason_code::unspecified_error; };
     const std::string_view filter = entry.filter.as_string_view();
-    const auto& o = entry.options;
+    subscription_options o = entry.options;
+    if (c.bridge && !v5) {
+        // A broker bridging in before 5.0 cannot ask for these, so it gets what mosquitto gives
+        // a bridge: what it publishes is not sent back to it (no loop between the two brokers),
+        // and RETAIN is kept as published (the other side's retained state stays retained).
+        o.no_local = true;
+        o.retain_as_published = true;
+    }
     send_retained = false;
     // MQTT-4.7.1-2/3, MQTT-4.7.3-1: an invalid filter fails that entry only (0x80 / 0x8F).
     if (validate_topic_filter(filter) != errc::success)

@@ -74,6 +74,8 @@ struct session {
     std::optional<std::string> user;
     /// The rules of the listener it last connected through (ACL checks); null: broker-wide.
     const listener_policy* policy = nullptr;
+    /// The local side of an outgoing bridge: every ACL check passes (as in mosquitto).
+    bool trusted = false;
     std::uint32_t expiry_interval = 0; ///< seconds; never_expires: kept until expired by policy
     std::optional<clock::time_point> expires_at;
 

@@ -5,7 +5,7 @@
 /// ```
 /// 10 <remaining length>
 /// 00 04 'M' 'Q' 'T' 'T' | 00 06 'M' 'Q' 'I' 's' 'd' 'p'   protocol name
-/// <level: 5, 4 or 3>
+/// <level: 5, 4 or 3; 0x83 / 0x84 from a bridge, see decode_options::bridge_levels>
 /// <flags: user name | password | will retain | will QoS(2) | will | clean start | reserved 0>
 /// <keep alive: 2 bytes>
 /// [5.0: properties]
@@ -39,8 +39,15 @@ struct will_view {
 /// @brief CONNECT. Views point into the decoded buffer.
 struct connect_view {
     static constexpr packet_type type = packet_type::connect;
+    // Bit-fields: the bridge flag shares the level's byte, so neither the view (nor with it any
+    // decode result) grows, and a client, which never reads the level of a view, pays nothing.
     /// Protocol level found on decode. `encode` writes the level it is given instead.
-    protocol_version version = protocol_version::v5;
+    protocol_version version : 7 = protocol_version::v5;
+    /// mosquitto's bridge flag: the top bit of the level byte (0x83, 0x84), set by a broker that
+    /// bridges into this one. Decoded only with `decode_options::bridge_levels`; encoded only
+    /// by profiles that also receive CONNECT (`codec_profile::from_client`: brokers, which are
+    /// the ones that bridge), so a client profile carries no code for it.
+    bool bridge : 1 = false;
     bool clean_start = true; ///< Clean Session in 3.1 / 3.1.1
     std::uint16_t keep_alive = 0;
     utf8_view client_id{};
@@ -61,9 +68,15 @@ inline constexpr std::uint8_t connect_flag_will_retain = 0x20;
 inline constexpr std::uint8_t connect_flag_password = 0x40;
 inline constexpr std::uint8_t connect_flag_user_name = 0x80;
 
+inline constexpr std::uint8_t bridge_level_flag = 0x80;
+
 // Reads the protocol name and level. A name other than "MQTT"/"MQIsdp", or a level that does not
 // belong with the name, is refused (MQTT-3.1.2-1, MQTT5-3.1.2-1; 3.1.1 section 3.1.2.2).
-[[nodiscard]] constexpr errc read_protocol(reader& r, protocol_version& out) noexcept {
+// With `bridge_levels`, mosquitto's bridge levels 0x83 and 0x84 are taken under either name
+// (mosquitto and mqtt-packet pair them freely); 5.0 bridges use subscription options instead,
+// so 0x85 stays refused.
+[[nodiscard]] constexpr errc read_protocol(reader& r, bool bridge_levels, protocol_version& out,
+                                           bool& bridge) noexcept {
     std::uint16_t n = 0;
     if (const auto e = r.u16(n); e != errc::success) return e;
     std::span<const std::byte> name;
@@ -76,6 +89,12 @@ inline constexpr std::uint8_t connect_flag_user_name = 0x80;
             if (static_cast<char>(name[i]) != s[i]) return false;
         return true;
     };
+    if (bridge_levels && (level == (bridge_level_flag | 3) || level == (bridge_level_flag | 4)) &&
+        (is("MQTT") || is("MQIsdp"))) {
+        out = static_cast<protocol_version>(level & 0x7Fu);
+        bridge = true;
+        return errc::success;
+    }
     if (is("MQTT") && (level == 4 || level == 5)) {
         out = static_cast<protocol_version>(level);
         return errc::success;
@@ -90,10 +109,16 @@ inline constexpr std::uint8_t connect_flag_user_name = 0x80;
 template <class Ctx>
 [[nodiscard]] constexpr errc decode_body(reader& r, const Ctx& c,
                                          connect_view& out) noexcept {
-    if (const auto e = read_protocol(r, out.version); e != errc::success) return e;
+    protocol_version version = protocol_version::v5;
+    bool bridge = false;
+    if (const auto e = read_protocol(r, c.opts.bridge_levels, version, bridge);
+        e != errc::success)
+        return e;
+    out.version = version;
+    out.bridge = bridge;
     // A level the program was built without is one it does not support.
-    if (!Ctx::profile.has(out.version)) return errc::unsupported_protocol_version;
-    const bool v5 = is_v5<Ctx::profile>(out.version);
+    if (!Ctx::profile.has(version)) return errc::unsupported_protocol_version;
+    const bool v5 = is_v5<Ctx::profile>(version);
     std::uint8_t flags = 0;
     if (const auto e = r.u8(flags); e != errc::success) return e;
     // MQTT-3.1.2-3 / MQTT5-3.1.2-3: the reserved flag is 0.
@@ -166,7 +191,11 @@ template <class W, class Ctx>
         w.raw(std::span<const std::byte>(mqisdp));
     else
         w.raw(std::span<const std::byte>(mqtt));
-    w.u8(static_cast<std::uint8_t>(c.version));
+    std::uint8_t level = static_cast<std::uint8_t>(c.version);
+    if constexpr (Ctx::profile.from_client) {
+        if (p.bridge) level = static_cast<std::uint8_t>(level | bridge_level_flag);
+    }
+    w.u8(level);
     std::uint8_t flags = 0;
     if (p.clean_start) flags |= connect_flag_clean;
     if (p.will) {

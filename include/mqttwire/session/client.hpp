@@ -54,6 +54,10 @@ struct connect_options {
     /// Information... The session adds Session Expiry Interval, Receive Maximum, Maximum
     /// Packet Size and Topic Alias Maximum from its limits; giving one of those is an error.
     properties_view properties{};
+    /// mosquitto's bridge flag (levels 0x83 / 0x84 before 5.0): this client is a broker
+    /// bridging out. Sent only by profiles that also receive CONNECT (`codec_profile::
+    /// from_client`, a broker's); a client profile has no code for it and sends the plain level.
+    bool bridge = false;
     /// How long to wait for CONNACK.
     std::chrono::milliseconds connack_timeout{30'000};
     /// How long to wait for an answer to PINGREQ; 0: one keep-alive period.
@@ -126,6 +130,7 @@ class client : public basic_connection<client<Storage, Profile>, peer_role::clie
         c.will = o.will;
         c.user_name = o.user_name;
         c.password = o.password;
+        if constexpr (Profile.from_client) c.bridge = o.bridge && !v5;
         std::array<property, Profile.v5 ? 4 + max_connect_properties : 0> props{};
         if constexpr (Profile.v5) {
           if (v5) {

@@ -1,0 +1,621 @@
+#include "bridge/bridge.hpp"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+namespace mqttwire::broker {
+
+namespace {
+
+// Loop-turn shares: a bridge moves at most this many packets per side per turn before the
+// loop serves everyone else again.
+constexpr int events_per_turn = 512;
+constexpr int reads_per_ready = 16;
+constexpr std::uint32_t never = 0xFFFFFFFF;
+
+protocol_version version_of(bridge_protocol p) {
+    switch (p) {
+    case bridge_protocol::mqttv31: return protocol_version::v3_1;
+    case bridge_protocol::mqttv50: return protocol_version::v5;
+    default: return protocol_version::v3_1_1;
+    }
+}
+
+} // namespace
+
+net::tls_result<std::shared_ptr<const net::tls_context>>
+bridge::tls_context_for(const bridge_config& cfg) {
+    if (!cfg.tls_enabled()) return std::shared_ptr<const net::tls_context>();
+    net::tls_client_settings s;
+    s.cafile = cfg.cafile;
+    s.capath = cfg.capath;
+    s.certfile = cfg.certfile;
+    s.keyfile = cfg.keyfile;
+    return net::tls_context::client(s);
+}
+
+bridge::bridge(const bridge_config& cfg, broker& b, log_sink log, const std::string& host_name,
+               std::shared_ptr<const net::tls_context> tls, bridge_limits limits)
+    : cfg_(cfg), broker_(b), log_(std::move(log)), limits_(limits),
+      remote_id_(cfg.remote_clientid.empty() ? host_name + "." + cfg.name : cfg.remote_clientid),
+      local_id_(cfg.local_clientid.empty() ? "local." + remote_id_ : cfg.local_clientid),
+      state_topic_(cfg.notification_topic.empty()
+                       ? "$SYS/broker/connection/" + remote_id_ + "/state"
+                       : cfg.notification_topic),
+      storage_([&] {
+          session_limits l;
+          l.inflight = limits.inflight;
+          l.requests = 4;
+          l.inbound_qos2 = limits.inflight;
+          l.input_bytes = limits.packet_bytes;
+          l.output_bytes = limits.packet_bytes;
+          l.resend_bytes = limits.packet_bytes;
+          l.client_id_bytes = 256;
+          return l;
+      }()),
+      local_state_(storage_), remote_state_(storage_), local_(local_state_, storage_),
+      remote_(remote_state_, storage_), tls_context_(std::move(tls)), rng_(std::random_device{}()),
+      epoch_(clock::now()) {
+    for (const auto& t : cfg_.topics) {
+        if (t.carries_in()) remote_filters_.push_back(t.remote_filter());
+        if (t.carries_out()) local_filters_.push_back(t.local_filter());
+    }
+}
+
+bridge::~bridge() { close_socket(); }
+
+bridge::ms bridge::to_ms(clock::time_point t) const {
+    return std::chrono::duration_cast<ms>(t - epoch_);
+}
+
+bool bridge::connected() const noexcept { return remote_up_; }
+
+bool bridge::full(const queue& q) const noexcept {
+    return q.items.size() >= limits_.queued_messages || q.bytes >= limits_.queued_bytes;
+}
+
+void bridge::push(queue& q, held h) {
+    q.bytes += h.bytes();
+    q.items.push_back(std::move(h));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The loop's side
+
+bool bridge::wants_read() const { return fd_ >= 0 && state_ == remote_state::open; }
+
+bool bridge::wants_write() const {
+    if (fd_ < 0) return false;
+    if (state_ == remote_state::connecting) return true;
+    // Over TLS the MQTT bytes wait in the client until the handshake is done; only ciphertext
+    // asks for the socket.
+    return tls_ ? tls_->wants_write() : !remote_.output().empty();
+}
+
+void bridge::ready(bool readable, bool writable, clock::time_point now) {
+    if (fd_ < 0) return;
+    if (state_ == remote_state::connecting) {
+        if (!readable && !writable) return;
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+        if (err != 0) {
+            remote_failed(now, std::strerror(err), true);
+            return;
+        }
+        remote_connected_socket(now);
+        return;
+    }
+    if (readable) socket_read(now);
+    if (fd_ >= 0) remote_pump(now);
+}
+
+void bridge::socket_read(clock::time_point now) {
+    for (int i = 0; i < reads_per_ready && fd_ >= 0; ++i) {
+        if (tls_) {
+            if (!tls_plaintext(now)) return;
+            std::array<std::byte, 16 * 1024> buf{};
+            const auto room = std::min(buf.size(), tls_->input_room());
+            if (room == 0) return;
+            const auto n = ::recv(fd_, buf.data(), room, 0);
+            if (n > 0) {
+                (void)tls_->feed(
+                    std::span<const std::byte>(buf.data(), static_cast<std::size_t>(n)));
+                continue;
+            }
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
+            tls_->end_of_input();
+            (void)tls_plaintext(now);
+            if (fd_ >= 0) remote_.transport_closed(to_ms(now));
+            return;
+        }
+        auto space = remote_.input_space();
+        if (space.empty()) {
+            remote_pump(now); // make room: process what is buffered
+            if (fd_ < 0 || full(to_local_)) break;
+            space = remote_.input_space();
+            if (space.empty()) break;
+        }
+        const auto n = ::recv(fd_, space.data(), space.size(), 0);
+        if (n > 0) {
+            remote_.input_written(static_cast<std::size_t>(n));
+            if (static_cast<std::size_t>(n) < space.size()) break;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
+        remote_.transport_closed(to_ms(now)); // end of stream or error
+        break;
+    }
+    if (fd_ >= 0 && tls_) (void)tls_plaintext(now);
+}
+
+// Decrypted bytes into the remote client's input, processing it when it is full. False when
+// no more fits now or the connection failed.
+bool bridge::tls_plaintext(clock::time_point now) {
+    while (fd_ >= 0 && tls_) {
+        auto space = remote_.input_space();
+        if (space.empty()) {
+            remote_pump(now);
+            if (fd_ < 0 || !tls_ || full(to_local_)) return false;
+            space = remote_.input_space();
+            if (space.empty()) return false;
+        }
+        const auto n = tls_->read(space);
+        if (n == 0) break;
+        remote_.input_written(n);
+    }
+    if (fd_ < 0 || !tls_) return false;
+    if (tls_->state() == net::tls_state::failed) {
+        remote_failed(now, "TLS: " + tls_->failure_message(), true);
+        return false;
+    }
+    return true;
+}
+
+void bridge::turn(clock::time_point now) {
+    if (stopping_) return;
+    if (local_conn_ == 0) local_start(now);
+    local_pump(now);
+    if (state_ == remote_state::waiting && now >= restart_at_) remote_open(now);
+    if (state_ == remote_state::open) remote_pump(now);
+    // What the remote side freed may let local messages move, and the other way round.
+    if (!to_local_.items.empty()) local_pump(now);
+}
+
+std::optional<clock::time_point> bridge::deadline() const {
+    if (stopping_) return std::nullopt;
+    std::optional<clock::time_point> next;
+    const auto consider = [&](std::optional<clock::time_point> t) {
+        if (t && (!next || *t < *next)) next = t;
+    };
+    if (local_conn_ == 0) return epoch_; // start the local side now
+    if (const auto d = local_.deadline()) consider(epoch_ + *d);
+    if (state_ == remote_state::waiting) consider(restart_at_);
+    if (state_ == remote_state::open)
+        if (const auto d = remote_.deadline()) consider(epoch_ + *d);
+    // The last turn's share ran out with work left.
+    if (local_more_) consider(epoch_);
+    return next;
+}
+
+void bridge::shutdown(clock::time_point now) {
+    if (stopping_) return;
+    // A clean end fires no will: the remote broker is told the state itself.
+    if (remote_up_) publish_remote_state(false, now);
+    if (state_ == remote_state::open) {
+        (void)remote_.disconnect();
+        (void)remote_flush();
+    }
+    close_socket();
+    if (remote_up_) {
+        remote_up_ = false;
+        publish_state(false, now);
+    }
+    local_pump(now);
+    stopping_ = true;
+    if (local_conn_ != 0) {
+        (void)local_.disconnect();
+        local_pump(now);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local side: a 5.0 client inside the broker
+
+void bridge::local_start(clock::time_point now) {
+    local_conn_ = broker_.accept_trusted(now);
+    connect_options o;
+    o.version = protocol_version::v5;
+    o.client_id = utf8_view(local_id_);
+    o.clean_start = cfg_.cleansession;
+    o.keep_alive = 0;
+    o.session_expiry = cfg_.cleansession ? 0 : never;
+    if (const auto e = local_.connect(o, to_ms(now)); e != errc::success && log_)
+        log_("bridge " + cfg_.name + ": local connection: " + std::string(errc_name(e)));
+}
+
+void bridge::local_pump(clock::time_point now) {
+    local_more_ = false;
+    if (local_conn_ == 0) return;
+    const auto t = to_ms(now);
+    bool progress = true;
+    for (int round = 0; round < events_per_turn && progress; ++round) {
+        progress = false;
+        // Our packets into the broker, while it reads us (it holds a publisher whose
+        // subscriber's queue is full: then so do we).
+        if (const auto out = local_.output(); !out.empty() && broker_.wants_input(local_conn_)) {
+            broker_.receive(local_conn_, out, now);
+            local_.output_written(out.size());
+            progress = true;
+        }
+        // The broker's packets into ours, as far as they fit.
+        if (const auto in = broker_.pending_output(local_conn_); !in.empty()) {
+            if (const auto n = local_.feed(in); n != 0) {
+                broker_.output_written(local_conn_, n, now);
+                progress = true;
+            }
+        }
+        while (!full(to_remote_)) {
+            const auto ev = local_.next(t);
+            if (!ev) break;
+            progress = true;
+            local_event(ev, now);
+            if (local_conn_ == 0) return;
+        }
+        const auto before = to_local_.items.size();
+        drain(to_local_, local_, now);
+        if (to_local_.items.size() != before) progress = true;
+        if (broker_.should_close(local_conn_)) {
+            broker_.connection_lost(local_conn_, now);
+            local_.transport_closed(t);
+            while (const auto ev = local_.next(t)) local_event(ev, now);
+            local_conn_ = 0;
+            local_up_ = false;
+            return;
+        }
+    }
+    local_more_ = progress;
+    if (state_ == remote_state::open && !to_remote_.items.empty()) {
+        drain(to_remote_, remote_, now);
+        (void)remote_flush();
+    }
+}
+
+void bridge::local_event(const session_event& ev, clock::time_point now) {
+    switch (ev.kind) {
+    case event_kind::connected: {
+        local_up_ = true;
+        // What the bridge publishes here is not taken back out (no loop), and retained
+        // messages cross as retained.
+        subscribe(local_, false, true, now);
+        if (remote_up_) publish_state(true, now);
+        return;
+    }
+    case event_kind::message: cross(*ev.message, false, to_remote_); return;
+    case event_kind::closed:
+        local_up_ = false;
+        if (log_ && !stopping_)
+            log_("bridge " + cfg_.name + ": local connection closed (" +
+                 std::to_string(static_cast<unsigned>(ev.reason)) + ")");
+        return;
+    default: return;
+    }
+}
+
+// SUBSCRIBE on one side to the filters of the topics that carry messages from it.
+void bridge::subscribe(link& side, bool remote, bool loop_options, clock::time_point now) {
+    std::vector<subscription> subs;
+    const auto& filters = remote ? remote_filters_ : local_filters_;
+    for (std::size_t i = 0, k = 0; i < cfg_.topics.size(); ++i) {
+        const auto& t = cfg_.topics[i];
+        if (!(remote ? t.carries_in() : t.carries_out())) continue;
+        subscription s;
+        s.filter = utf8_view(filters[k++]);
+        s.options.max_qos = static_cast<mqttwire::qos>(t.qos);
+        s.options.no_local = loop_options;
+        s.options.retain_as_published = loop_options;
+        subs.push_back(s);
+    }
+    if (subs.empty()) return;
+    if (const auto r = side.subscribe(subs, to_ms(now)); !r && log_)
+        log_("bridge " + cfg_.name + (remote ? ": SUBSCRIBE: " : ": local SUBSCRIBE: ") +
+             std::string(errc_name(r.error())));
+}
+
+// A message from one side, queued for the other under the first topic line that carries it
+// that way: one prefix replaced by the other, QoS capped by the line's.
+void bridge::cross(const publish_view& m, bool inbound, queue& to) {
+    const auto topic = m.topic.as_string_view();
+    for (const auto& t : cfg_.topics) {
+        const auto& from = inbound ? t.remote_prefix : t.local_prefix;
+        if (!(inbound ? t.carries_in() : t.carries_out()) || !topic.starts_with(from) ||
+            !topic_matches(inbound ? t.remote_filter() : t.local_filter(), topic))
+            continue;
+        held h;
+        h.topic =
+            (inbound ? t.local_prefix : t.remote_prefix) + std::string(topic.substr(from.size()));
+        const auto pb = m.payload.bytes();
+        h.payload.assign(pb.begin(), pb.end());
+        h.qos = std::min(m.qos, static_cast<mqttwire::qos>(t.qos));
+        h.retain = m.retain;
+        push(to, std::move(h));
+        return;
+    }
+}
+
+// The state at the remote broker: retained, QoS 1 (its will says "0" when the bridge vanishes).
+void bridge::publish_remote_state(bool up, clock::time_point now) {
+    if (!cfg_.notifications) return;
+    publish_view p;
+    p.topic = utf8_view(state_topic_);
+    p.payload = binary_view(std::string_view(up ? "1" : "0"));
+    p.qos = mqttwire::qos::at_least_once;
+    p.retain = true;
+    (void)remote_.publish(p, to_ms(now));
+}
+
+// "1" while the remote connection is up, "0" otherwise: retained, published here by the
+// bridge's local session (mosquitto's $SYS/broker/connection/<remote client id>/state).
+void bridge::publish_state(bool up, clock::time_point now) {
+    if (!cfg_.notifications) return;
+    held h;
+    h.topic = state_topic_;
+    h.payload.push_back(std::byte{static_cast<unsigned char>(up ? '1' : '0')});
+    h.qos = mqttwire::qos::at_least_once;
+    h.retain = true;
+    push(to_local_, std::move(h));
+    drain(to_local_, local_, now);
+    // Its bytes reach the broker on the next pump: now, not at the next timer.
+    local_more_ = true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Remote side
+
+void bridge::remote_open(clock::time_point now) {
+    const auto& a = cfg_.addresses[address_ % cfg_.addresses.size()];
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    // Resolving blocks; configurations name an address or a host the resolver answers at once
+    // (hosts file, local cache).
+    const int rc = ::getaddrinfo(a.host.c_str(), std::to_string(a.port).c_str(), &hints, &found);
+    if (rc != 0 || found == nullptr) {
+        remote_failed(now, std::string("cannot resolve ") + a.host + ": " + ::gai_strerror(rc),
+                      true);
+        return;
+    }
+    const int s = ::socket(found->ai_family, found->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                           found->ai_protocol);
+    if (s < 0) {
+        ::freeaddrinfo(found);
+        remote_failed(now, std::string("socket: ") + std::strerror(errno), false);
+        return;
+    }
+    const int c = ::connect(s, found->ai_addr, found->ai_addrlen);
+    const int err = errno;
+    ::freeaddrinfo(found);
+    fd_ = s;
+    ++generation_;
+    state_ = remote_state::connecting;
+    if (c == 0) {
+        remote_connected_socket(now);
+    } else if (err != EINPROGRESS) {
+        remote_failed(now, std::strerror(err), true);
+    }
+}
+
+void bridge::remote_connected_socket(clock::time_point now) {
+    state_ = remote_state::open;
+    if (tls_context_) {
+        const auto& a = cfg_.addresses[address_ % cfg_.addresses.size()];
+        // bridge_insecure: no host name check (the chain is still verified against the CAs).
+        auto e = net::tls_engine::client(tls_context_, cfg_.insecure ? std::string() : a.host);
+        if (!e) {
+            remote_failed(now, "TLS: " + e.error().message, true);
+            return;
+        }
+        tls_.emplace(std::move(e).value());
+    }
+    const auto version = version_of(cfg_.protocol);
+    connect_options o;
+    o.version = version;
+    o.client_id = utf8_view(remote_id_);
+    o.clean_start = cfg_.cleansession;
+    o.keep_alive = cfg_.keepalive_interval;
+    if (cfg_.remote_username) o.user_name = utf8_view(*cfg_.remote_username);
+    if (cfg_.remote_password) o.password = binary_view(std::string_view(*cfg_.remote_password));
+    if (version == protocol_version::v5 && !cfg_.cleansession) o.session_expiry = never;
+    // The bridge flag: the remote broker then does not send back what the bridge publishes.
+    o.bridge = cfg_.try_private && use_private_ && version != protocol_version::v5;
+    if (cfg_.notifications) {
+        will_view w;
+        w.topic = utf8_view(state_topic_);
+        w.payload = binary_view(std::string_view("0"));
+        w.qos = mqttwire::qos::at_least_once;
+        w.retain = true;
+        o.will = w;
+    }
+    if (const auto e = remote_.connect(o, to_ms(now)); e != errc::success) {
+        remote_failed(now, "CONNECT: " + std::string(errc_name(e)), true);
+        return;
+    }
+    (void)remote_flush();
+}
+
+bool bridge::remote_flush() {
+    while (fd_ >= 0) {
+        if (tls_) {
+            for (auto plain = remote_.output(); !plain.empty(); plain = remote_.output()) {
+                const auto taken = tls_->write(plain);
+                if (taken == 0) break; // handshaking, or the ciphertext is at its bound
+                remote_.output_written(taken);
+            }
+        }
+        const auto out = tls_ ? tls_->pending_output() : remote_.output();
+        if (out.empty()) return true;
+        const auto n = ::send(fd_, out.data(), out.size(), MSG_NOSIGNAL);
+        if (n > 0) {
+            if (tls_)
+                tls_->consume_output(static_cast<std::size_t>(n));
+            else
+                remote_.output_written(static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return true;
+        return false; // the read side reports the end
+    }
+    return false;
+}
+
+void bridge::remote_pump(clock::time_point now) {
+    const auto t = to_ms(now);
+    for (int i = 0; i < events_per_turn && state_ == remote_state::open; ++i) {
+        if (full(to_local_)) break;
+        const auto ev = remote_.next(t);
+        if (!ev) break;
+        remote_event(ev, now);
+    }
+    if (state_ != remote_state::open) return;
+    if (!to_local_.items.empty()) local_pump(now);
+    drain(to_remote_, remote_, now);
+    if (!remote_flush()) {
+        remote_.transport_closed(t);
+        while (state_ == remote_state::open) {
+            const auto ev = remote_.next(t);
+            if (!ev) break;
+            remote_event(ev, now);
+        }
+    }
+}
+
+void bridge::remote_event(const session_event& ev, clock::time_point now) {
+    const auto& a = cfg_.addresses[address_ % cfg_.addresses.size()];
+    switch (ev.kind) {
+    case event_kind::connected: {
+        remote_up_ = true;
+        backoff_ = std::chrono::milliseconds(0);
+        if (log_)
+            log_("bridge " + cfg_.name + ": connected to " + a.host + ":" + std::to_string(a.port) +
+                 (ev.session_present ? " (session resumed)" : ""));
+        // 5.0 asks for No Local and Retain As Published per subscription; before 5.0 the
+        // bridge flag asks for the same.
+        subscribe(remote_, true, cfg_.protocol == bridge_protocol::mqttv50, now);
+        publish_remote_state(true, now);
+        publish_state(true, now);
+        return;
+    }
+    case event_kind::message: cross(*ev.message, true, to_local_); return;
+    case event_kind::subscribed:
+        if (const auto* a2 = ev.get<suback_view>()) {
+            for (const auto rc : a2->reasons)
+                if (static_cast<std::uint8_t>(rc) >= 0x80 && log_)
+                    log_("bridge " + cfg_.name + ": the remote broker refused a subscription (" +
+                         std::to_string(static_cast<unsigned>(rc)) + ")");
+        }
+        return;
+    case event_kind::closed: {
+        const bool was_up = remote_up_;
+        // A broker that does not know the bridge flag refuses the level (3.1.1: return code 1,
+        // MQTT-3.1.2-2): try again at once without it.
+        if (!was_up && ev.reason == reason_code::unsupported_protocol_version && use_private_ &&
+            cfg_.try_private && cfg_.protocol != bridge_protocol::mqttv50) {
+            use_private_ = false;
+            if (log_)
+                log_("bridge " + cfg_.name + ": " + a.host +
+                     " refused the bridge flag; "
+                     "connecting as a plain client (try_private false avoids this)");
+            close_socket();
+            state_ = remote_state::waiting;
+            restart_at_ = now;
+            return;
+        }
+        remote_failed(now,
+                      was_up ? "connection lost (" +
+                                   std::to_string(static_cast<unsigned>(ev.reason)) + ")"
+                             : "refused or lost before CONNACK (" +
+                                   std::to_string(static_cast<unsigned>(ev.reason)) + ")",
+                      !was_up);
+        return;
+    }
+    default: return;
+    }
+}
+
+void bridge::remote_failed(clock::time_point now, const std::string& why, bool next_address) {
+    const auto& a = cfg_.addresses[address_ % cfg_.addresses.size()];
+    if (log_ && !stopping_)
+        log_("bridge " + cfg_.name + ": " + a.host + ":" + std::to_string(a.port) + ": " + why);
+    if (remote_.status() == connection_status::connecting ||
+        remote_.status() == connection_status::connected) {
+        remote_.transport_closed(to_ms(now));
+        while (remote_.next(to_ms(now))) {
+        }
+    }
+    close_socket();
+    state_ = remote_state::waiting;
+    if (remote_up_) {
+        remote_up_ = false;
+        publish_state(false, now);
+    }
+    if (next_address && cfg_.addresses.size() > 1) {
+        address_ = (address_ + 1) % cfg_.addresses.size();
+    }
+    schedule_restart(now);
+}
+
+// mosquitto's `restart_timeout BASE CAP`: each wait is drawn between BASE and three times the
+// previous one, capped (decorrelated jitter), and starts again from BASE once connected.
+void bridge::schedule_restart(clock::time_point now) {
+    using std::chrono::milliseconds;
+    const auto base = std::chrono::duration_cast<milliseconds>(cfg_.restart_base);
+    const auto cap = std::chrono::duration_cast<milliseconds>(cfg_.restart_cap);
+    if (cfg_.restart_constant || backoff_.count() == 0) {
+        backoff_ = base;
+    } else {
+        const auto hi = std::min(cap, backoff_ * 3);
+        std::uniform_int_distribution<long long> pick(base.count(), std::max(base, hi).count());
+        backoff_ = milliseconds(pick(rng_));
+    }
+    restart_at_ = now + backoff_;
+}
+
+void bridge::close_socket() {
+    tls_.reset();
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+}
+
+void bridge::drain(queue& q, link& to, clock::time_point now) {
+    const auto t = to_ms(now);
+    while (!q.items.empty() && to.status() == connection_status::connected) {
+        const auto& h = q.items.front();
+        publish_view p;
+        p.topic = utf8_view(h.topic);
+        p.payload = binary_view(std::span<const std::byte>(h.payload));
+        p.qos = h.qos;
+        p.retain = h.retain;
+        const auto r = to.publish(p, t);
+        if (!r && r.error() == errc::would_block) break;
+        if (!r) {
+            // Refused for good (too large for the other side, QoS or retain not supported):
+            // counted and logged, never retried forever.
+            ++dropped_;
+            if (log_)
+                log_("bridge " + cfg_.name + ": message on '" + h.topic + "' dropped (" +
+                     std::string(errc_name(r.error())) + "; " + std::to_string(dropped_) +
+                     " so far)");
+        }
+        q.bytes -= h.bytes();
+        q.items.pop_front();
+    }
+}
+
+} // namespace mqttwire::broker

@@ -1,0 +1,158 @@
+#pragma once
+// An outgoing bridge: one `connection` block of the configuration, kept up by the event loop.
+//
+// Two session-layer clients carry it. The remote one speaks to the other broker over a
+// non-blocking TCP socket (reconnecting with backoff, addresses in turn). The local one is a
+// 5.0 client inside this broker (broker::accept_trusted): its bytes go straight to the broker
+// core, so what comes in is published through the router with the bridge's session as origin,
+// and what goes out comes from that session's subscriptions (No Local: what the bridge itself
+// published locally is never sent back out; Retain As Published: retained state crosses as
+// retained). The remote side gets the same two options (5.0) or the bridge flag in CONNECT
+// (try_private, levels 0x83 / 0x84), so no message loops between the two brokers.
+//
+// Messages waiting for the other side sit in a queue per direction, bounded in count and bytes;
+// a full queue stops the side feeding it (the broker then holds or queues for the bridge's
+// session under its own bounds, the remote broker for its client).
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <mqttwire/session.hpp>
+
+#include "bridge/bridge_config.hpp"
+#include "core/broker.hpp"
+#include "net/server.hpp"
+#include "net/tls_engine.hpp"
+
+namespace mqttwire::broker {
+
+/// Bounds of one bridge (per direction for the queues).
+struct bridge_limits {
+    std::size_t queued_messages = 1000;
+    std::size_t queued_bytes = 16u << 20;
+    /// The largest packet either client accepts, and its output and resend buffers.
+    std::uint32_t packet_bytes = 16u << 20;
+    std::uint16_t inflight = 100;
+};
+
+class bridge final : public outgoing {
+  public:
+    /// `host_name` makes the default client id (`<host name>.<connection name>`); `tls`, from
+    /// tls_context_for(cfg), carries the remote connection over TLS (null: plain TCP).
+    bridge(const bridge_config& cfg, broker& b, log_sink log, const std::string& host_name,
+           std::shared_ptr<const net::tls_context> tls = nullptr, bridge_limits limits = {});
+
+    /// @brief The client TLS context of `cfg` (bridge_cafile, bridge_capath, bridge_certfile,
+    /// bridge_keyfile), its files read and checked now; null when the bridge uses plain TCP.
+    [[nodiscard]] static net::tls_result<std::shared_ptr<const net::tls_context>>
+    tls_context_for(const bridge_config& cfg);
+    ~bridge() override;
+    bridge(const bridge&) = delete;
+    bridge& operator=(const bridge&) = delete;
+
+    // outgoing
+    [[nodiscard]] int fd() const override { return fd_; }
+    [[nodiscard]] std::uint64_t generation() const override { return generation_; }
+    [[nodiscard]] bool wants_read() const override;
+    [[nodiscard]] bool wants_write() const override;
+    void ready(bool readable, bool writable, clock::time_point now) override;
+    void turn(clock::time_point now) override;
+    [[nodiscard]] std::optional<clock::time_point> deadline() const override;
+    void shutdown(clock::time_point now) override;
+
+    [[nodiscard]] bool connected() const noexcept;
+    [[nodiscard]] const std::string& remote_client_id() const noexcept { return remote_id_; }
+    [[nodiscard]] const std::string& notification_topic() const noexcept { return state_topic_; }
+
+  private:
+    using storage = dynamic_storage<>;
+    // The full profile: a broker's client, which may send the bridge flag in CONNECT.
+    using link = client<storage, full_profile>;
+    using ms = std::chrono::milliseconds;
+
+    struct held {
+        std::string topic;
+        std::vector<std::byte> payload;
+        mqttwire::qos qos = mqttwire::qos::at_most_once;
+        bool retain = false;
+        [[nodiscard]] std::size_t bytes() const noexcept { return topic.size() + payload.size(); }
+    };
+    struct queue {
+        std::deque<held> items;
+        std::size_t bytes = 0;
+    };
+    enum class remote_state : std::uint8_t { waiting, connecting, open };
+
+    [[nodiscard]] ms to_ms(clock::time_point t) const;
+    [[nodiscard]] bool full(const queue& q) const noexcept;
+    void push(queue& q, held h);
+
+    // Local side.
+    void local_start(clock::time_point now);
+    void local_pump(clock::time_point now);
+    void local_event(const session_event& ev, clock::time_point now);
+    void publish_state(bool up, clock::time_point now);
+    void publish_remote_state(bool up, clock::time_point now);
+    void subscribe(link& side, bool remote, bool loop_options, clock::time_point now);
+    void cross(const publish_view& m, bool inbound, queue& to);
+
+    // Remote side.
+    void remote_open(clock::time_point now);
+    void remote_connected_socket(clock::time_point now);
+    void remote_pump(clock::time_point now);
+    void remote_event(const session_event& ev, clock::time_point now);
+    void remote_failed(clock::time_point now, const std::string& why, bool next_address);
+    void close_socket();
+    void socket_read(clock::time_point now);
+    bool tls_plaintext(clock::time_point now);
+    void schedule_restart(clock::time_point now);
+    bool remote_flush();
+
+    // Queues to the other side.
+    void drain(queue& q, link& to, clock::time_point now);
+
+    const bridge_config cfg_;
+    broker& broker_;
+    log_sink log_;
+    bridge_limits limits_;
+    std::string remote_id_;
+    std::string local_id_;
+    std::string state_topic_;
+    std::vector<std::string> remote_filters_; // the in/both filters, for SUBSCRIBE
+    std::vector<std::string> local_filters_;  // the out/both filters
+
+    storage storage_;
+    session_state<storage> local_state_;
+    session_state<storage> remote_state_;
+    link local_;
+    link remote_;
+    conn_id local_conn_ = 0;
+    bool local_up_ = false;
+    bool local_more_ = false; // the last pump stopped at its share with work left
+
+    std::shared_ptr<const net::tls_context> tls_context_;
+    std::optional<net::tls_engine> tls_; // on the current socket, when TLS is configured
+    int fd_ = -1;
+    std::uint64_t generation_ = 0;
+    remote_state state_ = remote_state::waiting;
+    bool remote_up_ = false;  // CONNACK accepted
+    bool use_private_ = true; // the bridge flag, until a broker refuses it
+    std::size_t address_ = 0;
+    clock::time_point restart_at_{};
+    std::chrono::milliseconds backoff_{0};
+    std::minstd_rand rng_;
+    clock::time_point epoch_;
+    bool stopping_ = false;
+
+    queue to_remote_;
+    queue to_local_;
+    std::uint64_t dropped_ = 0;
+};
+
+} // namespace mqttwire::broker
