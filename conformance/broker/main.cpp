@@ -366,10 +366,10 @@ int main(int argc, char** argv) {
     reload_hooks.emplace_back([&tls, &cfg, &log] {
         for (auto& l : tls.value()) {
             const auto number = std::to_string(cfg.listeners[l.listener].port);
-            if (const auto error = l.context.reload())
+            if (const auto failed = l.context.reload())
                 log("mqttwire-broker: listener " + number +
                     ": TLS reload failed, the previous certificates stay in use: " +
-                    error->message);
+                    failed->message);
             else
                 log("mqttwire-broker: listener " + number + ": TLS certificates reloaded");
         }
