@@ -70,6 +70,10 @@ def test_debian_default_conf_starts_unchanged():
     assert os.path.exists(DEBIAN_CONF), DEBIAN_CONF + " missing: run ci/install-deps.sh (mosquitto)"
     log_path = re.search(r"^log_dest file (.+)$", read(DEBIAN_CONF), re.M).group(1).strip()
     existed = os.path.exists(log_path)
+    # persistence true: the store goes into Debian's persistence_location under our own name.
+    location = re.search(r"^persistence_location (.+)$", read(DEBIAN_CONF), re.M).group(1).strip()
+    store_path = os.path.join(location, "mqttwire.store")
+    store_existed = os.path.exists(store_path)
     cid = "debian-%d" % os.getpid()
     try:
         with Broker(verbose=False, extra_args=["-c", DEBIAN_CONF]) as b:
@@ -87,10 +91,12 @@ def test_debian_default_conf_starts_unchanged():
             if line not in read(log_path):
                 assert "cannot open log file '%s'" % log_path in b.output(), b.output()
             text = read(log_path) + b.output()
-            assert "persistence true: this build keeps" in text, text
+            assert "store %s:" % store_path in text, text
     finally:
         if not existed and os.path.exists(log_path):
             os.unlink(log_path)
+        if not store_existed and os.path.exists(store_path):
+            os.unlink(store_path)
 
 
 HA_HEAD = """user root
