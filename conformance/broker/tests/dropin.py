@@ -324,12 +324,15 @@ def test_pid_file_and_user():
     b = Broker(["listener {port}", "allow_anonymous true", "pid_file " + pid_path,
                 "user nobody"], verbose=False)
     try:
-        assert read(pid_path) == "%d\n" % b.proc.pid, read(pid_path)
-        status = read("/proc/%d/status" % b.proc.pid)
-        uid = re.search(r"^Uid:\s+(\d+)", status, re.M).group(1)
+        # The listeners accept before the pid file is written and the user changed: wait.
+        assert wait_for(lambda: read(pid_path) == "%d\n" % b.proc.pid), read(pid_path)
+
+        def uid():
+            status = read("/proc/%d/status" % b.proc.pid)
+            return re.search(r"^Uid:\s+(\d+)", status, re.M).group(1)
         # Started as root it runs as `user`; as anyone else the directive is ignored.
         want = "65534" if os.geteuid() == 0 else str(os.geteuid())
-        assert uid == want, (uid, want)
+        assert wait_for(lambda: uid() == want), (uid(), want)
         c = start(client(b.port, "after-drop"), b.port)  # still serving after the drop
         stop(c)
     finally:

@@ -16,68 +16,31 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
 import paho.mqtt.client as mqtt
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from broker_process import BrokerProcess, free_port, run_tests  # noqa: E402
 
 BROKER = None
 TIMEOUT = 5.0
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Broker:
+class Broker(BrokerProcess):
     # `verbose`: -v; `extra_args`: appended to the command line ({port} replaced).
     def __init__(self, config_lines=None, port=None, verbose=True, extra_args=()):
-        self.port = port or free_port()
-        self.dir = tempfile.mkdtemp(prefix="mqttwire-it-")
+        port = port or free_port()
+        workdir = tempfile.mkdtemp(prefix="mqttwire-it-")
         args = [BROKER] + (["-v"] if verbose else [])
         if config_lines is not None:
-            path = os.path.join(self.dir, "broker.conf")
+            path = os.path.join(workdir, "broker.conf")
             with open(path, "w") as f:
-                f.write("\n".join(config_lines).replace("{port}", str(self.port)) + "\n")
+                f.write("\n".join(config_lines).replace("{port}", str(port)) + "\n")
             args += ["-c", path]
         else:
-            args += ["-p", str(self.port)]
-        args += [a.replace("{port}", str(self.port)) for a in extra_args]
-        self.log = open(os.path.join(self.dir, "broker.log"), "w+")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + TIMEOUT
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("broker did not start: " + self.output())
-
-    def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()  # by PID
-            try:
-                self.proc.wait(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
+            args += ["-p", str(port)]
+        args += [a.replace("{port}", str(port)) for a in extra_args]
+        super().__init__(args, port, workdir, TIMEOUT)
 
 
 def client(port, cid="", protocol=mqtt.MQTTv311, clean=True, **kw):
@@ -439,20 +402,7 @@ def main(namespace=None):
     ap.add_argument("-k", default="")
     args = ap.parse_args()
     BROKER = os.path.abspath(args.broker)
-    found = (namespace or globals()).items()
-    tests = [(n, f) for n, f in sorted(found) if n.startswith("test_") and args.k in n]
-    passed = failed = 0
-    for name, fn in tests:
-        t0 = time.time()
-        try:
-            fn()
-            passed += 1
-            print("PASS %s (%.1fs)" % (name, time.time() - t0), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s\n%s" % (name, traceback.format_exc()), flush=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return run_tests(namespace or globals(), args.k)
 
 
 if __name__ == "__main__":
