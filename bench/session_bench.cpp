@@ -59,7 +59,7 @@ void codec_receive_qos1(benchmark::State& state, protocol_version v) {
             rest = rest.subspan(r->size);
         }
     }
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * stream_packets));
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(stream_packets));
 }
 
 void server_receive_qos1(benchmark::State& state, protocol_version v) {
@@ -89,7 +89,7 @@ void server_receive_qos1(benchmark::State& state, protocol_version v) {
             s.output_written(s.output().size());
         }
     }
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * stream_packets));
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(stream_packets));
 }
 
 void client_publish_qos1(benchmark::State& state, protocol_version v) {
@@ -118,7 +118,7 @@ void client_publish_qos1(benchmark::State& state, protocol_version v) {
             benchmark::DoNotOptimize(c.next(0ms).packet_id);
         }
     }
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * stream_packets));
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(stream_packets));
 }
 
 BENCHMARK_CAPTURE(codec_receive_qos1, v311, protocol_version::v3_1_1);

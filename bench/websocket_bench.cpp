@@ -59,8 +59,8 @@ void deframe(benchmark::State& state, std::size_t count, std::size_t payload) {
         if (out_at != count * payload) die("deframe");
         benchmark::DoNotOptimize(buf.data());
     }
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * wire.size()));
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * count));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(wire.size()));
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(count));
 }
 
 void BM_deframe_1MiB_frame(benchmark::State& state) { deframe(state, 1, 1 << 20); }
@@ -74,7 +74,7 @@ void BM_baseline_memcpy_1MiB(benchmark::State& state) {
         std::memcpy(buf.data(), wire.data() + 14, wire.size() - 14);
         benchmark::DoNotOptimize(buf.data());
     }
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * wire.size()));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(wire.size()));
 }
 BENCHMARK(BM_baseline_memcpy_1MiB);
 
@@ -87,7 +87,7 @@ void BM_baseline_bytewise_unmask_1MiB(benchmark::State& state) {
         for (std::size_t i = 0; i < n; ++i) buf[i] = wire[i + 14] ^ key[i & 3u];
         benchmark::DoNotOptimize(buf.data());
     }
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * wire.size()));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(wire.size()));
 }
 BENCHMARK(BM_baseline_bytewise_unmask_1MiB);
 
@@ -119,7 +119,7 @@ void BM_server_handshake(benchmark::State& state) {
         benchmark::DoNotOptimize(out.data());
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * request.size()));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(request.size()));
 }
 BENCHMARK(BM_server_handshake);
 

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstddef>
+#include <initializer_list>
 #include <mqttwire.hpp>
 #include <string>
 #include <vector>
@@ -78,8 +79,8 @@ TEST(publish_encode_paths, agree_on_every_flag_and_length_boundary) {
     int cases = 0;
     for (const char* topic : {"a", "home/livingroom/tmp", "sensors/\xC3\xA9t\xC3\xA9/temp",
                               long_topic.c_str(), ""}) {
-        for (const std::size_t n : {0, 1, 64, 120, 121, 122, 123, 124, 125, 126, 127, 128,
-                                    16370, 16380, 16384, 20000}) {
+        for (const std::size_t n : std::initializer_list<std::size_t>{
+                 0, 1, 64, 120, 121, 122, 123, 124, 125, 126, 127, 128, 16370, 16380, 16384, 20000}) {
             for (int q = 0; q <= 3; ++q) {
                 for (int flags = 0; flags < 4; ++flags) {
                     publish_view p;
