@@ -38,6 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     MQTTWIRE_FUZZ_CHECK(w.has_value() && *w == *n);
     decode_options o2;
     o2.version = v;
+    o2.bridge_levels = opts.bridge_levels; // a bridge CONNECT (level | 0x80) re-encodes as one
     const auto d = decode_packet(std::span<const std::byte>(out), o2);
     MQTTWIRE_FUZZ_CHECK(d.has_value() && d->size == out.size());
     MQTTWIRE_FUZZ_CHECK(type_of(d->packet) == type_of(r->packet));
