@@ -3,7 +3,8 @@
 #
 #   ci/bench-brokers.sh [--smoke] [--rounds N] [--duration S] [--only REGEX] [--nice N]
 #
-# Builds mqttwire-broker and mqttwire-loadgen (Release) in $BUILD_DIR (build/bench-brokers)
+# Builds mqttwire-broker and mqttwire-loadgen (Release) in $BUILD_DIR (build/release, shared
+# with ci/conformance.sh)
 # (OURS=path and MOSQUITTO=path run other builds of the brokers: before/after comparisons),
 # then for every scenario and round starts each broker fresh on a free loopback port, pins it to
 # CPU 0 and the load generator to CPU 1 (taskset), alternates which broker goes first round by
@@ -12,7 +13,7 @@
 # load generator's CPU, and the ratio ours/mosquitto (median, min..max over the rounds).
 #
 # Full runs write bench/RESULTS.md and bench/broker-ratios.png. --smoke runs every scenario once,
-# briefly and scaled down, writes into $BUILD_DIR only and never judges the numbers (CI).
+# briefly and scaled down, writes into build/bench-brokers only and never judges the numbers (CI).
 #
 # Broker configurations (stated, identical where both brokers support the directive):
 #   listener PORT 127.0.0.1 / allow_anonymous true / persistence false (mosquitto; ours is off
@@ -49,10 +50,10 @@ while (($#)); do
     shift
 done
 
-build=${BUILD_DIR:-$root/build/bench-brokers}
+build=${BUILD_DIR:-$root/build/release}
 mosquitto=${MOSQUITTO:-/usr/sbin/mosquitto}
-out_dir=$build/results
-$smoke && out_dir=$build/smoke
+out_dir=$root/build/bench-brokers/results
+$smoke && out_dir=$root/build/bench-brokers/smoke
 mkdir -p "$out_dir"
 
 # ---- dependencies (Debian packages, only when missing) --------------------------------------
@@ -71,8 +72,9 @@ if ((${#need[@]})); then
 fi
 
 # ---- build --------------------------------------------------------------------------------
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMQTTWIRE_BUILD_TESTS=OFF \
-    -DMQTTWIRE_BUILD_BENCH=ON -DMQTTWIRE_BUILD_CONFORMANCE=ON -DMQTTWIRE_BUILD_FUZZ=OFF >/dev/null
+# shellcheck source=ci/release-tree.sh
+source "$root/ci/release-tree.sh"
+release_tree_configure "$build" >/dev/null
 cmake --build "$build" --target mqttwire-broker mqttwire-loadgen -j "$(nproc)" >/dev/null
 ours=${OURS:-$build/conformance/broker/mqttwire-broker} # OURS=path: another build of ours
 loadgen=$build/bench/loadgen/mqttwire-loadgen

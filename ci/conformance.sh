@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Conformance suite against both brokers (issue 7):
 #
-#   1. builds mqttwire-broker, mqttwire-pub and mqttwire-sub (build/conformance, Release) when
-#      missing or stale
+#   1. builds mqttwire-broker, mqttwire-pub and mqttwire-sub (Release, in build/release, the tree
+#      ci/bench-brokers.sh shares) when missing or stale; results go to build/conformance
 #   2. installs MQTT.js with `npm ci` in conformance/clients/node (idempotent; node_modules is
 #      not committed)
 #   3. for mosquitto (/usr/sbin/mosquitto, Debian) and mqttwire-broker: generates equivalent
@@ -32,7 +32,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 readonly root=$PWD
 readonly py=/usr/bin/python3     # Debian's interpreter, the one with python3-paho-mqtt
-readonly build="$root/build/conformance"
+readonly build=${BUILD_DIR:-$root/build/release}
 report=false
 runner_args=()
 transports=()
@@ -70,13 +70,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== building mqttwire-broker in build/conformance"
-if [[ ! -f $build/build.ninja ]]; then
-    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-        -DMQTTWIRE_BUILD_TESTS=OFF -DMQTTWIRE_BUILD_BENCH=OFF -DMQTTWIRE_BUILD_FUZZ=OFF \
-        -DMQTTWIRE_BUILD_CONFORMANCE=ON >"$work/configure.log" 2>&1 ||
-        { cat "$work/configure.log"; exit 1; }
-fi
+echo "== building mqttwire-broker in ${build#"$root"/}"
+# shellcheck source=ci/release-tree.sh
+source "$root/ci/release-tree.sh"
+release_tree_configure "$build" >"$work/configure.log" 2>&1 ||
+    { cat "$work/configure.log"; exit 1; }
+mkdir -p "$root/build/conformance"
 cmake --build "$build" -j 2 --target mqttwire-broker mqttwire-pub mqttwire-sub \
     >"$work/build.log" 2>&1 || { tail -n 50 "$work/build.log"; exit 1; }
 # OURS=path: run another build of mqttwire-broker instead
@@ -266,7 +265,7 @@ stop_brokers() {
     pids=()
 }
 
-rm -f "$build"/results-*.json   # the report reads only this run's results
+rm -f "$root"/build/conformance/results-*.json   # the report reads only this run's results
 for transport in "${transports[@]}"; do
     for broker in mqttwire mosquitto; do
         run_broker "$broker" "$transport"

@@ -49,3 +49,17 @@ function(mqttwire_project_target _target)
         target_compile_definitions(${_target} PRIVATE MQTTWIRE_SMALL=1)
     endif()
 endfunction()
+
+# mqttwire_test_pch(<target> [<header>...]): GoogleTest, the standard headers the tests use,
+# mqttwire's umbrella and session headers and the given ones are parsed once per test executable
+# instead of once per file. Every public header is still compiled alone by the hygiene tests
+# (tests/headers/), which never use them. -DMQTTWIRE_TEST_PCH=OFF compiles every file from scratch.
+option(MQTTWIRE_TEST_PCH "Precompile the headers the test executables include" ON)
+function(mqttwire_test_pch _target)
+    if(MQTTWIRE_TEST_PCH)
+        target_precompile_headers(${_target} PRIVATE
+            <gtest/gtest.h> <mqttwire.hpp> <mqttwire/session.hpp>
+            <algorithm> <array> <cstddef> <cstdint> <map> <span> <string> <string_view>
+            <vector> ${ARGN})
+    endif()
+endfunction()

@@ -8,7 +8,7 @@ for a long time, with random abrupt disconnects, then two checks:
   * memory: the broker's RSS once every client has gone and every session has ended is back
     near what it was at the start.
 
-    bench/soak/soak.py --broker build/bench-brokers/conformance/broker/mqttwire-broker
+    bench/soak/soak.py --broker build/release/conformance/broker/mqttwire-broker
     bench/soak/soak.py --broker ... --duration 600 --clients 1000
 
 Clients (shares of --clients): 10% persistent subscribers (half QoS 1, half QoS 2; 3.1.1 with

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "codec_generators.hpp"
+#include "rc_check.hpp"
 
 namespace {
 
@@ -42,16 +43,16 @@ std::vector<std::vector<std::byte>> receive(const std::vector<std::byte>& stream
             const auto f = next_frame(buffered);
             if (f.status == errc::incomplete) {
                 // Once the fixed header is readable the framer knows the whole size.
-                if (f.size != 0) RC_ASSERT(f.size > buffered.size());
+                if (f.size != 0) RC_CHECK(f.size > buffered.size());
                 break;
             }
-            RC_ASSERT(f.status == errc::success);
-            RC_ASSERT(f.size <= buffered.size());
+            RC_CHECK(f.status == errc::success);
+            RC_CHECK(f.size <= buffered.size());
             frames.emplace_back(buffered.begin(), buffered.begin() + static_cast<std::ptrdiff_t>(f.size));
             buffered.erase(buffered.begin(), buffered.begin() + static_cast<std::ptrdiff_t>(f.size));
         }
     }
-    RC_ASSERT(buffered.empty());
+    RC_CHECK(buffered.empty());
     return frames;
 }
 
@@ -73,14 +74,14 @@ stream_case make_stream(protocol_version v) {
 
 void check_frames(const stream_case& s, const std::vector<std::vector<std::byte>>& frames,
                   protocol_version v) {
-    RC_ASSERT(frames.size() == s.packets.size());
+    RC_CHECK(frames.size() == s.packets.size());
     for (std::size_t i = 0; i < frames.size(); ++i) {
         decode_options o;
         o.version = v;
         const auto d = decode_packet(std::span<const std::byte>(frames[i]), o);
-        RC_ASSERT(d.has_value());
-        RC_ASSERT(d->size == frames[i].size());
-        RC_ASSERT(d->packet == s.packets[i].view());
+        RC_CHECK(d.has_value());
+        RC_CHECK(d->size == frames[i].size());
+        RC_CHECK(d->packet == s.packets[i].view());
     }
 }
 
@@ -89,23 +90,23 @@ void check_frames(const stream_case& s, const std::vector<std::vector<std::byte>
 void decode_and_reencode(std::span<const std::byte> in, const decode_options& o) {
     const auto d = decode_packet(in, o);
     if (!d) {
-        RC_ASSERT(d.error() != errc::success);
+        RC_CHECK(d.error() != errc::success);
         return;
     }
-    RC_ASSERT(d->size <= in.size());
-    RC_ASSERT(d->size >= 2);
+    RC_CHECK(d->size <= in.size());
+    RC_CHECK(d->size >= 2);
     const auto* c = std::get_if<connect_view>(&d->packet);
     const auto v = c != nullptr ? c->version : o.version;
     const auto bytes = gen::encode_vec(d->packet, v);
-    RC_ASSERT(!bytes.empty());
-    RC_ASSERT(bytes.size() <= d->size); // canonical or shorter, never longer
+    RC_CHECK(!bytes.empty());
+    RC_CHECK(bytes.size() <= d->size); // canonical or shorter, never longer
     decode_options o2 = o;
     o2.version = v;
     o2.max_packet_size = max_packet_size_limit;
     const auto d2 = decode_packet(std::span<const std::byte>(bytes), o2);
-    RC_ASSERT(d2.has_value());
-    RC_ASSERT(d2->size == bytes.size());
-    RC_ASSERT(d2->packet == d->packet);
+    RC_CHECK(d2.has_value());
+    RC_CHECK(d2->size == bytes.size());
+    RC_CHECK(d2->packet == d->packet);
 }
 
 // Every level and every option flag combination that changes what decodes.
