@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -335,8 +336,14 @@ int main(int argc, char** argv) {
     // Each listener's transports: TCP, TLS, WebSocket, WebSocket over TLS.
     std::vector<const net::reloadable_tls_context*> tls_of(listeners.size(), nullptr);
     for (const auto& l : tls.value()) tls_of[l.listener] = &l.context;
+    // A WebSocket message may carry many MQTT packets (MQTT-6.0.0-2), and its payload is
+    // unmasked in place and handed to the MQTT framer as it arrives, so the message bound holds
+    // no memory: the framer's max_packet_size bounds each packet. The message bound only ends a
+    // peer that announces an absurd message: at least 16 MiB, and never below one packet.
     net::ws_transport_options ws;
-    if (cfg.max_packet_size != 0) ws.max_message_size = cfg.max_packet_size;
+    ws.max_message_size = std::max<std::uint64_t>(
+        net::ws_min_message_bound,
+        cfg.max_packet_size != 0 ? cfg.max_packet_size : mqttwire::max_packet_size_limit);
     for (std::size_t i = 0; i < listeners.size(); ++i) {
         const auto& l = listeners[i];
         std::string error;

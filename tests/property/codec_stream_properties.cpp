@@ -72,6 +72,18 @@ stream_case make_stream(protocol_version v) {
     return s;
 }
 
+// Drops packets from the end of `s` until its bytes fit in `limit` (one packet is always kept):
+// feeding a stream in tiny pieces costs framer calls per byte, and the whole-stream checks
+// already cover the long streams.
+stream_case first_packets(stream_case s, std::size_t limit) {
+    while (s.packets.size() > 1 && s.bytes.size() > limit) {
+        const auto last = gen::encode_vec(s.packets.back().view(), s.packets.back().version());
+        s.bytes.resize(s.bytes.size() - last.size());
+        s.packets.pop_back();
+    }
+    return s;
+}
+
 void check_frames(const stream_case& s, const std::vector<std::vector<std::byte>>& frames,
                   protocol_version v) {
     RC_CHECK(frames.size() == s.packets.size());
@@ -147,14 +159,15 @@ RC_GTEST_PROP(codec_stream_properties, framer_split_point_grind_MQTT5_1_5_5_1, (
         rc::gen::weightedOneOf<std::size_t>({{4, rc::gen::inRange<std::size_t>(0, 8)},
                                              {2, rc::gen::inRange<std::size_t>(8, 300)},
                                              {1, rc::gen::inRange<std::size_t>(300, 70000)}}));
-    check_frames(s, receive(s.bytes, chunks), v);
+    const auto head = first_packets(s, 128 * 1024);
+    check_frames(head, receive(head.bytes, chunks), v);
     // The whole stream at once.
     check_frames(s, receive(s.bytes, {s.bytes.size() + 1}), v);
 }
 
 RC_GTEST_PROP(codec_stream_properties, framer_byte_by_byte, ()) {
     const auto v = *gen::gen_version();
-    const auto s = make_stream(v);
+    const auto s = first_packets(make_stream(v), 32 * 1024);
     RC_PRE(s.bytes.size() < 200000); // O(n) framer calls per byte is fine, O(n^2) copies not
     check_frames(s, receive(s.bytes, {1}), v);
 }

@@ -27,6 +27,10 @@
 
 namespace mqttwire::broker::net {
 
+/// The broker's WebSocket message bound is never below this (see main.cpp): a message may carry
+/// many packets, and its payload is streamed to the framer, not held.
+inline constexpr std::uint64_t ws_min_message_bound = 16u << 20;
+
 struct ws_transport_options {
     /// The largest WebSocket message (all fragments) accepted: 1009 beyond.
     std::uint64_t max_message_size = mqttwire::max_packet_size_limit;
