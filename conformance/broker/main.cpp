@@ -9,7 +9,6 @@
 #include <grp.h>
 #include <malloc.h>
 #include <pwd.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -115,17 +114,8 @@ bool load_listener_file(std::deque<File>& files, const std::string& path, const 
 
 int main(int argc, char** argv) {
     using namespace mqttwire::broker;
-    // SIGTERM, SIGINT and SIGHUP are read by the event loop (signalfd). Blocked from the start,
-    // a signal that arrives while the broker starts (listeners open, pid file written) waits for
-    // the loop instead of killing the process without its orderly stop.
-    {
-        sigset_t mask;
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGHUP);
-        ::sigprocmask(SIG_BLOCK, &mask, nullptr);
-    }
+    // Before anything else: a stop signal during start-up waits for the loop (see server.hpp).
+    (void)block_stop_signals();
     std::optional<std::uint16_t> port;
     std::string config_path;
     bool verbose = false;

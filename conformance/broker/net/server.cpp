@@ -404,14 +404,19 @@ void server::expire_handshakes(clock::time_point now) {
     }
 }
 
-int server::run() {
-    if (epoll_ < 0) return 1;
+sigset_t block_stop_signals() noexcept {
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGHUP);
     ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+    return mask;
+}
+
+int server::run() {
+    if (epoll_ < 0) return 1;
+    const sigset_t mask = block_stop_signals();
     ::signal(SIGPIPE, SIG_IGN);
     signal_fd_ = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     if (signal_fd_ >= 0) {

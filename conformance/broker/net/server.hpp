@@ -6,6 +6,8 @@
 // handled without spinning (a reserve descriptor sheds the excess connections, and accepting
 // pauses briefly if even that fails).
 
+#include <signal.h>
+
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -19,6 +21,11 @@
 #include "net/transport.hpp"
 
 namespace mqttwire::broker {
+
+/// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and returns them as a set: server::run
+/// reads them from a signalfd. main() calls it first, so a signal that arrives while the broker
+/// starts waits for the loop's orderly stop instead of ending the process.
+sigset_t block_stop_signals() noexcept;
 
 /// An outgoing connection the loop drives beside the accepted ones (a bridge to another
 /// broker): it owns its socket and opens it again when it likes; the loop waits on fd() for
