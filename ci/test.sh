@@ -17,7 +17,7 @@
 #   4. ci/bench-brokers.sh --smoke: every broker benchmark scenario briefly, numbers not judged
 #   5. ci/normative_coverage.py, when present (fails when a required statement is uncited)
 #   6. a fuzz smoke run: ci/fuzz.sh builds the fuzz targets with clang and libFuzzer and runs
-#      each for 5 s (no corpus merge); each target is one test. broker_core is left out: it
+#      each for 3 s (no corpus merge); each target is one test. broker_core is left out: it
 #      compiles the broker again for a few thousand runs, and its corpus replays under the
 #      sanitizers in step 2 (`bash ci/fuzz.sh 600 broker_core` is the campaign)
 #   7. ci/footprint.sh: code size on x86-64 and Cortex-M4, every program links and holds no
@@ -180,7 +180,7 @@ if [[ -f ci/normative_coverage.py ]]; then
 fi
 
 if [[ -x ci/fuzz.sh ]]; then
-    section "fuzz smoke (5 s per target)"
+    section "fuzz smoke (3 s per target)"
     fuzz_log="$log_dir/fuzz-smoke.log"
     fuzz_targets=()
     for f in fuzz/*.cpp; do
@@ -188,7 +188,7 @@ if [[ -x ci/fuzz.sh ]]; then
         [[ $t == replay_main || $t == broker_core ]] || fuzz_targets+=("$t")
     done
     FUZZ_MERGE=0 FUZZ_JOBS=$jobs FUZZ_ARTIFACTS="$root/build/fuzz-smoke" \
-        bash ci/fuzz.sh 5 "${fuzz_targets[@]}" 2>&1 | tee "$fuzz_log" || true
+        bash ci/fuzz.sh 3 "${fuzz_targets[@]}" 2>&1 | tee "$fuzz_log" || true
     fuzz_lines=$(grep -E '^fuzz [A-Za-z0-9_]+: ' "$fuzz_log" || true)
     if [[ -z $fuzz_lines ]]; then
         fail "fuzz smoke: ci/fuzz.sh reported no target (build failed?)"
