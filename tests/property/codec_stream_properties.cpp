@@ -77,8 +77,8 @@ stream_case make_stream(protocol_version v) {
 // already cover the long streams.
 stream_case first_packets(stream_case s, std::size_t limit) {
     while (s.packets.size() > 1 && s.bytes.size() > limit) {
-        const auto last = gen::encode_vec(s.packets.back().view(), s.packets.back().version());
-        s.bytes.resize(s.bytes.size() - last.size());
+        const auto& last = s.packets.back();
+        s.bytes.resize(s.bytes.size() - *encoded_size(last.view(), last.version()));
         s.packets.pop_back();
     }
     return s;
