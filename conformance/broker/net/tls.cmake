@@ -5,8 +5,11 @@
 mqttwire_require_package(OpenSSL libssl-dev 3.0 COMPONENTS SSL Crypto)
 
 add_library(mqttwire_broker_tls STATIC
+    "${CMAKE_CURRENT_LIST_DIR}/tls_bio.cpp"
     "${CMAKE_CURRENT_LIST_DIR}/tls_context.cpp"
-    "${CMAKE_CURRENT_LIST_DIR}/tls_engine.cpp")
+    "${CMAKE_CURRENT_LIST_DIR}/tls_engine.cpp"
+    "${CMAKE_CURRENT_LIST_DIR}/tls_engine_diagnosis.cpp"
+    "${CMAKE_CURRENT_LIST_DIR}/tls_engine_peer.cpp")
 target_include_directories(mqttwire_broker_tls PUBLIC "${CMAKE_CURRENT_LIST_DIR}/..")
 mqttwire_project_target(mqttwire_broker_tls EXCEPTIONS)
 target_link_libraries(mqttwire_broker_tls PUBLIC mqttwire_broker_support OpenSSL::SSL

@@ -1,8 +1,8 @@
 #pragma once
 /// @file
 /// @brief One TLS connection as a sans-I/O engine: ciphertext in, plaintext out; plaintext in,
-/// ciphertext out. OpenSSL 3 runs over two memory BIOs; the engine never touches a socket or a
-/// clock, so the broker's event loop (or a test) moves the bytes and decides about time.
+/// ciphertext out. OpenSSL 3 runs over one BIO whose data are the engine's two byte queues; the
+/// engine never touches a socket or a clock, so the broker's event loop (or a test) moves the bytes and decides about time.
 ///
 /// A connection's life, as the event loop drives it:
 ///
@@ -25,7 +25,7 @@
 /// more) and stops accepting plaintext once `max_output` bytes of ciphertext wait to be sent
 /// (write() takes less, read() pauses, so a peer cannot grow the output by sending requests
 /// that need answers, such as TLS 1.3 KeyUpdate). OpenSSL itself holds at most one record per
-/// direction. Both memory BIOs give their buffers back as soon as they are empty (keeping at
+/// direction. Both queues give their storage back as soon as they are empty (keeping at
 /// most 1 KiB, so small packets do not allocate per record), and `SSL_MODE_RELEASE_BUFFERS` does
 /// the same for OpenSSL's record buffers, so an idle established connection costs the `SSL`
 /// object, its session and the engine: within a few hundred bytes of a plain `SSL` on a socket
@@ -49,6 +49,7 @@
 /// The first bytes are examined before OpenSSL sees them (server role): a TLS connection starts
 /// with a handshake record (0x16), so anything else is refused at once with its description.
 
+#include "net/tls_bio.hpp"
 #include "net/tls_context.hpp"
 
 #include <array>
@@ -169,7 +170,7 @@ class tls_engine {
     /// @brief Queues close_notify (established) and closes; pending_output() holds it.
     void close();
 
-    /// @brief Frees the buffers of both memory BIOs that are empty, including the small ones
+    /// @brief Frees the storage of both byte queues that are empty, including the small ones
     /// kept between records. For a caller that knows the connection went quiet (its socket
     /// drained and all output sent): an idle connection then costs no buffer at all, while a
     /// busy one pays the allocations once per batch of records instead of once per record.
@@ -215,8 +216,8 @@ class tls_engine {
   private:
     friend struct tls_engine_access;
 
-    tls_engine(std::shared_ptr<const tls_context> context, SSL* ssl, BIO* in, BIO* out,
-               tls_role role, tls_engine_limits limits) noexcept;
+    tls_engine(std::shared_ptr<const tls_context> context, SSL* ssl, BIO* bio, tls_role role,
+               tls_engine_limits limits) noexcept;
 
     [[nodiscard]] bool takes_input() const noexcept;
     void reset_app_data() noexcept;
@@ -230,8 +231,8 @@ class tls_engine {
 
     std::shared_ptr<const tls_context> context_;
     SSL* ssl_ = nullptr;
-    BIO* in_ = nullptr;  // owned by ssl_
-    BIO* out_ = nullptr; // owned by ssl_
+    BIO* bio_ = nullptr; // owned by ssl_; reads queues_.in, writes queues_.out
+    detail::tls_queues queues_;
     std::uint32_t max_input_;
     std::uint32_t max_output_;
     std::uint32_t bytes_in_ = 0;         // saturating; for describe_incomplete_handshake()

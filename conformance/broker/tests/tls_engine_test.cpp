@@ -768,7 +768,7 @@ TEST(TlsEngine, IdleConnectionCostsAboutAPlainSsl) {
                 "connection: engine %.0f, plain SSL on a socket %.0f\n",
                 engine.heap_per_connection, plain.heap_per_connection);
     EXPECT_GT(plain.heap_per_connection, 1000.0); // the measurement sees the SSL objects at all
-    // The memory BIOs and the engine add a few hundred bytes; buffers kept after the handshake
+    // The engine's BIO and state add a few hundred bytes; buffers kept after the handshake
     // (16 KiB or more per connection) would blow this bound.
     EXPECT_LT(engine.heap_per_connection, plain.heap_per_connection + 1024.0);
 }

@@ -3,8 +3,10 @@
 // child process, so resident set sizes do not mix.
 //
 //   mqttwire_tls_idle_memory CERTDIR [-n N] [--rsa] [--no-client-certificate]
+//                            [--only engine|plain]
 //
-// CERTDIR is a directory made by make-certs.sh. Prints one line per kind.
+// CERTDIR is a directory made by make-certs.sh. Prints one line per kind. `--only` measures one
+// kind in this process, without forking (for a heap profiler such as heaptrack).
 
 #include "tls_idle_memory.hpp"
 
@@ -18,7 +20,9 @@ namespace mb = mqttwire::broker;
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: %s CERTDIR [-n N] [--rsa] [--no-client-certificate]\n",
+        std::fprintf(stderr,
+                     "usage: %s CERTDIR [-n N] [--rsa] [--no-client-certificate] "
+                     "[--only engine|plain]\n",
                      argv[0]);
         return 2;
     }
@@ -26,6 +30,7 @@ int main(int argc, char** argv) {
     std::size_t n = 1000;
     bool rsa = false;
     bool client_certificate = true;
+    std::string_view only;
     for (int i = 2; i < argc; ++i) {
         const std::string_view a = argv[i];
         if (a == "-n" && i + 1 < argc) {
@@ -34,6 +39,10 @@ int main(int argc, char** argv) {
             rsa = true;
         } else if (a == "--no-client-certificate") {
             client_certificate = false;
+        } else if (a == "--only" && i + 1 < argc &&
+                   (std::string_view(argv[i + 1]) == "engine" ||
+                    std::string_view(argv[i + 1]) == "plain")) {
+            only = argv[++i];
         } else {
             std::fprintf(stderr, "unknown argument %s\n", argv[i]);
             return 2;
@@ -62,7 +71,8 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     int status = 0;
     for (const bool engines : {true, false}) {
-        const pid_t pid = ::fork();
+        if (!only.empty() && engines != (only == "engine")) continue;
+        const pid_t pid = only.empty() ? ::fork() : 0;
         if (pid == 0) {
             // Warm OpenSSL's one-time caches first.
             std::vector<net::tls_engine> warm_engines;
@@ -74,17 +84,18 @@ int main(int argc, char** argv) {
             const auto m =
                 engines ? tls_test::idle_engines(server.value(), client.value(), n, keep_engines)
                         : tls_test::idle_plain_ssl(server.value(), client.value(), n, keep_plain);
-            if (m.connections != n) {
+            const int code = m.connections == n ? 0 : 1;
+            if (code != 0)
                 std::printf("  %-28s failed after %zu: %s\n",
-                            engines ? "engine (memory BIOs)" : "plain SSL on a socket",
-                            m.connections, m.error.c_str());
-                std::_Exit(1);
-            }
-            std::printf("  %-28s heap %6.0f B/connection, RSS %6.0f B/connection\n",
-                        engines ? "engine (memory BIOs):" : "plain SSL on a socket:",
-                        m.heap_per_connection, m.rss_per_connection);
+                            engines ? "engine" : "plain SSL on a socket", m.connections,
+                            m.error.c_str());
+            else
+                std::printf("  %-28s heap %6.0f B/connection, RSS %6.0f B/connection\n",
+                            engines ? "engine:" : "plain SSL on a socket:",
+                            m.heap_per_connection, m.rss_per_connection);
             std::fflush(stdout);
-            std::_Exit(0);
+            if (!only.empty()) return code;
+            std::_Exit(code);
         }
         int child = 0;
         ::waitpid(pid, &child, 0);

@@ -1,6 +1,7 @@
 #pragma once
-// Memory per idle, established TLS server connection: the broker's engine (OpenSSL on memory
-// BIOs) against a plain OpenSSL SSL on a socket, which is what mosquitto keeps per TLS client.
+// Memory per idle, established TLS server connection: the broker's engine (OpenSSL on one BIO
+// over the engine's byte queues, released once drained as the broker's TLS transport does)
+// against a plain OpenSSL SSL on a socket, which is what mosquitto keeps per TLS client.
 // Both use the same server context (SSL_MODE_RELEASE_BUFFERS) and complete the handshake,
 // including the client's read of the TLS 1.3 session tickets; the client side of each
 // connection is freed before measuring, so only the server side counts.
@@ -80,6 +81,8 @@ idle_engines(const std::shared_ptr<const mqttwire::broker::net::tls_context>& se
             error = "handshake failed: " + s.value().failure_message();
             return false;
         }
+        // As the broker does once a connection's socket is drained and its output sent.
+        s.value().release_buffers();
         keep.push_back(std::move(s).value());
         return true;
     });
