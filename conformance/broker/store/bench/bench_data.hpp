@@ -1,5 +1,5 @@
 #pragma once
-// The data set of the store measurements (durable_store_bench.cpp, persist_startup_bench.cpp):
+// The data set of the store measurements (bench_data_set.cpp, persist_startup_bench.cpp):
 // zigbee2mqtt-shaped retained topics, per device its state, availability, and Home Assistant
 // discovery configurations.
 
