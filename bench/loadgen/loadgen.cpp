@@ -100,6 +100,7 @@ struct options {
     int per_write = 64;    // messages per send() on a publisher
     int inflight = 20;     // QoS>0 PUBLISHes a publisher leaves unacknowledged (brokers' default)
     int conns = 1000;      // idle mode
+    int hold_s = 0;        // idle mode: seconds the connections stay open after the RESULT line
     long preload = 0;
     int pid = 0;
     double drain = 3.0;
@@ -582,7 +583,9 @@ class loadgen {
                        "CONNACK");
         }
         const double secs = static_cast<double>(now_ns() - t0) / 1e9;
-        ::usleep(500000);
+        // Sampled once the connections have been idle for 2 s: what a broker keeps for them,
+        // after whatever it does when a burst of connections ends.
+        ::usleep(2000000);
         const auto b1 = sample_proc(o_.pid);
         const double per = static_cast<double>(b1.rss_kb - b0.rss_kb) * 1024.0 /
                            static_cast<double>(o_.conns - 1);
@@ -590,6 +593,8 @@ class loadgen {
                     "broker_rss_base_kb=%ld bytes_per_conn=%.0f broker_cpu_s=%.3f\n",
                     o_.conns, secs, (o_.conns - 1) / secs, b1.rss_kb, b0.rss_kb, per,
                     b1.cpu_s - b0.cpu_s);
+        std::fflush(stdout);
+        if (o_.hold_s > 0) ::sleep(static_cast<unsigned>(o_.hold_s));
         return 0;
     }
 
@@ -923,6 +928,7 @@ void usage() {
         "  --per-write N          messages per send() (64; pairs use 1)\n"
         "  --inflight N           unacknowledged QoS 1/2 PUBLISHes per publisher (20)\n"
         "  --conns N              idle connections (1000)\n"
+        "  --hold S               idle mode: keep them open S seconds after the RESULT line (0)\n"
         "  --preload K            K other subscriptions loaded first\n"
         "  --read-rate B/S        slow mode: subscriber bytes per second (0: never reads)\n"
         "  --persistent           connect with Clean Session 0 (persistent sessions)\n"
@@ -959,6 +965,7 @@ int main(int argc, char** argv) {
         else if (a == "--per-write") o.per_write = std::stoi(next());
         else if (a == "--inflight") o.inflight = std::stoi(next());
         else if (a == "--conns") o.conns = std::stoi(next());
+        else if (a == "--hold") o.hold_s = std::stoi(next());
         else if (a == "--preload") o.preload = std::stol(next());
         else if (a == "--pid") o.pid = std::stoi(next());
         else if (a == "--drain") o.drain = std::stod(next());

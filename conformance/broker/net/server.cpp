@@ -198,6 +198,7 @@ void server::accept_from(listener& l, clock::time_point now) {
         k.id = id;
         k.want_out = false;
         k.identity_given = false;
+        k.handshaking = !k.t->handshake_complete();
         k.on_buffered = false;
         k.events = EPOLLIN | EPOLLRDHUP;
         const auto cslot = broker::slot_of(id);
@@ -311,6 +312,8 @@ void server::read_from(link& l, clock::time_point now) {
             if (!l.identity_given) {
                 // Bytes come only after the handshake: the identity precedes the CONNECT.
                 l.identity_given = true;
+                if (l.handshaking) handshake_done(now);
+                l.handshaking = false;
                 if (const std::string* user = l.t->identity()) broker_.set_identity(id, *user);
             }
             broker_.receive(id, std::span<const std::byte>(buf_.data(), got.bytes), now);
@@ -384,6 +387,7 @@ int server::wait_ms(clock::time_point now) const {
     for (const auto& e : outgoing_)
         if (const auto d = e.o->deadline(); d && (!next || *d < *next)) next = d;
     if (!accepting_ && (!next || accept_again_at_ < *next)) next = accept_again_at_;
+    if (release_heap_at_ && (!next || *release_heap_at_ < *next)) next = release_heap_at_;
     if (!next) return -1;
     if (*next <= now) return 0;
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*next - now).count();
@@ -470,6 +474,7 @@ int server::run() {
         }
         read_buffered(now);
         expire_handshakes(now);
+        release_heap_after_burst(now);
         if (!accepting_ && now >= accept_again_at_) set_accepting(true);
         broker_.tick(now);
         for (auto& e : outgoing_) {

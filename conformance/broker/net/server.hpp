@@ -95,6 +95,7 @@ class server {
         std::uint32_t events = 0; // what epoll watches now
         bool want_out = false;    // a write would block: wait for EPOLLOUT
         bool identity_given = false; // the transport's identity went to the broker
+        bool handshaking = false;    // accepted with a layer's handshake to run (TLS, WebSocket)
         bool on_buffered = false;    // listed in buffered_
     };
     struct handshake_deadline {
@@ -114,6 +115,8 @@ class server {
     [[nodiscard]] int wait_ms(clock::time_point now) const;
     [[nodiscard]] bool durable(bool end_of_turn);
     void expire_handshakes(clock::time_point now);
+    void handshake_done(clock::time_point now);
+    void release_heap_after_burst(clock::time_point now);
     void read_buffered(clock::time_point now);
     [[nodiscard]] bool buffered_ready() const;
     struct outgoing_entry {
@@ -146,6 +149,10 @@ class server {
     std::chrono::milliseconds handshake_timeout_{10000};
     // One timeout for every connection, so deadlines are in accept order: a FIFO, O(1) each.
     std::deque<handshake_deadline> handshakes_;
+    // Handshakes completed since the heap was last given back, and when to give it back: a
+    // quiet second after the last one (see release_heap_after_burst).
+    std::uint32_t handshakes_since_release_ = 0;
+    std::optional<clock::time_point> release_heap_at_;
     std::function<void()> on_reload_;
     // Connections whose transport holds decoded input the socket will not signal again (a TLS
     // record decrypted beyond one read): read again without waiting.
