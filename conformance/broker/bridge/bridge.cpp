@@ -53,6 +53,9 @@ bridge::bridge(const bridge_config& cfg, broker& b, log_sink log, const std::str
           l.inflight = limits.inflight;
           l.requests = 4;
           l.inbound_qos2 = limits.inflight;
+          // As many as the Receive Maximum the remote client announces (5.0): deferring never
+          // fails there; before 5.0 the remote side stops being read while they are all used.
+          l.deferred_acks = limits.inflight;
           l.input_bytes = limits.packet_bytes;
           l.output_bytes = limits.packet_bytes;
           l.resend_bytes = limits.packet_bytes;
@@ -281,9 +284,9 @@ void bridge::local_pump(clock::time_point now) {
         }
     }
     local_more_ = progress;
-    if (state_ == remote_state::open && !to_remote_.items.empty()) {
+    if (state_ == remote_state::open && (!to_remote_.items.empty() || !remote_.output().empty())) {
         drain(to_remote_, remote_, now);
-        (void)remote_flush();
+        (void)remote_flush(); // with the acknowledgements of crossed messages
     }
 }
 
@@ -291,13 +294,23 @@ void bridge::local_event(const session_event& ev, clock::time_point now) {
     switch (ev.kind) {
     case event_kind::connected: {
         local_up_ = true;
+        if (!ev.session_present) lost_local_session(now);
         // What the bridge publishes here is not taken back out (no loop), and retained
         // messages cross as retained.
         subscribe(local_, false, true, now);
         if (remote_up_) publish_state(true, now);
         return;
     }
-    case event_kind::message: cross(*ev.message, false, to_remote_); return;
+    case event_kind::message: (void)cross(*ev.message, false, to_remote_); return;
+    case event_kind::published:
+        // The local broker has a crossed message: the remote broker's acknowledgement goes now.
+        if (const auto it = crossing_.find(ev.packet_id); it != crossing_.end()) {
+            auto o = it->second;
+            crossing_.erase(it);
+            o.reason = ev.reason;
+            acknowledge_remote(o);
+        }
+        return;
     case event_kind::closed:
         local_up_ = false;
         if (log_ && !stopping_)
@@ -329,8 +342,9 @@ void bridge::subscribe(link& side, bool remote, bool loop_options, clock::time_p
 }
 
 // A message from one side, queued for the other under the first topic line that carries it
-// that way: one prefix replaced by the other, QoS capped by the line's.
-void bridge::cross(const publish_view& m, bool inbound, queue& to) {
+// that way: one prefix replaced by the other, QoS capped by the line's. Null when no line
+// carries it.
+bridge::held* bridge::cross(const publish_view& m, bool inbound, queue& to) {
     const auto topic = m.topic.as_string_view();
     for (const auto& t : cfg_.topics) {
         const auto& from = inbound ? t.remote_prefix : t.local_prefix;
@@ -345,8 +359,37 @@ void bridge::cross(const publish_view& m, bool inbound, queue& to) {
         h.qos = std::min(m.qos, static_cast<mqttwire::qos>(t.qos));
         h.retain = m.retain;
         push(to, std::move(h));
-        return;
+        return &to.items.back();
     }
+    return nullptr;
+}
+
+void bridge::acknowledge_remote(owed_remote o) {
+    // A remote connection that ended took its deferred identifiers with it: the remote broker
+    // sends those messages again after reconnecting.
+    if (o.link != remote_link_ || remote_.status() != connection_status::connected) return;
+    // What the local broker accepted (0x00, 0x10) is Success there; a refusal keeps its code
+    // when PUBACK / PUBREC can carry it (5.0), 0x83 otherwise.
+    if (static_cast<std::uint8_t>(o.reason) < 0x80) o.reason = reason_code::success;
+    else if (!is_allowed(o.reason, reason_context::puback))
+        o.reason = reason_code::implementation_specific_error;
+    const auto e = remote_.acknowledge(o.id, o.reason);
+    if (e == errc::would_block) remote_acks_.push_back(o); // bounded by the deferred ones
+}
+
+// The local session did not survive (cleansession true, or the broker lost it): the crossed
+// messages it had in flight are gone with it. Their remote acknowledgements were never sent, so
+// the remote broker still holds them; it sends them again only on a new connection, so the
+// remote connection is started again rather than left waiting forever.
+void bridge::lost_local_session(clock::time_point now) {
+    bool waiting = false;
+    for (const auto& [local_id, o] : crossing_) waiting = waiting || o.link == remote_link_;
+    crossing_.clear();
+    if (!waiting || state_ != remote_state::open) return;
+    remote_failed(now,
+                  "the local session lost messages in flight; reconnecting so that the remote "
+                  "broker sends them again",
+                  false);
 }
 
 // The state at the remote broker: retained, QoS 1 (its will says "0" when the bridge vanishes).
@@ -477,8 +520,15 @@ bool bridge::remote_flush() {
 
 void bridge::remote_pump(clock::time_point now) {
     const auto t = to_ms(now);
+    if (!remote_acks_.empty()) {
+        auto due = std::move(remote_acks_);
+        remote_acks_.clear();
+        for (const auto& o : due) acknowledge_remote(o);
+    }
     for (int i = 0; i < events_per_turn && state_ == remote_state::open; ++i) {
-        if (full(to_local_)) break;
+        // Not read further while the local side cannot take more, nor while every remote
+        // acknowledgement it may defer waits for the local broker.
+        if (full(to_local_) || remote_.deferred() >= limits_.inflight) break;
         const auto ev = remote_.next(t);
         if (!ev) break;
         remote_event(ev, now);
@@ -507,12 +557,24 @@ void bridge::remote_event(const session_event& ev, clock::time_point now) {
                  (ev.session_present ? " (session resumed)" : ""));
         // 5.0 asks for No Local and Retain As Published per subscription; before 5.0 the
         // bridge flag asks for the same.
+        ++remote_link_; // deferred identifiers of earlier connections are void
+        remote_acks_.clear();
         subscribe(remote_, true, cfg_.protocol == bridge_protocol::mqttv50, now);
         publish_remote_state(true, now);
         publish_state(true, now);
         return;
     }
-    case event_kind::message: cross(*ev.message, true, to_local_); return;
+    case event_kind::message: {
+        // Acknowledged once the local broker has it (local_event, published); at once when
+        // no line carries it, when it crosses at QoS 0, or when no more can be deferred.
+        held* h = cross(*ev.message, true, to_local_);
+        if (h == nullptr || h->qos == mqttwire::qos::at_most_once) return;
+        if (const auto id = remote_.defer()) {
+            h->remote_id = *id;
+            h->remote_link = remote_link_;
+        }
+        return;
+    }
     case event_kind::subscribed:
         if (const auto* a2 = ev.get<suback_view>()) {
             for (const auto rc : a2->reasons)
@@ -604,6 +666,14 @@ void bridge::drain(queue& q, link& to, clock::time_point now) {
         p.retain = h.retain;
         const auto r = to.publish(p, t);
         if (!r && r.error() == errc::would_block) break;
+        if (h.remote_id != 0) {
+            // Its remote acknowledgement waits for the local one; refused for good, it goes now.
+            const owed_remote o{h.remote_id, h.remote_link,
+                                r ? reason_code::success
+                                  : reason_code::implementation_specific_error};
+            if (r && *r != 0) crossing_[*r] = o;
+            else acknowledge_remote(o);
+        }
         if (!r) {
             // Refused for good (too large for the other side, QoS or retain not supported):
             // counted and logged, never retried forever.

@@ -13,6 +13,12 @@
 // Messages waiting for the other side sit in a queue per direction, bounded in count and bytes;
 // a full queue stops the side feeding it (the broker then holds or queues for the bridge's
 // session under its own bounds, the remote broker for its client).
+//
+// A QoS 1/2 message from the remote broker is acknowledged there only once this broker has it:
+// the remote client defers its PUBACK / PUBREC (session layer `defer()`) until the local client's
+// PUBLISH of the crossed message is acknowledged (its `published` event: PUBACK, or PUBCOMP);
+// one that crosses at QoS 0 is acknowledged at once. So a message the remote broker counts as
+// delivered is in this broker's hands, whatever dies in between.
 
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +27,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <mqttwire/session.hpp>
@@ -81,7 +88,17 @@ class bridge final : public outgoing {
         std::vector<std::byte> payload;
         mqttwire::qos qos = mqttwire::qos::at_most_once;
         bool retain = false;
+        // From the remote broker: its packet identifier whose acknowledgement waits for this
+        // broker's, on remote connection number `remote_link` (0: nothing waits).
+        std::uint16_t remote_id = 0;
+        std::uint32_t remote_link = 0;
         [[nodiscard]] std::size_t bytes() const noexcept { return topic.size() + payload.size(); }
+    };
+    // A remote acknowledgement owed: identifier, connection, the code to send.
+    struct owed_remote {
+        std::uint16_t id = 0;
+        std::uint32_t link = 0;
+        reason_code reason = reason_code::success;
     };
     struct queue {
         std::deque<held> items;
@@ -100,7 +117,11 @@ class bridge final : public outgoing {
     void publish_state(bool up, clock::time_point now);
     void publish_remote_state(bool up, clock::time_point now);
     void subscribe(link& side, bool remote, bool loop_options, clock::time_point now);
-    void cross(const publish_view& m, bool inbound, queue& to);
+    held* cross(const publish_view& m, bool inbound, queue& to);
+    // The local broker answered (or refused for good) a crossed message: the remote broker's
+    // acknowledgement goes now, or is retried when the output is full.
+    void acknowledge_remote(owed_remote o);
+    void lost_local_session(clock::time_point now);
 
     // Remote side.
     void remote_open(clock::time_point now);
@@ -153,6 +174,15 @@ class bridge final : public outgoing {
     queue to_remote_;
     queue to_local_;
     std::uint64_t dropped_ = 0;
+
+    // Deferred remote acknowledgements: by the local packet identifier of the crossed message
+    // in flight (at most `inflight`), and those waiting for room in the remote output (at most
+    // the remote client's deferred ones). Connections are numbered so that an identifier of a
+    // connection that ended is never acknowledged on the next one, where it may name another
+    // message.
+    std::unordered_map<std::uint16_t, owed_remote> crossing_;
+    std::vector<owed_remote> remote_acks_;
+    std::uint32_t remote_link_ = 0;
 };
 
 } // namespace mqttwire::broker

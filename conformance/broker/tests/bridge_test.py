@@ -16,6 +16,7 @@ import argparse
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -317,6 +318,123 @@ def test_mqttwire_to_mqttwire_both_ways_no_loop():
         assert wait_for(lambda: "bridge connected (3.1.1)" in remote.output()), \
             remote.output()
         exchange(local, remote, "x", "x")
+
+
+# ---------------------------------------------------------------------------------------------
+# Acknowledgement order: a fake remote broker on a raw socket
+
+
+def packet(first, body):
+    """One MQTT packet: fixed header byte, Remaining Length, body."""
+    n, length = len(body), b""
+    while True:
+        b, n = n % 128, n // 128
+        length += bytes([b | (0x80 if n else 0)])
+        if not n:
+            return bytes([first]) + length + body
+
+
+def utf8(text):
+    b = text.encode()
+    return len(b).to_bytes(2, "big") + b
+
+
+class Wire:
+    """A socket read packet by packet: (first byte, body), or None when nothing whole arrives
+    within the timeout."""
+
+    def __init__(self, sock):
+        self.sock, self.buf = sock, b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def next(self, timeout=TIMEOUT):
+        end = time.monotonic() + timeout
+        while True:
+            if len(self.buf) >= 2:
+                n, mult, i = 0, 1, 1
+                while i < len(self.buf) and i <= 4:
+                    n += (self.buf[i] & 0x7F) * mult
+                    mult *= 128
+                    if not self.buf[i] & 0x80:
+                        break
+                    i += 1
+                if i < len(self.buf) and not self.buf[i] & 0x80 and len(self.buf) >= i + 1 + n:
+                    first, body = self.buf[0], self.buf[i + 1:i + 1 + n]
+                    self.buf = self.buf[i + 1 + n:]
+                    return first, body
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                return None
+            if not chunk:
+                return None
+            self.buf += chunk
+
+    def expect(self, packet_type, timeout=TIMEOUT):
+        got = self.next(timeout)
+        assert got is not None and got[0] >> 4 == packet_type, (packet_type, got)
+        return got
+
+
+def test_outgoing_acknowledges_the_remote_only_once_the_local_broker_has_the_message():
+    """A remote QoS 1 PUBLISH is acknowledged to the remote broker only after the local broker
+    has acknowledged the crossed message. The local broker holds the third message (its only
+    subscriber has one message in flight and one queued, queue_overflow block): no PUBACK for it
+    reaches the remote broker until the subscriber makes room. A message that crosses at QoS 0
+    is acknowledged at once, out of order."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(TIMEOUT)
+    remote_port = listener.getsockname()[1]
+    config = ("max_inflight_messages 1\nmax_queued_messages 1\n"
+              "connection fake\naddress 127.0.0.1:%d\nremote_clientid edge1\n"
+              "topic t/# in 1\ntopic z/# in 0\nnotifications false\nrestart_timeout 1 1\n"
+              % remote_port)
+    with mqttwire(config) as mw:
+        conn, _ = listener.accept()
+        listener.close()
+        remote = Wire(conn)
+        remote.expect(1)  # CONNECT
+        remote.send(bytes.fromhex("20 02 00 00"))  # CONNACK
+        _, sub = remote.expect(8)  # SUBSCRIBE t/# and z/#
+        remote.send(packet(0x90, sub[:2] + b"\x01\x00"))  # SUBACK
+        # A subscriber that takes no more than one message in flight and one queued.
+        slow = Wire(socket.create_connection(("127.0.0.1", mw.port), timeout=TIMEOUT))
+        slow.send(packet(0x10, utf8("MQTT") + bytes([4, 2, 0, 60]) + utf8("slow")))
+        slow.expect(2)  # CONNACK
+        slow.send(packet(0x82, b"\x00\x01" + utf8("t/#") + b"\x01"))
+        slow.expect(9)  # SUBACK
+
+        for i in (1, 2, 3):  # QoS 1 PUBLISH t/x = m<i>, packet identifier i
+            remote.send(packet(0x32, utf8("t/x") + i.to_bytes(2, "big") + b"m%d" % i))
+        first, body = slow.expect(3)
+        assert body.endswith(b"m1"), body
+        assert remote.expect(4) == (0x40, b"\x00\x01")  # in flight at the subscriber
+        assert remote.expect(4) == (0x40, b"\x00\x02")  # queued for it
+        # The third is held by the local broker: not acknowledged to the remote one.
+        assert remote.next(1.5) is None, "PUBACK before the local broker had the message"
+        remote.send(packet(0x32, utf8("z/x") + b"\x00\x04" + b"q0"))
+        assert remote.expect(4) == (0x40, b"\x00\x04")  # crosses at QoS 0: at once
+        assert remote.next(0.5) is None
+
+        # The subscriber acknowledges m1: m2 moves into flight, m3 into the queue, and only
+        # then does the remote broker get its PUBACK for 3.
+        slow.send(packet(0x40, body[5:7]))
+        first, body = slow.expect(3)
+        assert body.endswith(b"m2"), body
+        assert remote.expect(4) == (0x40, b"\x00\x03")
+        slow.send(packet(0x40, body[5:7]))
+        first, body = slow.expect(3)
+        assert body.endswith(b"m3"), body
+        conn.close()
+        slow.sock.close()
 
 
 def main():

@@ -35,6 +35,7 @@
 #include "alias_sender.hpp"
 #include "alias_table.hpp"
 #include "event.hpp"
+#include "owed_acks.hpp"
 #include "state.hpp"
 #include "storage.hpp"
 
@@ -390,20 +391,50 @@ class basic_connection {
         const auto id = pending_.packet_id;
         const auto q = pending_.qos;
         pending_ = {};
-        if (!v5()) rc = reason_code::success;
-        if (q == qos::at_least_once) {
-            puback_view a; // MQTT-4.3.2-2 / MQTT5-4.3.2-4
-            a.packet_id = id;
-            a.reason = rc;
-            (void)send_control(a);
-        } else {
-            pubrec_view a; // MQTT-4.3.3-2 / MQTT5-4.3.3-8
-            a.packet_id = id;
-            a.reason = rc;
-            (void)send_control(a);
-            if (static_cast<std::uint8_t>(rc) < 0x80) (void)state_->inbound_.insert(id);
-        }
+        (void)send_ack(id, q, rc);
     }
+
+    /// @brief Keeps the acknowledgement of the last `message` event of QoS 1 or 2 for later:
+    /// nothing is sent now, and `acknowledge(packet_id, rc)` sends the PUBACK or PUBREC once the
+    /// message is safe (MQTT-4.3.2-2 / MQTT5-4.3.2-4, MQTT5-4.3.3-8: the receiver answers once
+    /// it has taken ownership). Deferred messages count against the Receive Maximum this side
+    /// announced (MQTT5-3.3.4-9); the same identifier again before the answer is the same
+    /// message: neither delivered nor answered again. Deferred answers belong to the connection:
+    /// when it ends they are forgotten and the peer sends the messages again after reconnecting
+    /// (MQTT-4.4.0-1 / MQTT5-4.4.0-1), delivered again as new `message` events. The message
+    /// view is valid only until the next call of `next()`: copy what is needed.
+    /// @return the packet identifier; `errc::invalid_argument` when no QoS 1/2 message awaits
+    /// its answer; `errc::quota_exceeded` when `session_limits::deferred_acks` are deferred
+    /// already (always, with 0): then nothing changes, and `acknowledge(rc)` or the next
+    /// `next()` answers the message as usual.
+    [[nodiscard]] result<std::uint16_t> defer() noexcept {
+        if (pending_.kind != detail::pending_kind::ack) return errc::invalid_argument;
+        if (!owed_.insert(pending_.packet_id, pending_.qos)) return errc::quota_exceeded;
+        const auto id = pending_.packet_id;
+        pending_ = {};
+        reserved_ = 0;
+        return id;
+    }
+
+    /// @brief Sends the acknowledgement deferred for `packet_id` (`defer()`), in any order:
+    /// PUBACK or PUBREC with `rc` (5.0; ignored before 5.0). A code of 0x80 or more ends a QoS 2
+    /// exchange (MQTT5-4.3.3-9).
+    /// @return `errc::not_connected`; `errc::packet_identifier_not_found` when nothing is
+    /// deferred for `packet_id` (never deferred, answered already, or forgotten with an earlier
+    /// connection); `errc::would_block` when the output buffer is full (still deferred: try
+    /// again after `output_written()`); a codec error for a code PUBACK / PUBREC cannot carry.
+    [[nodiscard]] errc acknowledge(std::uint16_t packet_id,
+                                   reason_code rc = reason_code::success) noexcept {
+        if (status_ != connection_status::connected) return errc::not_connected;
+        const qos q = owed_.qos_of(packet_id);
+        if (q == qos::at_most_once) return errc::packet_identifier_not_found;
+        if (!out_room(detail::answer_reserve, true)) return errc::would_block;
+        if (const auto e = send_ack(packet_id, q, rc); e != errc::success) return e;
+        owed_.erase(packet_id);
+        return errc::success;
+    }
+    /// @brief Acknowledgements deferred and not sent yet.
+    [[nodiscard]] std::size_t deferred() const noexcept { return owed_.size(); }
 
     /// @brief Ends the connection: DISCONNECT with `rc` (5.0; before 5.0 only a client sends
     /// DISCONNECT, without fields), then nothing more is sent (MQTT-3.14.4-2 / MQTT5-3.14.4-1).
@@ -445,7 +476,8 @@ class basic_connection {
     static constexpr std::size_t read_chunk = 4096;
 
     explicit basic_connection(const Storage& storage) noexcept
-        : in_(storage), out_(storage), aliases_in_(storage), limits_(storage.limits()) {}
+        : in_(storage), out_(storage), aliases_in_(storage), owed_(storage),
+          limits_(storage.limits()) {}
 
     [[nodiscard]] Derived& derived() noexcept { return static_cast<Derived&>(*this); }
 
@@ -483,6 +515,25 @@ class basic_connection {
     }
     [[nodiscard]] const Derived& derived() const noexcept {
         return static_cast<const Derived&>(*this);
+    }
+
+    // PUBACK or PUBREC for an inbound PUBLISH; a QoS 2 identifier accepted is remembered until
+    // PUBREL.
+    [[nodiscard]] errc send_ack(std::uint16_t id, qos q, reason_code rc) noexcept {
+        if (!v5()) rc = reason_code::success;
+        if (q == qos::at_least_once) {
+            puback_view a; // MQTT-4.3.2-2 / MQTT5-4.3.2-4
+            a.packet_id = id;
+            a.reason = rc;
+            return send_control(a);
+        }
+        pubrec_view a; // MQTT-4.3.3-2 / MQTT5-4.3.3-8
+        a.packet_id = id;
+        a.reason = rc;
+        const auto e = send_control(a);
+        if (e == errc::success && static_cast<std::uint8_t>(rc) < 0x80)
+            (void)state_->inbound_.insert(id);
+        return e;
     }
 
     // The version in force is 5.0 (a constant false when the profile has no 5.0).
@@ -597,6 +648,7 @@ class basic_connection {
         status_ = Role == peer_role::client ? connection_status::idle : connection_status::closed;
         resend_cursor_ = 0;
         aliases_in_.clear();
+        owed_.clear(); // the peer resends them after a reconnect (MQTT-4.4.0-1 / MQTT5-4.4.0-1)
         in_begin_ = in_end_ = 0;
         in_.shrink_to(0);
         if (state_ != nullptr) state_->release_requests();
@@ -611,6 +663,7 @@ class basic_connection {
         in_.shrink_to(0);
         out_.shrink_to(0);
         aliases_in_.clear();
+        owed_.clear();
         peer_ = peer_limits{};
         pending_ = {};
         reserved_ = 0;
@@ -737,6 +790,13 @@ class basic_connection {
         auto ev = event_of(event_kind::message, p.packet_id);
         ev.message = delivered;
         if (p.qos == qos::at_most_once) return ev;
+        if (const qos owed = owed_.qos_of(p.packet_id); owed != qos::at_most_once) {
+            // The answer to this identifier is deferred: the same message again (MQTT5-4.3.2-5
+            // and MQTT5-4.3.3-10 the other way round), answered when the embedder acknowledges
+            // it. With another QoS the identifier was reused while in use (MQTT-2.3.1-2 /
+            // MQTT5-2.2.1-3, MQTT5-2.2.1-4).
+            return owed == p.qos ? session_event{} : violation(errc::protocol_error);
+        }
         if (p.qos == qos::exactly_once && state_->inbound_.contains(p.packet_id)) {
             // MQTT-4.3.3-2 / MQTT5-4.3.3-10: a PUBLISH whose identifier awaits PUBREL is the same
             // message again: PUBREC again, no second delivery.
@@ -745,12 +805,14 @@ class basic_connection {
             (void)send_control(a);
             return {};
         }
-        // Receive Maximum: more unanswered QoS 1/2 PUBLISHes than announced (MQTT5-3.3.4-9 for
-        // a server's own sends; the receiver answers 0x93, section 3.3.4). Before 5.0 nothing
-        // was announced, and a full table of QoS 2 identifiers ends the connection: a message
-        // that cannot be delivered exactly once is not accepted.
-        if (state_->inbound_.size() + 1 > inbound_receive_maximum_ ||
-            (p.qos == qos::exactly_once && state_->inbound_.full()))
+        // Receive Maximum: more unanswered QoS 1/2 PUBLISHes than announced, deferred ones
+        // included (MQTT5-3.3.4-9 for a server's own sends; the receiver answers 0x93, section
+        // 3.3.4). Before 5.0 nothing was announced, and a full table of QoS 2 identifiers
+        // (deferred ones will need a place) ends the connection: a message that cannot be
+        // delivered exactly once is not accepted.
+        const std::size_t qos2 = state_->inbound_.size() + owed_.qos2();
+        if ((v5() ? state_->inbound_.size() + owed_.size() : qos2) + 1 > inbound_receive_maximum_ ||
+            (p.qos == qos::exactly_once && qos2 >= state_->inbound_.max_size()))
             return violation(errc::receive_maximum_exceeded);
         pending_ = {detail::pending_kind::ack, p.qos, p.packet_id, 0};
         reserved_ = detail::answer_reserve;
@@ -832,6 +894,7 @@ class basic_connection {
     typename Storage::template buffer<std::byte, storage_part::input> in_;
     typename Storage::template buffer<std::byte, storage_part::output> out_;
     detail::alias_table<Storage, storage_part::aliases_in, storage_part::alias_bytes_in> aliases_in_;
+    [[no_unique_address]] detail::owed_acks<Storage> owed_;
     session_limits limits_;
     packet_view packet_{};
     publish_view message_{};

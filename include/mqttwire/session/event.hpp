@@ -29,7 +29,7 @@ enum class event_kind : std::uint8_t {
     none,                ///< nothing to do before more input, written output or `deadline()`
     connected,           ///< client: CONNACK accepted the connection (see `session_present`)
     connect_request,     ///< server: a CONNECT; answer `accept()` or `refuse()`
-    message,             ///< a PUBLISH (`message`); `acknowledge()` may choose the reason code
+    message,             ///< a PUBLISH (`message`); answered by `acknowledge()` or `defer()`
     published,           ///< an own QoS 1/2 PUBLISH is done: `packet_id`, `reason` of the ack
     subscribed,          ///< client: the SUBACK (`packet`) for `packet_id`
     unsubscribed,        ///< client: the UNSUBACK (`packet`) for `packet_id`

@@ -24,6 +24,9 @@ struct session_limits {
     std::uint16_t requests = 4;
     /// Inbound QoS 2 packet identifiers awaiting PUBREL; the Receive Maximum announced in 5.0.
     std::uint16_t inbound_qos2 = 16;
+    /// Inbound QoS 1/2 acknowledgements the embedder may defer (`defer()`), counted against the
+    /// Receive Maximum. 0: none; `fixed_storage` then holds no table and no code for them.
+    std::uint16_t deferred_acks = 0;
     /// The input buffer: the largest packet accepted, announced as Maximum Packet Size in 5.0.
     std::uint32_t input_bytes = 4096;
     /// Bytes encoded and not yet written by the transport.
@@ -56,6 +59,7 @@ enum class storage_part : std::uint8_t {
     aliases_out,     ///< outbound alias slots
     alias_bytes_out, ///< their topic names
     client_id,       ///< Assigned Client Identifier
+    deferred_ids,    ///< inbound identifiers whose acknowledgement is deferred (half full at most)
 };
 
 namespace detail {
@@ -80,6 +84,8 @@ namespace detail {
     case storage_part::aliases_out: return l.aliases_out;
     case storage_part::alias_bytes_out: return l.alias_bytes_out;
     case storage_part::client_id: return l.client_id_bytes;
+    case storage_part::deferred_ids:
+        return l.deferred_acks == 0 ? 0 : next_pow2(std::size_t{l.deferred_acks} * 2);
     }
     return 0;
 }
