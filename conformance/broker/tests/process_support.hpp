@@ -362,7 +362,8 @@ inline std::int64_t run_delay_ns(pid_t pid, pid_t tid) {
 }
 
 /// A QoS 1 subscriber and a probe publisher, in their own thread: one probe every 10 ms, each
-/// acknowledged, delay measured from sending to receiving. A probe's delay attributed to the
+/// acknowledged, delay measured from sending to receiving, at least `min_probes` of them (a
+/// workload that ends sooner on a fast machine is followed by probes until then). A probe's delay attributed to the
 /// broker leaves out the time the broker and this thread spent waiting for a CPU meanwhile: on
 /// a machine shared with builds, waiting for a core is not the broker's doing. Both figures are
 /// reported.
@@ -385,7 +386,10 @@ class bystander {
         double max_raw_delay_ms = 0; ///< as measured
         [[nodiscard]] std::uint64_t lost() const { return sent - received; }
     };
-    /// Stops probing, waits for what is in flight (up to 2 s) and reports.
+    static constexpr std::uint64_t min_probes = 60;
+
+    /// Stops probing (once `min_probes` were sent), waits for what is in flight (up to 2 s)
+    /// and reports.
     report finish() {
         if (thread_.joinable()) {
             stop_ = true;
@@ -409,9 +413,10 @@ class bystander {
         std::optional<steady::time_point> drain_until;
         while (true) {
             const auto t = steady::now();
-            if (stop_ && !drain_until) drain_until = t + 2s;
+            const bool probing = !stop_ || report_.sent < min_probes;
+            if (!probing && !drain_until) drain_until = t + 2s;
             if (drain_until && (t >= *drain_until || report_.received == report_.sent)) break;
-            if (!stop_ && t >= next_probe) {
+            if (probing && t >= next_probe) {
                 std::byte body[16];
                 const std::uint64_t seq = report_.sent;
                 const std::int64_t sent_at = now_ns();
