@@ -14,8 +14,8 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
-#include <string>
 #include <new>
+#include <string>
 #include <utility>
 
 namespace mqttwire::broker::net {
@@ -59,9 +59,8 @@ std::uint32_t clamp_limit(std::size_t v) noexcept {
 
 tls_engine::tls_engine(std::shared_ptr<const tls_context> context, SSL* ssl, BIO* bio,
                        tls_role role, tls_engine_limits limits) noexcept
-    : context_(std::move(context)), ssl_(ssl), bio_(bio),
-      max_input_(clamp_limit(limits.max_input)), max_output_(clamp_limit(limits.max_output)),
-      role_(role) {
+    : context_(std::move(context)), ssl_(ssl), bio_(bio), max_input_(clamp_limit(limits.max_input)),
+      max_output_(clamp_limit(limits.max_output)), role_(role) {
     reset_app_data();
 }
 
@@ -205,7 +204,6 @@ void tls_engine::advance_handshake() {
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return;
     fail_from_openssl(e);
 }
-
 
 // ----- application data ------------------------------------------------------------------------
 

@@ -17,7 +17,6 @@
 
 namespace mqttwire::broker::net {
 
-
 // The callbacks reach an engine's private state through this.
 struct tls_engine_access {
     static tls_engine* of(SSL* ssl) noexcept {

@@ -91,8 +91,8 @@ int main(int argc, char** argv) {
                             m.error.c_str());
             else
                 std::printf("  %-28s heap %6.0f B/connection, RSS %6.0f B/connection\n",
-                            engines ? "engine:" : "plain SSL on a socket:",
-                            m.heap_per_connection, m.rss_per_connection);
+                            engines ? "engine:" : "plain SSL on a socket:", m.heap_per_connection,
+                            m.rss_per_connection);
             std::fflush(stdout);
             if (!only.empty()) return code;
             std::_Exit(code);
