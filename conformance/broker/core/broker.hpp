@@ -142,7 +142,7 @@ class broker {
     std::optional<clock::time_point> started_;
     clock::time_point sys_due_{}; // the first tick publishes
     std::vector<std::pair<log_type, std::string>> log_queue_, log_draining_;
-    timer_slots housekeeping_timer_;
+    broker_timers housekeeping_timer_;
     std::vector<conn_id> scratch_;
 };
 

@@ -32,12 +32,14 @@ enum class timer_kind : std::uint8_t {
 };
 inline constexpr std::size_t timer_kinds = 6;
 
-/// Per owner and kind: when its earliest heap entry fires (time_point::max(): none).
-class timer_slots {
+/// Per owner and kind: when its earliest heap entry fires (time_point::max(): none). An owner
+/// holds slots for its own kinds only: `Count` kinds from `First`.
+template <timer_kind First, std::size_t Count> class timer_slots {
   public:
     timer_slots() { armed_.fill(clock::time_point::max()); }
+    /// @pre `k` is one of this owner's kinds.
     [[nodiscard]] clock::time_point& operator[](timer_kind k) noexcept {
-        return armed_[static_cast<std::size_t>(k)];
+        return armed_[static_cast<std::size_t>(k) - static_cast<std::size_t>(First)];
     }
     /// How many entries the owner still has in the heap (for timer_queue::abandon).
     [[nodiscard]] std::size_t pending() const noexcept {
@@ -46,8 +48,12 @@ class timer_slots {
     }
 
   private:
-    std::array<clock::time_point, timer_kinds> armed_;
+    std::array<clock::time_point, Count> armed_;
 };
+
+using connection_timers = timer_slots<timer_kind::connect_timeout, 3>;
+using session_timers = timer_slots<timer_kind::will_delay, 2>;
+using broker_timers = timer_slots<timer_kind::housekeeping, 1>;
 
 class timer_queue {
   public:
@@ -58,8 +64,8 @@ class timer_queue {
     };
 
     /// Makes sure the owner is woken at `when` or earlier.
-    void schedule(timer_kind kind, std::uint64_t owner, clock::time_point when,
-                  timer_slots& slots) {
+    template <class Slots>
+    void schedule(timer_kind kind, std::uint64_t owner, clock::time_point when, Slots& slots) {
         auto& armed = slots[kind];
         if (armed <= when) return;
         armed = when;
@@ -94,7 +100,7 @@ class timer_queue {
     }
 
     /// Should an entry popped for `slots` run? Clears the slot when it is the armed one.
-    [[nodiscard]] static bool claim(const entry& e, timer_slots& slots) noexcept {
+    template <class Slots> [[nodiscard]] static bool claim(const entry& e, Slots& slots) noexcept {
         auto& armed = slots[e.kind];
         if (armed != e.when) return false; // an earlier entry replaced it
         armed = clock::time_point::max();

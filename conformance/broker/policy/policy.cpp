@@ -6,7 +6,7 @@ namespace mqttwire::broker {
 
 std::optional<reason_code> policy::authenticate(const connect_view& p,
                                                 const listener_policy* rules,
-                                                const std::optional<std::string>* identity) const {
+                                                const optional_text* identity) const {
     // A certificate identity was verified by the TLS handshake: it needs no password.
     if (identity != nullptr && identity->has_value()) return std::nullopt;
     const password_file* passwords = rules != nullptr ? rules->passwords : settings_.passwords;

@@ -8,6 +8,7 @@
 
 #include <mqttwire.hpp>
 
+#include "core/optional_text.hpp"
 #include "core/settings.hpp"
 #include "policy/auth.hpp"
 
@@ -28,7 +29,7 @@ class policy {
     /// no password (mosquitto's use_identity_as_username).
     [[nodiscard]] std::optional<reason_code>
     authenticate(const connect_view& p, const listener_policy* rules,
-                 const std::optional<std::string>* identity) const;
+                 const optional_text* identity) const;
 
     [[nodiscard]] bool may_publish(const session& s, std::string_view topic) const {
         return allowed(s, topic, acl_access::write);

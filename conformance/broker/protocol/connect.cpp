@@ -112,10 +112,9 @@ void protocol_handler::on_connect(connection& c, const connect_view& p, clock::t
     if (s == nullptr) s = &p_.sessions.create(client_id);
     s->version = v;
     s->trusted = c.trusted;
-    s->user = c.identity ? c.identity
-              : p.user_name
-                  ? std::optional<std::string>(std::string(p.user_name->as_string_view()))
-                  : std::nullopt;
+    s->user = c.identity    ? c.identity
+              : p.user_name ? optional_text(std::string(p.user_name->as_string_view()))
+                            : optional_text();
     s->policy = c.policy;
     p_.sessions.attach(*s, c);
     c.s = s;
@@ -125,9 +124,9 @@ void protocol_handler::on_connect(connection& c, const connect_view& p, clock::t
     const std::uint32_t window =
         v5 ? p.properties.integer_or(property_id::receive_maximum, 65535) : 65535;
     c.send_window = static_cast<std::uint16_t>(
-        p_.cfg.max_inflight_messages == 0 ? window
-                                          : std::min<std::uint32_t>(window,
-                                                                    p_.cfg.max_inflight_messages));
+        p_.cfg.max_inflight_messages == 0
+            ? window
+            : std::min<std::uint32_t>(window, p_.cfg.max_inflight_messages));
     if (v5) {
         s->expiry_interval = p.properties.integer_or(property_id::session_expiry_interval, 0);
         c.client_max_packet = p.properties.integer_or(property_id::maximum_packet_size, 0);
@@ -160,7 +159,8 @@ void protocol_handler::start_aliases_out(connection& c, const connect_view& p) {
     policy.maximum = n;
     policy.min_topic_length = p_.cfg.topic_alias_out_min_length;
     policy.replace = p_.cfg.topic_alias_out_replace;
-    c.aliases_out = std::make_unique<topic_alias_sender<dynamic_storage<>>>(dynamic_storage<>(l), policy);
+    c.aliases_out =
+        std::make_unique<topic_alias_sender<dynamic_storage<>>>(dynamic_storage<>(l), policy);
     c.aliases_out->start(allowed);
 }
 
@@ -203,7 +203,8 @@ void protocol_handler::accept_connect(connection& c, session& s, const connect_v
     }
     if (c.keep_alive != 0)
         p_.timers.schedule(timer_kind::keep_alive, c.id,
-                           c.last_packet + std::chrono::milliseconds(std::uint64_t{c.keep_alive} * 1500),
+                           c.last_packet +
+                               std::chrono::milliseconds(std::uint64_t{c.keep_alive} * 1500),
                            c.timers);
 
     connack_view a;

@@ -13,6 +13,7 @@
 #include <mqttwire/session/alias_sender.hpp>
 
 #include "core/byte_buffer.hpp"
+#include "core/optional_text.hpp"
 #include "core/settings.hpp"
 #include "core/timers.hpp"
 
@@ -23,53 +24,57 @@ struct session;
 struct connection {
     enum class state : std::uint8_t { awaiting_connect, connected, closing };
 
+    // Fields are grouped by size (pointers and times, then 32- and 16-bit values, then flags),
+    // so that the padding between them stays small: one per open connection.
     conn_id id = 0;
-    state st = state::awaiting_connect;
-    protocol_version version = protocol_version::v5;
     session* s = nullptr;
-    /// Connected with mosquitto's bridge flag (level 0x83 / 0x84): its subscriptions are
-    /// No Local and Retain As Published, as mosquitto treats a bridge.
-    bool bridge = false;
-    /// Opened from inside the broker (broker::accept_trusted): no authentication, no ACL.
-    bool trusted = false;
 
     byte_buffer in;  ///< bytes read and not yet a whole packet (or held while paused)
     byte_buffer out; ///< bytes encoded and not yet taken by the socket
 
     clock::time_point opened{};
     clock::time_point last_packet{};
-    std::uint16_t keep_alive = 0;
-    /// QoS 1/2 PUBLISHes the broker may have unacknowledged: the client's Receive Maximum,
-    /// capped by max_inflight_messages (MQTT5-3.3.4-9: never above the Receive Maximum).
-    std::uint16_t send_window = 65535;
-    std::uint32_t client_max_packet = 0; ///< the client's Maximum Packet Size; 0: none
-    bool problem_information = true;     ///< the client's Request Problem Information
-    std::vector<std::string> aliases;    ///< topic aliases from the client (index = alias)
-    std::string peer;        ///< "ADDRESS:PORT" from the event loop; empty: unknown
-    bool announced = false;  ///< its connection message was logged: log its end once
+    std::vector<std::string> aliases; ///< topic aliases from the client (index = alias)
+    std::string peer;                 ///< "ADDRESS:PORT" from the event loop; empty: unknown
     /// Topic aliases to the client (5.0, when its Topic Alias Maximum allows them); null when
     /// none are used.
     std::unique_ptr<topic_alias_sender<dynamic_storage<>>> aliases_out;
 
     // Flow control.
-    bool dirty = false;            ///< on the connection table's dirty list
-    bool paused_output = false;    ///< its own output is at the bound: its input waits
-    std::uint64_t blocked_on = 0;  ///< serial of the session whose full queue holds its PUBLISH
-    bool resume_pending = false;   ///< on the connection table's resume list
-    bool backlog = false;          ///< whole packets held: its turn's packet budget ran out
+    std::uint64_t blocked_on = 0; ///< serial of the session whose full queue holds its PUBLISH
     std::optional<clock::time_point> stalled_since; ///< over its bound without progress since
-    bool dropping = false;         ///< QoS 0 drops in progress (logged once per episode)
     std::uint64_t dropped = 0;
     clock::time_point last_drop_log{};
 
-    timer_slots timers;
+    connection_timers timers;
 
     /// The listener's own rules (per_listener_settings); null: the broker-wide settings.
     const listener_policy* policy = nullptr;
     /// The user name the transport established (a client certificate's CN or subject with
     /// use_identity_as_username / use_subject_as_username): it replaces the CONNECT's user
     /// name, and no password is asked for.
-    std::optional<std::string> identity;
+    optional_text identity;
+
+    std::uint32_t client_max_packet = 0; ///< the client's Maximum Packet Size; 0: none
+    std::uint16_t keep_alive = 0;
+    /// QoS 1/2 PUBLISHes the broker may have unacknowledged: the client's Receive Maximum,
+    /// capped by max_inflight_messages (MQTT5-3.3.4-9: never above the Receive Maximum).
+    std::uint16_t send_window = 65535;
+
+    state st = state::awaiting_connect;
+    protocol_version version = protocol_version::v5;
+    /// Connected with mosquitto's bridge flag (level 0x83 / 0x84): its subscriptions are
+    /// No Local and Retain As Published, as mosquitto treats a bridge.
+    bool bridge = false;
+    /// Opened from inside the broker (broker::accept_trusted): no authentication, no ACL.
+    bool trusted = false;
+    bool problem_information = true; ///< the client's Request Problem Information
+    bool announced = false;          ///< its connection message was logged: log its end once
+    bool dirty = false;              ///< on the connection table's dirty list
+    bool paused_output = false;      ///< its own output is at the bound: its input waits
+    bool resume_pending = false;     ///< on the connection table's resume list
+    bool backlog = false;            ///< whole packets held: its turn's packet budget ran out
+    bool dropping = false;           ///< QoS 0 drops in progress (logged once per episode)
 
     [[nodiscard]] bool paused() const noexcept { return paused_output || blocked_on != 0; }
     /// Whether the event loop should read more from it.

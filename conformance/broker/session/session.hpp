@@ -16,6 +16,7 @@
 #include <mqttwire.hpp>
 
 #include "core/message.hpp"
+#include "core/optional_text.hpp"
 #include "core/timers.hpp"
 #include "session/packet_ids.hpp"
 
@@ -67,36 +68,39 @@ struct session_traffic {
 };
 
 struct session {
+    // Fields are grouped by size, so that the padding between them stays small: one per
+    // client id the broker knows.
     std::string client_id;
     std::uint64_t serial = 0; ///< unique for the broker's lifetime (timer owner)
-    protocol_version version = protocol_version::v5;
     connection* conn = nullptr;
-    std::optional<std::string> user;
+    optional_text user;
     /// The rules of the listener it last connected through (ACL checks); null: broker-wide.
     const listener_policy* policy = nullptr;
-    /// The local side of an outgoing bridge: every ACL check passes (as in mosquitto).
-    bool trusted = false;
-    std::uint32_t expiry_interval = 0; ///< seconds; never_expires: kept until expired by policy
     std::optional<clock::time_point> expires_at;
 
     std::map<std::string, subscriber, std::less<>> subscriptions;
     std::size_t subscription_bytes = 0; ///< sum of the filters' lengths
 
     message_ptr will;
-    std::uint32_t will_delay = 0;
     std::optional<std::uint32_t> will_expiry; ///< Message Expiry Interval of the will
     std::optional<clock::time_point> will_at;
 
-    /// Logging of drops: once per episode, not per message.
-    bool dropping = false;
-    std::uint64_t dropped = 0;
+    std::uint64_t dropped = 0; ///< QoS 1/2 messages dropped for it (see `dropping`)
 
     // Router scratch: whether and where this session is already a target of the message
     // being routed.
     std::uint64_t route_mark = 0;
     std::size_t route_index = 0;
 
-    timer_slots timers;
+    session_timers timers;
+
+    std::uint32_t expiry_interval = 0; ///< seconds; never_expires: kept until expired by policy
+    std::uint32_t will_delay = 0;
+    protocol_version version = protocol_version::v5;
+    /// The local side of an outgoing bridge: every ACL check passes (as in mosquitto).
+    bool trusted = false;
+    /// Logging of drops: once per episode, not per message.
+    bool dropping = false;
 
     [[nodiscard]] bool persistent() const noexcept { return expiry_interval != 0; }
     [[nodiscard]] session_traffic& traffic() {

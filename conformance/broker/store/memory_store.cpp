@@ -35,7 +35,7 @@ session_record record_of(const session& s) {
     session_record r;
     r.client_id = s.client_id;
     r.version = s.version;
-    r.user = s.user;
+    r.user = s.user.to_optional();
     r.expiry_interval = s.expiry_interval;
     r.subscriptions.reserve(s.subscriptions.size());
     for (const auto& [filter, sub] : s.subscriptions)
