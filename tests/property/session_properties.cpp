@@ -8,6 +8,11 @@
 //     after the reconnect: MQTT-4.4.0-1 / MQTT5-4.4.0-1);
 //   * every message is acknowledged in the end and nothing stays in flight;
 //   * every byte either side writes decodes as a valid packet from its role.
+//
+// The server defers some acknowledgements (`defer()`), as an embedder that makes a message
+// durable first does, and acknowledges them in order a few steps later; a message counts as
+// received by the server when it is acknowledged. Deferred answers die with the connection and
+// the client sends those messages again, so the laws hold over acknowledged deliveries.
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -16,6 +21,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -30,11 +36,16 @@ using namespace mqttwire;
 using namespace std::chrono_literals;
 using ms = std::chrono::milliseconds;
 
-using client_storage =
-    fixed_storage<session_limits{.inflight = 6, .requests = 2, .inbound_qos2 = 8,
-                                 .input_bytes = 512, .output_bytes = 256, .resend_bytes = 512,
-                                 .aliases_in = 4, .alias_bytes_in = 128, .aliases_out = 2,
-                                 .alias_bytes_out = 64}>;
+using client_storage = fixed_storage<session_limits{.inflight = 6,
+                                                    .requests = 2,
+                                                    .inbound_qos2 = 8,
+                                                    .input_bytes = 512,
+                                                    .output_bytes = 256,
+                                                    .resend_bytes = 512,
+                                                    .aliases_in = 4,
+                                                    .alias_bytes_in = 128,
+                                                    .aliases_out = 2,
+                                                    .alias_bytes_out = 64}>;
 using server_storage = dynamic_storage<>;
 
 // Checks that `bytes` is a sequence of whole, valid packets sent by `sender`.
@@ -101,18 +112,27 @@ RC_GTEST_PROP(session_model, qos_guarantees_hold_across_dropped_connections, ())
     const auto v = *rc::gen::element(protocol_version::v3_1_1, protocol_version::v5);
     const auto gen_levels = rc::gen::container<std::vector<qos>>(
         rc::gen::element(qos::at_least_once, qos::exactly_once));
-    message_plan up{*rc::gen::resize(30, gen_levels)};    // client -> server
-    message_plan down{*rc::gen::resize(30, gen_levels)};  // server -> client
+    message_plan up{*rc::gen::resize(30, gen_levels)};   // client -> server
+    message_plan down{*rc::gen::resize(30, gen_levels)}; // server -> client
     const auto cuts = *rc::gen::container<std::vector<std::uint16_t>>(
         *rc::gen::inRange<std::size_t>(0, 6), rc::gen::inRange<std::uint16_t>(1, 400));
     const auto chunks = *rc::gen::nonEmpty(
         rc::gen::container<std::vector<std::uint8_t>>(rc::gen::inRange<std::uint8_t>(1, 64)));
+    const auto defer_bits = *rc::gen::arbitrary<std::uint32_t>(); // which messages are deferred
+    const auto ack_every = *rc::gen::inRange<std::size_t>(1, 8);  // steps between acknowledging
 
     session_state<client_storage> client_state;
     client<client_storage> c(client_state);
-    server_storage sst(session_limits{.inflight = 5, .requests = 0, .inbound_qos2 = 8,
-                                      .input_bytes = 1024, .output_bytes = 512,
-                                      .resend_bytes = 2048, .aliases_in = 4,
+    // Deferred acknowledgements: the client has at most 6 messages unacknowledged, so 8 never
+    // run out.
+    server_storage sst(session_limits{.inflight = 5,
+                                      .requests = 0,
+                                      .inbound_qos2 = 8,
+                                      .deferred_acks = 8,
+                                      .input_bytes = 1024,
+                                      .output_bytes = 512,
+                                      .resend_bytes = 2048,
+                                      .aliases_in = 4,
                                       .alias_bytes_in = 128});
     session_state<server_storage> server_state(sst);
     std::optional<server<server_storage>> s;
@@ -127,14 +147,25 @@ RC_GTEST_PROP(session_model, qos_guarantees_hold_across_dropped_connections, ())
     std::size_t connections = 0;
     std::size_t cut_index = 0;
     std::size_t chunk_index = 0;
+    struct owed {
+        std::uint16_t id;
+        std::size_t index;
+    };
+    std::deque<owed> deferred; // in arrival order; acknowledged in that order
+    std::size_t messages_at_server = 0;
+    std::size_t acknowledged_later = 0;
 
     const auto start_connection = [&] {
         ++connections;
+        deferred.clear();
         up_wire.bytes.clear();
         down_wire.bytes.clear();
         s.emplace(now, server_options{}, sst);
-        const auto e = c.connect({.version = v, .client_id = "model", .clean_start = false,
-                                  .keep_alive = 0, .session_expiry = 3600},
+        const auto e = c.connect({.version = v,
+                                  .client_id = "model",
+                                  .clean_start = false,
+                                  .keep_alive = 0,
+                                  .session_expiry = 3600},
                                  now);
         RC_ASSERT(e == errc::success);
     };
@@ -150,6 +181,7 @@ RC_GTEST_PROP(session_model, qos_guarantees_hold_across_dropped_connections, ())
         handle_client();
         c.transport_closed(now);
         s->transport_closed(now);
+        deferred.clear(); // never acknowledged: the client sends them again
     };
     handle_server = [&] {
         for (int guard = 0; guard < 1000; ++guard) {
@@ -160,7 +192,17 @@ RC_GTEST_PROP(session_model, qos_guarantees_hold_across_dropped_connections, ())
                           errc::success);
                 server_has_session = true;
             } else if (ev.kind == event_kind::message) {
-                at_server.on(*ev.message);
+                // Once one is deferred, the ones after it wait too: acknowledged in order.
+                const bool defer =
+                    (defer_bits >> (messages_at_server++ % 32) & 1u) != 0 || !deferred.empty();
+                if (defer) {
+                    const auto index = std::stoul(receiver::str(ev.message->payload));
+                    const auto id = s->defer();
+                    RC_ASSERT(id.has_value());
+                    deferred.push_back({*id, index});
+                } else {
+                    at_server.on(*ev.message);
+                }
             }
         }
         RC_FAIL("server events do not end");
@@ -226,6 +268,16 @@ RC_GTEST_PROP(session_model, qos_guarantees_hold_across_dropped_connections, ())
             c.transport_closed(now);
             continue;
         }
+        if (step % ack_every == 0 && s->status() == connection_status::connected) {
+            while (!deferred.empty()) {
+                const auto e = s->acknowledge(deferred.front().id);
+                if (e == errc::would_block) break; // output full: later
+                RC_ASSERT(e == errc::success);
+                at_server.seen.push_back(deferred.front().index);
+                deferred.pop_front();
+                ++acknowledged_later;
+            }
+        }
         publish_more();
         send(c, up_wire, v, peer_role::client);
         send(*s, down_wire, s->version(), peer_role::server);
@@ -234,15 +286,16 @@ RC_GTEST_PROP(session_model, qos_guarantees_hold_across_dropped_connections, ())
         deliver(c, down_wire, n);
         const bool done = up_next == up.levels.size() && down_next == down.levels.size() &&
                           client_state.inflight() == 0 && server_state.inflight() == 0 &&
-                          up_wire.bytes.empty() && down_wire.bytes.empty() &&
-                          c.output().empty() && s->output().empty() &&
-                          client_state.inbound_qos2() == 0 && server_state.inbound_qos2() == 0;
+                          up_wire.bytes.empty() && down_wire.bytes.empty() && c.output().empty() &&
+                          s->output().empty() && client_state.inbound_qos2() == 0 &&
+                          server_state.inbound_qos2() == 0 && deferred.empty();
         if (done && cut_index == cut_at.size()) break;
     }
     RC_ASSERT(step < 50'000u); // everything completes
     at_server.check(up);
     at_client.check(down);
     RC_TAG(connections);
+    RC_CLASSIFY(acknowledged_later > 0, "some acknowledgements deferred");
 }
 
 } // namespace
