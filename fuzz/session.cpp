@@ -22,12 +22,17 @@
 //              server connection on the same session state)
 //   0x8A       server: accept the pending CONNECT (next byte: session present, assigned id)
 //   0x8B       server: refuse the pending CONNECT with the next byte's code
+//   0x8C       defer the pending message's acknowledgement
+//   0x8D       acknowledge a deferred message: next byte picks one deferred earlier (or, past
+//              them, is a packet identifier of its own), the byte after it the reason code
 //   others     next() until nothing is left
 //
-// After every operation events are drained (bounded). Laws (std::abort on violation):
+// After every operation events are drained (bounded), up to an event that awaits a decision.
+// Laws (std::abort on violation):
 //   * every byte the session writes decodes as a valid packet sent by its role, at its level
 //     (decode_options::sender set); the output ends on a packet boundary;
-//   * the output, input and tables stay within the storage's limits;
+//   * the output, input and tables stay within the storage's limits (deferred acknowledgements
+//     included);
 //   * a message event carries a PUBLISH with a topic name (aliases resolved);
 //   * a closed event leaves the connection idle (client) or closed (server).
 
@@ -47,7 +52,7 @@ using namespace mqttwire;
 using ms = std::chrono::milliseconds;
 
 constexpr session_limits small_limits{.inflight = 4, .requests = 2, .inbound_qos2 = 4,
-                                      .input_bytes = 600, .output_bytes = 300,
+                                      .deferred_acks = 3, .input_bytes = 600, .output_bytes = 300,
                                       .resend_bytes = 400, .aliases_in = 3, .alias_bytes_in = 48,
                                       .aliases_out = 2, .alias_bytes_out = 32,
                                       .client_id_bytes = 16};
@@ -90,6 +95,7 @@ template <class Storage, peer_role Role> struct harness {
     wire_check wire;
     ms now{1000};
     std::array<property, 1> no_props{};
+    std::vector<std::uint16_t> deferred_ids; // what defer() returned, for 0x8D to pick from
 
     harness(const Storage& s, protocol_version v, bool clean_start)
         : storage(s), version(v), clean(clean_start), state(s) {
@@ -123,6 +129,7 @@ template <class Storage, peer_role Role> struct harness {
         MQTTWIRE_FUZZ_CHECK(conn->output().size() <= small_limits.output_bytes);
         MQTTWIRE_FUZZ_CHECK(state.inflight() <= small_limits.inflight);
         MQTTWIRE_FUZZ_CHECK(state.inbound_qos2() <= small_limits.inbound_qos2);
+        MQTTWIRE_FUZZ_CHECK(conn->deferred() <= small_limits.deferred_acks);
         // What was written plus what waits is whole, valid packets: the output always ends on
         // a packet boundary.
         wire_check whole;
@@ -144,6 +151,14 @@ template <class Storage, peer_role Role> struct harness {
                 MQTTWIRE_FUZZ_CHECK(conn->status() == connection_status::idle ||
                                     conn->status() == connection_status::closed);
             }
+            // An event that awaits a decision ends the drain, so the next operation can make it
+            // (accept, refuse, answer, acknowledge, defer); otherwise the next call of next()
+            // gives the default answer.
+            if (ev.kind == event_kind::connect_request ||
+                ev.kind == event_kind::subscribe_request ||
+                ev.kind == event_kind::unsubscribe_request ||
+                (ev.kind == event_kind::message && ev.message->qos != qos::at_most_once))
+                return;
         }
     }
 
@@ -256,6 +271,17 @@ template <class Storage, peer_role Role> struct harness {
             case 0x89: reconnect(); break;
             case 0x8A: accept(in.byte()); break;
             case 0x8B: refuse(in.byte()); break;
+            case 0x8C:
+                if (const auto id = conn->defer(); id && deferred_ids.size() < 256)
+                    deferred_ids.push_back(*id);
+                break;
+            case 0x8D: {
+                const auto pick = in.byte();
+                const auto rc = static_cast<reason_code>(in.byte());
+                const std::uint16_t id = pick < deferred_ids.size() ? deferred_ids[pick] : pick;
+                (void)conn->acknowledge(id, rc);
+                break;
+            }
             default: break;
             }
             check_bounds();

@@ -523,6 +523,63 @@ TEST_F(server_test, MQTT5_4_4_0_1_resume_resends_with_dup_from_the_embedder) {
                                 "62 02 00 04 # PUBREL 4"));
 }
 
+// A client may come back with another protocol level and keep its session (MQTT-3.1.2-4 /
+// MQTT5-3.1.2-23): the copies kept for resending were encoded for the old level, and PUBLISH
+// differs across 5.0 (the property block), so they go out encoded for the new one.
+TEST_F(server_test, MQTT_4_4_0_1_resume_at_5_0_resends_3_1_1_copies_as_5_0) {
+    storage copies{session_limits{.inflight = 4, .requests = 0, .inbound_qos2 = 4,
+                                  .input_bytes = 1024, .output_bytes = 1024,
+                                  .resend_bytes = 256}};
+    session_state<storage> kept{copies};
+    s.emplace(0ms, options, copies);
+    in(*s, connect_311_resume);
+    ASSERT_EQ(event1(*s, 0ms), "connect_request");
+    ASSERT_EQ(s->accept(kept, {.session_present = false}), errc::success);
+    (void)out(*s);
+    ASSERT_TRUE(publish_text(*s, qos::at_least_once, "a/b", "hi"));
+    EXPECT_EQ(out(*s), bytes_of("32 09 00 03 61 2f 62 00 01 68 69 # 3.1.1 PUBLISH 1: 2+3 topic, id, 2 payload"));
+    s->transport_closed(0ms);
+    while (s->next(0ms)) {
+    }
+
+    s.emplace(0ms, options, copies);
+    in(*s, "10 0f 00 04 4d 51 54 54 05 00 00 3c 00 00 02 70 63 # 5.0, Clean Start 0");
+    ASSERT_EQ(event1(*s, 0ms), "connect_request");
+    ASSERT_EQ(s->accept(kept, {.session_present = true}), errc::success);
+    const auto o = out(*s);
+    EXPECT_EQ(o.substr(o.find("3a")), bytes_of("3a 0a 00 03 61 2f 62 00 01 00 68 69 # DUP, "
+                                               "property length 0"));
+
+    // And back: a 5.0 copy with a property resent to a 3.1.1 connection loses the property.
+    s->transport_closed(0ms);
+    while (s->next(0ms)) {
+    }
+    kept.clear();
+    s.emplace(0ms, options, copies);
+    in(*s, "10 0f 00 04 4d 51 54 54 05 00 00 3c 00 00 02 70 63 # 5.0, Clean Start 0");
+    ASSERT_EQ(event1(*s, 0ms), "connect_request");
+    ASSERT_EQ(s->accept(kept, {.session_present = false}), errc::success);
+    (void)out(*s);
+    const property expiry[] = {property(property_id::message_expiry_interval, 60u)};
+    publish_view p;
+    p.qos = qos::at_least_once;
+    p.topic = "a/b";
+    p.payload = "hi";
+    p.properties = expiry;
+    ASSERT_TRUE(s->publish(p, 0ms));
+    EXPECT_EQ(out(*s), bytes_of("32 0f 00 03 61 2f 62 00 01 05 02 00 00 00 3c 68 69 # 5.0, "
+                                "Message Expiry Interval 60"));
+    s->transport_closed(0ms);
+    while (s->next(0ms)) {
+    }
+    s.emplace(0ms, options, copies);
+    in(*s, connect_311_resume);
+    ASSERT_EQ(event1(*s, 0ms), "connect_request");
+    ASSERT_EQ(s->accept(kept, {.session_present = true}), errc::success);
+    EXPECT_EQ(out(*s), bytes_of("20 02 01 00 # CONNACK, session present\n"
+                                "3a 09 00 03 61 2f 62 00 01 68 69 # DUP, no properties"));
+}
+
 TEST_F(server_test, accept_without_session_present_clears_the_state) {
     ASSERT_EQ(state.restore_outbound(3, outbound_state::publish_qos1), errc::success);
     ASSERT_EQ(state.restore_inbound_qos2(9), errc::success);

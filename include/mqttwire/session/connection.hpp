@@ -308,6 +308,7 @@ class basic_connection {
                 return fail(errc::would_block);
             }
             state_->out_.find(id)->ref = ref;
+            state_->out_.find(id)->format = copy_format_now();
         }
         out_commit(*n);
         return id;
@@ -371,6 +372,7 @@ class basic_connection {
                 }
                 detail::put_u16(state_->copies_.get(ref).data() + id_at, id);
                 state_->out_.find(id)->ref = ref;
+                state_->out_.find(id)->format = copy_format_now();
             }
         }
         auto out = out_span(wire_size);
@@ -706,6 +708,19 @@ class basic_connection {
             const auto f = next_frame(bytes);
             const std::size_t id_at =
                 f.status == errc::success ? detail::publish_id_offset(bytes, f.header_size) : 0;
+            if constexpr (Profile.v5) {
+                if (id_at != 0 && r->format != detail::copy_format::unknown &&
+                    r->format != copy_format_now()) {
+                    const auto done = resend_at_this_level(bytes, f, r->format, id);
+                    if (done == resent::no_room) return dropped;
+                    resend_cursor_ = next;
+                    if (done == resent::dropped) {
+                        state_->release(id);
+                        ++dropped;
+                    }
+                    continue;
+                }
+            }
             if (id_at == 0 || bytes.size() > peer_.maximum_packet_size) {
                 // Gone, or too large for the peer now (MQTT5-3.1.2-25: as if delivered).
                 resend_cursor_ = next;
@@ -722,6 +737,38 @@ class basic_connection {
             resend_cursor_ = next;
         }
         return dropped;
+    }
+
+    [[nodiscard]] detail::copy_format copy_format_now() const noexcept {
+        return v5() ? detail::copy_format::v5 : detail::copy_format::before_v5;
+    }
+
+    enum class resent : std::uint8_t { sent, no_room, dropped };
+    // The session resumed at a protocol level on the other side of 5.0 than the copy's (a
+    // client may reconnect with another level; its session stays, MQTT-3.1.2-4 /
+    // MQTT5-3.1.2-23): the PUBLISH is encoded again for this level, DUP set. Properties do not
+    // exist before 5.0 and are dropped going down; none are added going up.
+    [[nodiscard]] resent resend_at_this_level(std::span<const std::byte> copy, const frame& f,
+                                              detail::copy_format format,
+                                              std::uint16_t id) noexcept {
+        decode_options o;
+        o.version = format == detail::copy_format::v5 ? protocol_version::v5
+                                                      : protocol_version::v3_1_1;
+        o.sender = Role;
+        const auto decoded = decode<publish_view, Profile>(copy, f, o);
+        if (!decoded) return resent::dropped;
+        publish_view p = *decoded;
+        p.dup = true;
+        p.packet_id = id;
+        if (!v5()) p.properties = {};
+        const auto eo = encode_opts();
+        const auto size = encoded_size<Profile>(p, version_, eo);
+        if (!size || *size > peer_.maximum_packet_size) return resent::dropped;
+        if (!out_room(*size, false)) return resent::no_room;
+        const auto n = encode<Profile>(p, version_, out_span(*size), eo);
+        if (!n) return resent::dropped; // unreachable: measured above with the same options
+        out_commit(*n);
+        return resent::sent;
     }
 
     [[nodiscard]] std::uint16_t allocate_outbound(outbound_state s) noexcept {

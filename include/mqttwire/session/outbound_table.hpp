@@ -31,11 +31,15 @@ namespace detail {
 
 inline constexpr std::uint32_t no_ref = 0xFFFFFFFFu;
 
+// The protocol level a resend copy was encoded for: PUBLISH differs only between before 5.0
+// and 5.0 (the property block). Unknown for copies restored from a store: resent as they are.
+enum class copy_format : std::uint8_t { unknown, before_v5, v5 };
+
 struct outbound_record {
     std::uint16_t prev = 0; // send order (or free list); 0: none
     std::uint16_t next = 0;
     outbound_state state = outbound_state::free;
-    std::uint8_t reserved = 0;
+    copy_format format = copy_format::unknown; // of the resend copy
     std::uint16_t count = 0;   // SUBSCRIBE / UNSUBSCRIBE: entries, to check the answer
     std::uint32_t ref = no_ref; // resend copy (offset in the resend ring)
 };
