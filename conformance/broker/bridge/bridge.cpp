@@ -87,7 +87,12 @@ void bridge::push(queue& q, held h) {
 // ---------------------------------------------------------------------------------------------
 // The loop's side
 
-bool bridge::wants_read() const { return fd_ >= 0 && state_ == remote_state::open; }
+// While a host name resolves, the loop watches the lookup's eventfd in place of a socket.
+int bridge::fd() const { return state_ == remote_state::resolving ? lookup_.fd() : fd_; }
+
+bool bridge::wants_read() const {
+    return state_ == remote_state::resolving || (fd_ >= 0 && state_ == remote_state::open);
+}
 
 bool bridge::wants_write() const {
     if (fd_ < 0) return false;
@@ -98,6 +103,10 @@ bool bridge::wants_write() const {
 }
 
 void bridge::ready(bool readable, bool writable, clock::time_point now) {
+    if (state_ == remote_state::resolving) {
+        if (readable) remote_resolved(now);
+        return;
+    }
     if (fd_ < 0) return;
     if (state_ == remote_state::connecting) {
         if (!readable && !writable) return;
@@ -181,6 +190,7 @@ void bridge::turn(clock::time_point now) {
     if (stopping_) return;
     if (local_conn_ == 0) local_start(now);
     local_pump(now);
+    if (state_ == remote_state::resolving && now >= resolve_by_) remote_resolved(now);
     if (state_ == remote_state::waiting && now >= restart_at_) remote_open(now);
     if (state_ == remote_state::open) remote_pump(now);
     // What the remote side freed may let local messages move, and the other way round.
@@ -196,6 +206,7 @@ std::optional<clock::time_point> bridge::deadline() const {
     if (local_conn_ == 0) return epoch_; // start the local side now
     if (const auto d = local_.deadline()) consider(epoch_ + *d);
     if (state_ == remote_state::waiting) consider(restart_at_);
+    if (state_ == remote_state::resolving) consider(resolve_by_);
     if (state_ == remote_state::open)
         if (const auto d = remote_.deadline()) consider(epoch_ + *d);
     // The last turn's share ran out with work left.
@@ -212,6 +223,9 @@ void bridge::shutdown(clock::time_point now) {
         (void)remote_flush();
     }
     close_socket();
+    // A lookup still running is let go: its thread finishes on its own (host_lookup.hpp).
+    lookup_.reset();
+    state_ = remote_state::waiting;
     if (remote_up_) {
         remote_up_ = false;
         publish_state(false, now);

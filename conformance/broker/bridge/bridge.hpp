@@ -19,7 +19,12 @@
 // PUBLISH of the crossed message is acknowledged (its `published` event: PUBACK, or PUBCOMP);
 // one that crosses at QoS 0 is acknowledged at once. So a message the remote broker counts as
 // delivered is in this broker's hands, whatever dies in between.
+//
+// A host name is resolved off the loop (bridge/host_lookup.hpp): one lookup at a time, given
+// `bridge_limits::resolve_time`; meanwhile the loop watches the lookup's eventfd in place of a
+// socket. An address skips the resolver.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -33,6 +38,7 @@
 #include <mqttwire/session.hpp>
 
 #include "bridge/bridge_config.hpp"
+#include "bridge/host_lookup.hpp"
 #include "core/broker.hpp"
 #include "net/server.hpp"
 #include "net/tls_engine.hpp"
@@ -46,6 +52,9 @@ struct bridge_limits {
     /// The largest packet either client accepts, and its output and resend buffers.
     std::uint32_t packet_bytes = 16u << 20;
     std::uint16_t inflight = 100;
+    /// How long a host name lookup may take before the attempt counts as failed (the lookup
+    /// itself runs on until the resolver returns; see remote_open).
+    std::chrono::milliseconds resolve_time{10000};
 };
 
 class bridge final : public outgoing {
@@ -64,7 +73,7 @@ class bridge final : public outgoing {
     bridge& operator=(const bridge&) = delete;
 
     // outgoing
-    [[nodiscard]] int fd() const override { return fd_; }
+    [[nodiscard]] int fd() const override;
     [[nodiscard]] std::uint64_t generation() const override { return generation_; }
     [[nodiscard]] bool wants_read() const override;
     [[nodiscard]] bool wants_write() const override;
@@ -104,7 +113,8 @@ class bridge final : public outgoing {
         std::deque<held> items;
         std::size_t bytes = 0;
     };
-    enum class remote_state : std::uint8_t { waiting, connecting, open };
+    // resolving: a host name lookup runs (lookup_), then connecting (the socket), open.
+    enum class remote_state : std::uint8_t { waiting, resolving, connecting, open };
 
     [[nodiscard]] ms to_ms(clock::time_point t) const;
     [[nodiscard]] bool full(const queue& q) const noexcept;
@@ -125,6 +135,8 @@ class bridge final : public outgoing {
 
     // Remote side.
     void remote_open(clock::time_point now);
+    void remote_resolved(clock::time_point now);
+    void remote_connect(clock::time_point now, const addrinfo& to);
     void remote_connected_socket(clock::time_point now);
     void remote_pump(clock::time_point now);
     void remote_event(const session_event& ev, clock::time_point now);
@@ -160,7 +172,11 @@ class bridge final : public outgoing {
     std::shared_ptr<const net::tls_context> tls_context_;
     std::optional<net::tls_engine> tls_; // on the current socket, when TLS is configured
     int fd_ = -1;
-    std::uint64_t generation_ = 0;
+    // The lookup of the current address's host while resolving; after its time limit it is
+    // kept (not watched) until it ends, so that no second one starts meanwhile.
+    host_lookup lookup_;
+    clock::time_point resolve_by_{};
+    std::uint64_t generation_ = 0; // of fd(): the socket's or the lookup's descriptor
     remote_state state_ = remote_state::waiting;
     bool remote_up_ = false;  // CONNACK accepted
     bool use_private_ = true; // the bridge flag, until a broker refuses it

@@ -1,6 +1,6 @@
-// A bridge's remote side: connecting (TCP, then TLS when configured), the remote client's
-// events, failures and the reconnect backoff; and draining a queue of crossed messages into
-// either side.
+// A bridge's remote side: connecting (the host name resolved off the loop, host_lookup.hpp;
+// TCP, then TLS when configured), the remote client's events, failures and the reconnect
+// backoff; and draining a queue of crossed messages into either side.
 
 #include "bridge/bridge.hpp"
 #include "bridge/bridge_shares.hpp"
@@ -34,30 +34,70 @@ protocol_version version_of(bridge_protocol p) {
 // ---------------------------------------------------------------------------------------------
 // Remote side
 
+// Connects to the current address: at once to an address (no resolver), otherwise once its
+// host name has resolved (remote_resolved). At most one lookup runs per bridge: one that passed
+// its time limit is kept until it ends, and waited for again when its host is due again (a
+// fresh time limit); an attempt that needs another host's lookup meanwhile fails at once.
 void bridge::remote_open(clock::time_point now) {
     const auto& a = cfg_.addresses[address_ % cfg_.addresses.size()];
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    // Resolving blocks; configurations name an address or a host the resolver answers at once
-    // (hosts file, local cache).
-    const int rc = ::getaddrinfo(a.host.c_str(), std::to_string(a.port).c_str(), &hints, &found);
-    if (rc != 0 || found == nullptr) {
-        remote_failed(now, std::string("cannot resolve ") + a.host + ": " + ::gai_strerror(rc),
+    const auto port = std::to_string(a.port);
+    if (const auto numeric = host_lookup::numeric(a.host, port)) {
+        remote_connect(now, *numeric);
+        return;
+    }
+    if (lookup_.finished()) lookup_.reset(); // an answer that came too late: resolve again
+    if (lookup_.held() && !lookup_.is_for(a.host, port)) {
+        remote_failed(now,
+                      "cannot resolve " + a.host + " yet: the lookup of " + lookup_.host() +
+                          " still runs",
                       true);
         return;
     }
-    const int s = ::socket(found->ai_family, found->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                           found->ai_protocol);
+    if (!lookup_.held()) {
+        if (auto e = lookup_.start(a.host, port); !e.empty()) {
+            remote_failed(now, "cannot resolve " + a.host + ": " + e, false);
+            return;
+        }
+    }
+    ++generation_; // the loop watches the lookup's eventfd now
+    state_ = remote_state::resolving;
+    resolve_by_ = now + limits_.resolve_time;
+}
+
+// The lookup's eventfd is readable, or its time is up (turn).
+void bridge::remote_resolved(clock::time_point now) {
+    const auto& a = cfg_.addresses[address_ % cfg_.addresses.size()];
+    if (!lookup_.finished()) {
+        if (now < resolve_by_) return;
+        // Not watched from now on (remote_failed: waiting); kept, so that no second lookup
+        // starts while it runs.
+        remote_failed(now,
+                      "cannot resolve " + a.host + ": no answer within " +
+                          std::to_string(limits_.resolve_time.count()) + " ms",
+                      true);
+        return;
+    }
+    auto found = lookup_.take();
+    const auto why = found ? std::string() : lookup_.error();
+    lookup_.reset();
+    state_ = remote_state::waiting;
+    if (!found) {
+        remote_failed(now, "cannot resolve " + a.host + ": " + why, true);
+        return;
+    }
+    remote_connect(now, *found);
+}
+
+// A non-blocking connect to the first address found (connecting, or open at once).
+void bridge::remote_connect(clock::time_point now, const addrinfo& to) {
+    const int s =
+        ::socket(to.ai_family, to.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, to.ai_protocol);
     if (s < 0) {
-        ::freeaddrinfo(found);
         remote_failed(now, std::string("socket: ") + std::strerror(errno), false);
         return;
     }
-    const int c = ::connect(s, found->ai_addr, found->ai_addrlen);
+    const int c = ::connect(s, to.ai_addr, to.ai_addrlen);
     const int err = errno;
-    ::freeaddrinfo(found);
     fd_ = s;
     ++generation_;
     state_ = remote_state::connecting;
