@@ -27,6 +27,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from broker_process import BrokerProcess, free_port, run_tests  # noqa: E402
 from broker_process import wait_for  # noqa: E402
+from raw_mqtt import packet, read_packet, utf8  # noqa: E402
 
 BROKER = None
 MOSQUITTO = None
@@ -79,41 +80,6 @@ def mqttwire_bridged_to(addresses, slow=True):
     return Process(BROKER, "listener {port} 127.0.0.1\nallow_anonymous true\n"
                    "connection cloud\naddress %s\nremote_clientid edge1\ntopic a/# out 1\n"
                    "restart_timeout 1 1\n" % addresses, env)
-
-
-def packet(first, body):
-    n, length = len(body), b""
-    while True:
-        b, n = n % 128, n // 128
-        length += bytes([b | (0x80 if n else 0)])
-        if not n:
-            return bytes([first]) + length + body
-
-
-def utf8(text):
-    b = text.encode()
-    return len(b).to_bytes(2, "big") + b
-
-
-def read_packet(sock):
-    """(first byte, body) of the next packet; the socket's timeout bounds the wait."""
-    def exactly(n):
-        data = b""
-        while len(data) < n:
-            chunk = sock.recv(n - len(data))
-            if not chunk:
-                raise EOFError("connection closed")
-            data += chunk
-        return data
-    first = exactly(1)[0]
-    n, mult = 0, 1
-    while True:
-        b = exactly(1)[0]
-        n += (b & 0x7F) * mult
-        mult *= 128
-        if not b & 0x80:
-            break
-    return first, exactly(n)
 
 
 class Probe:

@@ -25,6 +25,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from broker_process import BrokerProcess, free_port, run_tests  # noqa: E402
 from broker_process import wait_for as wait_until  # noqa: E402
+from raw_mqtt import Wire, packet, utf8  # noqa: E402
 
 BROKER = None
 MOSQUITTO = None
@@ -322,64 +323,6 @@ def test_mqttwire_to_mqttwire_both_ways_no_loop():
 
 # ---------------------------------------------------------------------------------------------
 # Acknowledgement order: a fake remote broker on a raw socket
-
-
-def packet(first, body):
-    """One MQTT packet: fixed header byte, Remaining Length, body."""
-    n, length = len(body), b""
-    while True:
-        b, n = n % 128, n // 128
-        length += bytes([b | (0x80 if n else 0)])
-        if not n:
-            return bytes([first]) + length + body
-
-
-def utf8(text):
-    b = text.encode()
-    return len(b).to_bytes(2, "big") + b
-
-
-class Wire:
-    """A socket read packet by packet: (first byte, body), or None when nothing whole arrives
-    within the timeout."""
-
-    def __init__(self, sock):
-        self.sock, self.buf = sock, b""
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def next(self, timeout=TIMEOUT):
-        end = time.monotonic() + timeout
-        while True:
-            if len(self.buf) >= 2:
-                n, mult, i = 0, 1, 1
-                while i < len(self.buf) and i <= 4:
-                    n += (self.buf[i] & 0x7F) * mult
-                    mult *= 128
-                    if not self.buf[i] & 0x80:
-                        break
-                    i += 1
-                if i < len(self.buf) and not self.buf[i] & 0x80 and len(self.buf) >= i + 1 + n:
-                    first, body = self.buf[0], self.buf[i + 1:i + 1 + n]
-                    self.buf = self.buf[i + 1 + n:]
-                    return first, body
-            left = end - time.monotonic()
-            if left <= 0:
-                return None
-            self.sock.settimeout(left)
-            try:
-                chunk = self.sock.recv(65536)
-            except socket.timeout:
-                return None
-            if not chunk:
-                return None
-            self.buf += chunk
-
-    def expect(self, packet_type, timeout=TIMEOUT):
-        got = self.next(timeout)
-        assert got is not None and got[0] >> 4 == packet_type, (packet_type, got)
-        return got
 
 
 def test_outgoing_acknowledges_the_remote_only_once_the_local_broker_has_the_message():
