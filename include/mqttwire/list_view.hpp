@@ -38,7 +38,7 @@ template <class T, class Traits> class list_view {
     }
 
     [[nodiscard]] constexpr iterator begin() const noexcept { return at(0); }
-    [[nodiscard]] constexpr iterator end() const noexcept { return at(size()); }
+    [[nodiscard]] constexpr iterator end() const noexcept { return iterator(size()); }
     [[nodiscard]] constexpr std::size_t size() const noexcept { return count_ & ~wire_flag; }
     [[nodiscard]] constexpr bool empty() const noexcept { return size() == 0; }
     /// @brief Entry `i` (O(i) for decoded lists of variable-size entries).

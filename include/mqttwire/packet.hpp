@@ -126,12 +126,12 @@ template <codec_profile Profile>
 [[nodiscard]] MQTTWIRE_SHARED constexpr errc check_frame_of(std::span<const std::byte> bytes,
                                                             const frame& f,
                                                             const decode_options& opts,
-                                                            packet_type t, bool level_ok,
+                                                            packet_type t, codec_profile profile,
                                                             bool received) noexcept {
     if (f.status != errc::success) return f.status;
     if (f.type != t) return errc::invalid_argument;
     if (bytes.size() < f.size || f.header_size > f.size) return errc::incomplete;
-    if (!level_ok) return errc::invalid_argument;
+    if (!profile.has(opts.version)) return errc::invalid_argument;
     if (!received) return errc::protocol_error;
     if (const auto e = check_direction(t, opts.sender, opts.version); e != errc::success) return e;
     return check_first_byte(static_cast<std::uint8_t>(static_cast<unsigned>(t) << 4 | f.flags),
@@ -291,15 +291,18 @@ template <class P, class Ctx>
                                          const void* ctx) noexcept {
     return encode_body(w, *static_cast<const P*>(packet), *static_cast<const Ctx*>(ctx));
 }
-[[nodiscard]] inline result<std::size_t> encode_erased(body_encoder body, const void* packet,
-                                                       const void* ctx, std::uint8_t first_byte,
-                                                       std::span<std::byte> out) noexcept {
+// Measures with `body`, then writes the fixed header and the body into `out`; the size written
+// in `total`.
+[[nodiscard]] inline errc encode_erased_into(body_encoder body, const void* packet,
+                                             const void* ctx, std::uint8_t first_byte,
+                                             std::span<std::byte> out,
+                                             std::size_t& total) noexcept {
     flex_sink measured;
     writer<flex_sink> m(measured);
     if (const auto e = body(m, packet, ctx); e != errc::success) return e;
     if (measured.count > varint_max) return errc::packet_too_large;
     const auto size = static_cast<std::uint32_t>(measured.count);
-    const std::size_t total = 1 + varint_size(size) + size;
+    total = 1 + varint_size(size) + size;
     if (out.size() < total) return errc::buffer_too_small;
     flex_sink sink{out.first(total)};
     writer<flex_sink> w(sink);
@@ -307,7 +310,18 @@ template <class P, class Ctx>
     w.varint(size);
     if (const auto e = body(w, packet, ctx); e != errc::success) return e;
     if (sink.overflow || sink.count != total) return errc::unspecified_error; // never: one path
-    return sink.count;
+    return errc::success;
+}
+[[nodiscard]] inline result<std::size_t> encode_erased(body_encoder body, const void* packet,
+                                                       const void* ctx, std::uint8_t first_byte,
+                                                       std::span<std::byte> out,
+                                                       codec_profile profile,
+                                                       protocol_version v) noexcept {
+    std::size_t total = 0;
+    const errc e = profile.has(v) ? encode_erased_into(body, packet, ctx, first_byte, out, total)
+                                  : errc::invalid_argument;
+    if (e != errc::success) return e; // one exit for every error
+    return total;
 }
 
 // Measures the body once, then writes the fixed header (its Remaining Length is the measured
@@ -318,9 +332,10 @@ template <class P, class Ctx>
                                                         std::span<std::byte> out) noexcept {
     if constexpr (small_code) {
         if (!std::is_constant_evaluated()) {
-            if (!Ctx::profile.has(c.version)) return errc::invalid_argument;
-            if (P::type == packet_type::auth && !c.v5()) return errc::malformed_packet;
-            return encode_erased(&encode_body_of<P, Ctx>, &p, &c, first_byte_of(p), out);
+            if (P::type == packet_type::auth && Ctx::profile.has(c.version) && !c.v5())
+                return errc::malformed_packet;
+            return encode_erased(&encode_body_of<P, Ctx>, &p, &c, first_byte_of(p), out,
+                                 Ctx::profile, c.version);
         }
     } else if constexpr (std::is_same_v<P, publish_view>) {
         if (!std::is_constant_evaluated() && p.properties.empty())
@@ -435,18 +450,23 @@ template <packet P, codec_profile Profile = full_profile>
     // One result object on every path, so it is built in the caller's storage (NRVO).
     auto out = detail::result_access::make<P>([] { return P{}; });
     errc e = errc::success;
+    std::span<const std::byte> body;
     if constexpr (detail::small_code) {
-        e = detail::check_frame_of(bytes, f, opts, P::type, Profile.has(opts.version),
+        e = detail::check_frame_of(bytes, f, opts, P::type, Profile,
                                    Profile.receives(P::type)); // one copy for every P
+        if (e == errc::success) body = bytes.first(f.size).subspan(f.header_size);
     } else {
         e = f.type != P::type && f.status == errc::success
                 ? errc::invalid_argument
                 : detail::check_frame<Profile>(bytes, f, opts, P::type);
-        if (e == errc::success) e = detail::check_flags<P>(f.flags, opts.version);
+        if (e == errc::success) {
+            e = detail::check_flags<P>(f.flags, opts.version);
+            body = bytes.first(f.size).subspan(f.header_size);
+        }
     }
     if (e == errc::success)
-        e = detail::decode_body_of<P, Profile>(bytes.first(f.size).subspan(f.header_size),
-                                               f.flags, opts, detail::result_access::value(out));
+        e = detail::decode_body_of<P, Profile>(body, f.flags, opts,
+                                               detail::result_access::value(out));
     if (e != errc::success) detail::result_access::fail(out, e);
     return out;
 }

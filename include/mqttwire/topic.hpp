@@ -349,6 +349,24 @@ class topic_levels : public std::ranges::view_base {
     std::string_view topic_{};
 };
 
+namespace detail {
+
+// The Topic Name and UTF-8 rules of a topic to encode or decode (PUBLISH, a will) in one pass:
+// success, `malformed_packet` for ill-formed UTF-8 (MQTT-3.3.2-1 / MQTT5-3.3.2-1) or
+// `topic_name_invalid` (MQTT-3.3.2-2 / MQTT5-3.3.2-2, MQTT-4.7.3-1). A plain ASCII topic needs
+// only the fast scan, inlined into the PUBLISH paths in fast builds (MQTTWIRE_FORCE_INLINE), so a
+// second caller (a will's topic) does not change how they are compiled.
+[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc topic_name_check(const utf8_view& t,
+                                                                   utf8_rules rules) noexcept {
+    if (!small_code && !std::is_constant_evaluated() && !rules.reject_control_characters &&
+        t.size() <= max_topic_length && is_plain_topic(t.bytes()))
+        return errc::success;
+    if (std::is_constant_evaluated() && !t.text().from_chars()) return check_topic_name(t, rules);
+    return check_topic_name(t.as_string_view(), rules);
+}
+
+} // namespace detail
+
 } // namespace mqttwire
 
 template <> inline constexpr bool std::ranges::enable_borrowed_range<mqttwire::topic_levels> = true;

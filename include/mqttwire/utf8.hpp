@@ -49,47 +49,40 @@ template <class At, class Skip>
             i = skip(i);
             if (i >= n) break;
         }
-        const std::uint8_t b0 = at(i);
+        const std::uint8_t b0 = at(i++);
+        std::uint32_t cp = b0;
         if (b0 < 0x80) {
             // MQTT-1.5.3-2 / MQTT5-1.5.4-2: U+0000 is never allowed.
             if (b0 == 0x00) return errc::malformed_packet;
-            if (rules.reject_control_characters && (b0 < 0x20 || b0 == 0x7F))
-                return errc::malformed_packet;
             if (b0 == '+' || b0 == '#') wildcard = true;
-            ++i;
-            continue;
-        }
-        std::uint32_t cp = 0;
-        std::size_t len = 0;
-        std::uint32_t min = 0;
-        if (b0 >= 0xC2 && b0 <= 0xDF) {
-            len = 2, cp = b0 & 0x1Fu, min = 0x80;
-        } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-            len = 3, cp = b0 & 0x0Fu, min = 0x800;
-        } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-            len = 4, cp = b0 & 0x07u, min = 0x10000;
         } else {
             // 0x80..0xC1 (continuation or overlong 2-byte lead) and 0xF5..0xFF never start a
             // well-formed sequence (MQTT-1.5.3-1 / MQTT5-1.5.4-1).
-            return errc::malformed_packet;
+            if (b0 < 0xC2 || b0 > 0xF4) return errc::malformed_packet;
+            // Continuation bytes: 1 after C2..DF, 2 after E0..EF, 3 after F0..F4; the lead
+            // keeps 5, 4 or 3 bits.
+            const std::size_t more = b0 < 0xE0 ? 1 : b0 < 0xF0 ? 2 : 3;
+            if (n - i < more) return errc::malformed_packet;
+            cp &= 0x3Fu >> more;
+            for (std::size_t k = 0; k < more; ++k) {
+                const std::uint8_t b = at(i++);
+                if ((b & 0xC0u) != 0x80u) return errc::malformed_packet;
+                cp = (cp << 6) | (b & 0x3Fu);
+            }
+            // Overlong forms (a 3-byte sequence below U+0800, a 4-byte one below U+10000; a
+            // 2-byte lead of C2 or more is never overlong), code points beyond U+10FFFF and
+            // surrogates (MQTT-1.5.3-1, MQTT5-1.5.4-1).
+            if (cp < (std::uint32_t{1} << (5 * more + 1)) || cp > 0x10FFFF ||
+                (cp >= 0xD800 && cp <= 0xDFFF))
+                return errc::malformed_packet;
+            if (rules.reject_noncharacters &&
+                ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFEu) == 0xFFFEu))
+                return errc::malformed_packet;
+            // U+FEFF (EF BB BF) is kept as is: MQTT-1.5.3-3 / MQTT5-1.5.4-3.
         }
-        if (n - i < len) return errc::malformed_packet;
-        for (std::size_t k = 1; k < len; ++k) {
-            const std::uint8_t b = at(i + k);
-            if ((b & 0xC0u) != 0x80u) return errc::malformed_packet;
-            cp = (cp << 6) | (b & 0x3Fu);
-        }
-        // Overlong forms, code points beyond U+10FFFF and surrogates (MQTT-1.5.3-1,
-        // MQTT5-1.5.4-1).
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        // U+0001..U+001F, U+007F..U+009F, when the rules refuse control characters.
+        if (rules.reject_control_characters && (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)))
             return errc::malformed_packet;
-        if (rules.reject_control_characters && cp >= 0x80 && cp <= 0x9F)
-            return errc::malformed_packet;
-        if (rules.reject_noncharacters &&
-            ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFEu) == 0xFFFEu))
-            return errc::malformed_packet;
-        // U+FEFF (EF BB BF) is kept as is: MQTT-1.5.3-3 / MQTT5-1.5.4-3.
-        i += len;
     }
     if (topic_name && (wildcard || n == 0 || n > 0xFFFF)) return errc::topic_name_invalid;
     return errc::success;
@@ -167,7 +160,11 @@ template <class At>
             },
             rules, topic_name);
     } else {
-        return validate_utf8_impl(s.size(), at, rules, topic_name);
+        // The pointer alone, not the span: the loop keeps it in a register.
+        const std::byte* p = s.data();
+        return validate_utf8_impl(
+            s.size(), [p](std::size_t i) { return static_cast<std::uint8_t>(p[i]); }, rules,
+            topic_name);
     }
 }
 

@@ -96,10 +96,8 @@ class reader {
     }
     /// Two-byte length then that many bytes (Binary Data, MQTT5 1.5.6).
     [[nodiscard]] constexpr errc binary(binary_view& out) noexcept {
-        std::uint16_t n = 0;
-        if (const auto e = u16(n); e != errc::success) return e;
         std::span<const std::byte> s;
-        if (const auto e = bytes(n, s); e != errc::success) return e;
+        if (const auto e = string(s); e != errc::success) return e;
         out = binary_view(s);
         return errc::success;
     }
@@ -107,10 +105,8 @@ class reader {
     /// MQTT-1.5.3-2, MQTT5-1.5.4-1, MQTT5-1.5.4-2).
     [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc utf8(utf8_view& out,
                                                            utf8_rules rules) noexcept {
-        std::uint16_t n = 0;
-        if (const auto e = u16(n); e != errc::success) return e;
         std::span<const std::byte> s;
-        if (const auto e = bytes(n, s); e != errc::success) return e;
+        if (const auto e = string(s); e != errc::success) return e;
         // Plain ASCII, the common case, is checked inline; anything else (and any rule that
         // looks at ASCII characters) takes the full validator.
         if (small_code || std::is_constant_evaluated() || rules.reject_control_characters ||

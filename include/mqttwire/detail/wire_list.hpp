@@ -17,6 +17,8 @@ template <class T, class Traits> class list_iterator {
     using difference_type = std::ptrdiff_t;
 
     constexpr list_iterator() noexcept = default;
+    // A position only (an end iterator): iterators compare by position.
+    constexpr explicit list_iterator(std::size_t index) noexcept : index_(index) {}
     // Over caller values.
     constexpr list_iterator(const T* values, std::size_t count, std::size_t index) noexcept
         : values_(values), count_(count), index_(index) {
@@ -57,7 +59,17 @@ template <class T, class Traits> class list_iterator {
         }
         // The block was validated on decode; a failure here can only come from a hand-built view,
         // and ends the iteration instead of reading out of bounds.
-        if (Traits::read(reader_, current_) != errc::success) index_ = count_;
+        if constexpr (requires { Traits::entry_size; }) {
+            static_assert(Traits::entry_size == 1);
+            // One byte per entry: entry i is byte i.
+            const auto bytes = reader_.data();
+            if (index_ < bytes.size())
+                current_ = Traits::from_byte(static_cast<std::uint8_t>(bytes[index_]));
+            else
+                index_ = count_;
+        } else if (Traits::read(reader_, current_) != errc::success) {
+            index_ = count_;
+        }
     }
 
     const T* values_ = nullptr;

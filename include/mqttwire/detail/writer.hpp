@@ -160,6 +160,15 @@ template <class Sink> class writer {
     }
     /// Precondition: v <= varint_max (callers check and report packet_too_large / malformed).
     constexpr void varint(std::uint32_t v) noexcept {
+        if constexpr (small_code) { // one loop of byte stores, no staging array
+            do {
+                auto x = static_cast<std::uint8_t>(v & 0x7Fu);
+                v >>= 7;
+                if (v != 0) x = static_cast<std::uint8_t>(x | 0x80u);
+                sink_.put(std::byte{x});
+            } while (v != 0);
+            return;
+        }
         if (v < 0x80u) { // one byte: lengths of small packets and property blocks
             sink_.put(static_cast<std::byte>(v));
             return;
@@ -179,10 +188,7 @@ template <class Sink> class writer {
 
     /// Two-byte length and the bytes; strings longer than 65535 bytes cannot be encoded.
     [[nodiscard]] constexpr errc binary(const binary_view& b) noexcept {
-        if (b.size() > 0xFFFFu) return errc::malformed_packet;
-        u16(static_cast<std::uint16_t>(b.size()));
-        raw(b.text());
-        return errc::success;
+        return length_prefixed(b.text());
     }
     /// UTF-8 Encoded String; the text is validated so the encoder never emits what the decoder
     /// would reject (MQTT-1.5.3-1, MQTT5-1.5.4-1).
@@ -202,9 +208,13 @@ template <class Sink> class writer {
     /// A UTF-8 Encoded String whose text the caller has already validated in the counting pass
     /// (e.g. a Topic Name checked by the topic rules, which include UTF-8).
     [[nodiscard]] constexpr errc checked_utf8(const utf8_view& s) noexcept {
-        if (s.size() > 0xFFFFu) return errc::malformed_packet;
-        u16(static_cast<std::uint16_t>(s.size()));
-        raw(s.text());
+        return length_prefixed(s.text());
+    }
+    /// Two-byte length and the bytes (a string or Binary Data, one function for both).
+    [[nodiscard]] constexpr errc length_prefixed(const byte_text& t) noexcept {
+        if (t.size() > 0xFFFFu) return errc::malformed_packet;
+        u16(static_cast<std::uint16_t>(t.size()));
+        raw(t);
         return errc::success;
     }
 

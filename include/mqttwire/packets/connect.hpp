@@ -70,6 +70,14 @@ inline constexpr std::uint8_t connect_flag_user_name = 0x80;
 
 inline constexpr std::uint8_t bridge_level_flag = 0x80;
 
+// The protocol names with their length prefixes, as written (read-only data, not code that
+// builds them on the stack).
+inline constexpr std::byte protocol_name_v3_1[] = {std::byte{0},   std::byte{6},   std::byte{'M'},
+                                                   std::byte{'Q'}, std::byte{'I'}, std::byte{'s'},
+                                                   std::byte{'d'}, std::byte{'p'}};
+inline constexpr std::byte protocol_name_mqtt[] = {std::byte{0},   std::byte{4},   std::byte{'M'},
+                                                   std::byte{'Q'}, std::byte{'T'}, std::byte{'T'}};
+
 // Reads the protocol name and level. A name other than "MQTT"/"MQIsdp", or a level that does not
 // belong with the name, is refused (MQTT-3.1.2-1, MQTT5-3.1.2-1; 3.1.1 section 3.1.2.2).
 // With `bridge_levels`, mosquitto's bridge levels 0x83 and 0x84 are taken under either name
@@ -183,14 +191,10 @@ template <class W, class Ctx>
 [[nodiscard]] constexpr errc encode_body(W& w, const connect_view& p, const Ctx& c) noexcept {
     const bool v5 = c.v5();
     // The protocol name as bytes: constants, nothing to validate or measure at run time.
-    constexpr std::byte mqisdp[] = {std::byte{0}, std::byte{6}, std::byte{'M'}, std::byte{'Q'},
-                                    std::byte{'I'}, std::byte{'s'}, std::byte{'d'}, std::byte{'p'}};
-    constexpr std::byte mqtt[] = {std::byte{0}, std::byte{4}, std::byte{'M'}, std::byte{'Q'},
-                                  std::byte{'T'}, std::byte{'T'}};
-    if (c.version == protocol_version::v3_1)
-        w.raw(std::span<const std::byte>(mqisdp));
+    if (Ctx::profile.v3 && c.version == protocol_version::v3_1) // none in a 5.0-only profile
+        w.raw(std::span<const std::byte>(protocol_name_v3_1));
     else
-        w.raw(std::span<const std::byte>(mqtt));
+        w.raw(std::span<const std::byte>(protocol_name_mqtt));
     std::uint8_t level = static_cast<std::uint8_t>(c.version);
     if constexpr (Ctx::profile.from_client) {
         if (p.bridge) level = static_cast<std::uint8_t>(level | bridge_level_flag);
@@ -227,12 +231,13 @@ template <class W, class Ctx>
                 e != errc::success)
                 return e;
         }
-        // UTF-8 first (malformed, MQTT-3.1.3-10 / MQTT5-3.1.3-11), then the topic-name rules.
-        if (const auto e = w.utf8(p.will->topic); e != errc::success) return e;
+        // A length that does not fit and ill-formed UTF-8 first (malformed, MQTT-3.1.3-10 /
+        // MQTT5-3.1.3-11), then the topic-name rules: both in one pass.
         if (w.validating()) {
-            if (validate_topic_name(p.will->topic) != errc::success)
-                return errc::topic_name_invalid;
+            if (p.will->topic.size() > 0xFFFFu) return errc::malformed_packet;
+            if (const auto e = topic_name_check(p.will->topic, {}); e != errc::success) return e;
         }
+        if (const auto e = w.checked_utf8(p.will->topic); e != errc::success) return e;
         if (const auto e = w.binary(p.will->payload); e != errc::success) return e;
     }
     if (p.user_name) {

@@ -48,17 +48,6 @@ namespace detail {
                                      (p.retain ? 0x01u : 0u));
 }
 
-// The Topic Name and UTF-8 rules of a PUBLISH topic in one pass: success, `malformed_packet`
-// for ill-formed UTF-8 (MQTT-3.3.2-1 / MQTT5-3.3.2-1) or `topic_name_invalid` (MQTT-3.3.2-2 /
-// MQTT5-3.3.2-2, MQTT-4.7.3-1). A plain ASCII topic needs only the fast scan.
-[[nodiscard]] constexpr errc topic_name_check(const utf8_view& t, utf8_rules rules) noexcept {
-    if (!small_code && !std::is_constant_evaluated() && !rules.reject_control_characters &&
-        t.size() <= max_topic_length && is_plain_topic(t.bytes()))
-        return errc::success;
-    if (std::is_constant_evaluated() && !t.text().from_chars()) return check_topic_name(t, rules);
-    return check_topic_name(t.as_string_view(), rules);
-}
-
 // Topic rules shared by decode and encode.
 [[nodiscard]] constexpr errc check_publish_topic(const publish_view& p, bool v5) noexcept {
     if (p.topic.empty()) {

@@ -72,6 +72,10 @@ struct subscription_traits {
     }
 };
 struct reason_code_traits {
+    static constexpr std::size_t entry_size = 1; // entry i is byte i (list_iterator)
+    [[nodiscard]] static constexpr reason_code from_byte(std::uint8_t b) noexcept {
+        return static_cast<reason_code>(b);
+    }
     [[nodiscard]] static constexpr errc read(reader& r, reason_code& out) noexcept {
         std::uint8_t b = 0;
         if (const auto e = r.u8(b); e != errc::success) return e;
