@@ -708,7 +708,8 @@ class basic_connection {
             const auto f = next_frame(bytes);
             const std::size_t id_at =
                 f.status == errc::success ? detail::publish_id_offset(bytes, f.header_size) : 0;
-            if constexpr (Profile.v5) {
+            // Only a profile with levels on both sides of 5.0 can resume across it.
+            if constexpr (Profile.v3 && Profile.v5) {
                 if (id_at != 0 && r->format != detail::copy_format::unknown &&
                     r->format != copy_format_now()) {
                     const auto done = resend_at_this_level(bytes, f, r->format, id);
