@@ -140,9 +140,10 @@ struct aliased_publish {
 namespace detail {
 
 // Scratch properties for outbound aliases: none when fixed storage allows no outbound alias.
+// Allocator-backed storage allocates them with the first PUBLISH that gets an alias.
 template <class Storage> constexpr std::size_t alias_scratch() noexcept {
-    if constexpr (Storage::allocates) return 9;
-    else return Storage::limits().aliases_out == 0 ? 0 : 9;
+    if constexpr (Storage::allocates) return alias_property_slots;
+    else return capacity_of(Storage::limits(), storage_part::alias_properties);
 }
 
 constexpr std::size_t put_varint(std::span<std::byte> out, std::size_t at, std::uint32_t v) noexcept {

@@ -98,7 +98,7 @@ class client : public basic_connection<client<Storage, Profile>, peer_role::clie
 
     /// @brief A client working on `state`, which must outlive it.
     explicit client(state_type& state, const Storage& storage = Storage()) noexcept
-        : base(storage), aliases_out_(storage), client_id_(storage) {
+        : base(storage), aliases_out_(storage), client_id_(storage), alias_props_(storage) {
         this->state_ = &state;
     }
 
@@ -453,7 +453,7 @@ class client : public basic_connection<client<Storage, Profile>, peer_role::clie
 
     topic_alias_sender<Storage> aliases_out_;
     typename Storage::template buffer<std::byte, storage_part::client_id> client_id_;
-    std::array<property, detail::alias_scratch<Storage>()> alias_props_{};
+    typename Storage::template buffer<property, storage_part::alias_properties> alias_props_;
     std::size_t client_id_length_ = 0;
     ms connect_sent_{0};
     ms ping_sent_{0};

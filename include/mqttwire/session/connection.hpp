@@ -486,24 +486,26 @@ class basic_connection {
     // Names `wire`'s topic by alias as `aliases` chooses (5.0; MQTT5-3.3.2-12): its properties
     // are copied to `scratch` with the Topic Alias added. A PUBLISH that names its own Topic
     // Alias, or has more properties than the scratch holds, goes as it is.
-    template <class Sender, std::size_t N>
-    [[nodiscard]] bool alias_into(Sender& aliases, publish_view& wire,
-                                  std::array<property, N>& scratch) noexcept {
-        if constexpr (N == 0) {
+    template <class Sender, class Scratch>
+    [[nodiscard]] bool alias_into(Sender& aliases, publish_view& wire, Scratch& scratch) noexcept {
+        constexpr std::size_t slots = detail::alias_scratch<Storage>();
+        if constexpr (slots == 0) {
             (void)aliases;
             (void)wire;
             (void)scratch;
             return false;
         } else {
             if (!v5() || aliases.usable() == 0 || wire.topic.empty() ||
-                wire.properties.contains(property_id::topic_alias) || wire.properties.size() + 1 > N)
+                wire.properties.contains(property_id::topic_alias) ||
+                wire.properties.size() + 1 > slots || !scratch.reserve(slots))
                 return false;
             const auto c = aliases.choose(wire.topic.bytes());
             if (c.alias == 0) return false;
+            const std::span<property> props(scratch.data(), slots);
             std::size_t n = 0;
-            for (const auto& p : wire.properties) scratch[n++] = p;
-            scratch[n++] = {property_id::topic_alias, c.alias};
-            wire.properties = std::span<const property>(scratch.data(), n);
+            for (const auto& p : wire.properties) props[n++] = p;
+            props[n++] = {property_id::topic_alias, c.alias};
+            wire.properties = std::span<const property>(props.first(n));
             if (!c.with_topic) wire.topic = {};
             return true;
         }

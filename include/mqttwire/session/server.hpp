@@ -114,7 +114,8 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
     /// @brief A server connection accepted by the transport at `now`; CONNECT is awaited.
     explicit server(ms now, const server_options& options = {},
                     const Storage& storage = Storage()) noexcept
-        : base(storage), aliases_out_(storage, options.topic_aliases_out), opts_(options) {
+        : base(storage), aliases_out_(storage, options.topic_aliases_out), alias_props_(storage),
+          opts_(options) {
         this->advance(now);
         this->status_ = connection_status::connecting;
         this->last_sent_ = this->last_received_ = now;
@@ -471,7 +472,7 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
     }
 
     topic_alias_sender<Storage> aliases_out_;
-    std::array<property, detail::alias_scratch<Storage>()> alias_props_{};
+    typename Storage::template buffer<property, storage_part::alias_properties> alias_props_;
     server_options opts_;
     ms opened_{0};
     std::uint32_t max_in_ = 0;

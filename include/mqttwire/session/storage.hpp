@@ -60,9 +60,13 @@ enum class storage_part : std::uint8_t {
     alias_bytes_out, ///< their topic names
     client_id,       ///< Assigned Client Identifier
     deferred_ids,    ///< inbound identifiers whose acknowledgement is deferred (half full at most)
+    alias_properties, ///< the properties of a PUBLISH whose topic is replaced by an alias
 };
 
 namespace detail {
+
+// Properties of an own PUBLISH that gets an outbound Topic Alias: its own (up to 8) and the alias.
+inline constexpr std::size_t alias_property_slots = 9;
 
 [[nodiscard]] constexpr std::size_t next_pow2(std::size_t n) noexcept {
     std::size_t p = 1;
@@ -86,6 +90,7 @@ namespace detail {
     case storage_part::client_id: return l.client_id_bytes;
     case storage_part::deferred_ids:
         return l.deferred_acks == 0 ? 0 : next_pow2(std::size_t{l.deferred_acks} * 2);
+    case storage_part::alias_properties: return l.aliases_out == 0 ? 0 : alias_property_slots;
     }
     return 0;
 }
@@ -118,7 +123,8 @@ template <class T, class Alloc> class dynamic_buffer {
     using traits = std::allocator_traits<alloc_t>;
 
   public:
-    dynamic_buffer(const Alloc& a, std::size_t limit) noexcept : alloc_(a), limit_(limit) {}
+    dynamic_buffer(const Alloc& a, std::size_t limit) noexcept
+        : alloc_(a), limit_(static_cast<std::uint32_t>(limit < max_elements ? limit : max_elements)) {}
     template <class Storage>
     dynamic_buffer(const Storage& s, storage_part part) noexcept
         : dynamic_buffer(s.allocator(), capacity_of(s.limits(), part)) {}
@@ -149,7 +155,7 @@ template <class T, class Alloc> class dynamic_buffer {
     [[nodiscard]] bool reserve(std::size_t n) noexcept {
         if (n <= cap_) return true;
         if (n > limit_) return false;
-        std::size_t cap = cap_ < 16 ? 16 : cap_ * 2;
+        std::size_t cap = cap_ < 16 ? 16 : std::size_t{cap_} * 2;
         if (cap < n) cap = n;
         if (cap > limit_) cap = limit_;
         return reallocate(cap, cap_);
@@ -178,6 +184,11 @@ template <class T, class Alloc> class dynamic_buffer {
     }
 
   private:
+    // Every limit of `session_limits` fits 32 bits, so do capacities: a buffer is 16 bytes (a
+    // pointer and two counts; the allocator takes no room when it is stateless), which matters
+    // for a server with many idle connections.
+    static constexpr std::size_t max_elements = 0xFFFFFFFFu;
+
     bool reallocate(std::size_t cap, std::size_t keep) noexcept {
         T* fresh = traits::allocate(alloc_, cap);
         if (fresh == nullptr) return false;
@@ -187,14 +198,14 @@ template <class T, class Alloc> class dynamic_buffer {
             traits::deallocate(alloc_, data_, cap_);
         }
         data_ = fresh;
-        cap_ = cap;
+        cap_ = static_cast<std::uint32_t>(cap);
         return true;
     }
 
-    alloc_t alloc_;
+    [[no_unique_address]] alloc_t alloc_;
     T* data_ = nullptr;
-    std::size_t cap_ = 0;
-    std::size_t limit_ = 0;
+    std::uint32_t cap_ = 0;
+    std::uint32_t limit_ = 0;
 };
 
 template <class T, class Alloc, storage_part P> class dynamic_part : public dynamic_buffer<T, Alloc> {
