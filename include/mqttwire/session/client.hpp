@@ -100,6 +100,10 @@ class client : public basic_connection<client<Storage, Profile>, peer_role::clie
     explicit client(state_type& state, const Storage& storage = Storage()) noexcept
         : base(storage), aliases_out_(storage), client_id_(storage), alias_props_(storage) {
         this->state_ = &state;
+        // What this side accepts, announced in 5.0 (sections 3.1.2.11.3 to 3.1.2.11.5).
+        const auto limits = storage.limits();
+        this->inbound_receive_maximum_ = limits.inbound_qos2 == 0 ? 1 : limits.inbound_qos2;
+        max_in_ = std::min<std::uint32_t>(limits.input_bytes, max_packet_size_limit);
     }
 
     /// @brief Starts a connection on a fresh transport: CONNECT goes to the output buffer.
@@ -118,10 +122,6 @@ class client : public basic_connection<client<Storage, Profile>, peer_role::clie
         role_reset();
         this->version_ = o.version;
         const bool v5 = this->v5();
-        const auto& limits = this->limits_;
-        // What this side accepts, announced in 5.0 (sections 3.1.2.11.3 to 3.1.2.11.5).
-        this->inbound_receive_maximum_ = limits.inbound_qos2 == 0 ? 1 : limits.inbound_qos2;
-        max_in_ = std::min<std::uint32_t>(limits.input_bytes, max_packet_size_limit);
         this->alias_in_max_ = v5 ? this->aliases_in_.max() : 0;
         connect_view c;
         c.clean_start = o.clean_start;

@@ -478,8 +478,7 @@ class basic_connection {
     static constexpr std::size_t read_chunk = 4096;
 
     explicit basic_connection(const Storage& storage) noexcept
-        : in_(storage), out_(storage), aliases_in_(storage), owed_(storage),
-          limits_(storage.limits()) {}
+        : in_(storage), out_(storage), aliases_in_(storage), owed_(storage) {}
 
     [[nodiscard]] Derived& derived() noexcept { return static_cast<Derived&>(*this); }
 
@@ -815,12 +814,10 @@ class basic_connection {
         return ev;
     }
 
-    [[nodiscard]] session_event on_publish(const publish_view& p) noexcept {
+    [[nodiscard]] session_event on_publish(publish_view& p) noexcept {
         if (status_ != connection_status::connected) return violation(errc::protocol_error);
-        const publish_view* delivered = &p;
         if (v5() && p.properties.contains(property_id::topic_alias)) {
-            message_ = p; // a copy whose topic is the alias's
-            delivered = &message_;
+            // The topic of an alias alone is filled in where the PUBLISH was decoded.
             const auto alias =
                 p.properties.integer_or(property_id::topic_alias, 0);
             // MQTT5-3.3.2-10 / MQTT5-3.3.2-12: accepted from 1 to the maximum announced; beyond
@@ -830,7 +827,7 @@ class basic_connection {
             if (!p.topic.empty()) {
                 if (const auto e = aliases_in_.set(a, p.topic.bytes()); e != errc::success)
                     return violation(e);
-            } else if (!aliases_in_.get(a, message_.topic)) {
+            } else if (!aliases_in_.get(a, p.topic)) {
                 // MQTT 5.0 section 3.3.2.3.4: an alias with no mapping is a Protocol Error.
                 return violation(errc::protocol_error);
             }
@@ -838,7 +835,7 @@ class basic_connection {
         if (const auto e = derived().check_inbound_publish(p); e != errc::success)
             return violation(e);
         auto ev = event_of(event_kind::message, p.packet_id);
-        ev.message = delivered;
+        ev.message = &p;
         if (p.qos == qos::at_most_once) return ev;
         if (const qos owed = owed_.qos_of(p.packet_id); owed != qos::at_most_once) {
             // The answer to this identifier is deferred: the same message again (MQTT5-4.3.2-5
@@ -945,9 +942,7 @@ class basic_connection {
     typename Storage::template buffer<std::byte, storage_part::output> out_;
     detail::alias_table<Storage, storage_part::aliases_in, storage_part::alias_bytes_in> aliases_in_;
     [[no_unique_address]] detail::owed_acks<Storage> owed_;
-    session_limits limits_;
     packet_view packet_{};
-    publish_view message_{};
     state_type* state_ = nullptr;
     std::size_t in_begin_ = 0;
     std::size_t in_end_ = 0;

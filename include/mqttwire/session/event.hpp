@@ -71,7 +71,8 @@ struct session_event {
     std::optional<std::uint32_t> session_expiry{};
     /// `message`: the PUBLISH, its Topic Alias resolved to the topic name.
     const publish_view* message = nullptr;
-    /// The packet behind the event, if any.
+    /// The packet behind the event, if any. A PUBLISH that named its topic by Topic Alias alone
+    /// has the topic name filled in, as in `message`.
     const packet_view* packet = nullptr;
 
     /// @brief The packet as a `P`, or nullptr.

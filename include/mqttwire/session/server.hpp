@@ -120,7 +120,7 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
         this->status_ = connection_status::connecting;
         this->last_sent_ = this->last_received_ = now;
         opened_ = now;
-        const auto& l = this->limits_;
+        const auto l = storage.limits();
         max_in_ = std::min<std::uint32_t>(l.input_bytes, opts_.maximum_packet_size);
         this->inbound_receive_maximum_ =
             std::max<std::size_t>(1, std::min<std::size_t>(opts_.receive_maximum, l.inbound_qos2));
