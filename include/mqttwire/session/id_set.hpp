@@ -21,9 +21,8 @@ template <class Storage, storage_part Part = storage_part::inbound_ids,
 class id_set {
   public:
     explicit id_set(const Storage& s) noexcept
-        : slots_(s), storage_(storage_ref(s)),
-          max_(Part == storage_part::inbound_ids ? s.limits().inbound_qos2
-                                                 : s.limits().deferred_acks) {}
+        : slots_(s), max_(Part == storage_part::inbound_ids ? s.limits().inbound_qos2
+                                                            : s.limits().deferred_acks) {}
 
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
     [[nodiscard]] std::size_t max_size() const noexcept { return max_; }
@@ -48,7 +47,7 @@ class id_set {
         if (id == 0) return false;
         if (contains(id)) return true;
         if (size_ >= max_) return false;
-        if ((size_ + 1) * 2 > slots_.capacity() && !grow()) return false;
+        if ((std::size_t{size_} + 1) * 2 > slots_.capacity() && !grow()) return false;
         place(slots_.data(), slots_.capacity(), entry);
         ++size_;
         return true;
@@ -96,9 +95,6 @@ class id_set {
         return static_cast<std::uint16_t>(v);
     }
 
-    // Fixed storage is stateless; allocator-backed storage is copied so the table can grow.
-    static Storage storage_ref(const Storage& s) noexcept { return s; }
-
     [[nodiscard]] std::size_t home(std::uint16_t id) const noexcept {
         // Fibonacci hashing spreads consecutive identifiers over the table.
         return static_cast<std::size_t>((std::uint32_t{id} * 2654435769u) >> 16) &
@@ -118,7 +114,7 @@ class id_set {
             std::size_t cap = slots_.capacity() < 16 ? 16 : slots_.capacity() * 2;
             if (cap > slots_.limit()) cap = slots_.limit(); // a power of two as well
             if (cap <= slots_.capacity()) return false;
-            buffer fresh(storage_);
+            auto fresh = slots_.empty_like();
             if (!fresh.reserve(cap)) return false;
             for (std::size_t i = 0; i < slots_.capacity(); ++i)
                 if (slots_.data()[i] != 0) place(fresh.data(), fresh.capacity(), slots_.data()[i]);
@@ -128,9 +124,8 @@ class id_set {
     }
 
     buffer slots_;
-    [[no_unique_address]] Storage storage_;
-    std::size_t max_;
-    std::size_t size_ = 0;
+    std::uint16_t max_; // the limits are 16-bit
+    std::uint16_t size_ = 0;
 };
 
 } // namespace mqttwire::detail

@@ -51,7 +51,7 @@ template <class Storage, bool Out = defer_compiled_out<Storage>()> class owed_ac
 
   private:
     id_set<Storage, storage_part::deferred_ids, std::uint32_t> ids_;
-    std::size_t qos2_ = 0;
+    std::uint16_t qos2_ = 0; // at most deferred_acks, a 16-bit limit
 };
 
 // `deferred_acks` 0 in `fixed_storage`: no table, and every question has a constant answer.

@@ -125,6 +125,7 @@ template <class T, class Alloc> class dynamic_buffer {
   public:
     dynamic_buffer(const Alloc& a, std::size_t limit) noexcept
         : alloc_(a), limit_(static_cast<std::uint32_t>(limit < max_elements ? limit : max_elements)) {}
+    dynamic_buffer(const alloc_t& a, std::uint32_t limit) noexcept : alloc_(a), limit_(limit) {}
     template <class Storage>
     dynamic_buffer(const Storage& s, storage_part part) noexcept
         : dynamic_buffer(s.allocator(), capacity_of(s.limits(), part)) {}
@@ -175,6 +176,10 @@ template <class T, class Alloc> class dynamic_buffer {
         if (data_ != nullptr) traits::deallocate(alloc_, data_, cap_);
         data_ = nullptr;
         cap_ = 0;
+    }
+    // An empty buffer with the same allocator and limit (to grow into, then `swap`).
+    [[nodiscard]] dynamic_buffer empty_like() const noexcept {
+        return dynamic_buffer(alloc_, limit_);
     }
     void swap(dynamic_buffer& o) noexcept {
         std::swap(alloc_, o.alloc_);
