@@ -25,6 +25,8 @@
 //   0x8C       defer the pending message's acknowledgement
 //   0x8D       acknowledge a deferred message: next byte picks one deferred earlier (or, past
 //              them, is a packet identifier of its own), the byte after it the reason code
+//   0x8E       hold the input at the pending message (hold_input)
+//   0x8F       resume the input (resume_input)
 //   others     next() until nothing is left
 //
 // After every operation events are drained (bounded), up to an event that awaits a decision.
@@ -33,7 +35,8 @@
 //     (decode_options::sender set); the output ends on a packet boundary;
 //   * the output, input and tables stay within the storage's limits (deferred acknowledgements
 //     included);
-//   * a message event carries a PUBLISH with a topic name (aliases resolved);
+//   * a message event carries a PUBLISH with a topic name (aliases resolved), and none comes
+//     while the input is held;
 //   * a closed event leaves the connection idle (client) or closed (server).
 
 #include <array>
@@ -140,10 +143,12 @@ template <class Storage, peer_role Role> struct harness {
 
     void drain() {
         for (int i = 0; i < 64; ++i) {
+            const bool held = conn->input_held();
             const auto ev = conn->next(now);
             check_bounds();
             if (!ev) return;
             if (ev.kind == event_kind::message) {
+                MQTTWIRE_FUZZ_CHECK(!held);
                 MQTTWIRE_FUZZ_CHECK(ev.message != nullptr);
                 MQTTWIRE_FUZZ_CHECK(!ev.message->topic.empty());
             }
@@ -282,6 +287,8 @@ template <class Storage, peer_role Role> struct harness {
                 (void)conn->acknowledge(id, rc);
                 break;
             }
+            case 0x8E: (void)conn->hold_input(); break;
+            case 0x8F: conn->resume_input(); break;
             default: break;
             }
             check_bounds();

@@ -203,7 +203,7 @@ TEST_F(client_test, MQTT_2_3_1_2_identifiers_in_use_are_never_handed_out) {
         (void)out(c);
         ASSERT_EQ(c.feed(ack), 4u);
         if (ack[0] == std::byte{0x50}) {
-            EXPECT_EQ(c.next(0ms).kind, event_kind::none); // PUBREL goes out
+            EXPECT_EQ(c.next(0ms).kind, event_kind::released); // PUBREL goes out
             ack[0] = std::byte{0x70};
             ASSERT_EQ(c.feed(ack), 4u);
         }
@@ -240,7 +240,7 @@ TEST_F(client_test, MQTT_4_3_3_1_qos2_publish_pubrec_pubrel_pubcomp) {
     ASSERT_TRUE(pub(qos::exactly_once));
     EXPECT_EQ(out(c), bytes_of("34 09 00 03 61 2f 62 00 01 68 69"));
     in(c, "50 02 00 01 # PUBREC");
-    EXPECT_EQ(event1(c, 0ms), "none");
+    EXPECT_EQ(event1(c, 0ms), "released 1") << "for a store: only the PUBREL is resent now";
     EXPECT_EQ(out(c), "62 02 00 01") << "PUBREL";
     EXPECT_EQ(state.state_of(1), outbound_state::pubrel);
     in(c, "70 02 00 01 # PUBCOMP");
@@ -311,7 +311,7 @@ TEST_F(client_test, MQTT_4_3_3_2_qos2_delivered_once_until_pubrel) {
     EXPECT_EQ(event1(c, 0ms), "none");
     EXPECT_EQ(out(c), "50 02 00 07");
     in(c, "62 02 00 07 # PUBREL");
-    EXPECT_EQ(event1(c, 0ms), "none");
+    EXPECT_EQ(event1(c, 0ms), "peer_released 7") << "for a store: the identifier is free";
     EXPECT_EQ(out(c), "70 02 00 07") << "PUBCOMP";
     EXPECT_EQ(state.inbound_qos2(), 0u);
     // MQTT5-4.3.3-12: after PUBCOMP the identifier means a new message.
@@ -362,7 +362,7 @@ TEST_F(client_test, MQTT_4_4_0_1_resend_publish_with_dup_and_pubrel_in_order) {
     ASSERT_TRUE(pub(qos::at_most_once, "a/b", "4"));   // not resent
     (void)out(c);
     in(c, "50 02 00 02 # PUBREC 2: PUBREL 2 is now in flight");
-    EXPECT_EQ(event1(c, 0ms), "none");
+    EXPECT_EQ(event1(c, 0ms), "released 2");
     EXPECT_EQ(out(c), "62 02 00 02");
     c.transport_closed(1ms);
     EXPECT_EQ(event1(c, 1ms), "closed transport 0x80");

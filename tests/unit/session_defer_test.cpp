@@ -87,7 +87,7 @@ TEST_F(defer_test, MQTT5_4_3_2_4_MQTT5_4_3_3_8_acknowledged_later_in_any_order) 
 
     // MQTT-4.3.3-2: the QoS 2 flow goes on as usual.
     in(c, "62 02 00 09 # PUBREL");
-    EXPECT_EQ(event1(c, 0ms), "none");
+    EXPECT_EQ(event1(c, 0ms), "peer_released 9");
     EXPECT_EQ(out(c), "70 02 00 09") << "PUBCOMP";
     EXPECT_EQ(state.inbound_qos2(), 0u);
 }
@@ -167,7 +167,7 @@ TEST_F(defer_test, MQTT_4_3_3_2_MQTT5_4_3_3_10_qos2_resent_while_deferred_is_not
     EXPECT_EQ(event1(c, 0ms), "none");
     EXPECT_EQ(out(c), "50 02 00 07");
     in(c, "62 02 00 07 # PUBREL");
-    EXPECT_EQ(event1(c, 0ms), "none");
+    EXPECT_EQ(event1(c, 0ms), "peer_released 7");
     EXPECT_EQ(out(c), "70 02 00 07");
 }
 

@@ -587,5 +587,30 @@ TEST_F(server_test, accept_without_session_present_clears_the_state) {
     EXPECT_TRUE(state.empty());
 }
 
+// What a store that keeps sessions across restarts needs to hear about a QoS 2 exchange: when
+// its own message need no longer be resent as a PUBLISH, and when an inbound identifier is free.
+TEST_F(server_test, MQTT_4_3_3_1_MQTT_4_3_3_2_qos2_steps_are_reported_both_ways) {
+    connect(connect_311);
+    ASSERT_EQ(*pub(qos::exactly_once), 1);
+    EXPECT_EQ(out(*s), "34 09 00 03 61 2f 62 00 01 68 69");
+    in(*s, "50 02 00 01 # PUBREC 1");
+    EXPECT_EQ(event1(*s, 0ms), "released 1");
+    EXPECT_EQ(state.state_of(1), outbound_state::pubrel);
+    EXPECT_EQ(out(*s), "62 02 00 01") << "PUBREL";
+    in(*s, "70 02 00 01 # PUBCOMP 1");
+    EXPECT_EQ(event1(*s, 0ms), "published 1 0x00");
+
+    in(*s, "34 09 00 03 61 2f 62 00 05 68 69 # PUBLISH QoS 2, id 5");
+    ASSERT_EQ(event1(*s, 0ms), "message 5 a/b=hi");
+    s->acknowledge();
+    EXPECT_EQ(events(*s, 0ms), list({}));
+    EXPECT_EQ(out(*s), "50 02 00 05") << "PUBREC";
+    in(*s, "62 02 00 05 # PUBREL 5\n"
+           "62 02 00 06 # PUBREL 6: nothing awaits it");
+    EXPECT_EQ(events(*s, 0ms), list({"peer_released 5"})) << "none for an unknown identifier";
+    EXPECT_EQ(out(*s), "70 02 00 05 70 02 00 06");
+    EXPECT_EQ(state.inbound_qos2(), 0u);
+}
+
 } // namespace
 } // namespace mqttwire::test

@@ -62,6 +62,8 @@ inline std::string kind_name(event_kind k) {
     case event_kind::connect_request: return "connect_request";
     case event_kind::message: return "message";
     case event_kind::published: return "published";
+    case event_kind::released: return "released";
+    case event_kind::peer_released: return "peer_released";
     case event_kind::subscribed: return "subscribed";
     case event_kind::unsubscribed: return "unsubscribed";
     case event_kind::subscribe_request: return "subscribe_request";
@@ -87,6 +89,8 @@ inline std::string describe(const session_event& ev) {
     case event_kind::published:
         s += " " + std::to_string(ev.packet_id) + " " + hex2(static_cast<unsigned>(ev.reason));
         break;
+    case event_kind::released:
+    case event_kind::peer_released:
     case event_kind::subscribed:
     case event_kind::unsubscribed:
     case event_kind::subscribe_request:

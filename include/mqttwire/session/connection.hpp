@@ -168,6 +168,7 @@ class basic_connection {
     /// input, after output was written and at `deadline()`.
     [[nodiscard]] session_event next(std::chrono::milliseconds now) noexcept {
         advance(now);
+        last_message_size_ = 0;
         if (pending_.kind != detail::pending_kind::none) answer_default();
         if (status_ == connection_status::closing) return finish_close();
         if (status_ != connection_status::connecting && status_ != connection_status::connected)
@@ -175,6 +176,7 @@ class basic_connection {
         if (auto ev = derived().role_timers(); ev.kind != event_kind::none) return ev;
         if (status_ == connection_status::closing) return finish_close();
         if (resend_cursor_ != 0) continue_resend();
+        if (held_) return {};
         // Compacting here would move the rest of a burst once per packet; the buffer is only
         // reset when drained, and compacted when the transport needs room.
         if (in_begin_ != 0 && in_begin_ == in_end_) compact_input();
@@ -205,6 +207,7 @@ class basic_connection {
             last_received_ = now_;
             auto ev = dispatch();
             if (status_ == connection_status::closing) return finish_close();
+            if (ev.kind == event_kind::message) last_message_size_ = static_cast<std::uint32_t>(f.size);
             if (ev.kind != event_kind::none) return ev;
         }
     }
@@ -390,6 +393,7 @@ class basic_connection {
     /// 0x80 or more ends a QoS 2 exchange: the identifier is not remembered (MQTT5-4.3.3-9).
     void acknowledge(reason_code rc = reason_code::success) noexcept {
         if (pending_.kind != detail::pending_kind::ack) return;
+        last_message_size_ = 0;
         const auto id = pending_.packet_id;
         const auto q = pending_.qos;
         pending_ = {};
@@ -412,6 +416,7 @@ class basic_connection {
     [[nodiscard]] result<std::uint16_t> defer() noexcept {
         if (pending_.kind != detail::pending_kind::ack) return errc::invalid_argument;
         if (!owed_.insert(pending_.packet_id, pending_.qos)) return errc::quota_exceeded;
+        last_message_size_ = 0;
         const auto id = pending_.packet_id;
         pending_ = {};
         reserved_ = 0;
@@ -437,6 +442,33 @@ class basic_connection {
     }
     /// @brief Acknowledgements deferred and not sent yet.
     [[nodiscard]] std::size_t deferred() const noexcept { return owed_.size(); }
+
+    /// @brief Gives the last `message` event back, for an embedder that cannot take the message
+    /// now (a broker whose subscriber's queue is full): nothing is answered, the PUBLISH stays at
+    /// the front of the input buffer, and no further packet is processed until `resume_input()`;
+    /// the first `next()` after it reports the same message again. Timers, writes and closing
+    /// go on meanwhile, the keep-alive timer included. The peer is not read from either: the
+    /// transport should stop reading while `input_held()`, so that the peer's own flow control
+    /// (TCP) holds it back. The message view must not be used after this call.
+    /// @return `errc::invalid_argument` unless the last call of `next()` returned a `message`
+    /// event that is still unanswered (not acknowledged, not deferred) and no input was given
+    /// since (`input_space()` and `feed()` may move the buffered bytes).
+    [[nodiscard]] errc hold_input() noexcept {
+        if (last_message_size_ == 0 || status_ != connection_status::connected ||
+            (pending_.kind != detail::pending_kind::ack &&
+             std::get<publish_view>(packet_).qos != qos::at_most_once))
+            return errc::invalid_argument;
+        in_begin_ -= last_message_size_;
+        last_message_size_ = 0;
+        pending_ = {};
+        reserved_ = 0;
+        held_ = true;
+        return errc::success;
+    }
+    /// @brief Processes input again after `hold_input()`.
+    void resume_input() noexcept { held_ = false; }
+    /// @brief True between `hold_input()` and `resume_input()`.
+    [[nodiscard]] bool input_held() const noexcept { return held_; }
 
     /// @brief Ends the connection: DISCONNECT with `rc` (5.0; before 5.0 only a client sends
     /// DISCONNECT, without fields), then nothing more is sent (MQTT-3.14.4-2 / MQTT5-3.14.4-1).
@@ -611,6 +643,7 @@ class basic_connection {
 
     void compact_input() noexcept {
         if (in_begin_ == 0) return;
+        last_message_size_ = 0; // the message's bytes may move: it can no longer be held
         const std::size_t rest = in_end_ - in_begin_;
         if (rest != 0) std::memmove(in_.data(), in_.data() + in_begin_, rest);
         in_begin_ = 0;
@@ -650,6 +683,8 @@ class basic_connection {
         ev.session_expiry = close_expiry_;
         status_ = Role == peer_role::client ? connection_status::idle : connection_status::closed;
         resend_cursor_ = 0;
+        held_ = false;
+        last_message_size_ = 0;
         aliases_in_.clear();
         owed_.clear(); // the peer resends them after a reconnect (MQTT-4.4.0-1 / MQTT5-4.4.0-1)
         in_begin_ = in_end_ = 0;
@@ -671,6 +706,8 @@ class basic_connection {
         pending_ = {};
         reserved_ = 0;
         resend_cursor_ = 0;
+        held_ = false;
+        last_message_size_ = 0;
         close_expiry_.reset();
         close_reason_ = reason_code::success;
         close_by_ = close_initiator::none;
@@ -908,16 +945,16 @@ class basic_connection {
         if (resend_cursor_ == a.packet_id) resend_cursor_ = state_->out_.next(a.packet_id);
         state_->out_.move_to_back(a.packet_id); // MQTT-4.6.0-4 / MQTT5-4.6.0-4
         (void)send_control(rel);
-        return {};
+        return event_of(event_kind::released, a.packet_id);
     }
 
     [[nodiscard]] session_event on_pubrel(const pubrel_view& a) noexcept {
         pubcomp_view c; // MQTT-4.3.3-2 / MQTT5-4.3.3-11
         c.packet_id = a.packet_id;
-        if (!state_->inbound_.erase(a.packet_id) && v5())
-            c.reason = reason_code::packet_identifier_not_found;
+        const bool known = state_->inbound_.erase(a.packet_id);
+        if (!known && v5()) c.reason = reason_code::packet_identifier_not_found;
         (void)send_control(c);
-        return {};
+        return known ? event_of(event_kind::peer_released, a.packet_id) : session_event{};
     }
 
     [[nodiscard]] session_event on_pubcomp(const pubcomp_view& a) noexcept {
@@ -965,6 +1002,10 @@ class basic_connection {
     reason_code close_reason_ = reason_code::success;
     close_initiator close_by_ = close_initiator::none;
     bool close_will_ = false;
+    bool held_ = false; // hold_input(): no input is processed
+    // The size of the PUBLISH behind a `message` event the last `next()` returned (0 otherwise):
+    // what `hold_input()` gives back.
+    std::uint32_t last_message_size_ = 0;
 };
 
 } // namespace mqttwire

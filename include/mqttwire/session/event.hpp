@@ -31,6 +31,15 @@ enum class event_kind : std::uint8_t {
     connect_request,     ///< server: a CONNECT; answer `accept()` or `refuse()`
     message,             ///< a PUBLISH (`message`); answered by `acknowledge()` or `defer()`
     published,           ///< an own QoS 1/2 PUBLISH is done: `packet_id`, `reason` of the ack
+    /// an own QoS 2 PUBLISH was received (PUBREC with Success): PUBREL is sent, the PUBLISH is
+    /// never sent again, `published` follows with the PUBCOMP. For a store that keeps in-flight
+    /// messages: from now on only the PUBREL is resent (MQTT-4.3.3-1 / MQTT5-4.3.3-4).
+    released,
+    /// the peer's PUBREL for an inbound QoS 2 message (`packet_id`): PUBCOMP is sent and the
+    /// identifier is free again. For a store that keeps the identifiers awaiting PUBREL
+    /// (`session_state::for_each_inbound_qos2`): it may forget this one (MQTT-4.3.3-2 /
+    /// MQTT5-4.3.3-11).
+    peer_released,
     subscribed,          ///< client: the SUBACK (`packet`) for `packet_id`
     unsubscribed,        ///< client: the UNSUBACK (`packet`) for `packet_id`
     subscribe_request,   ///< server: a SUBSCRIBE; answer `answer_subscribe()`
