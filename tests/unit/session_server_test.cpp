@@ -193,7 +193,7 @@ TEST_F(server_test, MQTT_3_1_0_2_a_second_connect_is_a_protocol_violation) {
     connect(connect_5);
     in(*s, connect_5);
     EXPECT_EQ(event1(*s, 0ms), "closed local 0x82");
-    EXPECT_EQ(out(*s), "e0 01 82");
+    EXPECT_EQ(out(*s), violation_disconnect(0x82, "protocol_error"));
 }
 
 TEST_F(server_test, MQTT5_3_2_2_13_retained_will_without_retain_support) {
@@ -340,7 +340,7 @@ TEST_F(server_test, a_session_that_ends_with_the_connection_cannot_be_extended) 
     connect(connect_5);
     in(*s, "e0 07 00 05 11 00 00 00 3c");
     EXPECT_EQ(event1(*s, 0ms), "closed local 0x82");
-    EXPECT_EQ(out(*s), "e0 01 82");
+    EXPECT_EQ(out(*s), violation_disconnect(0x82, "protocol_error"));
 }
 
 TEST_F(server_test, MQTT5_3_1_4_3_takeover_sends_disconnect_0x8e) {
@@ -384,7 +384,7 @@ TEST_F(server_test, MQTT5_3_2_2_11_publish_above_maximum_qos_is_disconnected) {
     connect(connect_5);
     in(*s, "34 0a 00 03 61 2f 62 00 01 00 68 69 # QoS 2");
     EXPECT_EQ(event1(*s, 0ms), "closed local 0x9b");
-    EXPECT_EQ(out(*s), "e0 01 9b");
+    EXPECT_EQ(out(*s), violation_disconnect(0x9B, "qos_not_supported"));
 }
 
 TEST_F(server_test, MQTT5_3_2_2_14_retained_publish_without_retain_support) {
@@ -407,7 +407,7 @@ TEST_F(server_test, MQTT5_3_3_4_9_receive_maximum_exceeded_by_the_client) {
     EXPECT_EQ(out(*s), "50 02 00 01 50 02 00 02 50 02 00 03 50 02 00 04");
     in(*s, "34 0a 00 03 61 2f 62 00 05 00 68 69");
     EXPECT_EQ(event1(*s, 0ms), "closed local 0x93");
-    EXPECT_EQ(out(*s), "e0 01 93");
+    EXPECT_EQ(out(*s), violation_disconnect(0x93, "receive_maximum_exceeded"));
 }
 
 TEST_F(server_test, MQTT5_3_3_2_12_inbound_alias_over_the_announced_maximum) {
@@ -610,6 +610,51 @@ TEST_F(server_test, MQTT_4_3_3_1_MQTT_4_3_3_2_qos2_steps_are_reported_both_ways)
     EXPECT_EQ(events(*s, 0ms), list({"peer_released 5"})) << "none for an unknown identifier";
     EXPECT_EQ(out(*s), "70 02 00 05 70 02 00 06");
     EXPECT_EQ(state.inbound_qos2(), 0u);
+}
+
+TEST_F(server_test, MQTT5_3_1_2_25_the_reason_string_is_dropped_when_the_client_cannot_take_it) {
+    make();
+    // CONNECT 5.0 with Maximum Packet Size 16: a DISCONNECT with a Reason String is too large.
+    in(*s, "10 14 00 04 4d 51 54 54 05 02 00 3c 05 27 00 00 00 10 00 02 70 63");
+    ASSERT_EQ(event1(*s, 0ms), "connect_request");
+    ASSERT_EQ(s->accept(state), errc::success);
+    (void)out(*s);
+    in(*s, "30 07 00 03 61 2f 2b 00 68 # PUBLISH to a/+ : a wildcard in a topic name");
+    const auto ev = s->next(0ms);
+    EXPECT_EQ(describe(ev), "closed local 0x90");
+    EXPECT_EQ(ev.error, errc::topic_name_invalid) << "the error behind the close";
+    EXPECT_EQ(out(*s), "e0 01 90") << "the reason code alone fits 16 bytes";
+}
+
+TEST_F(server_test, MQTT_4_8_0_1_the_closed_event_names_the_error_a_3_1_1_client_made) {
+    connect(connect_311);
+    in(*s, "62 02 00 01 # PUBREL with flags 0010: fine\n"
+           "60 02 00 02 # PUBREL with flags 0000: malformed (MQTT-3.6.1-1)");
+    const auto ev = s->next(0ms);
+    EXPECT_EQ(describe(ev), "closed local 0x81");
+    EXPECT_NE(ev.error, errc::success);
+    EXPECT_EQ(out(*s), "70 02 00 01") << "PUBCOMP; no DISCONNECT from a 3.1.1 server";
+}
+
+// mosquitto's bridges connect with the top bit of the level set (0x83 / 0x84); a server that
+// bridges with mosquitto takes them (server_options::bridge_levels), others refuse the level.
+TEST_F(server_test, MQTT_3_1_2_2_bridge_levels_only_when_asked_for) {
+    constexpr std::string_view bridge_connect =
+        "10 0e 00 04 4d 51 54 54 84 02 00 3c 00 02 70 63 # CONNECT, level 0x84";
+    auto& strict = make();
+    in(strict, bridge_connect);
+    EXPECT_EQ(event1(strict, 0ms), "closed local 0x84");
+    EXPECT_EQ(out(strict), "20 02 00 01") << "unacceptable protocol level";
+
+    auto& bridging = make({.bridge_levels = true});
+    in(bridging, bridge_connect);
+    const auto ev = bridging.next(0ms);
+    ASSERT_EQ(describe(ev), "connect_request");
+    ASSERT_NE(ev.get<connect_view>(), nullptr);
+    EXPECT_TRUE(ev.get<connect_view>()->bridge);
+    EXPECT_EQ(ev.get<connect_view>()->version, protocol_version::v3_1_1);
+    ASSERT_EQ(bridging.accept(state), errc::success);
+    EXPECT_EQ(out(bridging), "20 02 00 00");
 }
 
 } // namespace

@@ -124,4 +124,15 @@ template <class C> std::string event1(C& c, ms now) { return describe(c.next(now
 
 inline std::vector<std::string> list(std::initializer_list<std::string> v) { return v; }
 
+// The DISCONNECT a 5.0 server sends after a client's violation, as hex: reason code `rc` and a
+// Reason String (property 0x1F) `why`; both short enough for one-byte lengths.
+inline std::string violation_disconnect(unsigned rc, std::string_view why) {
+    std::vector<std::byte> b{std::byte{0xE0}, static_cast<std::byte>(5 + why.size()),
+                             static_cast<std::byte>(rc), static_cast<std::byte>(3 + why.size()),
+                             std::byte{0x1F}, std::byte{0},
+                             static_cast<std::byte>(why.size())};
+    for (const char ch : why) b.push_back(static_cast<std::byte>(ch));
+    return to_hex(b);
+}
+
 } // namespace mqttwire::test

@@ -273,6 +273,7 @@ class client : public basic_connection<client<Storage, Profile>, peer_role::clie
 
     [[nodiscard]] bool first_byte_ok(std::byte) const noexcept { return true; }
     [[nodiscard]] std::uint32_t inbound_limit() const noexcept { return max_in_; }
+    [[nodiscard]] static constexpr bool bridge_levels() noexcept { return false; }
     [[nodiscard]] std::size_t answer_size(const packet_view&) const noexcept {
         return detail::answer_reserve;
     }

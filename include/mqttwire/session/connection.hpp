@@ -189,6 +189,7 @@ class basic_connection {
             o.version = version_;
             o.max_packet_size = derived().inbound_limit();
             o.sender = peer_role_value;
+            o.bridge_levels = derived().bridge_levels();
             const auto f = next_frame(buffered, o.max_packet_size);
             if (f.status == errc::incomplete) return {};
             if (f.status != errc::success) return violation(f.status);
@@ -652,15 +653,26 @@ class basic_connection {
     }
 
     // A violation by the peer: DISCONNECT with the reason (5.0, once connected: MQTT5-4.13.1-1)
-    // and close (MQTT-4.8.0-1); the will is due.
+    // and close (MQTT-4.8.0-1); the will is due. A server's DISCONNECT names the error in a
+    // Reason String (allowed on DISCONNECT whatever Request Problem Information says,
+    // MQTT5-3.1.2-29), dropped when it would exceed the client's Maximum Packet Size
+    // (MQTT5-3.1.2-25); a client's stays small (no table of error names on a device).
     [[nodiscard]] session_event violation(errc e) noexcept {
         const auto rc = detail::disconnect_reason(e);
         if (status_ == connection_status::connected && v5()) {
             disconnect_view d;
             d.reason = rc;
-            (void)send_control(d);
+            errc sent = errc::invalid_argument;
+            if constexpr (Profile.v5 && Role == peer_role::server) {
+                const property why[] = {{property_id::reason_string, errc_name(e)}};
+                d.properties = why;
+                sent = send_control(d);
+                d.properties = {};
+            }
+            if (sent != errc::success) (void)send_control(d);
         }
         begin_close(rc, close_initiator::local, true);
+        close_error_ = e;
         return finish_close();
     }
 
@@ -681,6 +693,8 @@ class basic_connection {
         ev.initiator = close_by_;
         ev.publish_will = close_will_ && derived().will_applies();
         ev.session_expiry = close_expiry_;
+        ev.error = close_error_;
+        close_error_ = errc::success;
         status_ = Role == peer_role::client ? connection_status::idle : connection_status::closed;
         resend_cursor_ = 0;
         held_ = false;
@@ -1002,6 +1016,7 @@ class basic_connection {
     reason_code close_reason_ = reason_code::success;
     close_initiator close_by_ = close_initiator::none;
     bool close_will_ = false;
+    errc close_error_ = errc::success; // the peer's violation behind a local close
     bool held_ = false; // hold_input(): no input is processed
     // The size of the PUBLISH behind a `message` event the last `next()` returned (0 otherwise):
     // what `hold_input()` gives back.

@@ -76,6 +76,9 @@ struct session_event {
     /// `closed`, server role: the will is due (the connection did not end with the client's
     /// DISCONNECT 0x00: MQTT-3.1.2-8, MQTT-3.14.4-3 / MQTT5-3.1.2-8, MQTT5-3.14.4-3).
     bool publish_will = false;
+    /// `closed` by this side for a violation by the peer: what was wrong (a codec or session
+    /// error, finer than `reason`, for logging); Success otherwise.
+    errc error = errc::success;
     /// `closed`, server role: the Session Expiry Interval of the client's DISCONNECT (5.0).
     std::optional<std::uint32_t> session_expiry{};
     /// `message`: the PUBLISH, its Topic Alias resolved to the topic name.

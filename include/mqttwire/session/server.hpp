@@ -61,6 +61,10 @@ struct server_options {
     /// an unauthenticated peer does not get a large buffer (the mosquitto CVE-2023-0809 class).
     /// 1 MiB holds any CONNECT with a 64 KiB will, credentials and properties.
     std::uint32_t pre_connect_packet_size = 1u << 20;
+    /// Takes mosquitto's bridge levels 0x83 / 0x84 in CONNECT (`connect_view::bridge` set) as
+    /// 3.1 / 3.1.1, as mosquitto does for the brokers that bridge into it; without it they are
+    /// unsupported levels (CONNACK 0x01, MQTT-3.1.2-2).
+    bool bridge_levels = false;
 };
 
 /// @brief How the embedder accepts a CONNECT.
@@ -273,6 +277,7 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
     [[nodiscard]] std::uint32_t inbound_limit() const noexcept {
         return got_connect_ ? max_in_ : std::min(max_in_, opts_.pre_connect_packet_size);
     }
+    [[nodiscard]] bool bridge_levels() const noexcept { return opts_.bridge_levels; }
     [[nodiscard]] std::size_t answer_size(const packet_view& p) const noexcept {
         // SUBACK / UNSUBACK: fixed header, identifier, property length, one code per entry.
         if (const auto* s = std::get_if<subscribe_view>(&p)) return 8 + s->subscriptions.size();
