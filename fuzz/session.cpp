@@ -27,6 +27,7 @@
 //              them, is a packet identifier of its own), the byte after it the reason code
 //   0x8E       hold the input at the pending message (hold_input)
 //   0x8F       resume the input (resume_input)
+//   0x90       packets per call of next(): the next byte (0: no bound)
 //   others     next() until nothing is left
 //
 // After every operation events are drained (bounded), up to an event that awaits a decision.
@@ -289,6 +290,7 @@ template <class Storage, peer_role Role> struct harness {
             }
             case 0x8E: (void)conn->hold_input(); break;
             case 0x8F: conn->resume_input(); break;
+            case 0x90: conn->set_packets_per_call(in.byte()); break;
             default: break;
             }
             check_bounds();

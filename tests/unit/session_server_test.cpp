@@ -657,5 +657,31 @@ TEST_F(server_test, MQTT_3_1_2_2_bridge_levels_only_when_asked_for) {
     EXPECT_EQ(out(bridging), "20 02 00 00");
 }
 
+// A connection's share of a turn: PINGREQs produce no event, so without a bound one call of
+// next() answers every one buffered (MQTT-3.12.4-1); with a bound the rest waits for the next call.
+TEST_F(server_test, MQTT_3_12_4_1_packets_per_call_bound_the_work_of_one_call) {
+    connect(connect_311);
+    std::string pings;
+    for (int i = 0; i < 10; ++i) pings += "c0 00 # PINGREQ\n";
+    pings += "30 07 00 03 61 2f 62 68 69 # PUBLISH QoS 0";
+    in(*s, pings);
+    s->set_packets_per_call(4);
+    EXPECT_EQ(event1(*s, 0ms), "none");
+    EXPECT_EQ(out(*s), "d0 00 d0 00 d0 00 d0 00") << "four PINGRESPs";
+    EXPECT_TRUE(s->input_backlog());
+    EXPECT_EQ(event1(*s, 0ms), "none");
+    EXPECT_EQ(out(*s), "d0 00 d0 00 d0 00 d0 00");
+    EXPECT_EQ(event1(*s, 0ms), "message 0 a/b=hi") << "the budget of a call ends at an event";
+    EXPECT_EQ(out(*s), "d0 00 d0 00");
+    EXPECT_FALSE(s->input_backlog());
+
+    s->set_packets_per_call(0);
+    in(*s, pings);
+    EXPECT_EQ(event1(*s, 0ms), "message 0 a/b=hi") << "unbounded: one call";
+    EXPECT_EQ(out(*s), "d0 00 d0 00 d0 00 d0 00 d0 00 d0 00 d0 00 d0 00 d0 00 d0 00");
+    in(*s, "c0");
+    EXPECT_FALSE(s->input_backlog()) << "half a packet is not a backlog";
+}
+
 } // namespace
 } // namespace mqttwire::test

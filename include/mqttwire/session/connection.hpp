@@ -180,10 +180,11 @@ class basic_connection {
         // Compacting here would move the rest of a burst once per packet; the buffer is only
         // reset when drained, and compacted when the transport needs room.
         if (in_begin_ != 0 && in_begin_ == in_end_) compact_input();
-        for (;;) {
+        for (std::uint32_t taken = 0;; ++taken) {
             const auto buffered = std::span<const std::byte>(in_.data() + in_begin_,
                                                              in_end_ - in_begin_);
             if (buffered.empty()) return {};
+            if (packets_per_call_ != 0 && taken == packets_per_call_) return {}; // input_backlog()
             if (!derived().first_byte_ok(buffered[0])) return finish_close();
             decode_options o;
             o.version = version_;
@@ -470,6 +471,22 @@ class basic_connection {
     void resume_input() noexcept { held_ = false; }
     /// @brief True between `hold_input()` and `resume_input()`.
     [[nodiscard]] bool input_held() const noexcept { return held_; }
+
+    /// @brief Bounds the work of one call of `next()`: at most `n` received packets are
+    /// processed (0, the default: all that are buffered, up to the first event). A server with
+    /// many connections gives each its share of a turn this way, whatever size its packets are
+    /// (a flood of 2-byte PINGREQs included); when `next()` returns `none` with
+    /// `input_backlog()` true, the rest waits for a later call, with no new input needed.
+    void set_packets_per_call(std::uint16_t n) noexcept { packets_per_call_ = n; }
+    /// @brief True when a whole packet is buffered and not processed yet (the budget of
+    /// `set_packets_per_call()` ran out, or the input is held).
+    [[nodiscard]] bool input_backlog() const noexcept {
+        if (status_ != connection_status::connecting && status_ != connection_status::connected)
+            return false;
+        const auto buffered =
+            std::span<const std::byte>(in_.data() + in_begin_, in_end_ - in_begin_);
+        return !buffered.empty() && next_frame(buffered).status != errc::incomplete;
+    }
 
     /// @brief Ends the connection: DISCONNECT with `rc` (5.0; before 5.0 only a client sends
     /// DISCONNECT, without fields), then nothing more is sent (MQTT-3.14.4-2 / MQTT5-3.14.4-1).
@@ -1017,6 +1034,7 @@ class basic_connection {
     close_initiator close_by_ = close_initiator::none;
     bool close_will_ = false;
     errc close_error_ = errc::success; // the peer's violation behind a local close
+    std::uint16_t packets_per_call_ = 0; // set_packets_per_call(); 0: no bound
     bool held_ = false; // hold_input(): no input is processed
     // The size of the PUBLISH behind a `message` event the last `next()` returned (0 otherwise):
     // what `hold_input()` gives back.
