@@ -12,9 +12,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include <mqttwire/session.hpp>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace {
 
@@ -120,6 +125,55 @@ void client_publish_qos1(benchmark::State& state, protocol_version v) {
     }
     state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(stream_packets));
 }
+
+// What an idle connection costs a server built on the server role: `connections` server
+// connections with their `session_state`, each after a 5.0 CONNECT (Receive Maximum, Topic Alias
+// Maximum and Session Expiry Interval properties) accepted and its CONNACK written. Counters:
+// the objects (sizeof) and what they hold on the heap afterwards (glibc's mallinfo2, in use),
+// per connection. Time is not the point; one iteration.
+void server_idle_connection(benchmark::State& state) {
+    constexpr std::size_t connections = 2000;
+    using storage = dynamic_storage<>;
+    using conn = server<storage>;
+    const storage st(session_limits{.inflight = 20, .requests = 0, .inbound_qos2 = 20,
+                                    .input_bytes = 1 << 16, .output_bytes = 1 << 16,
+                                    .resend_bytes = 0, .aliases_in = 10,
+                                    .alias_bytes_in = 10 * 64, .aliases_out = 10,
+                                    .alias_bytes_out = 10 * 64});
+    // CONNECT 5.0 "pc", keep alive 60: Session Expiry Interval 3600, Receive Maximum 20,
+    // Topic Alias Maximum 10.
+    const std::array<std::uint8_t, 28> connect{0x10, 0x1a, 0,    4,    'M', 'Q', 'T', 'T', 5, 0,
+                                               0,    60,   11,   0x11, 0,   0,   0x0e, 0x10, 0x21,
+                                               0,    20,   0x22, 0,    10,  0,   2,   'p', 'c'};
+    double heap_per = 0;
+    for (auto _ : state) {
+        std::vector<std::unique_ptr<session_state<storage>>> sessions;
+        std::vector<std::unique_ptr<conn>> conns;
+        sessions.reserve(connections);
+        conns.reserve(connections);
+#if defined(__GLIBC__)
+        const auto before = mallinfo2().uordblks;
+#endif
+        for (std::size_t i = 0; i < connections; ++i) {
+            sessions.push_back(std::make_unique<session_state<storage>>(st));
+            conns.push_back(std::make_unique<conn>(0ms, server_options{}, st));
+            auto& c = *conns.back();
+            (void)c.feed(std::as_bytes(std::span(connect)));
+            if (c.next(0ms).kind != event_kind::connect_request ||
+                c.accept(*sessions.back()) != errc::success)
+                std::abort();
+            if (c.next(0ms).kind != event_kind::none) std::abort();
+            c.output_written(c.output().size());
+        }
+#if defined(__GLIBC__)
+        heap_per = static_cast<double>(mallinfo2().uordblks - before) / connections;
+#endif
+    }
+    state.counters["sizeof_server"] = static_cast<double>(sizeof(conn));
+    state.counters["sizeof_state"] = static_cast<double>(sizeof(session_state<storage>));
+    state.counters["heap_per_connection"] = heap_per;
+}
+BENCHMARK(server_idle_connection)->Iterations(1);
 
 BENCHMARK_CAPTURE(codec_receive_qos1, v311, protocol_version::v3_1_1);
 BENCHMARK_CAPTURE(server_receive_qos1, v311, protocol_version::v3_1_1);
