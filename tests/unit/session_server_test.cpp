@@ -683,5 +683,18 @@ TEST_F(server_test, MQTT_3_12_4_1_packets_per_call_bound_the_work_of_one_call) {
     EXPECT_FALSE(s->input_backlog()) << "half a packet is not a backlog";
 }
 
+TEST_F(server_test, MQTT_3_1_4_1_the_closed_event_names_what_was_wrong_with_the_connect) {
+    auto& first = make();
+    in(first, "c0 00 # PINGREQ first");
+    EXPECT_EQ(first.next(0ms).error, errc::protocol_error);
+
+    auto& bad = make();
+    in(bad, "10 0e 00 04 4d 51 54 54 04 03 00 3c 00 02 70 63 # CONNECT, reserved flag set");
+    const auto ev = bad.next(0ms);
+    EXPECT_EQ(describe(ev), "closed local 0x81");
+    EXPECT_NE(ev.error, errc::success) << "the codec's finer error";
+    EXPECT_EQ(out(bad), "") << "3.1.1: closed without CONNACK (MQTT-3.1.4-1)";
+}
+
 } // namespace
 } // namespace mqttwire::test

@@ -456,9 +456,9 @@ class basic_connection {
     /// event that is still unanswered (not acknowledged, not deferred) and no input was given
     /// since (`input_space()` and `feed()` may move the buffered bytes).
     [[nodiscard]] errc hold_input() noexcept {
-        if (last_message_size_ == 0 || status_ != connection_status::connected ||
-            (pending_.kind != detail::pending_kind::ack &&
-             std::get<publish_view>(packet_).qos != qos::at_most_once))
+        const auto* p = std::get_if<publish_view>(&packet_);
+        if (last_message_size_ == 0 || p == nullptr || status_ != connection_status::connected ||
+            (pending_.kind != detail::pending_kind::ack && p->qos != qos::at_most_once))
             return errc::invalid_argument;
         in_begin_ -= last_message_size_;
         last_message_size_ = 0;

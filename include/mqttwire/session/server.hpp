@@ -272,6 +272,7 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
         if (got_connect_ || (static_cast<std::uint8_t>(b) >> 4) == 1) return true;
         // MQTT-3.1.0-1 / MQTT5-3.1.0-1: the first packet is CONNECT; anything else closes.
         this->begin_close(reason_code::protocol_error, close_initiator::local, false);
+        this->close_error_ = errc::protocol_error;
         return false;
     }
     [[nodiscard]] std::uint32_t inbound_limit() const noexcept {
@@ -308,6 +309,7 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
         } else {
             this->begin_close(detail::disconnect_reason(e), close_initiator::local, false);
         }
+        this->close_error_ = e;
         return this->finish_close();
     }
 
