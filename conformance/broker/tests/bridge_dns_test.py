@@ -122,12 +122,13 @@ def assert_responsive(port, seconds):
     finally:
         probe.close()
     # A blocked loop holds every answer for the whole lookup (seconds); on a busy machine the
-    # scheduler alone may delay one now and then past 100 ms, never that long.
+    # scheduler alone may delay one now and then past 100 ms (one in 50, and one in a short
+    # sample, as a loaded sanitizer build gives), never that long.
     slow = [t for t in [probe.connack] + times if t >= PUBACK_BOUND]
     summary = "CONNACK %.3f s, %d PUBACKs, slowest %.3f s, %d over %.1f s" % (
         probe.connack, len(times), max(times), len(slow), PUBACK_BOUND)
     assert len(times) >= 10, summary
-    assert len(slow) <= len(times) // 50 and max(slow + [0]) < SCHEDULER_SLACK, summary
+    assert len(slow) <= max(1, len(times) // 50) and max(slow + [0]) < SCHEDULER_SLACK, summary
     print("  " + summary, flush=True)
 
 
