@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 
+#include "config.hpp"
 #include "detail/property_reader.hpp"
 #include "detail/reader.hpp"
 #include "detail/wire_list.hpp"
@@ -220,9 +221,9 @@ template <class F>
 
 // Decodes a Property Length and the block after it (MQTT 5.0 section 2.2.2), every entry
 // checked (check_property_entries), into `out` (in place).
-[[nodiscard]] constexpr errc decode_properties(reader& r, property_context ctx,
-                                               const decode_options& opts,
-                                               properties_view& out) noexcept {
+[[nodiscard]] constexpr errc decode_property_length_and_block(reader& r, property_context ctx,
+                                                              const decode_options& opts,
+                                                              properties_view& out) noexcept {
     std::uint32_t length = 0;
     if (const auto e = r.varint(length); e != errc::success) return e;
     reader block;
@@ -234,6 +235,24 @@ template <class F>
         return e;
     properties_access::set_wire(out, block.rest(), count, present, ctx);
     return errc::success;
+}
+
+// The same; in fast builds Property Length 0 (the common case) is taken inline.
+[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc decode_properties(reader& r,
+                                                                    property_context ctx,
+                                                                    const decode_options& opts,
+                                                                    properties_view& out) noexcept {
+    if constexpr (!small_code) {
+        const auto bytes = r.data();
+        const std::size_t at = r.position();
+        if (at < bytes.size() && bytes[at] == std::byte{0}) {
+            std::uint8_t zero = 0;
+            (void)r.u8(zero);
+            properties_access::set_wire(out, bytes.subspan(at + 1, 0), 0, 0, ctx);
+            return errc::success;
+        }
+    }
+    return decode_property_length_and_block(r, ctx, opts, out);
 }
 
 } // namespace detail

@@ -173,24 +173,28 @@ inline constexpr std::uint32_t integer_max[] = {0xFFu, 0xFFFFu, 0xFFFFFFFFu, var
         integer = v;
         break;
     }
-    case property_type::four_byte_integer:
-        if (const auto e = walk.u32(integer); e != errc::success) return e;
+    case property_type::four_byte_integer: { // one big-endian load
+        std::span<const std::byte> b;
+        if (const auto e = walk.bytes(4, b); e != errc::success) return e;
+        integer = static_cast<std::uint32_t>(b[0]) << 24 | static_cast<std::uint32_t>(b[1]) << 16 |
+                  static_cast<std::uint32_t>(b[2]) << 8 | static_cast<std::uint32_t>(b[3]);
         break;
+    }
     case property_type::variable_byte_integer:
         if (const auto e = walk.varint(integer); e != errc::success) return e;
         break;
     case property_type::binary_data: {
-        std::span<const std::byte> s;
-        return walk.string(s);
+        std::uint16_t length = 0;
+        std::span<const std::byte> data;
+        if (const auto e = walk.u16(length); e != errc::success) return e;
+        return walk.bytes(length, data);
     }
-    default: { // UTF-8 string, string pair
-        utf8_view s;
-        if (const auto e = walk.utf8(s, rules); e != errc::success) return e;
-        if (rule.type() == property_type::string_pair) {
-            utf8_view v;
-            if (const auto e = walk.utf8(v, rules); e != errc::success) return e;
-        }
-        if (rule.rule() == value_rule::topic && topic_name_check(s, {}) != errc::success)
+    default: { // a UTF-8 string, or a pair of them (MQTT5-1.5.7-1)
+        utf8_view text;
+        if (const auto e = walk.utf8(text, rules); e != errc::success) return e;
+        if (rule.type() == property_type::string_pair) return walk.utf8(text, rules);
+        // MQTT5-3.3.2-14: a Response Topic is a Topic Name (no wildcards).
+        if (rule.rule() == value_rule::topic && topic_name_check(text, {}) != errc::success)
             return errc::protocol_error;
         return errc::success;
     }
@@ -208,26 +212,29 @@ inline constexpr std::uint32_t integer_max[] = {0xFFu, 0xFFFFu, 0xFFFFFFFFu, var
                                                     const decode_options& opts,
                                                     std::uint32_t& present,
                                                     std::size_t& count) noexcept {
-    present = 0;
-    count = 0;
+    // Locals while walking (the out-parameters could alias the walk's bytes for the compiler).
+    std::uint32_t seen = 0;
+    std::size_t n = 0;
     const auto bit = ctx_bit(ctx);
     while (!walk.empty()) {
-        property p;
         if constexpr (small_code) { // the value reader and checks shared with iteration and encode
+            property p;
             std::uint8_t id = 0;
             if (const auto e = walk.u8(id); e != errc::success) return e;
             const property_rule* rule = find_rule(id);
             if (rule == nullptr) return errc::malformed_packet;
-            if (const auto e = place_property(*rule, bit, present); e != errc::success) return e;
+            if (const auto e = place_property(*rule, bit, seen); e != errc::success) return e;
             p.id = static_cast<property_id>(id);
             if (const auto e = read_value(walk, rule->type(), p); e != errc::success) return e;
             if (const auto e = check_value(p, *rule, opts.utf8); e != errc::success) return e;
         } else { // fast builds: the value read into locals and checked by its row, inline
-            if (const auto e = check_wire_entry(walk, bit, present, opts.utf8); e != errc::success)
+            if (const auto e = check_wire_entry(walk, bit, seen, opts.utf8); e != errc::success)
                 return e;
         }
-        ++count;
+        ++n;
     }
+    present = seen;
+    count = n;
     return errc::success;
 }
 
