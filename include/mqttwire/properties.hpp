@@ -66,9 +66,9 @@ decode_property_block(std::span<const std::byte> block, property_context ctx,
 /// as `encode`. E.g. a broker keeping the properties it forwards.
 /// @return bytes written, `errc::buffer_too_small` (nothing written), or the errors of
 /// `property_block_size`.
-[[nodiscard]] constexpr result<std::size_t> encode_property_block(const properties_view& props,
-                                                                  property_context ctx,
-                                                                  std::span<std::byte> out) noexcept {
+[[nodiscard]] constexpr result<std::size_t>
+encode_property_block(const properties_view& props, property_context ctx,
+                      std::span<std::byte> out) noexcept {
     const auto size = property_block_size(props, ctx);
     if (!size) return size;
     if (out.size() < *size) return errc::buffer_too_small;

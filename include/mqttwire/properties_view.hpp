@@ -137,7 +137,8 @@ class properties_view {
     /// @brief The same decoded block read from `copy`, a byte-for-byte copy of `wire()` (e.g.
     /// kept by a broker after the input buffer is gone). Precondition: `copy` holds the same
     /// bytes; an empty view is returned when the sizes differ.
-    [[nodiscard]] constexpr properties_view rebased(std::span<const std::byte> copy) const noexcept {
+    [[nodiscard]] constexpr properties_view
+    rebased(std::span<const std::byte> copy) const noexcept {
         if (!is_wire() || copy.size() != length_) return {};
         properties_view v = *this;
         v.wire_ = copy.data();
@@ -230,18 +231,16 @@ template <class F>
     if (const auto e = r.sub(length, block); e != errc::success) return e;
     std::uint32_t present = 0;
     std::size_t count = 0;
-    if (const auto e = check_property_entries(block, ctx, opts, present, count);
-        e != errc::success)
+    if (const auto e = check_property_entries(block, ctx, opts, present, count); e != errc::success)
         return e;
     properties_access::set_wire(out, block.rest(), count, present, ctx);
     return errc::success;
 }
 
 // The same; in fast builds Property Length 0 (the common case) is taken inline.
-[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc decode_properties(reader& r,
-                                                                    property_context ctx,
-                                                                    const decode_options& opts,
-                                                                    properties_view& out) noexcept {
+[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc
+decode_properties(reader& r, property_context ctx, const decode_options& opts,
+                  properties_view& out) noexcept {
     if constexpr (!small_code) {
         const auto bytes = r.data();
         const std::size_t at = r.position();

@@ -95,8 +95,7 @@ struct property {
     [[nodiscard]] constexpr string_pair pair() const noexcept { return {string, value}; }
 
     /// @brief Same identifier and value (how it was built does not matter).
-    [[nodiscard]] friend constexpr bool operator==(const property& a,
-                                                   const property& b) noexcept {
+    [[nodiscard]] friend constexpr bool operator==(const property& a, const property& b) noexcept {
         if (a.id != b.id) return false;
         switch (a.type()) {
         case property_type::utf8_string: return a.string == b.string;

@@ -93,11 +93,11 @@ using pt = property_type;
 inline constexpr std::uint16_t publish_and_will = ctx_bits(pc::publish, pc::will);
 inline constexpr std::uint16_t all_contexts =
     ctx_bits(pc::will, pc::connect, pc::connack, pc::publish, pc::puback, pc::pubrec, pc::pubrel,
-             pc::pubcomp, pc::subscribe, pc::suback, pc::unsubscribe, pc::unsuback,
-             pc::disconnect, pc::auth);
+             pc::pubcomp, pc::subscribe, pc::suback, pc::unsubscribe, pc::unsuback, pc::disconnect,
+             pc::auth);
 inline constexpr std::uint16_t ack_contexts =
-    ctx_bits(pc::connack, pc::puback, pc::pubrec, pc::pubrel, pc::pubcomp, pc::suback,
-             pc::unsuback, pc::disconnect, pc::auth);
+    ctx_bits(pc::connack, pc::puback, pc::pubrec, pc::pubrel, pc::pubcomp, pc::suback, pc::unsuback,
+             pc::disconnect, pc::auth);
 
 // MQTT 5.0 table 2-4 (section 2.2.2.2). User Property may repeat everywhere; Subscription
 // Identifier may repeat in PUBLISH (one per matching subscription) but not in SUBSCRIBE.
@@ -134,14 +134,14 @@ inline constexpr std::array<property_info, 27> property_table{{
     {property_id::reason_string, pt::utf8_string, ack_contexts, 0, "Reason String"},
     {property_id::receive_maximum, pt::two_byte_integer, ctx_bits(pc::connect, pc::connack), 0,
      "Receive Maximum"},
-    {property_id::topic_alias_maximum, pt::two_byte_integer, ctx_bits(pc::connect, pc::connack),
-     0, "Topic Alias Maximum"},
+    {property_id::topic_alias_maximum, pt::two_byte_integer, ctx_bits(pc::connect, pc::connack), 0,
+     "Topic Alias Maximum"},
     {property_id::topic_alias, pt::two_byte_integer, ctx_bits(pc::publish), 0, "Topic Alias"},
     {property_id::maximum_qos, pt::byte, ctx_bits(pc::connack), 0, "Maximum QoS"},
     {property_id::retain_available, pt::byte, ctx_bits(pc::connack), 0, "Retain Available"},
     {property_id::user_property, pt::string_pair, all_contexts, all_contexts, "User Property"},
-    {property_id::maximum_packet_size, pt::four_byte_integer, ctx_bits(pc::connect, pc::connack),
-     0, "Maximum Packet Size"},
+    {property_id::maximum_packet_size, pt::four_byte_integer, ctx_bits(pc::connect, pc::connack), 0,
+     "Maximum Packet Size"},
     {property_id::wildcard_subscription_available, pt::byte, ctx_bits(pc::connack), 0,
      "Wildcard Subscription Available"},
     {property_id::subscription_identifier_available, pt::byte, ctx_bits(pc::connack), 0,
@@ -162,10 +162,10 @@ inline constexpr std::array<std::uint8_t, 0x2B> property_index = [] {
 // The value rules of section 3, one kind per property (checked by check_property).
 enum class value_rule : std::uint8_t {
     none,
-    boolean,  ///< 0 or 1, else a Protocol Error
-    nonzero,  ///< 0 is a Protocol Error
-    alias,    ///< 0 is Topic Alias invalid (0x94)
-    topic,    ///< a Topic Name (no wildcards), else a Protocol Error
+    boolean, ///< 0 or 1, else a Protocol Error
+    nonzero, ///< 0 is a Protocol Error
+    alias,   ///< 0 is Topic Alias invalid (0x94)
+    topic,   ///< a Topic Name (no wildcards), else a Protocol Error
 };
 [[nodiscard]] constexpr value_rule value_rule_of(property_id id) noexcept {
     switch (id) {
@@ -206,8 +206,7 @@ class property_rule {
     constexpr property_rule(property_type t, std::uint8_t presence, std::uint16_t where,
                             std::uint16_t repeatable, value_rule v) noexcept
         : allowed(where), bit(presence),
-          bits_(static_cast<std::uint8_t>(static_cast<unsigned>(t) |
-                                          static_cast<unsigned>(v) << 3 |
+          bits_(static_cast<std::uint8_t>(static_cast<unsigned>(t) | static_cast<unsigned>(v) << 3 |
                                           (repeatable == 0       ? 0u
                                            : repeatable == where ? 64u
                                                                  : 128u))) {}

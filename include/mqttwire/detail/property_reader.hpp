@@ -26,7 +26,7 @@ namespace mqttwire::detail {
 // caller's), bounded by the reader. Only what the wire format itself bounds is checked here; the
 // rules are check_property's.
 [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc read_value(reader& r, property_type t,
-                                                             property& out) noexcept {
+                                                              property& out) noexcept {
     out.kind = kind_of(t);
     if (t <= property_type::four_byte_integer) {
         if constexpr (!small_code) {
@@ -121,15 +121,14 @@ inline constexpr std::uint32_t integer_max[] = {0xFFu, 0xFFFFu, 0xFFFFFFFFu, var
     } else {
         if (const auto e = check_property_string(p.string, rules); e != errc::success) return e;
         if (t == static_cast<unsigned>(property_type::string_pair)) {
-            if (const auto e = check_property_string(p.value, rules); e != errc::success)
-                return e;
+            if (const auto e = check_property_string(p.value, rules); e != errc::success) return e;
         }
     }
     // The value rules of section 3 (value_rule_of in property_table.hpp cites them).
     const auto v = rule.rule();
     if (v == value_rule::topic)
         return topic_name_check(p.string, {}) == errc::success ? errc::success
-                                                                : errc::protocol_error;
+                                                               : errc::protocol_error;
     if (v == value_rule::none) return errc::success;
     if (v == value_rule::boolean ? p.integer <= 1 : p.integer != 0) return errc::success;
     return v == value_rule::alias ? errc::topic_alias_invalid : errc::protocol_error;
@@ -148,10 +147,9 @@ inline constexpr std::uint32_t integer_max[] = {0xFFu, 0xFFFFu, 0xFFFFFFFFu, var
 // Fast builds: one entry of a block read and checked without building a `property` (the rules
 // of place_property and check_value, in the same order; a decoded value always has the kind and
 // range of its wire type).
-[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc check_wire_entry(reader& walk,
-                                                                   std::uint16_t bit,
-                                                                   std::uint32_t& present,
-                                                                   utf8_rules rules) noexcept {
+[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc check_wire_entry(reader& walk, std::uint16_t bit,
+                                                                    std::uint32_t& present,
+                                                                    utf8_rules rules) noexcept {
     std::uint8_t id = 0;
     if (const auto e = walk.u8(id); e != errc::success) return e;
     // Every identifier is below 0x80: a multi-byte one is unknown or non-minimal. Unassigned

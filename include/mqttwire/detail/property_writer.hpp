@@ -48,8 +48,7 @@ struct property_filter {
 }
 
 // Writes property `p` (accepted by check_property in the counting pass).
-template <class W>
-[[nodiscard]] constexpr errc put_property(W& w, const property& p) noexcept {
+template <class W> [[nodiscard]] constexpr errc put_property(W& w, const property& p) noexcept {
     const auto t = type_of(p.id);
     w.u8(static_cast<std::uint8_t>(p.id));
     if (t <= property_type::four_byte_integer) {
@@ -160,8 +159,7 @@ template <class W>
     count_sink c;
     writer<count_sink> cw(c);
     const bool validating = w.validating();
-    if (const auto e = put_property_entries(cw, props, ctx, filter, validating);
-        e != errc::success)
+    if (const auto e = put_property_entries(cw, props, ctx, filter, validating); e != errc::success)
         return e;
     if (c.count > varint_max) return errc::packet_too_large;
     w.varint(static_cast<std::uint32_t>(c.count));
