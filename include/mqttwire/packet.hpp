@@ -131,12 +131,22 @@ template <codec_profile Profile>
     return x < 8 && (bits >> x & 1u) != 0;
 }
 
-// What check_frame_of knows of a `P` and a profile, in one constant: the type (bits 3-0), whether
-// the profile's receiver gets it (bit 4) and the profile's levels (level_bits, from bit 8).
+// What check_frame_of knows of a `P` and a profile, in one constant: the type (bits 3-0); the
+// direction rules with the profile's receiver folded in (bit 4: refused from any sender, because
+// the receiver never gets the type; bit 5: refused from a client; bit 6: refused from a server;
+// bit 7: DISCONNECT, which a server sends only from 5.0 on); the profile's levels (level_bits,
+// from bit 8).
 template <class P, codec_profile Profile>
-inline constexpr unsigned frame_check_of = static_cast<unsigned>(P::type) |
-                                           (Profile.receives(P::type) ? 0x10u : 0u) |
-                                           level_bits(Profile) << 8;
+inline constexpr unsigned frame_check_of = [] {
+    const bool never = !Profile.receives(P::type);
+    const auto refused = [never](peer_role sender) {
+        return never || check_direction(P::type, sender, protocol_version::v5) != errc::success;
+    };
+    return static_cast<unsigned>(P::type) | (never ? 0x10u : 0u) |
+           (refused(peer_role::client) ? 0x20u : 0u) |
+           (refused(peer_role::server) ? 0x40u : 0u) |
+           (P::type == packet_type::disconnect ? 0x80u : 0u) | level_bits(Profile) << 8;
+}();
 
 // check_frame and the flag check for a frame expected to be of the type `check` names (see
 // frame_check_of), as one function that is not a template: what size-optimised builds
@@ -149,8 +159,13 @@ inline constexpr unsigned frame_check_of = static_cast<unsigned>(P::type) |
     if (f.type != t) return errc::invalid_argument;
     if (size < f.size || f.header_size > f.size) return errc::incomplete;
     if (!has_level(check >> 8, opts.version)) return errc::invalid_argument;
-    if ((check & 0x10u) == 0) return errc::protocol_error;
-    if (const auto e = check_direction(t, opts.sender, opts.version); e != errc::success) return e;
+    // The profile's receiver, then the direction rules (check_direction).
+    const auto s = opts.sender;
+    const auto role = static_cast<unsigned>(s); // unknown 0, client 1, server 2 (and above)
+    const unsigned refused = 0x10u << (role < 2 ? role : 2u);
+    if ((check & refused) != 0 || ((check & 0x80u) != 0 && s == peer_role::server &&
+                                   opts.version != protocol_version::v5))
+        return errc::protocol_error;
     return check_first_byte(static_cast<std::uint8_t>(static_cast<unsigned>(t) << 4 | f.flags),
                             opts.version);
 }
@@ -311,10 +326,9 @@ template <class P, class Ctx>
 // Measures with `body`, then writes the fixed header and the body into `out`; one exit for
 // every outcome. `head` is the first byte (bits 7-0) and the profile's levels (level_bits, from
 // bit 8).
-[[nodiscard]] inline result<std::size_t> encode_erased(body_encoder body, const void* packet,
-                                                       const void* ctx, std::span<std::byte> out,
-                                                       unsigned head,
-                                                       protocol_version v) noexcept {
+[[nodiscard]] inline std::uint64_t encode_erased(body_encoder body, const void* packet,
+                                                 const void* ctx, std::span<std::byte> out,
+                                                 unsigned head, protocol_version v) noexcept {
     std::size_t total = 0;
     errc e = errc::invalid_argument;
     if (has_level(head >> 8, v)) {
@@ -341,8 +355,9 @@ template <class P, class Ctx>
             sink = flex_sink(out.first(total));
         }
     }
-    if (e != errc::success) return e;
-    return total;
+    // The outcome in two registers rather than through memory: the size, or the error above it.
+    // (An error result never reads its value, so the size may be anything then.)
+    return static_cast<std::uint64_t>(e) << 32 | total;
 }
 
 // Measures the body once, then writes the fixed header (its Remaining Length is the measured
@@ -355,8 +370,13 @@ template <class P, class Ctx>
         if (!std::is_constant_evaluated()) {
             if (P::type == packet_type::auth && Ctx::profile.has(c.version) && !c.v5())
                 return errc::malformed_packet;
-            return encode_erased(&encode_body_of<P, Ctx>, &p, &c, out,
-                                 first_byte_of(p) | level_bits(Ctx::profile) << 8, c.version);
+            const std::uint64_t r =
+                encode_erased(&encode_body_of<P, Ctx>, &p, &c, out,
+                              first_byte_of(p) | level_bits(Ctx::profile) << 8, c.version);
+            auto res =
+                result_access::make<std::size_t>([r] { return static_cast<std::size_t>(r); });
+            result_access::set_error(res, static_cast<errc>(r >> 32));
+            return res;
         }
     } else if constexpr (std::is_same_v<P, publish_view>) {
         if (!std::is_constant_evaluated() && p.properties.empty())

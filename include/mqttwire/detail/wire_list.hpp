@@ -12,8 +12,9 @@
 namespace mqttwire::detail {
 
 // `Traits::read(reader&, T&)` decodes one entry of a validated block. Lists of one-byte entries
-// (`Traits::entry_size`, `Traits::from_byte`) read entry i as byte i when dereferenced and yield
-// it by value: nothing to decode ahead, so the iterator is a position over either array.
+// (`Traits::entry_size`, `Traits::from_byte`, a `T` whose one byte is its wire form) read entry i
+// as byte i when dereferenced and yield it by value: nothing to decode ahead, so the iterator is
+// a position over the bytes of either array.
 template <class T, class Traits> class list_iterator {
     static constexpr bool byte_entries = requires { Traits::entry_size; };
     using reference = std::conditional_t<byte_entries, T, const T&>;
@@ -28,6 +29,11 @@ template <class T, class Traits> class list_iterator {
     // Over caller values.
     constexpr list_iterator(const T* values, std::size_t count, std::size_t index) noexcept
         : values_(values), count_(count), index_(index) {
+        if constexpr (byte_entries) {
+            // At run time one-byte values are read as their bytes, like wire entries: one path.
+            if (!std::is_constant_evaluated())
+                reader_ = reader(std::as_bytes(std::span<const T>(values, count)));
+        }
         load();
     }
     // Over validated wire bytes holding `count` entries.
@@ -39,10 +45,12 @@ template <class T, class Traits> class list_iterator {
 
     [[nodiscard]] constexpr reference operator*() const noexcept {
         if constexpr (byte_entries) {
-            static_assert(Traits::entry_size == 1);
+            static_assert(Traits::entry_size == 1 && sizeof(T) == 1 &&
+                          std::is_trivially_copyable_v<T>);
             // The block was validated on decode; a hand-built view shorter than its count
             // yields T{} past its end instead of reading out of bounds.
-            if (!is_wire_) return index_ < count_ ? std::span<const T>(values_, count_)[index_] : T{};
+            if (std::is_constant_evaluated() && !is_wire_)
+                return index_ < count_ ? std::span<const T>(values_, count_)[index_] : T{};
             const auto bytes = reader_.data();
             return index_ < bytes.size()
                        ? Traits::from_byte(static_cast<std::uint8_t>(bytes[index_]))
