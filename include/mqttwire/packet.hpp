@@ -105,7 +105,7 @@ template <class P, codec_profile Profile>
 [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc decode_body_of(std::span<const std::byte> body, std::uint8_t flags,
                                             const decode_options& opts, P& out) noexcept {
     reader r(body);
-    const decode_ctx<Profile> c{opts.version, flags, opts};
+    const decode_ctx<Profile> c{flags, opts};
     return decode_body(r, c, out);
 }
 
