@@ -54,7 +54,8 @@ struct fixed_header {
     else if ((0x0540u >> type & 1u) != 0)
         allowed = v == protocol_version::v3_1 ? (1u << 2 | 1u << 10) : 1u << 2;
     // Type 0 is reserved, and AUTH before 5.0.
-    if (type == 0 || (type == static_cast<unsigned>(packet_type::auth) && v != protocol_version::v5))
+    if (type == 0 ||
+        (type == static_cast<unsigned>(packet_type::auth) && v != protocol_version::v5))
         allowed = 0;
     return (allowed >> flags & 1u) != 0 ? errc::success : errc::malformed_packet;
 }

@@ -41,7 +41,8 @@ namespace detail {
 // wildcard (MQTT-4.7.1-1, MQTT-4.7.3-1 and their 5.0 twins), reported only when the text is
 // well-formed, since ill-formed UTF-8 is `errc::malformed_packet` first (MQTT-3.3.2-1).
 template <class At, class Skip>
-[[nodiscard]] constexpr errc validate_utf8_impl(std::size_t n, At at, Skip skip, utf8_rules rules,
+[[nodiscard]] constexpr errc validate_utf8_impl(std::size_t n, At at, Skip skip,
+                                                const utf8_rules& rules,
                                                 bool topic_name = false) noexcept {
     bool wildcard = false;
     std::size_t i = 0;
@@ -88,7 +89,7 @@ template <class At, class Skip>
 }
 
 template <class At>
-[[nodiscard]] constexpr errc validate_utf8_impl(std::size_t n, At at, utf8_rules rules,
+[[nodiscard]] constexpr errc validate_utf8_impl(std::size_t n, At at, const utf8_rules& rules,
                                                 bool topic_name = false) noexcept {
     return validate_utf8_impl(
         n, at, [](std::size_t i) { return i; }, rules, topic_name);
@@ -146,7 +147,7 @@ template <class At>
 // word-at-a-time validator, and everything else the general one with plain words skipped (unless
 // control characters, ASCII too, must be looked at); on 32-bit targets and in size-optimised
 // builds (word_scans off) the general one alone, the smallest code.
-[[nodiscard]] inline errc check_text_bytes(std::span<const std::byte> s, utf8_rules rules,
+[[nodiscard]] inline errc check_text_bytes(std::span<const std::byte> s, const utf8_rules& rules,
                                            bool topic_name) noexcept {
     const auto at = [s](std::size_t i) { return static_cast<std::uint8_t>(s[i]); };
     if constexpr (word_scans) {
@@ -168,7 +169,7 @@ template <class At>
 }
 
 [[nodiscard]] inline errc validate_utf8_bytes(std::span<const std::byte> s,
-                                              utf8_rules rules) noexcept {
+                                              const utf8_rules& rules) noexcept {
     return check_text_bytes(s, rules, false);
 }
 

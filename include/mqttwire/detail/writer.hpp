@@ -193,17 +193,17 @@ template <class Sink> class writer {
     /// UTF-8 Encoded String; the text is validated so the encoder never emits what the decoder
     /// would reject (MQTT-1.5.3-1, MQTT5-1.5.4-1).
     [[nodiscard]] constexpr errc utf8(const utf8_view& s) noexcept {
-        if (s.size() > 0xFFFFu) return errc::malformed_packet;
-        // The counting pass always runs first (encode measures before it writes), so the text is
-        // validated once.
+        // The length first (malformed when it does not fit), then the text. The counting pass
+        // always runs first (encode measures before it writes), so the text is validated once,
+        // before anything is written.
+        if (const auto e = checked_utf8(s); e != errc::success) return e;
         if (validating()) {
             // Plain ASCII (the common case) is well-formed as it is; anything else takes the
             // full validator.
-            if (small_code || std::is_constant_evaluated() || !is_plain_text(s.bytes())) {
-                if (const auto e = validate_utf8(s); e != errc::success) return e;
-            }
+            if (small_code || std::is_constant_evaluated() || !is_plain_text(s.bytes()))
+                return validate_utf8(s);
         }
-        return checked_utf8(s);
+        return errc::success;
     }
     /// A UTF-8 Encoded String whose text the caller has already validated in the counting pass
     /// (e.g. a Topic Name checked by the topic rules, which include UTF-8).
