@@ -44,29 +44,22 @@ struct fixed_header {
 [[nodiscard]] constexpr errc check_first_byte(std::uint8_t b, protocol_version v) noexcept {
     const auto type = static_cast<unsigned>(b >> 4);
     const auto flags = static_cast<unsigned>(b & 0x0Fu);
-    if (type == static_cast<unsigned>(packet_type::publish)) {
-        if ((flags & 0x06u) == 0x06u) return errc::malformed_packet;             // QoS 3
-        return (flags & 0x0Eu) == 0x08u ? errc::malformed_packet : errc::success; // DUP, QoS 0
-    }
-    if (type == 0) return errc::malformed_packet; // reserved
-    // AUTH is reserved before 5.0.
-    if (type == static_cast<unsigned>(packet_type::auth) && v != protocol_version::v5)
-        return errc::malformed_packet;
-    // PUBREL (6), SUBSCRIBE (8) and UNSUBSCRIBE (10) carry 0010, every other type 0000.
-    const unsigned expected = (0x0540u >> type & 1u) != 0 ? 0x02u : 0x00u;
-    if (flags == expected) return errc::success;
-    // MQTT 3.1 set DUP on a retransmitted PUBREL, SUBSCRIBE or UNSUBSCRIBE (3.1 section 2.1);
-    // 3.1.1 and 5.0 reserve that bit.
-    if (expected != 0 && flags == 0x0Au && v == protocol_version::v3_1) return errc::success;
-    return errc::malformed_packet;
+    // The flag values each type allows, as a bit per value. PUBLISH: any QoS but 3, DUP only
+    // with QoS 1 or 2. PUBREL (6), SUBSCRIBE (8) and UNSUBSCRIBE (10) carry 0010, every other
+    // type 0000; MQTT 3.1 also set DUP on a retransmitted PUBREL, SUBSCRIBE or UNSUBSCRIBE (3.1
+    // section 2.1), which 3.1.1 and 5.0 reserve.
+    unsigned allowed = 1u << 0;
+    if (type == static_cast<unsigned>(packet_type::publish))
+        allowed = 0x3C3Fu; // 0-5 (QoS 0-2, DUP 0), 10-13 (QoS 1-2, DUP 1)
+    else if ((0x0540u >> type & 1u) != 0)
+        allowed = v == protocol_version::v3_1 ? (1u << 2 | 1u << 10) : 1u << 2;
+    // Type 0 is reserved, and AUTH before 5.0.
+    if (type == 0 ||
+        (type == static_cast<unsigned>(packet_type::auth) && v != protocol_version::v5))
+        allowed = 0;
+    return (allowed >> flags & 1u) != 0 ? errc::success : errc::malformed_packet;
 }
 
-/// @brief Reads the fixed header at the start of `bytes` without checking the flags.
-///
-/// @return `errc::incomplete` until the Remaining Length is complete; `errc::malformed_packet`
-/// for a fifth length byte or a non-minimal length (MQTT5-1.5.5-1); `errc::packet_too_large` when
-/// the whole packet would exceed `max_packet_size` (checked as soon as the length is readable,
-/// before any payload is buffered).
 [[nodiscard]] constexpr result<fixed_header>
 read_fixed_header(std::span<const std::byte> bytes, std::uint32_t max_packet_size) noexcept {
     if (bytes.size() < 2) return errc::incomplete;

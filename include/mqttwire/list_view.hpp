@@ -92,7 +92,8 @@ namespace detail {
 // whose receiver never decodes this packet type, so it can hold no decoded list of it to
 // re-encode) a decoded list is refused and the wire reader is not linked.
 template <bool Wire, class T, class Traits, class F>
-[[nodiscard]] constexpr errc for_each_entry(const list_view<T, Traits>& list, F f) noexcept {
+[[nodiscard]] constexpr errc for_each_entry(const list_view<T, Traits>& list,
+                                            const F& f) noexcept {
     if (list.is_wire()) {
         if constexpr (Wire) {
             for (const auto& x : list)

@@ -105,7 +105,7 @@ template <class P, codec_profile Profile>
 [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc decode_body_of(std::span<const std::byte> body, std::uint8_t flags,
                                             const decode_options& opts, P& out) noexcept {
     reader r(body);
-    const decode_ctx<Profile> c{opts.version, flags, opts};
+    const decode_ctx<Profile> c{flags, opts};
     return decode_body(r, c, out);
 }
 
@@ -121,19 +121,51 @@ template <codec_profile Profile>
     return check_direction(t, opts.sender, opts.version);
 }
 
-// check_frame and the flag check for a frame expected to be of type `t`, as one function that is
-// not a template: what size-optimised builds (MQTTWIRE_SMALL) call for every packet type.
-[[nodiscard]] MQTTWIRE_SHARED constexpr errc check_frame_of(std::span<const std::byte> bytes,
-                                                            const frame& f,
+// The levels of a profile as bits (bit `v` set when level `v` is in it): one constant that the
+// drivers below, which are not templates, test a level against.
+[[nodiscard]] constexpr unsigned level_bits(codec_profile p) noexcept {
+    return (p.v3 ? (1u << 3 | 1u << 4) : 0u) | (p.v5 ? 1u << 5 : 0u);
+}
+[[nodiscard]] constexpr bool has_level(unsigned bits, protocol_version v) noexcept {
+    const auto x = static_cast<unsigned>(v);
+    return x < 8 && (bits >> x & 1u) != 0;
+}
+
+// What check_frame_of knows of a `P` and a profile, in one constant: the type (bits 3-0); the
+// direction rules with the profile's receiver folded in (bit 4: refused from any sender, because
+// the receiver never gets the type; bit 5: refused from a client; bit 6: refused from a server;
+// bit 7: DISCONNECT, which a server sends only from 5.0 on); the profile's levels (level_bits,
+// from bit 8).
+template <class P, codec_profile Profile>
+inline constexpr unsigned frame_check_of = [] {
+    const bool never = !Profile.receives(P::type);
+    const auto refused = [never](peer_role sender) {
+        return never || check_direction(P::type, sender, protocol_version::v5) != errc::success;
+    };
+    return static_cast<unsigned>(P::type) | (never ? 0x10u : 0u) |
+           (refused(peer_role::client) ? 0x20u : 0u) |
+           (refused(peer_role::server) ? 0x40u : 0u) |
+           (P::type == packet_type::disconnect ? 0x80u : 0u) | level_bits(Profile) << 8;
+}();
+
+// check_frame and the flag check for a frame expected to be of the type `check` names (see
+// frame_check_of), as one function that is not a template: what size-optimised builds
+// (MQTTWIRE_SMALL) call for every packet type. `size` is the size of the input.
+[[nodiscard]] MQTTWIRE_SHARED constexpr errc check_frame_of(std::size_t size, const frame& f,
                                                             const decode_options& opts,
-                                                            packet_type t, codec_profile profile,
-                                                            bool received) noexcept {
+                                                            unsigned check) noexcept {
+    const auto t = static_cast<packet_type>(check & 0x0Fu);
     if (f.status != errc::success) return f.status;
     if (f.type != t) return errc::invalid_argument;
-    if (bytes.size() < f.size || f.header_size > f.size) return errc::incomplete;
-    if (!profile.has(opts.version)) return errc::invalid_argument;
-    if (!received) return errc::protocol_error;
-    if (const auto e = check_direction(t, opts.sender, opts.version); e != errc::success) return e;
+    if (size < f.size || f.header_size > f.size) return errc::incomplete;
+    if (!has_level(check >> 8, opts.version)) return errc::invalid_argument;
+    // The profile's receiver, then the direction rules (check_direction).
+    const auto s = opts.sender;
+    const auto role = static_cast<unsigned>(s); // unknown 0, client 1, server 2 (and above)
+    const unsigned refused = 0x10u << (role < 2 ? role : 2u);
+    if ((check & refused) != 0 || ((check & 0x80u) != 0 && s == peer_role::server &&
+                                   opts.version != protocol_version::v5))
+        return errc::protocol_error;
     return check_first_byte(static_cast<std::uint8_t>(static_cast<unsigned>(t) << 4 | f.flags),
                             opts.version);
 }
@@ -291,37 +323,41 @@ template <class P, class Ctx>
                                          const void* ctx) noexcept {
     return encode_body(w, *static_cast<const P*>(packet), *static_cast<const Ctx*>(ctx));
 }
-// Measures with `body`, then writes the fixed header and the body into `out`; the size written
-// in `total`.
-[[nodiscard]] inline errc encode_erased_into(body_encoder body, const void* packet,
-                                             const void* ctx, std::uint8_t first_byte,
-                                             std::span<std::byte> out,
-                                             std::size_t& total) noexcept {
-    flex_sink measured;
-    writer<flex_sink> m(measured);
-    if (const auto e = body(m, packet, ctx); e != errc::success) return e;
-    if (measured.count > varint_max) return errc::packet_too_large;
-    const auto size = static_cast<std::uint32_t>(measured.count);
-    total = 1 + varint_size(size) + size;
-    if (out.size() < total) return errc::buffer_too_small;
-    flex_sink sink{out.first(total)};
-    writer<flex_sink> w(sink);
-    w.u8(first_byte);
-    w.varint(size);
-    if (const auto e = body(w, packet, ctx); e != errc::success) return e;
-    if (sink.overflow || sink.count != total) return errc::unspecified_error; // never: one path
-    return errc::success;
-}
-[[nodiscard]] inline result<std::size_t> encode_erased(body_encoder body, const void* packet,
-                                                       const void* ctx, std::uint8_t first_byte,
-                                                       std::span<std::byte> out,
-                                                       codec_profile profile,
-                                                       protocol_version v) noexcept {
+// Measures with `body`, then writes the fixed header and the body into `out`; one exit for
+// every outcome. `head` is the first byte (bits 7-0) and the profile's levels (level_bits, from
+// bit 8).
+[[nodiscard]] inline std::uint64_t encode_erased(body_encoder body, const void* packet,
+                                                 const void* ctx, std::span<std::byte> out,
+                                                 unsigned head, protocol_version v) noexcept {
     std::size_t total = 0;
-    const errc e = profile.has(v) ? encode_erased_into(body, packet, ctx, first_byte, out, total)
-                                  : errc::invalid_argument;
-    if (e != errc::success) return e; // one exit for every error
-    return total;
+    errc e = errc::invalid_argument;
+    if (has_level(head >> 8, v)) {
+        flex_sink sink;
+        writer<flex_sink> w(sink);
+        e = body(w, packet, ctx); // counts the body
+        const auto size = static_cast<std::uint32_t>(sink.count);
+        if (e == errc::success && size > varint_max) e = errc::packet_too_large;
+        // The fixed header, counted on top of the body (the total), then written with it.
+        while (e == errc::success) {
+            w.u8(static_cast<std::uint8_t>(head));
+            w.varint(size);
+            if (sink.writing()) {
+                e = body(w, packet, ctx);
+                if (e == errc::success && sink.count != total)
+                    e = errc::unspecified_error; // never: one path
+                break;
+            }
+            total = sink.count;
+            if (out.size() < total) {
+                e = errc::buffer_too_small;
+                break;
+            }
+            sink = flex_sink(out.first(total));
+        }
+    }
+    // The outcome in two registers rather than through memory: the size, or the error above it.
+    // (An error result never reads its value, so the size may be anything then.)
+    return static_cast<std::uint64_t>(e) << 32 | total;
 }
 
 // Measures the body once, then writes the fixed header (its Remaining Length is the measured
@@ -334,8 +370,13 @@ template <class P, class Ctx>
         if (!std::is_constant_evaluated()) {
             if (P::type == packet_type::auth && Ctx::profile.has(c.version) && !c.v5())
                 return errc::malformed_packet;
-            return encode_erased(&encode_body_of<P, Ctx>, &p, &c, first_byte_of(p), out,
-                                 Ctx::profile, c.version);
+            const std::uint64_t r =
+                encode_erased(&encode_body_of<P, Ctx>, &p, &c, out,
+                              first_byte_of(p) | level_bits(Ctx::profile) << 8, c.version);
+            auto res =
+                result_access::make<std::size_t>([r] { return static_cast<std::size_t>(r); });
+            result_access::set_error(res, static_cast<errc>(r >> 32));
+            return res;
         }
     } else if constexpr (std::is_same_v<P, publish_view>) {
         if (!std::is_constant_evaluated() && p.properties.empty())
@@ -351,7 +392,8 @@ template <class P, class Ctx>
     w.u8(first_byte_of(p));
     w.varint(static_cast<std::uint32_t>(*body));
     if (const auto e = encode_body(w, p, c); e != errc::success) return e;
-    if (sink.overflow || sink.count != total) return errc::unspecified_error; // never: one path
+    if (sink_overflowed(sink) || sink.count != total)
+        return errc::unspecified_error; // never: one path
     return sink.count;
 }
 
@@ -452,8 +494,8 @@ template <packet P, codec_profile Profile = full_profile>
     errc e = errc::success;
     std::span<const std::byte> body;
     if constexpr (detail::small_code) {
-        e = detail::check_frame_of(bytes, f, opts, P::type, Profile,
-                                   Profile.receives(P::type)); // one copy for every P
+        e = detail::check_frame_of(bytes.size(), f, opts,
+                                   detail::frame_check_of<P, Profile>); // one copy for every P
         if (e == errc::success) body = bytes.first(f.size).subspan(f.header_size);
     } else {
         e = f.type != P::type && f.status == errc::success

@@ -78,6 +78,10 @@ struct result_access {
     template <class T> static constexpr void fail(result<T>& r, errc e) noexcept {
         r.error_ = e == errc::success ? errc::unspecified_error : e;
     }
+    // Sets the outcome as it is: `errc::success` keeps the value built in `r`.
+    template <class T> static constexpr void set_error(result<T>& r, errc e) noexcept {
+        r.error_ = e;
+    }
 };
 } // namespace detail
 

@@ -74,7 +74,7 @@ template <class Text>
 // `errc::topic_name_invalid` for the rest (MQTT-4.7.1-1 / MQTT5-4.7.0-1, MQTT-3.3.2-2 /
 // MQTT5-3.3.2-2, MQTT5-3.3.2-14: no wildcard; MQTT-4.7.3-1..3: length).
 template <class Text>
-[[nodiscard]] constexpr errc check_topic_name(const Text& t, utf8_rules rules) noexcept {
+[[nodiscard]] constexpr errc check_topic_name(const Text& t, const utf8_rules& rules) noexcept {
     if constexpr (std::is_same_v<Text, std::string_view>) {
         if (!std::is_constant_evaluated())
             return check_text_bytes(std::as_bytes(std::span<const char>(t)), rules, true);
@@ -356,8 +356,8 @@ namespace detail {
 // `topic_name_invalid` (MQTT-3.3.2-2 / MQTT5-3.3.2-2, MQTT-4.7.3-1). A plain ASCII topic needs
 // only the fast scan, inlined into the PUBLISH paths in fast builds (MQTTWIRE_FORCE_INLINE), so a
 // second caller (a will's topic) does not change how they are compiled.
-[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc topic_name_check(const utf8_view& t,
-                                                                   utf8_rules rules) noexcept {
+[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc
+topic_name_check(const utf8_view& t, const utf8_rules& rules) noexcept {
     if (!small_code && !std::is_constant_evaluated() && !rules.reject_control_characters &&
         t.size() <= max_topic_length && is_plain_topic(t.bytes()))
         return errc::success;

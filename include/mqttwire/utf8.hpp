@@ -3,6 +3,7 @@
 /// @brief UTF-8 Encoded String validation (MQTT 3.1.1 section 1.5.3, MQTT 5.0 section 1.5.4) and
 /// `utf8_view`, the codec's non-owning string type.
 
+#include <bit>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -40,7 +41,8 @@ namespace detail {
 // wildcard (MQTT-4.7.1-1, MQTT-4.7.3-1 and their 5.0 twins), reported only when the text is
 // well-formed, since ill-formed UTF-8 is `errc::malformed_packet` first (MQTT-3.3.2-1).
 template <class At, class Skip>
-[[nodiscard]] constexpr errc validate_utf8_impl(std::size_t n, At at, Skip skip, utf8_rules rules,
+[[nodiscard]] constexpr errc validate_utf8_impl(std::size_t n, At at, Skip skip,
+                                                const utf8_rules& rules,
                                                 bool topic_name = false) noexcept {
     bool wildcard = false;
     std::size_t i = 0;
@@ -50,36 +52,34 @@ template <class At, class Skip>
             if (i >= n) break;
         }
         const std::uint8_t b0 = at(i++);
-        std::uint32_t cp = b0;
-        if (b0 < 0x80) {
-            // MQTT-1.5.3-2 / MQTT5-1.5.4-2: U+0000 is never allowed.
-            if (b0 == 0x00) return errc::malformed_packet;
-            if (b0 == '+' || b0 == '#') wildcard = true;
-        } else {
-            // 0x80..0xC1 (continuation or overlong 2-byte lead) and 0xF5..0xFF never start a
-            // well-formed sequence (MQTT-1.5.3-1 / MQTT5-1.5.4-1).
+        // Continuation bytes after the lead: none after ASCII, 1 after C2..DF, 2 after E0..EF, 3
+        // after F0..F4 (the lead's leading one bits, less one). 0x80..0xC1 (continuation or
+        // overlong 2-byte lead) and 0xF5..0xFF never start a well-formed sequence
+        // (MQTT-1.5.3-1 / MQTT5-1.5.4-1).
+        std::size_t more = 0;
+        if (b0 >= 0x80) {
             if (b0 < 0xC2 || b0 > 0xF4) return errc::malformed_packet;
-            // Continuation bytes: 1 after C2..DF, 2 after E0..EF, 3 after F0..F4; the lead
-            // keeps 5, 4 or 3 bits.
-            const std::size_t more = b0 < 0xE0 ? 1 : b0 < 0xF0 ? 2 : 3;
-            if (n - i < more) return errc::malformed_packet;
-            cp &= 0x3Fu >> more;
-            for (std::size_t k = 0; k < more; ++k) {
-                const std::uint8_t b = at(i++);
-                if ((b & 0xC0u) != 0x80u) return errc::malformed_packet;
-                cp = (cp << 6) | (b & 0x3Fu);
-            }
-            // Overlong forms (a 3-byte sequence below U+0800, a 4-byte one below U+10000; a
-            // 2-byte lead of C2 or more is never overlong), code points beyond U+10FFFF and
-            // surrogates (MQTT-1.5.3-1, MQTT5-1.5.4-1).
-            if (cp < (std::uint32_t{1} << (5 * more + 1)) || cp > 0x10FFFF ||
-                (cp >= 0xD800 && cp <= 0xDFFF))
-                return errc::malformed_packet;
-            if (rules.reject_noncharacters &&
-                ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFEu) == 0xFFFEu))
-                return errc::malformed_packet;
-            // U+FEFF (EF BB BF) is kept as is: MQTT-1.5.3-3 / MQTT5-1.5.4-3.
+            more = static_cast<std::size_t>(std::countl_one(b0)) - 1;
         }
+        std::uint32_t cp = b0 & (0x7Fu >> more); // the lead keeps 7, 5, 4 or 3 bits
+        for (std::size_t k = 0; k < more; ++k) {
+            if (i >= n) return errc::malformed_packet;
+            const std::uint8_t b = at(i++);
+            if ((b & 0xC0u) != 0x80u) return errc::malformed_packet;
+            cp = (cp << 6) | (b & 0x3Fu);
+        }
+        // Below the smallest code point of its length: U+0000 in one byte (MQTT-1.5.3-2 /
+        // MQTT5-1.5.4-2), the overlong forms in three and four (below U+0800, below U+10000; a
+        // lead of C2 or more is never overlong). Beyond U+10FFFF, and surrogates (MQTT-1.5.3-1,
+        // MQTT5-1.5.4-1).
+        if (cp < (std::uint32_t{1} << (5 * more + (more > 1 ? 1 : 0))) || cp > 0x10FFFF ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return errc::malformed_packet;
+        if ((cp | 0x08u) == '+') wildcard = true; // '+' (0x2B) or '#' (0x23)
+        if (rules.reject_noncharacters &&
+            ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFEu) == 0xFFFEu))
+            return errc::malformed_packet;
+        // U+FEFF (EF BB BF) is kept as is: MQTT-1.5.3-3 / MQTT5-1.5.4-3.
         // U+0001..U+001F, U+007F..U+009F, when the rules refuse control characters.
         if (rules.reject_control_characters && (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)))
             return errc::malformed_packet;
@@ -89,7 +89,7 @@ template <class At, class Skip>
 }
 
 template <class At>
-[[nodiscard]] constexpr errc validate_utf8_impl(std::size_t n, At at, utf8_rules rules,
+[[nodiscard]] constexpr errc validate_utf8_impl(std::size_t n, At at, const utf8_rules& rules,
                                                 bool topic_name = false) noexcept {
     return validate_utf8_impl(
         n, at, [](std::size_t i) { return i; }, rules, topic_name);
@@ -147,7 +147,7 @@ template <class At>
 // word-at-a-time validator, and everything else the general one with plain words skipped (unless
 // control characters, ASCII too, must be looked at); on 32-bit targets and in size-optimised
 // builds (word_scans off) the general one alone, the smallest code.
-[[nodiscard]] inline errc check_text_bytes(std::span<const std::byte> s, utf8_rules rules,
+[[nodiscard]] inline errc check_text_bytes(std::span<const std::byte> s, const utf8_rules& rules,
                                            bool topic_name) noexcept {
     const auto at = [s](std::size_t i) { return static_cast<std::uint8_t>(s[i]); };
     if constexpr (word_scans) {
@@ -169,7 +169,7 @@ template <class At>
 }
 
 [[nodiscard]] inline errc validate_utf8_bytes(std::span<const std::byte> s,
-                                              utf8_rules rules) noexcept {
+                                              const utf8_rules& rules) noexcept {
     return check_text_bytes(s, rules, false);
 }
 

@@ -29,10 +29,11 @@ template <codec_profile Profile> [[nodiscard]] constexpr bool is_v5(protocol_ver
 // so `v5()` is a constant when the profile has only one family and the other's code drops out.
 template <codec_profile Profile> struct decode_ctx {
     static constexpr codec_profile profile = Profile;
-    protocol_version version;
     std::uint8_t flags; // bits 3-0 of the first byte, already checked against the type
     const decode_options& opts;
-    [[nodiscard]] constexpr bool v5() const noexcept { return is_v5<Profile>(version); }
+    /// The level of the connection (`opts.version`; CONNECT reads its own).
+    [[nodiscard]] constexpr protocol_version version() const noexcept { return opts.version; }
+    [[nodiscard]] constexpr bool v5() const noexcept { return is_v5<Profile>(opts.version); }
 };
 
 template <codec_profile Profile> struct encode_ctx {

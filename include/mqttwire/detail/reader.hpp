@@ -104,7 +104,7 @@ class reader {
     /// UTF-8 Encoded String: two-byte length then well-formed UTF-8 (MQTT-1.5.3-1,
     /// MQTT-1.5.3-2, MQTT5-1.5.4-1, MQTT5-1.5.4-2).
     [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc utf8(utf8_view& out,
-                                                           utf8_rules rules) noexcept {
+                                                           const utf8_rules& rules) noexcept {
         std::span<const std::byte> s;
         if (const auto e = string(s); e != errc::success) return e;
         // Plain ASCII, the common case, is checked inline; anything else (and any rule that

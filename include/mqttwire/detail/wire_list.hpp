@@ -4,14 +4,21 @@
 
 #include <cstddef>
 #include <span>
+#include <type_traits>
 
 #include "../errc.hpp"
 #include "reader.hpp"
 
 namespace mqttwire::detail {
 
-// `Traits::read(reader&, T&)` decodes one entry of a validated block.
+// `Traits::read(reader&, T&)` decodes one entry of a validated block. Lists of one-byte entries
+// (`Traits::entry_size`, `Traits::from_byte`, a `T` whose one byte is its wire form) read entry i
+// as byte i when dereferenced and yield it by value: nothing to decode ahead, so the iterator is
+// a position over the bytes of either array.
 template <class T, class Traits> class list_iterator {
+    static constexpr bool byte_entries = requires { Traits::entry_size; };
+    using reference = std::conditional_t<byte_entries, T, const T&>;
+
   public:
     using value_type = T;
     using difference_type = std::ptrdiff_t;
@@ -22,6 +29,11 @@ template <class T, class Traits> class list_iterator {
     // Over caller values.
     constexpr list_iterator(const T* values, std::size_t count, std::size_t index) noexcept
         : values_(values), count_(count), index_(index) {
+        if constexpr (byte_entries) {
+            // At run time one-byte values are read as their bytes, like wire entries: one path.
+            if (!std::is_constant_evaluated())
+                reader_ = reader(std::as_bytes(std::span<const T>(values, count)));
+        }
         load();
     }
     // Over validated wire bytes holding `count` entries.
@@ -31,8 +43,27 @@ template <class T, class Traits> class list_iterator {
         load();
     }
 
-    [[nodiscard]] constexpr const T& operator*() const noexcept { return current_; }
-    [[nodiscard]] constexpr const T* operator->() const noexcept { return &current_; }
+    [[nodiscard]] constexpr reference operator*() const noexcept {
+        if constexpr (byte_entries) {
+            static_assert(Traits::entry_size == 1 && sizeof(T) == 1 &&
+                          std::is_trivially_copyable_v<T>);
+            // The block was validated on decode; a hand-built view shorter than its count
+            // yields T{} past its end instead of reading out of bounds.
+            if (std::is_constant_evaluated() && !is_wire_)
+                return index_ < count_ ? std::span<const T>(values_, count_)[index_] : T{};
+            const auto bytes = reader_.data();
+            return index_ < bytes.size()
+                       ? Traits::from_byte(static_cast<std::uint8_t>(bytes[index_]))
+                       : T{};
+        } else {
+            return current_;
+        }
+    }
+    [[nodiscard]] constexpr const T* operator->() const noexcept
+        requires(!byte_entries)
+    {
+        return &current_;
+    }
     constexpr list_iterator& operator++() noexcept {
         ++index_;
         load();
@@ -52,23 +83,15 @@ template <class T, class Traits> class list_iterator {
     // The iterator copies what it needs instead of pointing at its view, so iterating a
     // temporary view stays valid (also in constant evaluation).
     constexpr void load() noexcept {
-        if (index_ >= count_) return;
-        if (!is_wire_) {
-            current_ = std::span<const T>(values_, count_)[index_];
-            return;
-        }
-        // The block was validated on decode; a failure here can only come from a hand-built view,
-        // and ends the iteration instead of reading out of bounds.
-        if constexpr (requires { Traits::entry_size; }) {
-            static_assert(Traits::entry_size == 1);
-            // One byte per entry: entry i is byte i.
-            const auto bytes = reader_.data();
-            if (index_ < bytes.size())
-                current_ = Traits::from_byte(static_cast<std::uint8_t>(bytes[index_]));
-            else
-                index_ = count_;
-        } else if (Traits::read(reader_, current_) != errc::success) {
-            index_ = count_;
+        if constexpr (!byte_entries) {
+            if (index_ >= count_) return;
+            if (!is_wire_) {
+                current_ = std::span<const T>(values_, count_)[index_];
+                return;
+            }
+            // The block was validated on decode; a failure here can only come from a hand-built
+            // view, and ends the iteration instead of reading out of bounds.
+            if (Traits::read(reader_, current_) != errc::success) index_ = count_;
         }
     }
 

@@ -94,25 +94,19 @@ struct span_sink {
 };
 
 // Counts, then writes: size-optimised builds (MQTTWIRE_SMALL) measure and write with this one
-// sink, so every packet's encoder is instantiated once instead of twice. While it counts it is
-// the counting pass (validations run); while it writes it is the writing pass.
+// sink, so every packet's encoder is instantiated once instead of twice. Without an output span
+// it is the counting pass (validations run); with one it is the writing pass. Every byte is
+// counted, and stored only while it fits, so a write that does not fit never reaches past `out`
+// and shows as a count larger than `out` (the encode driver compares the two).
 struct flex_sink {
     constexpr flex_sink() noexcept = default;                         // counting
-    constexpr explicit flex_sink(std::span<std::byte> o) noexcept : out(o), writing(true) {}
+    constexpr explicit flex_sink(std::span<std::byte> o) noexcept : out(o) {}
     std::span<std::byte> out{};
     std::size_t count = 0;
-    bool writing = false;
-    bool overflow = false;
+    [[nodiscard]] constexpr bool writing() const noexcept { return !out.empty(); }
     constexpr void put(std::byte b) noexcept {
-        if (!writing) {
-            ++count;
-            return;
-        }
-        if (count >= out.size()) {
-            overflow = true;
-            return;
-        }
-        out[count++] = b;
+        if (count < out.size()) out[count] = b;
+        ++count;
     }
     constexpr void put_small(std::span<const std::byte> s) noexcept {
         for (const auto b : s) put(b);
@@ -121,18 +115,24 @@ struct flex_sink {
         put_small(b);
     }
     constexpr void put_text(const byte_text& t) noexcept {
-        const std::size_t n = t.size();
-        if (writing) {
-            if (out.size() - count < n) {
-                overflow = true;
-                return;
-            }
-            t.copy_to(out.subspan(count, n));
+        if (!writing()) {
+            count += t.size();
+        } else if (std::is_constant_evaluated()) {
+            for (std::size_t i = 0; i < t.size(); ++i) put(std::byte{t.at(i)});
+        } else {
+            put_small(t.as_bytes());
         }
-        count += n;
     }
     constexpr void skip(std::size_t n) noexcept { count += n; }
 };
+
+// A write that did not fit (span_sink); a flex_sink shows it in its count instead.
+template <class Sink> [[nodiscard]] constexpr bool sink_overflowed(const Sink& s) noexcept {
+    if constexpr (requires { s.overflow; })
+        return s.overflow;
+    else
+        return false;
+}
 
 template <class Sink> class writer {
   public:
@@ -140,7 +140,7 @@ template <class Sink> class writer {
     static constexpr bool counting = std::is_same_v<Sink, counting_sink>;
     [[nodiscard]] constexpr bool validating() const noexcept {
         if constexpr (std::is_same_v<Sink, flex_sink>)
-            return !sink_.writing;
+            return !sink_.writing();
         else
             return counting;
     }
@@ -193,17 +193,17 @@ template <class Sink> class writer {
     /// UTF-8 Encoded String; the text is validated so the encoder never emits what the decoder
     /// would reject (MQTT-1.5.3-1, MQTT5-1.5.4-1).
     [[nodiscard]] constexpr errc utf8(const utf8_view& s) noexcept {
-        if (s.size() > 0xFFFFu) return errc::malformed_packet;
-        // The counting pass always runs first (encode measures before it writes), so the text is
-        // validated once.
+        // The length first (malformed when it does not fit), then the text. The counting pass
+        // always runs first (encode measures before it writes), so the text is validated once,
+        // before anything is written.
+        if (const auto e = checked_utf8(s); e != errc::success) return e;
         if (validating()) {
             // Plain ASCII (the common case) is well-formed as it is; anything else takes the
             // full validator.
-            if (small_code || std::is_constant_evaluated() || !is_plain_text(s.bytes())) {
-                if (const auto e = validate_utf8(s); e != errc::success) return e;
-            }
+            if (small_code || std::is_constant_evaluated() || !is_plain_text(s.bytes()))
+                return validate_utf8(s);
         }
-        return checked_utf8(s);
+        return errc::success;
     }
     /// A UTF-8 Encoded String whose text the caller has already validated in the counting pass
     /// (e.g. a Topic Name checked by the topic rules, which include UTF-8).

@@ -70,13 +70,17 @@ inline constexpr std::uint8_t connect_flag_user_name = 0x80;
 
 inline constexpr std::uint8_t bridge_level_flag = 0x80;
 
-// The protocol names with their length prefixes, as written (read-only data, not code that
-// builds them on the stack).
-inline constexpr std::byte protocol_name_v3_1[] = {std::byte{0},   std::byte{6},   std::byte{'M'},
-                                                   std::byte{'Q'}, std::byte{'I'}, std::byte{'s'},
-                                                   std::byte{'d'}, std::byte{'p'}};
-inline constexpr std::byte protocol_name_mqtt[] = {std::byte{0},   std::byte{4},   std::byte{'M'},
-                                                   std::byte{'Q'}, std::byte{'T'}, std::byte{'T'}};
+// The protocol names with their length prefixes and the level that goes with them, as written
+// (read-only data, not code that builds them on the stack).
+inline constexpr std::byte protocol_head_v3_1[] = {
+    std::byte{0},   std::byte{6},   std::byte{'M'}, std::byte{'Q'}, std::byte{'I'},
+    std::byte{'s'}, std::byte{'d'}, std::byte{'p'}, std::byte{3}};
+inline constexpr std::byte protocol_head_v3_1_1[] = {std::byte{0},   std::byte{4},   std::byte{'M'},
+                                                     std::byte{'Q'}, std::byte{'T'}, std::byte{'T'},
+                                                     std::byte{4}};
+inline constexpr std::byte protocol_head_v5[] = {std::byte{0},   std::byte{4},   std::byte{'M'},
+                                                 std::byte{'Q'}, std::byte{'T'}, std::byte{'T'},
+                                                 std::byte{5}};
 
 // Reads the protocol name and level. A name other than "MQTT"/"MQIsdp", or a level that does not
 // belong with the name, is refused (MQTT-3.1.2-1, MQTT5-3.1.2-1; 3.1.1 section 3.1.2.2).
@@ -190,16 +194,19 @@ template <class Ctx>
 template <class W, class Ctx>
 [[nodiscard]] constexpr errc encode_body(W& w, const connect_view& p, const Ctx& c) noexcept {
     const bool v5 = c.v5();
-    // The protocol name as bytes: constants, nothing to validate or measure at run time.
-    if (Ctx::profile.v3 && c.version == protocol_version::v3_1) // none in a 5.0-only profile
-        w.raw(std::span<const std::byte>(protocol_name_v3_1));
-    else
-        w.raw(std::span<const std::byte>(protocol_name_mqtt));
-    std::uint8_t level = static_cast<std::uint8_t>(c.version);
-    if constexpr (Ctx::profile.from_client) {
-        if (p.bridge) level = static_cast<std::uint8_t>(level | bridge_level_flag);
-    }
-    w.u8(level);
+    // The protocol name and level as bytes: constants, nothing to validate or measure at run
+    // time (only those of the profile's levels). A bridge's level has its top bit set, which
+    // only profiles that receive CONNECT (brokers, which bridge) write.
+    std::span<const std::byte> head(protocol_head_v3_1_1);
+    if (Ctx::profile.v5 && (!Ctx::profile.v3 || c.version == protocol_version::v5))
+        head = protocol_head_v5;
+    else if (Ctx::profile.v3 && c.version == protocol_version::v3_1)
+        head = protocol_head_v3_1;
+    bool bridge = false;
+    if constexpr (Ctx::profile.from_client) bridge = p.bridge;
+    w.raw(bridge ? head.first(head.size() - 1) : head);
+    if (bridge)
+        w.u8(static_cast<std::uint8_t>(static_cast<unsigned>(c.version) | bridge_level_flag));
     std::uint8_t flags = 0;
     if (p.clean_start) flags |= connect_flag_clean;
     if (p.will) {
@@ -231,13 +238,13 @@ template <class W, class Ctx>
                 e != errc::success)
                 return e;
         }
-        // A length that does not fit and ill-formed UTF-8 first (malformed, MQTT-3.1.3-10 /
-        // MQTT5-3.1.3-11), then the topic-name rules: both in one pass.
+        // A length that does not fit (malformed, from the string writer) and ill-formed UTF-8
+        // (malformed, MQTT-3.1.3-10 / MQTT5-3.1.3-11) first, then the topic-name rules: UTF-8
+        // and topic rules in one pass.
+        if (const auto e = w.checked_utf8(p.will->topic); e != errc::success) return e;
         if (w.validating()) {
-            if (p.will->topic.size() > 0xFFFFu) return errc::malformed_packet;
             if (const auto e = topic_name_check(p.will->topic, {}); e != errc::success) return e;
         }
-        if (const auto e = w.checked_utf8(p.will->topic); e != errc::success) return e;
         if (const auto e = w.binary(p.will->payload); e != errc::success) return e;
     }
     if (p.user_name) {

@@ -12,7 +12,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <span>
 #include <type_traits>
 
@@ -158,7 +157,12 @@ template <class Ctx>
     if (!Ctx::profile.has(c.version)) return errc::invalid_argument;
     if (static_cast<std::uint8_t>(p.qos) > 2) return errc::malformed_packet; // MQTT-3.3.1-4
     if (p.dup && p.qos == mqttwire::qos::at_most_once) return errc::malformed_packet;
-    if (const auto e = check_publish_topic(p, c.v5()); e != errc::success) return e;
+    // check_publish_topic with the topic rules inline: only an empty 5.0 topic needs more (its
+    // Topic Alias); an empty one before 5.0 is what topic_name_check says (MQTT-4.7.3-1).
+    if (const auto e = c.v5() && p.topic.empty() ? check_publish_topic(p, true)
+                                                 : topic_name_check(p.topic, {});
+        e != errc::success)
+        return e;
     const bool with_id = p.qos != mqttwire::qos::at_most_once;
     if (with_id && p.packet_id == 0) return errc::protocol_error; // MQTT-2.3.1-1
     const std::size_t topic = p.topic.size();
@@ -178,14 +182,15 @@ template <class Ctx>
     }
     to[at++] = static_cast<std::byte>(topic >> 8);
     to[at++] = static_cast<std::byte>(topic & 0xFFu);
-    std::memcpy(to.subspan(at, topic).data(), p.topic.bytes().data(), topic);
+    // Inline copies of up to 64 bytes (copy_bytes): topics and small payloads need no call.
+    copy_bytes(p.topic.bytes(), to.subspan(at, topic));
     at += topic;
     if (with_id) {
         to[at++] = static_cast<std::byte>(p.packet_id >> 8);
         to[at++] = static_cast<std::byte>(p.packet_id & 0xFFu);
     }
     if (c.v5()) to[at++] = std::byte{0}; // Property Length 0
-    if (payload != 0) std::memcpy(to.subspan(at, payload).data(), p.payload.bytes().data(), payload);
+    copy_bytes(p.payload.bytes(), to.subspan(at, payload));
     return total;
 }
 
