@@ -612,7 +612,7 @@ TEST_F(server_test, MQTT_4_3_3_1_MQTT_4_3_3_2_qos2_steps_are_reported_both_ways)
     EXPECT_EQ(state.inbound_qos2(), 0u);
 }
 
-TEST_F(server_test, MQTT5_3_1_2_25_the_reason_string_is_dropped_when_the_client_cannot_take_it) {
+TEST_F(server_test, MQTT5_3_14_2_3_the_reason_string_is_left_out_when_the_client_cannot_take_it) {
     make();
     // CONNECT 5.0 with Maximum Packet Size 16: a DISCONNECT with a Reason String is too large.
     in(*s, "10 14 00 04 4d 51 54 54 05 02 00 3c 05 27 00 00 00 10 00 02 70 63");

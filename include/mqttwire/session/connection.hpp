@@ -672,8 +672,8 @@ class basic_connection {
     // A violation by the peer: DISCONNECT with the reason (5.0, once connected: MQTT5-4.13.1-1)
     // and close (MQTT-4.8.0-1); the will is due. A server's DISCONNECT names the error in a
     // Reason String (allowed on DISCONNECT whatever Request Problem Information says,
-    // MQTT5-3.1.2-29), dropped when it would exceed the client's Maximum Packet Size
-    // (MQTT5-3.1.2-25); a client's stays small (no table of error names on a device).
+    // MQTT5-3.1.2-29), left out when it would exceed the client's Maximum Packet Size
+    // (MQTT5-3.14.2-3); a client's stays small (no table of error names on a device).
     [[nodiscard]] session_event violation(errc e) noexcept {
         const auto rc = detail::disconnect_reason(e);
         if (status_ == connection_status::connected && v5()) {
