@@ -29,7 +29,7 @@ broker::broker(settings s, log_sink log, std::unique_ptr<store> owned, store* ex
       policy_(settings_), conns_(settings_, timers_), writer_(conns_, stats_, log_),
       outbox_(settings_, writer_, conns_, stats_, log_, store_),
       router_(settings_, policy_, store_, outbox_, writer_, stats_),
-      sessions_(settings_, log_, stats_, timers_, policy_, router_, outbox_, store_),
+      sessions_(settings_, log_, stats_, timers_, policy_, router_, outbox_, store_, conns_.storage()),
       handler_(broker_parts{settings_, log_, stats_, timers_, conns_, writer_, policy_, sessions_,
                             router_, outbox_}),
       sys_("mqttwire version " MQTTWIRE_BROKER_VERSION) {
@@ -43,7 +43,7 @@ conn_id broker::accept(clock::time_point now) {
     connection& c = conns_.open(now);
     ++stats_.connections;
     ++stats_.connections_total;
-    timers_.schedule(timer_kind::connect_timeout, c.id, now + settings_.connect_timeout, c.timers);
+    handler_.opened(c, now);
     if (housekeeping_timer_[timer_kind::housekeeping] == clock::time_point::max()) {
         last_loads_ = now;
         timers_.schedule(timer_kind::housekeeping, 0, now + housekeeping_every, housekeeping_timer_);
@@ -109,8 +109,7 @@ void broker::tick(clock::time_point now) {
         if (connection* c = conns_.find(id)) handler_.resume(*c, now);
     while (const auto e = timers_.pop_due(now)) {
         switch (e->kind) {
-        case timer_kind::connect_timeout:
-        case timer_kind::keep_alive:
+        case timer_kind::protocol:
         case timer_kind::slow_consumer: handler_.on_timer(*e, now); break;
         case timer_kind::will_delay:
         case timer_kind::session_expiry: sessions_.on_timer(*e, now); break;
@@ -121,8 +120,7 @@ void broker::tick(clock::time_point now) {
     }
     timers_.compact([this](const timer_queue::entry& e) {
         switch (e.kind) {
-        case timer_kind::connect_timeout:
-        case timer_kind::keep_alive:
+        case timer_kind::protocol:
         case timer_kind::slow_consumer: {
             const connection* c = conns_.find(e.owner);
             return c != nullptr;
@@ -185,7 +183,7 @@ void broker::shutdown(clock::time_point now) {
 std::span<const std::byte> broker::pending_output(conn_id id) const {
     const connection* c = conns_.find(id);
     if (c == nullptr) return {};
-    return c->out.data();
+    return c->output();
 }
 
 void broker::output_written(conn_id id, std::size_t n) { output_written(id, n, now_); }
@@ -209,7 +207,7 @@ std::vector<conn_id> broker::take_dirty() {
 std::size_t broker::buffered_bytes() const {
     std::size_t n = 0;
     conns_.for_each(
-        [&](const connection& c) { n += c.in.size() + c.out.size(); });
+        [&](const connection& c) { n += c.proto.input_size() + c.spill.size() + c.output().size(); });
     sessions_.for_each([&](const session& s) {
         if (const session_traffic* t = s.traffic_if_any()) n += t->queued_bytes;
     });
@@ -227,15 +225,16 @@ std::string broker::check_bounds(std::size_t largest_input) const {
         const std::size_t in_limit =
             (c.st == connection::state::awaiting_connect ? settings_.max_connect_size : packet) +
             largest_input;
-        if (c.in.size() > in_limit)
-            over += "connection " + std::to_string(c.id) + ": input " +
-                    std::to_string(c.in.size()) + " > " + std::to_string(in_limit) + "\n";
+        const std::size_t in = c.proto.input_size() + c.spill.size();
+        if (in > in_limit)
+            over += "connection " + std::to_string(c.id) + ": input " + std::to_string(in) +
+                    " > " + std::to_string(in_limit) + "\n";
         // One message always fits an empty buffer, and a resume after reconnect writes the
         // whole in-flight window at once.
         const std::size_t out_limit = settings_.max_output_buffer + (inflight + 2) * packet;
-        if (c.out.size() > out_limit)
+        if (c.output().size() > out_limit)
             over += "connection " + std::to_string(c.id) + ": output " +
-                    std::to_string(c.out.size()) + " > " + std::to_string(out_limit) + "\n";
+                    std::to_string(c.output().size()) + " > " + std::to_string(out_limit) + "\n";
     });
     sessions_.for_each([&](const session& s) {
         const session_traffic* t = s.traffic_if_any();

@@ -17,7 +17,7 @@ namespace mqttwire::broker {
 
 class connection_table {
   public:
-    connection_table(const settings& s, timer_queue& timers) : settings_(s), timers_(timers) {}
+    connection_table(const settings& s, timer_queue& timers);
 
     /// A new connection. Its id is unique for the table's lifetime; its low 32 bits are a
     /// small, dense slot number (reused once the connection is gone), so an id is found by
@@ -61,14 +61,19 @@ class connection_table {
     /// client just took bytes or acknowledged a message, so the clock restarts.
     void update_stall(connection& c, bool queue_full, bool progress, clock::time_point now);
     [[nodiscard]] bool output_full(const connection& c) const noexcept {
-        return c.out.size() >= settings_.max_output_buffer;
+        return c.output().size() >= settings_.max_output_buffer;
     }
+    /// The session layer's storage limits: every connection and every session use them.
+    [[nodiscard]] const protocol_storage& storage() const noexcept { return storage_; }
+    [[nodiscard]] const server_options& options() const noexcept { return options_; }
 
   private:
     void take(std::vector<conn_id>& list, bool connection::*flag, std::vector<conn_id>& out);
 
     const settings& settings_;
     timer_queue& timers_;
+    server_options options_;
+    protocol_storage storage_;
     std::vector<std::unique_ptr<connection>> slots_;
     std::vector<std::uint32_t> free_slots_;
     std::uint64_t generation_ = 0;

@@ -23,14 +23,13 @@
 namespace mqttwire::broker {
 
 enum class timer_kind : std::uint8_t {
-    connect_timeout, ///< connection: no CONNECT yet
-    keep_alive,      ///< connection: 1.5 x Keep Alive without a packet
+    protocol,        ///< connection: its session's deadline (no CONNECT in time, keep-alive)
     slow_consumer,   ///< connection: over its output or queue bound without progress
     will_delay,      ///< session: Will Delay Interval
     session_expiry,  ///< session: Session Expiry Interval or persistent_client_expiration
     housekeeping,    ///< broker-wide: statistics loads
 };
-inline constexpr std::size_t timer_kinds = 6;
+inline constexpr std::size_t timer_kinds = 5;
 
 /// Per owner and kind: when its earliest heap entry fires (time_point::max(): none). An owner
 /// holds slots for its own kinds only: `Count` kinds from `First`.
@@ -51,7 +50,7 @@ template <timer_kind First, std::size_t Count> class timer_slots {
     std::array<clock::time_point, Count> armed_;
 };
 
-using connection_timers = timer_slots<timer_kind::connect_timeout, 3>;
+using connection_timers = timer_slots<timer_kind::protocol, 2>;
 using session_timers = timer_slots<timer_kind::will_delay, 2>;
 using broker_timers = timer_slots<timer_kind::housekeeping, 1>;
 

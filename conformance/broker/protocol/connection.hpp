@@ -1,18 +1,19 @@
 #pragma once
-// The per-connection protocol state: what the client negotiated in CONNECT, its buffers, and
-// where it stands in flow control. Everything here ends with the network connection; what
-// outlives it is in session/session.hpp.
+// One network connection: the core's sans-I/O server session (`mqttwire::server`), which frames
+// and decodes what the client sends, answers what the protocol answers by itself (PINGRESP,
+// the QoS acknowledgements, protocol violations, keep-alive, topic aliases both ways) and
+// holds the connection's buffers, plus what the broker adds around it: the session it serves,
+// flow control, the listener's rules and logging. Everything here ends with the network
+// connection; what outlives it is in session/session.hpp.
 
+#include <chrono>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include <mqttwire.hpp>
-#include <mqttwire/session/alias_sender.hpp>
+#include <mqttwire/session/server.hpp>
 
-#include "core/byte_buffer.hpp"
 #include "core/optional_text.hpp"
 #include "core/settings.hpp"
 #include "core/timers.hpp"
@@ -21,24 +22,36 @@ namespace mqttwire::broker {
 
 struct session;
 
+using protocol_storage = dynamic_storage<>;
+using server_session = server<protocol_storage>;
+using protocol_state = session_state<protocol_storage>;
+
+/// The session layer's clock: milliseconds of the broker's clock.
+[[nodiscard]] inline std::chrono::milliseconds session_time(clock::time_point t) noexcept {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
+}
+[[nodiscard]] inline clock::time_point broker_time(std::chrono::milliseconds t) noexcept {
+    return clock::time_point(std::chrono::duration_cast<clock::duration>(t));
+}
+
 struct connection {
     enum class state : std::uint8_t { awaiting_connect, connected, closing };
+
+    connection(clock::time_point now, const server_options& options,
+               const protocol_storage& storage) noexcept
+        : proto(session_time(now), options, storage) {}
 
     // Fields are grouped by size (pointers and times, then 32- and 16-bit values, then flags),
     // so that the padding between them stays small: one per open connection.
     conn_id id = 0;
     session* s = nullptr;
 
-    byte_buffer in;  ///< bytes read and not yet a whole packet (or held while paused)
-    byte_buffer out; ///< bytes encoded and not yet taken by the socket
+    server_session proto;
 
-    clock::time_point opened{};
-    clock::time_point last_packet{};
-    std::vector<std::string> aliases; ///< topic aliases from the client (index = alias)
-    std::string peer;                 ///< "ADDRESS:PORT" from the event loop; empty: unknown
-    /// Topic aliases to the client (5.0, when its Topic Alias Maximum allows them); null when
-    /// none are used.
-    std::unique_ptr<topic_alias_sender<dynamic_storage<>>> aliases_out;
+    std::string peer; ///< "ADDRESS:PORT" from the event loop; empty: unknown
+    /// Bytes read while the session's input buffer was full (its input is held): given to it
+    /// once it has room. Empty almost always.
+    std::string spill;
 
     // Flow control.
     std::uint64_t blocked_on = 0; ///< serial of the session whose full queue holds its PUBLISH
@@ -55,20 +68,12 @@ struct connection {
     /// name, and no password is asked for.
     optional_text identity;
 
-    std::uint32_t client_max_packet = 0; ///< the client's Maximum Packet Size; 0: none
-    std::uint16_t keep_alive = 0;
-    /// QoS 1/2 PUBLISHes the broker may have unacknowledged: the client's Receive Maximum,
-    /// capped by max_inflight_messages (MQTT5-3.3.4-9: never above the Receive Maximum).
-    std::uint16_t send_window = 65535;
-
     state st = state::awaiting_connect;
-    protocol_version version = protocol_version::v5;
     /// Connected with mosquitto's bridge flag (level 0x83 / 0x84): its subscriptions are
     /// No Local and Retain As Published, as mosquitto treats a bridge.
     bool bridge = false;
     /// Opened from inside the broker (broker::accept_trusted): no authentication, no ACL.
     bool trusted = false;
-    bool problem_information = true; ///< the client's Request Problem Information
     bool announced = false;          ///< its connection message was logged: log its end once
     bool dirty = false;              ///< on the connection table's dirty list
     bool paused_output = false;      ///< its own output is at the bound: its input waits
@@ -76,6 +81,9 @@ struct connection {
     bool backlog = false;            ///< whole packets held: its turn's packet budget ran out
     bool dropping = false;           ///< QoS 0 drops in progress (logged once per episode)
 
+    [[nodiscard]] protocol_version version() const noexcept { return proto.version(); }
+    [[nodiscard]] bool v5() const noexcept { return proto.version() == protocol_version::v5; }
+    [[nodiscard]] std::span<const std::byte> output() const noexcept { return proto.output(); }
     [[nodiscard]] bool paused() const noexcept { return paused_output || blocked_on != 0; }
     /// Whether the event loop should read more from it.
     [[nodiscard]] bool reading() const noexcept {

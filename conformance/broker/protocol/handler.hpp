@@ -7,6 +7,7 @@
 // (router::publish and subscriptions), policy and statistics.
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -43,6 +44,8 @@ class protocol_handler {
   public:
     explicit protocol_handler(broker_parts parts) : p_(parts) {}
 
+    /// `c` was just accepted by the transport: its CONNECT is awaited.
+    void opened(connection& c, clock::time_point now);
     /// Bytes read from `c`: every whole packet is processed until the connection pauses (its
     /// output is at the bound, or a subscriber's full queue holds its PUBLISH) or closes; the
     /// rest is kept.
@@ -59,15 +62,20 @@ class protocol_handler {
     void shut_down(connection& c, clock::time_point now);
 
   private:
-    // Input (input.cpp).
-    std::size_t process(connection& c, std::span<const std::byte> bytes, clock::time_point now);
-    bool refuse_undecodable_connect(connection& c, std::span<const std::byte> pkt, errc e,
-                                    clock::time_point now);
-    errc dispatch(connection& c, const packet_view& p, clock::time_point now);
-    void protocol_violation(connection& c, errc e, clock::time_point now, std::string_view why);
-    /// `how` ends mosquitto's "Client ID ..." connection message ("disconnected" by default).
-    void close(connection& c, clock::time_point now, bool publish_will,
-               std::string_view how = {});
+    // Input and the session's events (input.cpp).
+    /// Takes `c`'s events until it has none, pauses or closes; then accounts and arms its timer.
+    void run(connection& c, clock::time_point now);
+    void handle(connection& c, const session_event& ev, clock::time_point now);
+    /// Feeds `bytes` (and what was spilled before) to `c`'s session; false when some must wait.
+    void feed(connection& c, std::span<const std::byte> bytes);
+    /// The closed event: logs, ends or keeps the session. `will` and `how` override the event's
+    /// will flag and the end of mosquitto's "Client ID ..." message.
+    void on_closed(connection& c, const session_event& ev, clock::time_point now,
+                   std::optional<bool> will = {}, std::string_view how = {});
+    /// Ends `c` from the broker's side: DISCONNECT `rc` (5.0), then the closed event.
+    void end_connection(connection& c, reason_code rc, clock::time_point now, bool will,
+                        std::string_view how);
+    void close(connection& c, clock::time_point now, bool publish_will, std::string_view how);
     /// mosquitto's connection messages (connection_messages, notice).
     void announce(connection& c, const connect_view& p);
     void announce_end(connection& c, std::string_view client_id, std::string_view how);
@@ -76,27 +84,24 @@ class protocol_handler {
 
     // CONNECT (connect.cpp).
     void on_connect(connection& c, const connect_view& p, clock::time_point now);
-    void refuse_connect(connection& c, protocol_version v, reason_code v5,
-                        connect_return_code v3);
+    void refuse(connection& c, reason_code rc);
     void keep_will(session& s, const connect_view& p);
-    void start_aliases_out(connection& c, const connect_view& p);
-    void accept_connect(connection& c, session& s, const connect_view& p, bool present);
+    void take_over(connection& old, std::string_view client_id, clock::time_point now);
+    void accepted(connection& c, const connect_view& p, bool present);
 
     // PUBLISH and acknowledgements (publish.cpp).
-    errc on_publish(connection& c, const publish_view& p, clock::time_point now);
-    errc on_puback(connection& c, std::uint16_t id, clock::time_point now);
-    errc on_pubrec(connection& c, const pubrec_view& p, clock::time_point now);
-    errc on_pubrel(connection& c, const pubrel_view& p);
-    errc on_pubcomp(connection& c, std::uint16_t id, clock::time_point now);
-    errc resolve_alias(connection& c, const publish_view& p, std::string_view& topic);
+    void on_message(connection& c, const publish_view& p, std::string_view topic,
+                    clock::time_point now);
     void acknowledge(connection& c, const publish_view& p, reason_code rc);
+    void on_published(connection& c, std::uint16_t id, clock::time_point now);
+    void on_released(connection& c, std::uint16_t id);
+    void on_peer_released(connection& c, std::uint16_t id);
 
-    // SUBSCRIBE, UNSUBSCRIBE, DISCONNECT (subscribe.cpp).
-    errc on_subscribe(connection& c, const subscribe_view& p, clock::time_point now);
+    // SUBSCRIBE, UNSUBSCRIBE (subscribe.cpp).
+    void on_subscribe(connection& c, const subscribe_view& p, clock::time_point now);
     reason_code subscribe_one(connection& c, const subscription& entry, std::uint32_t sub_id,
                               bool& send_retained);
-    errc on_unsubscribe(connection& c, const unsubscribe_view& p);
-    errc on_disconnect(connection& c, const disconnect_view& p, clock::time_point now);
+    void on_unsubscribe(connection& c, const unsubscribe_view& p);
 
     broker_parts p_;
     std::vector<reason_code> codes_; // scratch for SUBACK / UNSUBACK

@@ -1,5 +1,6 @@
-// Bytes in: framing, decoding and dispatch of a client's packets, pausing, protocol violations,
-// closing, and the connection's timers. Statement ids in comments name the rule of MQTT 3.1.1
+// Bytes in: the connection's session (mqttwire::server) frames and decodes them and reports
+// events; this file feeds it, dispatches its events to the rest of the broker, pauses it,
+// closes it and keeps its timer. Statement ids in comments name the rule of MQTT 3.1.1
 // (`MQTT-…`) or 5.0 (`MQTT5-…`) that a piece of code implements.
 
 #include <algorithm>
@@ -17,20 +18,14 @@ namespace {
 // (a PINGREQ flood is 2 bytes a packet) gets the same share of a turn as one sending large
 // ones, and the rest waits in its input buffer for the next turn, so a turn stays short even
 // in a slow (debug, sanitizer) build.
-constexpr int packets_per_turn = 256;
+constexpr std::uint16_t packets_per_turn = 256;
 
-// The protocol level byte of a CONNECT that did not decode, if it can be read.
-std::optional<std::uint8_t> peek_connect_level(std::span<const std::byte> pkt) {
-    const auto f = next_frame(pkt);
-    if (f.status != errc::success || pkt.size() < f.header_size + 2) return std::nullopt;
-    const std::size_t name_len = (static_cast<std::size_t>(pkt[f.header_size]) << 8) |
-                                 static_cast<std::size_t>(pkt[f.header_size + 1]);
-    const std::size_t at = f.header_size + 2 + name_len;
-    if (at >= pkt.size()) return std::nullopt;
-    return static_cast<std::uint8_t>(pkt[at]);
+// Re-encodes an in-flight PUBLISH for the session's resend after a reconnect (the session keeps
+// no copies of its own: the broker's messages are shared between subscribers).
+std::span<const std::byte> resend_bytes(void* context, std::uint16_t packet_id) noexcept {
+    auto& c = *static_cast<connection*>(context);
+    return c.s == nullptr ? std::span<const std::byte>() : resend_encoding(*c.s, packet_id);
 }
-
-bool is_v5(protocol_version v) { return v == protocol_version::v5; }
 
 } // namespace
 
@@ -43,186 +38,159 @@ void protocol_handler::detail(const connection& c, std::string_view what) const 
     p_.log.detail(logger::about(c.s != nullptr ? std::string_view(c.s->client_id) : "", c.id, what));
 }
 
+void protocol_handler::opened(connection& c, clock::time_point now) {
+    c.proto.set_packets_per_call(packets_per_turn);
+    c.proto.set_resend_source(&resend_bytes, &c);
+    if (const auto d = c.proto.deadline()) // MQTT-3.1.4-? : a connection without CONNECT ends
+        p_.timers.schedule(timer_kind::protocol, c.id, broker_time(*d), c.timers);
+    (void)now;
+}
+
+void protocol_handler::feed(connection& c, std::span<const std::byte> bytes) {
+    if (!c.spill.empty()) {
+        c.spill.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        const auto all = std::as_bytes(std::span<const char>(c.spill.data(), c.spill.size()));
+        c.spill.erase(0, c.proto.feed(all));
+        return;
+    }
+    const auto taken = c.proto.feed(bytes);
+    if (taken < bytes.size()) {
+        const auto rest = bytes.subspan(taken);
+        c.spill.assign(reinterpret_cast<const char*>(rest.data()), rest.size());
+    }
+}
+
 void protocol_handler::receive(connection& c, std::span<const std::byte> bytes,
                                clock::time_point now) {
     p_.stats.bytes_received += bytes.size();
     if (c.st == connection::state::closing) return;
-    if (c.in.empty()) {
-        // The common case: whole packets straight from the read, only a remainder is copied.
-        const auto used = process(c, bytes, now);
-        if (c.st != connection::state::closing && used < bytes.size())
-            c.in.append(bytes.subspan(used));
-    } else {
-        c.in.append(bytes);
-        const auto used = process(c, c.in.data(), now);
-        c.in.consume(used);
+    feed(c, bytes);
+    run(c, now);
+    // A large read into a small buffer: the rest is taken as packets are processed.
+    while (!c.spill.empty() && c.st != connection::state::closing && !c.paused() && !c.backlog) {
+        const auto before = c.spill.size();
+        feed(c, {});
+        if (c.spill.size() == before) break;
+        run(c, now);
     }
-    if (c.st == connection::state::closing) c.in.clear();
 }
 
 void protocol_handler::resume(connection& c, clock::time_point now) {
     if (c.st == connection::state::closing || c.paused()) return;
     c.backlog = false;
+    if (c.proto.input_held()) c.proto.resume_input();
     p_.conns.mark_dirty(c); // reading starts again (unless the budget runs out again)
-    if (c.in.empty()) return;
-    const auto used = process(c, c.in.data(), now);
-    if (c.st == connection::state::closing) {
-        c.in.clear();
-        return;
-    }
-    c.in.consume(used);
+    receive(c, {}, now);
 }
 
-std::size_t protocol_handler::process(connection& c, std::span<const std::byte> bytes,
-                                      clock::time_point now) {
-    std::size_t off = 0;
-    int budget = packets_per_turn;
-    while (c.st != connection::state::closing && !c.paused()) {
-        if (c.connected() && p_.conns.output_full(c)) {
+void protocol_handler::run(connection& c, clock::time_point now) {
+    const auto t = session_time(now);
+    for (int events = 0; c.st != connection::state::closing; ++events) {
+        if (c.connected() && !c.paused_output && p_.conns.output_full(c)) {
             // Its own requests wait until it reads what it was sent: a client flooding
             // PINGREQ or SUBSCRIBE without reading fills its socket, not the broker's memory.
             c.paused_output = true;
             p_.conns.mark_dirty(c);
             p_.conns.update_stall(c, c.s != nullptr && p_.out.queue_full(*c.s), false, now);
-            break;
         }
-        const auto avail = bytes.subspan(off);
-        if (avail.empty()) break;
-        if (budget-- == 0) {
+        // A paused connection still runs its session's timers (keep-alive, resends).
+        const auto due = c.proto.deadline();
+        if (c.paused() && !(due && *due <= t)) break;
+        if (events == packets_per_turn) {
             c.backlog = true;
             p_.conns.resume(c.id); // the next turn goes on from here
             break;
         }
-        const bool before_connect = c.st == connection::state::awaiting_connect;
-        std::uint32_t limit =
-            p_.cfg.max_packet_size == 0 ? max_packet_size_limit : p_.cfg.max_packet_size;
-        // Before CONNECT is accepted packets are held to max_connect_size (mosquitto
-        // CVE-2023-0809 class: an unauthenticated peer must not make the broker buffer much).
-        if (before_connect) limit = std::min(limit, p_.cfg.max_connect_size);
-        // MQTT-3.1.0-1 / MQTT5-3.1.0-1: the first packet from a client is CONNECT; anything
-        // else closes the connection, decided from its first byte.
-        if (before_connect && (static_cast<std::uint8_t>(avail[0]) >> 4) != 1) {
-            detail(c, "first packet is not CONNECT; closing");
-            close(c, now, false);
-            break;
-        }
-        const auto f = next_frame(avail, limit);
-        if (f.status == errc::incomplete) break;
-        if (f.status != errc::success) {
-            // Oversized packets are refused from the fixed header, before they are buffered
-            // (Maximum Packet Size, 0x95).
-            protocol_violation(c, f.status, now,
-                               f.status == errc::packet_too_large
-                                   ? "packet exceeds maximum packet size"
-                                   : "malformed fixed header");
-            break;
-        }
-        const auto pkt = avail.first(f.size);
-        c.last_packet = now;
-        decode_options o;
-        o.version = c.version;
-        o.max_packet_size = limit;
-        o.sender = peer_role::client;
-        o.bridge_levels = true; // mosquitto bridges connect with levels 0x83 / 0x84
-        const auto r = decode_packet(pkt, o);
-        if (!r) {
-            if (before_connect) {
-                (void)refuse_undecodable_connect(c, pkt, r.error(), now);
-            } else {
-                protocol_violation(c, r.error(), now, errc_name(r.error()));
+        const auto ev = c.proto.next(t);
+        if (ev.kind == event_kind::none) {
+            if (c.proto.input_backlog() && !c.proto.input_held() && !c.paused()) {
+                c.backlog = true; // the session's own budget (set_packets_per_call) ran out
+                p_.conns.resume(c.id);
             }
             break;
         }
-        const errc e = dispatch(c, r->packet, now);
-        if (c.blocked_on != 0) break; // this PUBLISH waits for room; it is processed again
-        ++p_.stats.packets_received;
-        off += f.size;
-        if (e != errc::success) {
-            protocol_violation(c, e, now, errc_name(e));
-            break;
-        }
+        handle(c, ev, now);
     }
-    return off;
-}
-
-bool protocol_handler::refuse_undecodable_connect(connection& c, std::span<const std::byte> pkt,
-                                                  errc e, clock::time_point now) {
-    // MQTT-3.1.4-1 / MQTT5-3.1.4-1: a non-conforming CONNECT is refused. 3.1.1 closes without
-    // CONNACK, except for an unsupported protocol level (MQTT-3.1.2-2: CONNACK 0x01); 5.0 may
-    // send CONNACK with the reason first (MQTT5-3.1.4-1).
-    const auto level = peek_connect_level(pkt);
-    if (e == errc::unsupported_protocol_version) {
-        if (level && *level == 5)
-            refuse_connect(c, protocol_version::v5, reason_code::unsupported_protocol_version,
-                           connect_return_code::unacceptable_protocol_version);
-        else if (level && *level != 3 && *level != 4)
-            refuse_connect(c, protocol_version::v3_1_1, reason_code::unsupported_protocol_version,
-                           connect_return_code::unacceptable_protocol_version);
-        else
-            close(c, now, false); // MQTT-3.1.2-1: wrong protocol name
-    } else if (level && *level == 5) {
-        auto rc = static_cast<reason_code>(e);
-        if (!is_allowed(rc, reason_context::connack)) rc = reason_code::malformed_packet;
-        refuse_connect(c, protocol_version::v5, rc,
-                       connect_return_code::unacceptable_protocol_version);
-    } else {
-        close(c, now, false);
-    }
-    detail(c, std::string("invalid CONNECT: ") + std::string(errc_name(e)));
-    return false;
-}
-
-errc protocol_handler::dispatch(connection& c, const packet_view& p, clock::time_point now) {
-    if (c.st == connection::state::awaiting_connect) {
-        on_connect(c, std::get<connect_view>(p), now);
-        return errc::success;
-    }
-    switch (type_of(p)) {
-    case packet_type::connect:
-        return errc::protocol_error; // MQTT-3.1.0-2 / MQTT5-3.1.0-2: a second CONNECT
-    case packet_type::publish: return on_publish(c, std::get<publish_view>(p), now);
-    case packet_type::puback: return on_puback(c, std::get<puback_view>(p).packet_id, now);
-    case packet_type::pubrec: return on_pubrec(c, std::get<pubrec_view>(p), now);
-    case packet_type::pubrel: return on_pubrel(c, std::get<pubrel_view>(p));
-    case packet_type::pubcomp: return on_pubcomp(c, std::get<pubcomp_view>(p).packet_id, now);
-    case packet_type::subscribe: return on_subscribe(c, std::get<subscribe_view>(p), now);
-    case packet_type::unsubscribe: return on_unsubscribe(c, std::get<unsubscribe_view>(p));
-    case packet_type::pingreq: // MQTT-3.12.4-1 / MQTT5-3.12.4-1
-        p_.writer.send(c, pingresp_view{});
-        return errc::success;
-    case packet_type::disconnect: return on_disconnect(c, std::get<disconnect_view>(p), now);
-    case packet_type::auth:
-        // No enhanced authentication is offered, so an AUTH can only be a Protocol Error
-        // (MQTT5-4.12.0-? : AUTH without an Authentication Method in CONNECT).
-        return errc::protocol_error;
-    default: return errc::protocol_error; // decode_options::sender refuses server packets
-    }
-}
-
-void protocol_handler::protocol_violation(connection& c, errc e, clock::time_point now,
-                                          std::string_view why) {
+    const auto counts = c.proto.take_packet_counts();
+    p_.stats.packets_received += counts.received;
+    p_.stats.packets_sent += counts.sent;
+    if (!c.output().empty() || c.st == connection::state::closing) p_.conns.mark_dirty(c);
     if (c.st == connection::state::closing) return;
-    detail(c, std::string("protocol error: ") + std::string(why));
-    if (c.connected() && is_v5(c.version)) {
-        // MQTT5-4.13.1-1: DISCONNECT with the reason code, then close.
-        disconnect_view d;
-        d.reason = static_cast<reason_code>(e);
-        if (!is_allowed(d.reason, reason_context::disconnect))
-            d.reason = e == errc::protocol_error ? reason_code::protocol_error
-                                                 : reason_code::malformed_packet;
-        const property reason_string[] = {{property_id::reason_string, why}};
-        d.properties = reason_string;
-        p_.writer.send(c, d);
+    if (const auto d = c.proto.deadline())
+        p_.timers.schedule(timer_kind::protocol, c.id, broker_time(*d), c.timers);
+}
+
+void protocol_handler::handle(connection& c, const session_event& ev, clock::time_point now) {
+    switch (ev.kind) {
+    case event_kind::connect_request: on_connect(c, *ev.get<connect_view>(), now); return;
+    case event_kind::message:
+        on_message(c, *ev.message, ev.message->topic.as_string_view(), now);
+        return;
+    case event_kind::published: on_published(c, ev.packet_id, now); return;
+    case event_kind::released: on_released(c, ev.packet_id); return;
+    case event_kind::peer_released: on_peer_released(c, ev.packet_id); return;
+    case event_kind::subscribe_request: on_subscribe(c, *ev.get<subscribe_view>(), now); return;
+    case event_kind::unsubscribe_request: on_unsubscribe(c, *ev.get<unsubscribe_view>()); return;
+    case event_kind::auth:
+        // No enhanced authentication is offered (a CONNECT naming a method is refused), so an
+        // AUTH cannot come; should one, it is a Protocol Error (MQTT5-4.12.0-7).
+        (void)c.proto.disconnect(reason_code::protocol_error);
+        return;
+    case event_kind::closed: on_closed(c, ev, now); return;
+    default: return; // client-role events
     }
-    // MQTT-4.8.0-1 / MQTT5-4.13.1-1: a protocol error closes the connection; the will is
-    // published (abnormal loss, MQTT-3.1.2-8 / MQTT5-3.1.2-8).
-    close(c, now, true);
+}
+
+void protocol_handler::on_closed(connection& c, const session_event& ev, clock::time_point now,
+                                 std::optional<bool> will, std::string_view how) {
+    if (c.st == connection::state::closing) return;
+    std::string_view end = how;
+    if (ev.error != errc::success) {
+        detail(c, std::string(c.st == connection::state::awaiting_connect ? "invalid CONNECT: "
+                                                                           : "protocol error: ") +
+                      std::string(errc_name(ev.error)));
+    } else if (ev.initiator == close_initiator::transport) {
+        detail(c, "connection lost");
+        if (end.empty()) end = "closed its connection";
+    } else if (ev.initiator == close_initiator::peer) {
+        detail(c, "disconnected");
+    } else if (ev.reason == reason_code::keep_alive_timeout) {
+        detail(c, "keep alive expired");
+        if (end.empty()) end = "has exceeded timeout, disconnecting";
+    } else if (ev.reason == reason_code::maximum_connect_time) {
+        detail(c, "no CONNECT in time; closing");
+    }
+    if (c.s != nullptr && ev.session_expiry) {
+        // 5.0: DISCONNECT's Session Expiry Interval replaces the one of CONNECT (section
+        // 3.14.2.2.2; the session checked that a session ending with the connection stays so).
+        c.s->expiry_interval = *ev.session_expiry;
+        p_.sessions.saved(*c.s);
+    }
+    // MQTT-3.14.4-3 / MQTT5-3.14.4-3: DISCONNECT 0x00 discards the will; a protocol error, a
+    // lost connection or a keep-alive timeout publishes it (MQTT-3.1.2-8 / MQTT5-3.1.2-8).
+    close(c, now, will.value_or(ev.publish_will), end);
+}
+
+void protocol_handler::end_connection(connection& c, reason_code rc, clock::time_point now,
+                                      bool will, std::string_view how) {
+    if (c.st == connection::state::closing) return;
+    (void)c.proto.disconnect(rc); // 5.0: DISCONNECT with `rc` (MQTT5-4.13.1-1); then close
+    const auto t = session_time(now);
+    for (int i = 0; i < 4 && c.st != connection::state::closing; ++i) {
+        const auto ev = c.proto.next(t);
+        if (ev.kind == event_kind::closed) on_closed(c, ev, now, will, how);
+        else if (ev.kind == event_kind::none) break;
+    }
+    if (c.st != connection::state::closing) close(c, now, will, how); // not reached
+    p_.stats.packets_sent += c.proto.take_packet_counts().sent;
 }
 
 void protocol_handler::close(connection& c, clock::time_point now, bool publish_will,
                              std::string_view how) {
     if (c.st == connection::state::closing) return;
     c.st = connection::state::closing;
+    c.spill.clear();
+    c.spill.shrink_to_fit();
     p_.conns.mark_dirty(c);
     session* s = c.s;
     if (s != nullptr) announce_end(c, s->client_id, how.empty() ? "disconnected" : how);
@@ -232,34 +200,32 @@ void protocol_handler::close(connection& c, clock::time_point now, bool publish_
 
 void protocol_handler::lost(connection& c, clock::time_point now) {
     if (c.st == connection::state::closing) return;
-    detail(c, "connection lost");
-    close(c, now, true, "closed its connection"); // abnormal: MQTT-3.1.2-8 / MQTT5-3.1.2-8
+    c.proto.transport_closed(session_time(now));
+    const auto ev = c.proto.next(session_time(now));
+    if (ev.kind == event_kind::closed) on_closed(c, ev, now);
+    else close(c, now, true, "closed its connection"); // abnormal: MQTT-3.1.2-8 / MQTT5-3.1.2-8
 }
 
 void protocol_handler::shut_down(connection& c, clock::time_point now) {
-    if (c.connected() && is_v5(c.version)) {
-        disconnect_view d;
-        d.reason = reason_code::server_shutting_down;
-        p_.writer.send(c, d);
-    }
-    close(c, now, false);
+    end_connection(c, reason_code::server_shutting_down, now, false, {});
 }
 
 void protocol_handler::written(connection& c, std::size_t n, clock::time_point now) {
     p_.stats.bytes_sent += n;
-    c.out.consume(n);
+    c.proto.output_written(n);
     if (n == 0 || c.st == connection::state::closing) return;
     session* s = c.s;
     if (c.stalled_since)
         p_.conns.update_stall(c, s != nullptr && p_.out.queue_full(*s), true, now);
     // Half the bound is free again: held requests are read, the QoS 0 drop episode ends, and
     // queued messages move on.
-    if (c.out.size() > p_.cfg.max_output_buffer / 2) return;
+    if (c.output().size() > p_.cfg.max_output_buffer / 2) return;
     if (c.dropping) c.dropping = false;
     if (c.paused_output) {
         c.paused_output = false;
         p_.conns.resume(c.id);
     }
+    if (c.proto.resending()) run(c, now); // the rest of a resend after a reconnect
     if (s != nullptr) {
         const session_traffic* t = s->traffic_if_any();
         if (t != nullptr && !t->queue.empty()) p_.out.pump(*s, now);
@@ -273,17 +239,13 @@ void protocol_handler::disconnect_slow(connection& c, clock::time_point now) {
                        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           p_.cfg.slow_consumer_timeout)
                                           .count()) +
-                       " ms with " + std::to_string(c.out.size()) + " bytes unread";
+                       " ms with " + std::to_string(c.output().size()) + " bytes unread";
     if (s != nullptr && p_.out.queue_full(*s)) what += " and a full queue";
     what += "; disconnecting it";
     p_.log.info(logger::about(s != nullptr ? std::string_view(s->client_id) : "", c.id, what));
-    if (is_v5(c.version)) {
-        // Best effort: behind what it has not read, so it only arrives if it reads again.
-        disconnect_view d;
-        d.reason = reason_code::quota_exceeded;
-        p_.writer.send(c, d);
-    }
-    close(c, now, true);
+    // 5.0: DISCONNECT 0x97, best effort: behind what it has not read, so it only arrives if it
+    // reads again.
+    end_connection(c, reason_code::quota_exceeded, now, true, {});
 }
 
 void protocol_handler::on_timer(const timer_queue::entry& e, clock::time_point now) {
@@ -292,29 +254,11 @@ void protocol_handler::on_timer(const timer_queue::entry& e, clock::time_point n
     connection& c = *cp;
     if (c.st == connection::state::closing) return;
     switch (e.kind) {
-    case timer_kind::connect_timeout:
-        if (c.st == connection::state::awaiting_connect) {
-            detail(c, "no CONNECT in time; closing");
-            close(c, now, false);
-        }
+    case timer_kind::protocol:
+        // The session closes a connection without CONNECT in time and one silent for 1.5
+        // times its Keep Alive (MQTT-3.1.2-24 / MQTT5-3.1.2-22), then reports it closed.
+        run(c, now);
         return;
-    case timer_kind::keep_alive: {
-        if (c.keep_alive == 0) return;
-        // MQTT-3.1.2-24 / MQTT5-3.1.2-22: one and a half times the Keep Alive.
-        const auto limit = std::chrono::milliseconds(std::uint64_t{c.keep_alive} * 1500);
-        if (now - c.last_packet < limit) {
-            p_.timers.schedule(timer_kind::keep_alive, c.id, c.last_packet + limit, c.timers);
-            return;
-        }
-        if (is_v5(c.version)) {
-            disconnect_view d;
-            d.reason = reason_code::keep_alive_timeout;
-            p_.writer.send(c, d);
-        }
-        detail(c, "keep alive expired");
-        close(c, now, true, "has exceeded timeout, disconnecting");
-        return;
-    }
     case timer_kind::slow_consumer:
         if (!c.stalled_since) return;
         if (now - *c.stalled_since < p_.cfg.slow_consumer_timeout) {

@@ -1,4 +1,4 @@
-// SUBSCRIBE, UNSUBSCRIBE and DISCONNECT. Statement ids in comments name the rule of MQTT 3.1.1
+// SUBSCRIBE and UNSUBSCRIBE. Statement ids in comments name the rule of MQTT 3.1.1
 // (`MQTT-…`) or 5.0 (`MQTT5-…`) that a piece of code implements.
 
 #include <string>
@@ -8,16 +8,10 @@
 
 namespace mqttwire::broker {
 
-namespace {
-
-bool is_v5(protocol_version v) { return v == protocol_version::v5; }
-
-} // namespace
-
 reason_code protocol_handler::subscribe_one(connection& c, const subscription& entry,
                                             std::uint32_t sub_id, bool& send_retained) {
     session& s = *c.s;
-    const bool v5 = is_v5(c.version);
+    const bool v5 = c.v5();
     // 3.1.1 has a single failure code (MQTT-3.8.4-5: 0x80); 5.0 says why (MQTT5-3.8.4-7).
     const auto failure = [v5](reason_code why) { return v5 ? why : reason_code::unspecified_error; };
     const std::string_view filter = entry.filter.as_string_view();
@@ -74,7 +68,8 @@ reason_code protocol_handler::subscribe_one(connection& c, const subscription& e
     return static_cast<reason_code>(o.max_qos);
 }
 
-errc protocol_handler::on_subscribe(connection& c, const subscribe_view& p, clock::time_point now) {
+void protocol_handler::on_subscribe(connection& c, const subscribe_view& p,
+                                    clock::time_point now) {
     session& s = *c.s;
     const std::uint32_t sub_id = p.properties.integer_or(property_id::subscription_identifier, 0);
     codes_.clear();
@@ -89,16 +84,15 @@ errc protocol_handler::on_subscribe(connection& c, const subscribe_view& p, cloc
         if (send_retained)
             retained.push_back({std::string(entry.filter.as_string_view()), entry.options});
     }
-    suback_view a;
-    a.packet_id = p.packet_id; // MQTT-3.8.4-2 / MQTT5-3.8.4-2
-    a.reasons = std::span<const reason_code>(codes_); // MQTT-3.8.4-5 / MQTT5-3.8.4-6
-    p_.writer.send(c, a);
+    // SUBACK with one code per filter, in order (MQTT-3.8.4-5 / MQTT5-3.8.4-6), before the
+    // retained messages it asked for.
+    if (const errc e = c.proto.answer_subscribe(codes_); e != errc::success)
+        detail(c, std::string("cannot answer SUBSCRIBE: ") + std::string(errc_name(e)));
     p_.sessions.saved(s);
     for (const auto& r : retained) p_.routes.send_retained(s, r.filter, r.options, sub_id, now);
-    return errc::success;
 }
 
-errc protocol_handler::on_unsubscribe(connection& c, const unsubscribe_view& p) {
+void protocol_handler::on_unsubscribe(connection& c, const unsubscribe_view& p) {
     session& s = *c.s;
     codes_.clear();
     for (const auto& f : p.filters) {
@@ -107,31 +101,10 @@ errc protocol_handler::on_unsubscribe(connection& c, const unsubscribe_view& p) 
             p_.log.typed(log_type::unsubscribe, s.client_id + ' ' + std::string(f.as_string_view()));
         codes_.push_back(removed ? reason_code::success : reason_code::no_subscription_existed);
     }
-    unsuback_view a;
-    a.packet_id = p.packet_id; // MQTT-3.10.4-4 / MQTT5-3.10.4-4
-    a.reasons = std::span<const reason_code>(codes_);
-    p_.writer.send(c, a);
+    // UNSUBACK (MQTT-3.10.4-4 / MQTT5-3.10.4-4); 5.0 with one code per filter.
+    if (const errc e = c.proto.answer_unsubscribe(codes_); e != errc::success)
+        detail(c, std::string("cannot answer UNSUBSCRIBE: ") + std::string(errc_name(e)));
     p_.sessions.saved(s);
-    return errc::success;
-}
-
-errc protocol_handler::on_disconnect(connection& c, const disconnect_view& p,
-                                     clock::time_point now) {
-    session& s = *c.s;
-    if (is_v5(c.version)) {
-        if (const auto exp = p.properties.find(property_id::session_expiry_interval)) {
-            // MQTT5-3.14.2-? : a session that was to end at disconnect cannot be extended.
-            if (s.expiry_interval == 0 && exp->integer != 0) return errc::protocol_error;
-            s.expiry_interval = exp->integer;
-            p_.sessions.saved(s);
-        }
-    }
-    // MQTT-3.14.4-3 / MQTT5-3.14.4-3: a normal DISCONNECT discards the will; 5.0's 0x04 asks for
-    // it to be published.
-    const bool with_will = p.reason == reason_code::disconnect_with_will_message;
-    detail(c, "disconnected");
-    close(c, now, with_will, "disconnected");
-    return errc::success;
 }
 
 } // namespace mqttwire::broker

@@ -118,7 +118,7 @@ void router::match(const publication& m, session* from) {
 
 const router::wire_form* router::form_for(const publication& m, const connection& c,
                                           mqttwire::qos q, bool retain) {
-    const bool v5 = c.version == protocol_version::v5;
+    const bool v5 = c.v5();
     for (const auto& f : forms_)
         if (f.v5 == v5 && f.q == q && f.retain == retain) return &f;
     if (props_.empty() && !m.view().properties.empty()) {
@@ -132,11 +132,11 @@ const router::wire_form* router::form_for(const publication& m, const connection
     out.packet_id = q == mqttwire::qos::at_most_once ? 0 : 1;
     out.topic = utf8_view(m.topic()); // the alias, if any, resolved
     out.properties = std::span<const property>(props_);
-    const auto size = encoded_size(out, c.version);
+    const auto size = encoded_size(out, c.version());
     if (!size) return nullptr;
     const auto at = encoded_.size();
     encoded_.resize(at + *size);
-    if (!encode(out, c.version, std::span<std::byte>(encoded_).subspan(at))) return nullptr;
+    if (!encode(out, c.version(), std::span<std::byte>(encoded_).subspan(at))) return nullptr;
     const auto header = next_frame(std::span<const std::byte>(encoded_).subspan(at));
     forms_.push_back({v5, q, retain, at, *size, header.header_size + 2 + m.topic().size()});
     return &forms_.back();
@@ -153,7 +153,7 @@ void router::deliver(const publication& m, const target& t, clock::time_point no
     // The encode-once path: no Subscription Identifier to add, and the client can take it now.
     const bool direct =
         c != nullptr && sub_ids.empty() &&
-        (qos0 ? c->out.size() < settings_.max_output_buffer || c->out.empty()
+        (qos0 ? c->output().size() < settings_.max_output_buffer || c->output().empty()
               : outbox_.can_send_now(s, message::footprint_of(m.topic().size(),
                                                               m.view().payload.size(),
                                                               m.view().properties.wire().size())));
@@ -168,19 +168,20 @@ void router::deliver(const publication& m, const target& t, clock::time_point no
     }
     const wire_form* f = form_for(m, *c, t.q, retain);
     if (f == nullptr) return;
-    if (c->client_max_packet != 0 && f->size > c->client_max_packet) {
+    const auto bytes = std::span<const std::byte>(encoded_).subspan(f->at, f->size);
+    const auto w = writer_.copy(*c, bytes, now);
+    if (w.result == write_result::too_large) {
         stats_.count_drop(drop_reason::too_large); // MQTT5-3.1.2-24, MQTT5-3.1.2-25
         return;
     }
-    const auto bytes = std::span<const std::byte>(encoded_).subspan(f->at, f->size);
-    if (qos0) {
-        writer_.copy(*c, bytes, 0, 0);
+    if (w.result == write_result::no_room) {
+        // The session had no room after all (its quota or output): as any other message.
+        if (qos0) outbox_.deliver_qos0(s, m, retain, sub_ids, now);
+        else outbox_.deliver(s, delivery{m.owned(now), 0, t.q, retain, {}}, now);
         return;
     }
-    const auto id = outbox_.reserve_id(s);
-    if (!id) return;
-    writer_.copy(*c, bytes, f->id_at, *id);
-    outbox_.sent(s, *id, delivery{m.owned(now), 0, t.q, retain, {}}, now);
+    if (w.result != write_result::written || qos0) return;
+    outbox_.sent(s, w.packet_id, delivery{m.owned(now), 0, t.q, retain, {}}, now);
 }
 
 publish_outcome router::publish(const publication& m, const origin& o, clock::time_point now) {

@@ -39,9 +39,11 @@ bool outbox::below_low_water(const session& s) const noexcept {
 
 bool outbox::window_room(const session& s, const connection& c,
                          std::size_t footprint) const noexcept {
+    // MQTT5-3.3.4-9: never more QoS 1/2 PUBLISHes in flight than the client's Receive Maximum,
+    // and never more than max_inflight_messages (the session's limit), whatever it allows.
+    if (c.proto.send_quota() == 0 || c.proto.resending()) return false;
     const session_traffic* t = s.traffic_if_any();
-    if (t == nullptr) return c.send_window > 0;
-    if (t->inflight.size() >= c.send_window) return false;
+    if (t == nullptr) return true;
     // max_inflight_bytes as mosquitto: a message larger than the bound still goes alone.
     return settings_.max_inflight_bytes == 0 || t->inflight.empty() ||
            t->inflight_bytes + footprint <= settings_.max_inflight_bytes;
@@ -66,7 +68,7 @@ void outbox::qos0_dropped(connection& c, session& s, clock::time_point now) {
         if (c.last_drop_log == clock::time_point{} || now - c.last_drop_log >= drop_log_interval) {
             c.last_drop_log = now;
             log_.info(logger::about(s.client_id, c.id,
-                                    "output buffer full (" + std::to_string(c.out.size()) +
+                                    "output buffer full (" + std::to_string(c.output().size()) +
                                         " bytes not read); dropping QoS 0 messages for it (" +
                                         std::to_string(c.dropped) + " so far)"));
         }
@@ -79,16 +81,18 @@ void outbox::deliver_qos0(session& s, const publication& m, bool retain,
     connection* c = online(s);
     if (c == nullptr) return;
     // One message always fits an empty buffer, so a large one is never refused for its size.
-    if (!c->out.empty() && conns_.output_full(*c)) {
+    if (!c->output().empty() && conns_.output_full(*c)) {
         qos0_dropped(*c, s, now);
         return;
     }
     const auto r = m.is_live()
-                       ? writer_.publish_view_of(*c, m.view(), m.topic(), retain, sub_ids)
+                       ? writer_.publish_view_of(*c, m.view(), m.topic(), retain, sub_ids, now)
                        : writer_.publish(*c, *m.owned(now), mqttwire::qos::at_most_once, retain,
-                                         false, 0, sub_ids, now);
+                                         sub_ids, now)
+                             .result;
     if (r == write_result::too_large) stats_.count_drop(drop_reason::too_large);
     if (r == write_result::expired) stats_.count_drop(drop_reason::expired);
+    if (r == write_result::no_room) qos0_dropped(*c, s, now);
     after_write(s, *c, now);
 }
 
@@ -106,21 +110,23 @@ void outbox::record_drop(session& s, drop_reason why, clock::time_point now) {
     (void)now;
 }
 
+void outbox::count_unsent(session& s, write_result r, const delivery& d) {
+    if (r == write_result::too_large) stats_.count_drop(drop_reason::too_large);
+    if (r == write_result::expired) stats_.count_drop(drop_reason::expired);
+    if (s.persistent()) store_.message_done(s, d.seq);
+}
+
 bool outbox::send_now(session& s, connection& c, delivery& d, clock::time_point now) {
     auto& t = s.traffic();
-    const auto id = t.ids.allocate();
-    if (!id) return false;
-    const auto r = writer_.publish(c, *d.msg, d.qos, d.retain, false, *id, d.sub_ids, now);
-    if (r != write_result::written) {
-        t.ids.release(*id);
-        if (r == write_result::too_large) stats_.count_drop(drop_reason::too_large);
-        if (r == write_result::expired) stats_.count_drop(drop_reason::expired);
-        if (s.persistent()) store_.message_done(s, d.seq);
+    const auto w = writer_.publish(c, *d.msg, d.qos, d.retain, d.sub_ids, now);
+    if (w.result == write_result::no_room) return false;
+    if (w.result != write_result::written) {
+        count_unsent(s, w.result, d);
         return true; // consumed: treated as delivered
     }
-    if (s.persistent()) store_.message_sent(s, d.seq, *id);
+    if (s.persistent()) store_.message_sent(s, d.seq, w.packet_id);
     t.inflight_bytes += d.msg->footprint();
-    t.inflight.emplace(*id, inflight_message{std::move(d), *id, false, t.next_order++});
+    t.inflight.emplace(w.packet_id, inflight_message{std::move(d), w.packet_id, false, t.next_order++});
     return true;
 }
 
@@ -144,8 +150,6 @@ void outbox::deliver(session& s, delivery&& d, clock::time_point now) {
     t.queue.push_back(std::move(d));
     if (c != nullptr && queue_full(s)) conns_.update_stall(*c, true, false, now);
 }
-
-std::optional<std::uint16_t> outbox::reserve_id(session& s) { return s.traffic().ids.allocate(); }
 
 void outbox::sent(session& s, std::uint16_t id, delivery&& d, clock::time_point now) {
     auto& t = s.traffic();
@@ -181,26 +185,25 @@ void outbox::pump(session& s, clock::time_point now) {
     }
 }
 
-void outbox::resend(session& s, clock::time_point now) {
-    connection* c = online(s);
+void outbox::resuming(session& s, clock::time_point now) {
+    if (session_traffic* t = s.traffic_if_any()) t->resend_at = now;
+}
+
+std::span<const std::byte> resend_encoding(session& s, std::uint16_t id) noexcept {
     session_traffic* t = s.traffic_if_any();
-    if (c == nullptr || t == nullptr) return;
-    std::vector<inflight_message*> order;
-    order.reserve(t->inflight.size());
-    for (auto& [id, m] : t->inflight) order.push_back(&m);
-    std::sort(order.begin(), order.end(),
-              [](const auto* a, const auto* b) { return a->order < b->order; });
-    for (inflight_message* m : order) {
-        if (m->released) {
-            pubrel_view r;
-            r.packet_id = m->packet_id;
-            writer_.send(*c, r);
-        } else {
-            (void)writer_.publish(*c, *m->d.msg, m->d.qos, m->d.retain, true, m->packet_id,
-                                  m->d.sub_ids, now);
-        }
-    }
-    pump(s, now);
+    if (t == nullptr) return {};
+    const auto it = t->inflight.find(id);
+    if (it == t->inflight.end()) return {};
+    const delivery& d = it->second.d;
+    std::vector<property> props;
+    publish_view p;
+    (void)publish_of(*d.msg, d.qos, d.retain, true, d.sub_ids, t->resend_at, props, p);
+    p.packet_id = id;
+    const auto size = encoded_size(p, s.version);
+    if (!size) return {};
+    t->resend_scratch.resize(*size);
+    if (!encode(p, s.version, std::span<std::byte>(t->resend_scratch))) return {};
+    return t->resend_scratch;
 }
 
 void outbox::forget(session& s, session_traffic& t, std::uint16_t id) {
@@ -208,45 +211,27 @@ void outbox::forget(session& s, session_traffic& t, std::uint16_t id) {
     if (s.persistent()) store_.message_done(s, it->second.d.seq);
     t.inflight_bytes -= it->second.d.msg->footprint();
     t.inflight.erase(it);
-    t.ids.release(id);
+    if (t.inflight.empty()) {
+        t.resend_scratch.clear();
+        t.resend_scratch.shrink_to_fit();
+    }
 }
 
-bool outbox::on_puback(session& s, std::uint16_t id, clock::time_point now) {
+bool outbox::acknowledged(session& s, std::uint16_t id, clock::time_point now) {
     session_traffic* t = s.traffic_if_any();
-    if (t == nullptr) return false;
-    const auto it = t->inflight.find(id);
-    if (it == t->inflight.end() || it->second.d.qos != mqttwire::qos::at_least_once) return false;
+    if (t == nullptr || t->inflight.find(id) == t->inflight.end()) return false;
     forget(s, *t, id);
     pump(s, now);
     return true;
 }
 
-outbox::pubrec_outcome outbox::on_pubrec(session& s, std::uint16_t id, bool failed,
-                                         clock::time_point now) {
+void outbox::released(session& s, std::uint16_t id) {
     session_traffic* t = s.traffic_if_any();
-    if (t == nullptr) return pubrec_outcome::unknown;
+    if (t == nullptr) return;
     const auto it = t->inflight.find(id);
-    if (it == t->inflight.end() || it->second.d.qos != mqttwire::qos::exactly_once)
-        return pubrec_outcome::unknown;
-    if (failed) {
-        // MQTT5-4.3.3-4: a PUBREC with a failure reason ends the exchange; the id is free.
-        forget(s, *t, id);
-        pump(s, now);
-        return pubrec_outcome::ended;
-    }
+    if (it == t->inflight.end()) return;
     it->second.released = true;
     if (s.persistent()) store_.message_released(s, it->second.d.seq);
-    return pubrec_outcome::release;
-}
-
-bool outbox::on_pubcomp(session& s, std::uint16_t id, clock::time_point now) {
-    session_traffic* t = s.traffic_if_any();
-    if (t == nullptr) return false;
-    const auto it = t->inflight.find(id);
-    if (it == t->inflight.end() || !it->second.released) return false;
-    forget(s, *t, id);
-    pump(s, now);
-    return true;
 }
 
 void outbox::hold(session& s, connection& publisher) {

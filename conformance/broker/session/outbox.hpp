@@ -19,6 +19,11 @@
 
 namespace mqttwire::broker {
 
+/// The bytes of the PUBLISH in flight to `s` with packet identifier `id`, for the session's
+/// resend after a reconnect (any encoding: the session sets DUP and the identifier); empty when
+/// there is none. Valid until the next call for the same session.
+[[nodiscard]] std::span<const std::byte> resend_encoding(session& s, std::uint16_t id) noexcept;
+
 class outbox {
   public:
     outbox(const settings& s, packet_writer& writer, connection_table& conns, statistics& stats,
@@ -43,22 +48,21 @@ class outbox {
     /// QoS 1/2: written now, queued, or dropped when the queue is full (counted, logged once
     /// per episode). Callers that can wait check holds_publishers() first.
     void deliver(session& s, delivery&& d, clock::time_point now);
-    /// The router's encode-once path: when can_send_now(s), a packet identifier for the copy it
-    /// writes, then sent() to record it in flight.
-    [[nodiscard]] std::optional<std::uint16_t> reserve_id(session& s);
+    /// The router's encode-once path: after it wrote a copy with packet identifier `id` (when
+    /// can_send_now(s)), records it in flight.
     void sent(session& s, std::uint16_t id, delivery&& d, clock::time_point now);
 
     /// Moves queued messages into flight while the window and the output buffer allow.
     void pump(session& s, clock::time_point now);
-    /// After a reconnect with Session Present: unacknowledged PUBLISHes again with DUP=1 and
-    /// PUBRELs, in their original order (MQTT-4.4.0-1 / MQTT5-4.4.0-1), then the queue.
-    void resend(session& s, clock::time_point now);
+    /// `s` is being resumed at `now` by a new connection: the session resends its in-flight
+    /// PUBLISHes (re-encoded by resend_encoding) when it is accepted.
+    void resuming(session& s, clock::time_point now);
 
-    /// MQTT-4.3.2-1 / MQTT5-4.3.2-1: a PUBACK frees its packet identifier. False: unknown id.
-    bool on_puback(session& s, std::uint16_t id, clock::time_point now);
-    enum class pubrec_outcome : std::uint8_t { unknown, ended, release };
-    pubrec_outcome on_pubrec(session& s, std::uint16_t id, bool failed, clock::time_point now);
-    bool on_pubcomp(session& s, std::uint16_t id, clock::time_point now);
+    /// The message in flight with `id` is done (PUBACK, PUBCOMP, or a PUBREC with a failure
+    /// code): forgotten, and the queue moves on. False: unknown id.
+    bool acknowledged(session& s, std::uint16_t id, clock::time_point now);
+    /// The QoS 2 message with `id` got its PUBREC: only its PUBREL is resent from now on.
+    void released(session& s, std::uint16_t id);
 
     /// `publisher` waits for room in `s`'s queue.
     void hold(session& s, connection& publisher);
@@ -76,6 +80,7 @@ class outbox {
     void qos0_dropped(connection& c, session& s, clock::time_point now);
     void after_write(session& s, connection& c, clock::time_point now);
     void forget(session& s, session_traffic& t, std::uint16_t id);
+    void count_unsent(session& s, write_result r, const delivery& d);
 
     const settings& settings_;
     packet_writer& writer_;

@@ -18,7 +18,7 @@
 #include "core/message.hpp"
 #include "core/optional_text.hpp"
 #include "core/timers.hpp"
-#include "session/packet_ids.hpp"
+#include "protocol/connection.hpp"
 
 namespace mqttwire::broker {
 
@@ -62,12 +62,16 @@ struct session_traffic {
     std::size_t inflight_bytes = 0;
     std::uint64_t next_order = 0;
     std::uint64_t next_seq = 1;
-    packet_ids ids;
-    std::unordered_set<std::uint16_t> awaiting_pubrel; ///< inbound QoS 2, PUBREC sent
     std::vector<conn_id> waiters; ///< publishers paused until the queue has room
+    /// A PUBLISH in flight encoded again for the resend after a reconnect, and the time its
+    /// Message Expiry Interval is counted from.
+    std::vector<std::byte> resend_scratch;
+    clock::time_point resend_at{};
 };
 
 struct session {
+    explicit session(const protocol_storage& storage) noexcept : state(storage) {}
+
     // Fields are grouped by size, so that the padding between them stays small: one per
     // client id the broker knows.
     std::string client_id;
@@ -93,6 +97,11 @@ struct session {
     std::size_t route_index = 0;
 
     session_timers timers;
+
+    /// The packet identifiers in flight both ways, kept by the session layer across
+    /// connections: QoS 1/2 PUBLISHes and PUBRELs to the client, QoS 2 PUBLISHes from it
+    /// awaiting PUBREL (MQTT-4.3.3-2 / MQTT5-4.3.3-10: not delivered twice).
+    protocol_state state;
 
     std::uint32_t expiry_interval = 0; ///< seconds; never_expires: kept until expired by policy
     std::uint32_t will_delay = 0;

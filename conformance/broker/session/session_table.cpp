@@ -16,7 +16,7 @@ session* session_table::find(std::string_view client_id) const {
 }
 
 session& session_table::create(std::string client_id) {
-    auto fresh = std::make_unique<session>();
+    auto fresh = std::make_unique<session>(storage_);
     fresh->client_id = std::move(client_id);
     fresh->serial = next_serial_++;
     auto& ref = *fresh;
@@ -153,7 +153,10 @@ class restorer final : public restore_sink {
         auto& t = s->traffic();
         mqttwire::broker::delivery one{std::move(d.msg), d.seq, d.qos, d.retain, std::move(d.sub_ids)};
         t.next_seq = std::max(t.next_seq, d.seq + 1);
-        if (d.packet_id != 0 && t.ids.take(d.packet_id)) {
+        const auto state = d.qos == mqttwire::qos::at_least_once ? outbound_state::publish_qos1
+                           : d.released                          ? outbound_state::pubrel
+                                                                 : outbound_state::publish_qos2;
+        if (d.packet_id != 0 && s->state.restore_outbound(d.packet_id, state) == errc::success) {
             t.inflight_bytes += one.msg->footprint();
             t.inflight.emplace(d.packet_id,
                                inflight_message{std::move(one), d.packet_id, d.released, t.next_order++});
@@ -164,7 +167,7 @@ class restorer final : public restore_sink {
     }
     void awaiting_pubrel(std::string_view client_id, std::uint16_t packet_id) override {
         if (mqttwire::broker::session* s = sessions_.find(client_id))
-            s->traffic().awaiting_pubrel.insert(packet_id);
+            (void)s->state.restore_inbound_qos2(packet_id);
     }
 
   private:

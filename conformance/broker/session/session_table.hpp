@@ -26,9 +26,10 @@ namespace mqttwire::broker {
 class session_table {
   public:
     session_table(const settings& s, const logger& log, statistics& stats, timer_queue& timers,
-                  const policy& pol, router& routes, outbox& out, store& st)
+                  const policy& pol, router& routes, outbox& out, store& st,
+                  const protocol_storage& storage)
         : settings_(s), log_(log), stats_(stats), timers_(timers), policy_(pol), router_(routes),
-          outbox_(out), store_(st) {}
+          outbox_(out), store_(st), storage_(storage) {}
     ~session_table();
     session_table(const session_table&) = delete;
     session_table& operator=(const session_table&) = delete;
@@ -91,6 +92,7 @@ class session_table {
     router& router_;
     outbox& outbox_;
     store& store_;
+    const protocol_storage& storage_; ///< the session layer's limits, one for every session
     struct text_hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const noexcept {

@@ -8,8 +8,6 @@
 #include <set>
 
 #include "broker_harness.hpp"
-#include "core/byte_buffer.hpp"
-#include "session/packet_ids.hpp"
 
 namespace {
 
@@ -272,68 +270,6 @@ TEST(broker_limits, packet_identifiers_in_o1_when_only_the_newest_is_acknowledge
         ASSERT_EQ(got.size(), 1u);
         EXPECT_EQ(got[0].packet_id, newest);
     }
-}
-
-TEST(packet_ids, increasing_and_reused_as_late_as_possible) {
-    packet_ids ids;
-    EXPECT_EQ(ids.allocate(), std::optional<std::uint16_t>(1));
-    ids.release(1);
-    EXPECT_EQ(ids.allocate(), std::optional<std::uint16_t>(2)); // not 1 again at once
-    std::set<std::uint16_t> seen{2};
-    for (int i = 0; i < 65534; ++i) {
-        const auto id = ids.allocate();
-        ASSERT_TRUE(id.has_value());
-        EXPECT_NE(*id, 0); // MQTT-2.3.1-1 / MQTT5-2.2.1-3: non-zero
-        EXPECT_TRUE(seen.insert(*id).second);
-    }
-    EXPECT_EQ(ids.in_use(), 65535u);
-    EXPECT_FALSE(ids.allocate().has_value()); // all 65,535 in use
-    ids.release(300);
-    ids.release(7);
-    EXPECT_EQ(ids.allocate(), std::optional<std::uint16_t>(7)); // the next free after the last
-    EXPECT_EQ(ids.allocate(), std::optional<std::uint16_t>(300));
-    EXPECT_FALSE(ids.allocate().has_value());
-    // Back to few in use: the bitmap gives way to the short list, order kept.
-    for (std::uint32_t id = 1; id <= 65535; ++id)
-        if (id < 65000 || id > 65010) ids.release(static_cast<std::uint16_t>(id));
-    EXPECT_EQ(ids.in_use(), 11u);
-    EXPECT_EQ(ids.allocate(), std::optional<std::uint16_t>(301));
-}
-
-TEST(packet_ids, next_free_found_across_long_runs_in_use) {
-    // Every identifier in use but one, at each position in turn: the free one is found (the
-    // summary words skip the full ones).
-    packet_ids ids;
-    for (int i = 0; i < 65535; ++i) ASSERT_TRUE(ids.allocate().has_value());
-    for (std::uint32_t hole : {1u, 63u, 64u, 4095u, 4096u, 30000u, 65535u}) {
-        ids.release(static_cast<std::uint16_t>(hole));
-        EXPECT_EQ(ids.allocate(), std::optional<std::uint16_t>(static_cast<std::uint16_t>(hole)));
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Buffers shrink
-
-TEST(byte_buffer, storage_is_released_after_a_large_message) {
-    byte_buffer b;
-    std::vector<std::byte> big(10u << 20, std::byte{1});
-    b.append(big);
-    EXPECT_GE(b.capacity(), big.size());
-    b.consume(big.size());
-    EXPECT_LE(b.capacity(), byte_buffer::keep_capacity);
-}
-
-TEST(byte_buffer, reader_slower_than_writer_keeps_storage_near_the_backlog) {
-    // Appending 1000 bytes and consuming 950 each time: 50 KB backlog after 1000 rounds, about
-    // 1 MB appended in total. The storage follows the backlog, not the total.
-    byte_buffer b;
-    std::vector<std::byte> chunk(1000, std::byte{2});
-    for (int i = 0; i < 1000; ++i) {
-        b.append(chunk);
-        b.consume(950);
-    }
-    EXPECT_EQ(b.size(), 50'000u);
-    EXPECT_LE(b.capacity(), 4 * b.size() + 8192);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@
 #include <limits>
 #include <optional>
 #include <span>
+#include <utility>
 
 #include "../errc.hpp"
 #include "../framer.hpp"
@@ -206,6 +207,7 @@ class basic_connection {
                 return {};
             }
             in_begin_ += f.size;
+            ++packets_.received;
             last_received_ = now_;
             auto ev = dispatch();
             if (status_ == connection_status::closing) return finish_close();
@@ -238,6 +240,11 @@ class basic_connection {
     /// @brief True while in-flight messages are being resent after a reconnect; new PUBLISHes
     /// wait (`errc::would_block`) so that resent ones keep their order (MQTT-4.6.0-1).
     [[nodiscard]] bool resending() const noexcept { return resend_cursor_ != 0; }
+    /// @brief Bytes received and not processed yet.
+    [[nodiscard]] std::size_t input_size() const noexcept { return in_end_ - in_begin_; }
+    /// @brief Packets taken from the input and packets written to the output since the last
+    /// call (for statistics such as `$SYS/broker/messages/received`); the counts start again.
+    [[nodiscard]] packet_counts take_packet_counts() noexcept { return std::exchange(packets_, {}); }
     /// @brief The session state in use (null for a server before `accept()`).
     [[nodiscard]] state_type* session() const noexcept { return state_; }
 
@@ -625,6 +632,7 @@ class basic_connection {
     void out_commit(std::size_t n) noexcept {
         out_end_ += n;
         last_sent_ = now_;
+        ++packets_.sent;
     }
 
     // Encodes a control packet into the output buffer (answers use the reserved room). Most are
@@ -1039,6 +1047,7 @@ class basic_connection {
     // The size of the PUBLISH behind a `message` event the last `next()` returned (0 otherwise):
     // what `hold_input()` gives back.
     std::uint32_t last_message_size_ = 0;
+    packet_counts packets_{};
 };
 
 } // namespace mqttwire

@@ -94,6 +94,12 @@ struct session_event {
     [[nodiscard]] explicit operator bool() const noexcept { return kind != event_kind::none; }
 };
 
+/// @brief Packets received and sent (`basic_connection::take_packet_counts`).
+struct packet_counts {
+    std::uint32_t received = 0;
+    std::uint32_t sent = 0;
+};
+
 /// @brief What the peer allows this side to send, from CONNECT (server role) or CONNACK
 /// (client role). Defaults are the protocol's when the peer says nothing.
 struct peer_limits {

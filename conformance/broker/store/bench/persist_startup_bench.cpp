@@ -78,7 +78,7 @@ void fill(const std::string& path, std::uint64_t retained, std::uint64_t session
         commit(i);
     }
     for (std::uint64_t i = 0; i < sessions; ++i) {
-        session s;
+        session s{protocol_storage{}};
         s.client_id = "client-" + std::to_string(i);
         s.version = protocol_version::v3_1_1;
         s.expiry_interval = never_expires;
