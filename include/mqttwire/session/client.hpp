@@ -91,6 +91,8 @@ template <class Storage, codec_profile Profile = client_profile>
 class client : public basic_connection<client<Storage, Profile>, peer_role::client, Storage, Profile> {
     using base = basic_connection<client<Storage, Profile>, peer_role::client, Storage, Profile>;
     friend base;
+    friend detail::outbound_publish<client, peer_role::client, Storage, Profile>;
+    friend detail::inbound_flow<client, peer_role::client, Storage, Profile>;
     using ms = std::chrono::milliseconds;
 
   public:

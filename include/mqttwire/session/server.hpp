@@ -110,6 +110,8 @@ template <class Storage, codec_profile Profile = server_profile>
 class server : public basic_connection<server<Storage, Profile>, peer_role::server, Storage, Profile> {
     using base = basic_connection<server<Storage, Profile>, peer_role::server, Storage, Profile>;
     friend base;
+    friend detail::outbound_publish<server, peer_role::server, Storage, Profile>;
+    friend detail::inbound_flow<server, peer_role::server, Storage, Profile>;
     using ms = std::chrono::milliseconds;
 
   public:
