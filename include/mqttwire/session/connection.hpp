@@ -142,15 +142,16 @@ class basic_connection
             const auto pkt = buffered.first(f.size);
             auto r = decode_frame<Profile>(pkt, f, o);
             if (!r) return derived().decode_failed(r.error(), pkt);
-            packet_ = *r;
+            if (!this->decoded_.acquire()) return violation(errc::quota_exceeded);
+            packet() = *r;
             // Flow control before work: a packet is taken only when its answer fits the output
             // buffer, so a peer that does not read stops being read (issue 15: no unbounded
             // PINGRESP or PUBACK backlog).
-            if (!out_room(derived().answer_size(packet_), false)) {
+            if (!out_room(derived().answer_size(packet()), false)) {
                 if (out_end_ - out_begin_ == 0) return violation(errc::quota_exceeded);
                 return {};
             }
-            in_begin_ += f.size;
+            in_begin_ += static_cast<typename io::index>(f.size);
             last_received_ = now_;
             auto ev = dispatch();
             if (status_ == connection_status::closing) return finish_close();
@@ -245,6 +246,8 @@ class basic_connection
     using io::out_free;
     using io::out_room;
     using io::out_span;
+    using io::packet;
+    using io::release_input;
     using io::reserved_;
     using receiving::on_puback;
     using receiving::on_pubcomp;
@@ -278,7 +281,7 @@ class basic_connection
     }
 
     void out_commit(std::size_t n) noexcept {
-        out_end_ += n;
+        out_end_ += static_cast<typename io::index>(n);
         last_sent_ = now_;
     }
 
@@ -362,8 +365,7 @@ class basic_connection
         last_message_size_ = 0;
         aliases_in_.clear();
         owed_.clear(); // the peer resends them after a reconnect (MQTT-4.4.0-1 / MQTT5-4.4.0-1)
-        in_begin_ = in_end_ = 0;
-        in_.shrink_to(0);
+        release_input();
         if (state_ != nullptr) state_->release_requests();
         derived().role_closed();
         return ev;
@@ -372,8 +374,8 @@ class basic_connection
     // Starts over for a new network connection: buffers, timers, negotiated limits and aliases
     // go; the session state stays.
     void reset_connection() noexcept {
-        in_begin_ = in_end_ = out_begin_ = out_end_ = 0;
-        in_.shrink_to(0);
+        release_input();
+        out_begin_ = out_end_ = 0;
         out_.shrink_to(0);
         aliases_in_.clear();
         owed_.clear();
@@ -411,18 +413,18 @@ class basic_connection
     // Received packets
 
     [[nodiscard]] session_event dispatch() noexcept {
-        const auto t = type_of(packet_);
+        const auto t = type_of(packet());
         // MQTT-3.2.0-1 / MQTT5-3.2.0-1, MQTT-3.1.0-1 / MQTT5-3.1.0-1: nothing of the QoS flows
         // before CONNACK.
         if (t >= packet_type::publish && t <= packet_type::pubcomp &&
             status_ != connection_status::connected)
             return violation(errc::protocol_error);
         switch (t) {
-        case packet_type::publish: return on_publish(std::get<publish_view>(packet_));
-        case packet_type::puback: return on_puback(std::get<puback_view>(packet_));
-        case packet_type::pubrec: return on_pubrec(std::get<pubrec_view>(packet_));
-        case packet_type::pubrel: return on_pubrel(std::get<pubrel_view>(packet_));
-        case packet_type::pubcomp: return on_pubcomp(std::get<pubcomp_view>(packet_));
+        case packet_type::publish: return on_publish(std::get<publish_view>(packet()));
+        case packet_type::puback: return on_puback(std::get<puback_view>(packet()));
+        case packet_type::pubrec: return on_pubrec(std::get<pubrec_view>(packet()));
+        case packet_type::pubrel: return on_pubrel(std::get<pubrel_view>(packet()));
+        case packet_type::pubcomp: return on_pubcomp(std::get<pubcomp_view>(packet()));
         default: return derived().role_packet();
         }
     }
@@ -431,7 +433,7 @@ class basic_connection
         session_event ev;
         ev.kind = k;
         ev.packet_id = id;
-        ev.packet = &packet_;
+        ev.packet = &packet();
         return ev;
     }
 
@@ -442,26 +444,27 @@ class basic_connection
         reserved_ = 0;
     }
 
-    // Members (the buffers are in `connection_io`, the resend cursor in `connection_resend`).
-    detail::alias_table<Storage, storage_part::aliases_in, storage_part::alias_bytes_in> aliases_in_;
+    // Members (the buffers are in `connection_io`, the resend cursor in `connection_resend`),
+    // largest alignment first: one object per network connection, so padding counts.
+    detail::alias_map<Storage, storage_part::aliases_in, storage_part::alias_bytes_in> aliases_in_;
     [[no_unique_address]] detail::owed_acks<Storage> owed_;
-    packet_view packet_{};
     state_type* state_ = nullptr;
     std::chrono::milliseconds now_{0};
     std::chrono::milliseconds last_sent_{0};
+    // The last packet received; for a server before CONNECT, when the connection was accepted.
     std::chrono::milliseconds last_received_{0};
     peer_limits peer_{};
-    std::size_t inbound_receive_maximum_ = 65535;
-    std::uint16_t alias_in_max_ = 0; // the Topic Alias Maximum this side announced
     std::optional<std::uint32_t> close_expiry_{};
     detail::pending_answer pending_{};
+    std::uint16_t inbound_receive_maximum_ = 65535;
+    std::uint16_t alias_in_max_ = 0; // the Topic Alias Maximum this side announced
+    std::uint16_t packets_per_call_ = 0; // set_packets_per_call(); 0: no bound
     connection_status status_ = connection_status::idle;
     protocol_version version_ = protocol_version::v3_1_1;
     reason_code close_reason_ = reason_code::success;
     close_initiator close_by_ = close_initiator::none;
     bool close_will_ = false;
     errc close_error_ = errc::success; // the peer's violation behind a local close
-    std::uint16_t packets_per_call_ = 0; // set_packets_per_call(); 0: no bound
     bool held_ = false; // hold_input(): no input is processed
 };
 

@@ -12,14 +12,20 @@
 /// ```
 ///
 /// Allocator-backed storage keeps neither buffer while it is empty: the input is released when
-/// it drains, the output once the transport wrote it all.
+/// it drains, the output once the transport wrote it all. The decoded packet behind the last
+/// event (a `packet_view`, whose views point into the input) lives and dies with the input: an
+/// idle connection keeps neither.
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <span>
+#include <type_traits>
 
+#include "../packet.hpp"
 #include "storage.hpp"
 
 namespace mqttwire::detail {
@@ -27,6 +33,53 @@ namespace mqttwire::detail {
 // Bytes every packet handled may need as an answer: an acknowledgement (4 bytes), a PINGRESP, or
 // a DISCONNECT after a violation (2 + reason code + property length).
 inline constexpr std::size_t answer_reserve = 8;
+
+// The decoded packet behind the last event. Fixed storage keeps it inline (no allocation ever);
+// allocator-backed storage allocates it with the first packet decoded and releases it with the
+// input buffer, so an idle connection does not pay for the largest packet view.
+template <class Storage, bool Heap = Storage::allocates> class decoded_slot {
+  public:
+    constexpr explicit decoded_slot(const Storage&) noexcept {}
+    [[nodiscard]] static constexpr bool acquire() noexcept { return true; }
+    [[nodiscard]] constexpr packet_view* get() noexcept { return &packet_; }
+    [[nodiscard]] constexpr const packet_view* get() const noexcept { return &packet_; }
+    static constexpr void release() noexcept {}
+
+  private:
+    packet_view packet_{};
+};
+
+template <class Storage> class decoded_slot<Storage, true> {
+    using allocator = std::remove_cvref_t<decltype(std::declval<const Storage&>().allocator())>;
+    using alloc_t = typename std::allocator_traits<allocator>::template rebind_alloc<packet_view>;
+    using traits = std::allocator_traits<alloc_t>;
+    static_assert(std::is_trivially_destructible_v<packet_view>);
+
+  public:
+    explicit decoded_slot(const Storage& s) noexcept : alloc_(s.allocator()) {}
+    decoded_slot(const decoded_slot&) = delete;
+    decoded_slot& operator=(const decoded_slot&) = delete;
+    ~decoded_slot() { release(); }
+
+    // Room for a packet; false when the allocator has none.
+    [[nodiscard]] bool acquire() noexcept {
+        if (packet_ != nullptr) return true;
+        packet_view* p = traits::allocate(alloc_, 1);
+        if (p == nullptr) return false;
+        packet_ = ::new (static_cast<void*>(p)) packet_view{};
+        return true;
+    }
+    [[nodiscard]] packet_view* get() noexcept { return packet_; }
+    [[nodiscard]] const packet_view* get() const noexcept { return packet_; }
+    void release() noexcept {
+        if (packet_ != nullptr) traits::deallocate(alloc_, packet_, 1);
+        packet_ = nullptr;
+    }
+
+  private:
+    [[no_unique_address]] alloc_t alloc_;
+    packet_view* packet_ = nullptr;
+};
 
 template <class Storage> class connection_io {
   public:
@@ -43,7 +96,9 @@ template <class Storage> class connection_io {
         return {in_.data() + in_end_, in_.capacity() - in_end_};
     }
     /// @brief `n` bytes were written at the start of `input_space()`.
-    void input_written(std::size_t n) noexcept { in_end_ = std::min(in_end_ + n, in_.capacity()); }
+    void input_written(std::size_t n) noexcept {
+        in_end_ = static_cast<index>(std::min(in_end_ + n, in_.capacity()));
+    }
     /// @brief Copies the longest prefix of `bytes` that fits into the input buffer.
     /// @return the number of bytes taken; give the rest again after `next()` returned `none`.
     [[nodiscard]] std::size_t feed(std::span<const std::byte> bytes) noexcept {
@@ -53,7 +108,7 @@ template <class Storage> class connection_io {
         (void)in_.reserve(want);
         const std::size_t n = std::min(bytes.size(), in_.capacity() - in_end_);
         if (n != 0) std::memcpy(in_.data() + in_end_, bytes.data(), n);
-        in_end_ += n;
+        in_end_ += static_cast<index>(n);
         return n;
     }
     /// @brief Bytes to write to the transport, oldest first. Valid until the next call that
@@ -63,7 +118,7 @@ template <class Storage> class connection_io {
     }
     /// @brief The transport wrote the first `n` bytes of `output()`.
     void output_written(std::size_t n) noexcept {
-        out_begin_ = std::min(out_begin_ + n, out_end_);
+        out_begin_ = static_cast<index>(std::min<std::size_t>(out_begin_ + n, out_end_));
         if (out_begin_ == out_end_) {
             out_begin_ = out_end_ = 0;
             out_.shrink_to(0); // allocator-backed storage: nothing kept after a spike
@@ -73,8 +128,22 @@ template <class Storage> class connection_io {
   protected:
     static constexpr std::size_t read_chunk = 4096;
 
-    explicit connection_io(const Storage& storage) noexcept : in_(storage), out_(storage) {}
+    explicit connection_io(const Storage& storage) noexcept
+        : in_(storage), out_(storage), decoded_(storage) {}
     ~connection_io() = default;
+
+    // The decoded packet behind the last event: valid from the `next()` that decoded it until the
+    // input drains (the next `next()`, `input_space()` or `feed()` after it was taken) or closes.
+    [[nodiscard]] bool has_packet() const noexcept { return decoded_.get() != nullptr; }
+    [[nodiscard]] packet_view& packet() noexcept { return *decoded_.get(); }
+    [[nodiscard]] const packet_view& packet() const noexcept { return *decoded_.get(); }
+
+    // Drops the input and the decoded packet (the connection ends or starts over).
+    void release_input() noexcept {
+        in_begin_ = in_end_ = 0;
+        in_.shrink_to(0);
+        decoded_.release();
+    }
 
     // Output space for `n` more bytes; `own` sends leave room for the pending answer.
     [[nodiscard]] bool out_room(std::size_t n, bool own) noexcept {
@@ -100,19 +169,25 @@ template <class Storage> class connection_io {
         const std::size_t rest = in_end_ - in_begin_;
         if (rest != 0) std::memmove(in_.data(), in_.data() + in_begin_, rest);
         in_begin_ = 0;
-        in_end_ = rest;
-        if (rest == 0) in_.shrink_to(0);
+        in_end_ = static_cast<index>(rest);
+        if (rest == 0) {
+            in_.shrink_to(0);
+            decoded_.release(); // its views pointed into the bytes just dropped
+        }
     }
 
     // Buffers first: the largest, and never moved.
     typename Storage::template buffer<std::byte, storage_part::input> in_;
     typename Storage::template buffer<std::byte, storage_part::output> out_;
-    std::size_t in_begin_ = 0;
-    std::size_t in_end_ = 0;
-    std::size_t out_begin_ = 0;
-    std::size_t out_end_ = 0;
+    decoded_slot<Storage> decoded_;
+    // Offsets into the buffers: every limit of `session_limits` fits 32 bits.
+    using index = std::uint32_t;
+    index in_begin_ = 0;
+    index in_end_ = 0;
+    index out_begin_ = 0;
+    index out_end_ = 0;
     // Output room kept for the answer to the pending decision (`out_room(n, true)` leaves it).
-    std::size_t reserved_ = 0;
+    index reserved_ = 0;
     // The size of the PUBLISH behind a `message` event the last `next()` returned (0 otherwise):
     // what `hold_input()` gives back.
     std::uint32_t last_message_size_ = 0;

@@ -102,7 +102,7 @@ template <class Derived, peer_role Role, class Storage, codec_profile Profile> c
     /// since (`input_space()` and `feed()` may move the buffered bytes).
     [[nodiscard]] errc hold_input() noexcept {
         auto& c = conn();
-        const auto* p = std::get_if<publish_view>(&c.packet_);
+        const auto* p = c.has_packet() ? std::get_if<publish_view>(&c.packet()) : nullptr;
         if (c.last_message_size_ == 0 || p == nullptr ||
             c.status_ != connection_status::connected ||
             (c.pending_.kind != detail::pending_kind::ack && p->qos != qos::at_most_once))
