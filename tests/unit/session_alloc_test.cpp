@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "session_support.hpp"
 
 namespace mqttwire::test {
@@ -90,6 +92,90 @@ TEST(session_alloc, the_counter_sees_allocations) {
     (void)c.connect({.version = protocol_version::v3_1_1, .client_id = "pc"}, 0ms);
     EXPECT_GT(allocation_count(), before) << "dynamic storage allocates its output buffer";
 }
+
+
+// An allocator that counts the blocks and bytes it holds, for what an idle connection keeps.
+struct held {
+    std::size_t blocks = 0;
+    std::size_t bytes = 0;
+};
+template <class T> struct counting_allocator {
+    using value_type = T;
+    held* h;
+    explicit counting_allocator(held* to) noexcept : h(to) {}
+    template <class U> counting_allocator(const counting_allocator<U>& o) noexcept : h(o.h) {}
+    T* allocate(std::size_t n) {
+        ++h->blocks;
+        h->bytes += n * sizeof(T);
+        return std::allocator<T>().allocate(n);
+    }
+    void deallocate(T* p, std::size_t n) noexcept {
+        --h->blocks;
+        h->bytes -= n * sizeof(T);
+        std::allocator<T>().deallocate(p, n);
+    }
+    template <class U> bool operator==(const counting_allocator<U>& o) const noexcept {
+        return h == o.h;
+    }
+};
+
+// What an accepted connection keeps while idle: its input buffer and the decoded packet (views
+// into that input) go as soon as the input drains, the alias tables are not allocated until an
+// alias is used, and the output buffer goes once written: nothing at all.
+TEST(session_alloc, idle_server_connection_keeps_nothing_allocated) {
+    held h;
+    using storage = dynamic_storage<counting_allocator<std::byte>>;
+    const storage st(session_limits{.inbound_qos2 = 20, .resend_bytes = 0, .aliases_in = 10,
+                                    .alias_bytes_in = 640, .aliases_out = 10,
+                                    .alias_bytes_out = 640},
+                     counting_allocator<std::byte>(&h));
+    held state_held; // the session state's tables are counted apart
+    const storage state_st(st.limits(), counting_allocator<std::byte>(&state_held));
+    session_state<storage> state(state_st);
+    server<storage> s(0ms, {}, st);
+    // CONNECT 5.0 "pc", keep alive 60, Topic Alias Maximum 10.
+    const auto connect = hex("10 12 00 04 4d 51 54 54 05 00 00 3c 03 22 00 0a 00 02 70 63");
+    ASSERT_EQ(s.feed(connect), connect.size());
+    EXPECT_EQ(h.blocks, 1u); // the input
+    const auto ev = s.next(0ms);
+    ASSERT_EQ(ev.kind, event_kind::connect_request);
+    EXPECT_EQ(h.blocks, 3u); // and the decoded CONNECT accept() reads, and room for CONNACK
+    ASSERT_EQ(s.accept(state), errc::success);
+    EXPECT_EQ(s.next(0ms).kind, event_kind::none); // the input drained: both released
+    s.output_written(s.output().size());
+    EXPECT_EQ(h.blocks, 0u);
+    EXPECT_EQ(h.bytes, 0u);
+
+    // A QoS 1 message: held while its event is current, released once the input drains again.
+    const auto pub = hex("32 0a 00 03 61 2f 62 00 01 00 68 69");
+    ASSERT_EQ(s.feed(pub), pub.size());
+    const auto m = s.next(0ms);
+    ASSERT_EQ(m.kind, event_kind::message);
+    EXPECT_EQ(m.message->topic.as_string_view(), "a/b");
+    EXPECT_EQ(s.hold_input(), errc::success); // reads the decoded packet
+    s.resume_input();
+    ASSERT_EQ(s.next(0ms).kind, event_kind::message); // the same message again
+    EXPECT_EQ(s.next(0ms).kind, event_kind::none);
+    s.output_written(s.output().size());
+    EXPECT_EQ(h.blocks, 0u);
+
+    // An inbound alias allocates the alias table; it goes with the connection.
+    const auto aliased = hex("30 0a 00 03 61 2f 62 03 23 00 01 31");
+    ASSERT_EQ(s.feed(aliased), aliased.size());
+    ASSERT_EQ(s.next(0ms).kind, event_kind::message);
+    EXPECT_EQ(s.next(0ms).kind, event_kind::none);
+    EXPECT_GT(h.blocks, 0u);
+    (void)s.disconnect(reason_code::success);
+    EXPECT_EQ(s.next(0ms).kind, event_kind::closed);
+    s.output_written(s.output().size());
+    EXPECT_EQ(h.blocks, 0u);
+}
+
+// The per-connection object a broker keeps for every network connection stays small (an idle
+// connection holds no decoded packet, no alias table and no buffer inline). A generous ceiling:
+// the exact figure is in bench/session_bench.cpp (`server_idle_connection`).
+static_assert(sizeof(void*) != 8 || sizeof(server<dynamic_storage<>>) <= 320);
+static_assert(sizeof(void*) != 8 || sizeof(session_state<dynamic_storage<>>) <= 128);
 
 } // namespace
 } // namespace mqttwire::test

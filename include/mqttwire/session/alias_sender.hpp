@@ -85,7 +85,7 @@ template <class Storage> class topic_alias_sender {
     void not_sent(std::span<const std::byte> topic) noexcept { table_.forget(topic); }
 
   private:
-    detail::alias_table<Storage, storage_part::aliases_out, storage_part::alias_bytes_out> table_;
+    detail::alias_map<Storage, storage_part::aliases_out, storage_part::alias_bytes_out> table_;
     topic_alias_policy policy_;
     std::uint16_t usable_ = 0;
 };

@@ -6,7 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <span>
+#include <type_traits>
+#include <utility>
 
 #include "../errc.hpp"
 #include "../utf8.hpp"
@@ -146,5 +150,84 @@ template <class Storage, storage_part Slots, storage_part Bytes> class alias_tab
     std::uint32_t clock_ = 0;
     std::uint16_t used_ = 0; // slots in use: a full table without replacement is not scanned
 };
+
+// Allocator-backed storage: the table itself (not only its slots) is allocated when the first
+// alias is set and freed by `clear()`, so a connection that never uses aliases keeps a pointer and
+// its two limits, whatever Topic Alias Maximum was negotiated.
+template <class Storage, storage_part Slots, storage_part Bytes> class boxed_alias_table {
+    using table = alias_table<Storage, Slots, Bytes>;
+    using allocator = std::remove_cvref_t<decltype(std::declval<const Storage&>().allocator())>;
+    using alloc_t = typename std::allocator_traits<allocator>::template rebind_alloc<table>;
+    using traits = std::allocator_traits<alloc_t>;
+
+  public:
+    explicit boxed_alias_table(const Storage& s) noexcept
+        : alloc_(s.allocator()),
+          slots_(static_cast<std::uint16_t>(capacity_of(s.limits(), Slots))),
+          bytes_(static_cast<std::uint32_t>(capacity_of(s.limits(), Bytes))) {}
+    boxed_alias_table(const boxed_alias_table&) = delete;
+    boxed_alias_table& operator=(const boxed_alias_table&) = delete;
+    ~boxed_alias_table() { clear(); }
+
+    // As `alias_table`.
+    [[nodiscard]] std::uint16_t max() const noexcept { return slot_bytes() == 0 ? 0 : slots_; }
+    [[nodiscard]] std::size_t slot_bytes() const noexcept {
+        return slots_ == 0 ? 0 : bytes_ / slots_;
+    }
+    [[nodiscard]] errc set(std::uint16_t alias, std::span<const std::byte> topic) noexcept {
+        if (alias == 0 || alias > max()) return errc::topic_alias_invalid;
+        if (!make()) return errc::quota_exceeded;
+        return table_->set(alias, topic);
+    }
+    [[nodiscard]] bool get(std::uint16_t alias, utf8_view& out) noexcept {
+        return table_ != nullptr && table_->get(alias, out);
+    }
+    [[nodiscard]] std::uint16_t find(std::span<const std::byte> topic,
+                                     std::uint16_t usable) noexcept {
+        return table_ == nullptr ? 0 : table_->find(topic, usable);
+    }
+    [[nodiscard]] std::uint16_t assign(std::span<const std::byte> topic, std::uint16_t usable,
+                                       bool replace = true) noexcept {
+        if (usable == 0 || max() == 0 || topic.size() > slot_bytes() || !make()) return 0;
+        return table_->assign(topic, usable, replace);
+    }
+    void forget(std::span<const std::byte> topic) noexcept {
+        if (table_ != nullptr) table_->forget(topic);
+    }
+    void clear() noexcept {
+        if (table_ == nullptr) return;
+        table_->clear();
+        std::destroy_at(table_);
+        traits::deallocate(alloc_, table_, 1);
+        table_ = nullptr;
+    }
+
+  private:
+    [[nodiscard]] bool make() noexcept {
+        if (table_ != nullptr) return true;
+        table* p = traits::allocate(alloc_, 1);
+        if (p == nullptr) return false;
+        session_limits l{};
+        if constexpr (Slots == storage_part::aliases_in) {
+            l.aliases_in = slots_;
+            l.alias_bytes_in = bytes_;
+        } else {
+            l.aliases_out = slots_;
+            l.alias_bytes_out = bytes_;
+        }
+        table_ = ::new (static_cast<void*>(p)) table(Storage(l, allocator(alloc_)));
+        return true;
+    }
+
+    [[no_unique_address]] alloc_t alloc_;
+    table* table_ = nullptr;
+    std::uint16_t slots_;
+    std::uint32_t bytes_;
+};
+
+// The alias map of one direction: inline with fixed storage, boxed with allocator-backed storage.
+template <class Storage, storage_part Slots, storage_part Bytes>
+using alias_map = std::conditional_t<Storage::allocates, boxed_alias_table<Storage, Slots, Bytes>,
+                                     alias_table<Storage, Slots, Bytes>>;
 
 } // namespace mqttwire::detail

@@ -91,6 +91,8 @@ template <class Storage, codec_profile Profile = client_profile>
 class client : public basic_connection<client<Storage, Profile>, peer_role::client, Storage, Profile> {
     using base = basic_connection<client<Storage, Profile>, peer_role::client, Storage, Profile>;
     friend base;
+    friend detail::outbound_publish<client, peer_role::client, Storage, Profile>;
+    friend detail::inbound_flow<client, peer_role::client, Storage, Profile>;
     using ms = std::chrono::milliseconds;
 
   public:
@@ -102,7 +104,8 @@ class client : public basic_connection<client<Storage, Profile>, peer_role::clie
         this->state_ = &state;
         // What this side accepts, announced in 5.0 (sections 3.1.2.11.3 to 3.1.2.11.5).
         const auto limits = storage.limits();
-        this->inbound_receive_maximum_ = limits.inbound_qos2 == 0 ? 1 : limits.inbound_qos2;
+        this->inbound_receive_maximum_ =
+            limits.inbound_qos2 == 0 ? std::uint16_t{1} : limits.inbound_qos2;
         max_in_ = std::min<std::uint32_t>(limits.input_bytes, max_packet_size_limit);
     }
 
@@ -329,7 +332,7 @@ class client : public basic_connection<client<Storage, Profile>, peer_role::clie
     }
 
     [[nodiscard]] session_event role_packet() noexcept {
-        const auto& pkt = this->packet_;
+        const auto& pkt = this->packet();
         const bool connected = this->status_ == connection_status::connected;
         switch (type_of(pkt)) {
         case packet_type::connack:

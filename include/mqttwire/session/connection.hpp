@@ -35,19 +35,16 @@
 #include "../result.hpp"
 #include "alias_sender.hpp"
 #include "alias_table.hpp"
+#include "connection_io.hpp"
 #include "event.hpp"
+#include "inbound_flow.hpp"
+#include "outbound_publish.hpp"
 #include "owed_acks.hpp"
+#include "resend.hpp"
 #include "state.hpp"
 #include "storage.hpp"
 
 namespace mqttwire {
-
-/// @brief Supplies the bytes of an in-flight PUBLISH to resend when the session keeps no copies
-/// (`session_limits::resend_bytes` 0): any encoding of it (the session sets DUP and the packet
-/// identifier), or an empty span when the message is gone (its identifier is then released).
-/// The bytes must stay valid until the function returns.
-using resend_source = std::span<const std::byte> (*)(void* context,
-                                                     std::uint16_t packet_id) noexcept;
 
 namespace detail {
 
@@ -58,22 +55,6 @@ using ms = std::chrono::milliseconds;
     return a.count() > top - b.count() ? ms(top) : a + b;
 }
 
-// Offset of the packet identifier of an encoded QoS 1/2 PUBLISH whose fixed header is `header`
-// bytes long; 0 when the packet is too short to hold one.
-[[nodiscard]] constexpr std::size_t publish_id_offset(std::span<const std::byte> pkt,
-                                                      std::size_t header) noexcept {
-    if (pkt.size() < header + 2) return 0;
-    const std::size_t len = static_cast<std::size_t>(static_cast<std::uint8_t>(pkt[header])) << 8 |
-                            static_cast<std::uint8_t>(pkt[header + 1]);
-    const std::size_t at = header + 2 + len;
-    return at + 2 <= pkt.size() ? at : 0;
-}
-
-inline void put_u16(std::byte* at, std::uint16_t v) noexcept {
-    at[0] = static_cast<std::byte>(v >> 8);
-    at[1] = static_cast<std::byte>(v & 0xFF);
-}
-
 // The DISCONNECT reason code for a refusal the codec or the session reported.
 [[nodiscard]] constexpr reason_code disconnect_reason(errc e) noexcept {
     const auto rc = static_cast<reason_code>(e);
@@ -81,27 +62,30 @@ inline void put_u16(std::byte* at, std::uint16_t v) noexcept {
     return e == errc::protocol_error ? reason_code::protocol_error : reason_code::malformed_packet;
 }
 
-enum class pending_kind : std::uint8_t { none, connect, ack, subscribe, unsubscribe };
-
-struct pending_answer {
-    pending_kind kind = pending_kind::none;
-    mqttwire::qos qos = mqttwire::qos::at_most_once;
-    std::uint16_t packet_id = 0;
-    std::uint16_t count = 0;
-};
-
-// Bytes every packet handled may need as an answer: an acknowledgement (4 bytes), a PINGRESP, or
-// a DISCONNECT after a violation (2 + reason code + property length).
-inline constexpr std::size_t answer_reserve = 8;
-
 } // namespace detail
 
 /// @brief The machinery both roles share: buffers, framing, decoding, the QoS 1 and 2 flows
 /// both ways, resending, Receive Maximum, inbound topic aliases, closing. Use `client<Storage>`
 /// or `server<Storage>`. `Profile` (see `codec_profile`) is what the codec links: a 3.1.1-only
 /// client (`client_v3_profile`) holds none of the 5.0 property machinery.
+///
+/// The parts live in their own headers: the byte buffers (`connection_io.hpp`), sending
+/// (`outbound_publish.hpp`), receiving and answering (`inbound_flow.hpp`), resending
+/// (`resend.hpp`); this class holds the state they share, the event loop and closing.
 template <class Derived, peer_role Role, class Storage, codec_profile Profile>
-class basic_connection {
+class basic_connection
+    : public detail::connection_io<Storage>,
+      public detail::outbound_publish<Derived, Role, Storage, Profile>,
+      public detail::inbound_flow<Derived, Role, Storage, Profile>,
+      public detail::connection_resend<Derived, Role, Storage, Profile> {
+    using io = detail::connection_io<Storage>;
+    using sending = detail::outbound_publish<Derived, Role, Storage, Profile>;
+    using receiving = detail::inbound_flow<Derived, Role, Storage, Profile>;
+    using resending_part = detail::connection_resend<Derived, Role, Storage, Profile>;
+    friend sending;
+    friend receiving;
+    friend resending_part;
+
   public:
     using storage_type = Storage;
     using state_type = session_state<Storage>;
@@ -113,47 +97,8 @@ class basic_connection {
     basic_connection(const basic_connection&) = delete;
     basic_connection& operator=(const basic_connection&) = delete;
 
-    // -----------------------------------------------------------------------------------------
-    // Transport side
+    using receiving::acknowledge;
 
-    /// @brief Free space at the end of the input buffer, for the transport to read into; then
-    /// `input_written(n)`. Empty when the buffer is full: process events first (`next()`).
-    [[nodiscard]] std::span<std::byte> input_space() noexcept {
-        compact_input();
-        std::size_t want = in_end_ + read_chunk;
-        if (want > in_.limit()) want = in_.limit();
-        (void)in_.reserve(want);
-        return {in_.data() + in_end_, in_.capacity() - in_end_};
-    }
-    /// @brief `n` bytes were written at the start of `input_space()`.
-    void input_written(std::size_t n) noexcept {
-        in_end_ = std::min(in_end_ + n, in_.capacity());
-    }
-    /// @brief Copies the longest prefix of `bytes` that fits into the input buffer.
-    /// @return the number of bytes taken; give the rest again after `next()` returned `none`.
-    [[nodiscard]] std::size_t feed(std::span<const std::byte> bytes) noexcept {
-        compact_input();
-        std::size_t want = in_end_ + bytes.size();
-        if (want > in_.limit()) want = in_.limit();
-        (void)in_.reserve(want);
-        const std::size_t n = std::min(bytes.size(), in_.capacity() - in_end_);
-        if (n != 0) std::memcpy(in_.data() + in_end_, bytes.data(), n);
-        in_end_ += n;
-        return n;
-    }
-    /// @brief Bytes to write to the transport, oldest first. Valid until the next call that
-    /// writes output.
-    [[nodiscard]] std::span<const std::byte> output() const noexcept {
-        return {out_.data() + out_begin_, out_end_ - out_begin_};
-    }
-    /// @brief The transport wrote the first `n` bytes of `output()`.
-    void output_written(std::size_t n) noexcept {
-        out_begin_ = std::min(out_begin_ + n, out_end_);
-        if (out_begin_ == out_end_) {
-            out_begin_ = out_end_ = 0;
-            out_.shrink_to(0); // allocator-backed storage: nothing kept after a spike
-        }
-    }
     /// @brief The network connection is gone (end of stream, error). `next()` reports `closed`.
     void transport_closed(std::chrono::milliseconds now) noexcept {
         advance(now);
@@ -184,7 +129,12 @@ class basic_connection {
         for (std::uint32_t taken = 0;; ++taken) {
             const auto buffered = std::span<const std::byte>(in_.data() + in_begin_,
                                                              in_end_ - in_begin_);
-            if (buffered.empty()) return {};
+            if (buffered.empty()) {
+                // Drained: the input buffer and the decoded packet go back now (no view is out:
+                // this call returns none), so an idle connection keeps neither.
+                compact_input();
+                return {};
+            }
             if (packets_per_call_ != 0 && taken == packets_per_call_) return {}; // input_backlog()
             if (!derived().first_byte_ok(buffered[0])) return finish_close();
             decode_options o;
@@ -198,16 +148,17 @@ class basic_connection {
             const auto pkt = buffered.first(f.size);
             auto r = decode_frame<Profile>(pkt, f, o);
             if (!r) return derived().decode_failed(r.error(), pkt);
-            packet_ = *r;
+            if (!this->decoded_.acquire()) return violation(errc::quota_exceeded);
+            packet() = *r;
             // Flow control before work: a packet is taken only when its answer fits the output
             // buffer, so a peer that does not read stops being read (issue 15: no unbounded
             // PINGRESP or PUBACK backlog).
-            if (!out_room(derived().answer_size(packet_), false)) {
+            if (!out_room(derived().answer_size(packet()), false)) {
                 if (out_end_ - out_begin_ == 0) return violation(errc::quota_exceeded);
                 return {};
             }
-            in_begin_ += f.size;
-            ++packets_.received;
+            in_begin_ += static_cast<typename io::index>(f.size);
+            ++this->packets_.received;
             last_received_ = now_;
             auto ev = dispatch();
             if (status_ == connection_status::closing) return finish_close();
@@ -237,247 +188,8 @@ class basic_connection {
         const std::uint16_t used = state_->out_.publishes();
         return used >= cap ? 0 : static_cast<std::uint16_t>(cap - used);
     }
-    /// @brief True while in-flight messages are being resent after a reconnect; new PUBLISHes
-    /// wait (`errc::would_block`) so that resent ones keep their order (MQTT-4.6.0-1).
-    [[nodiscard]] bool resending() const noexcept { return resend_cursor_ != 0; }
-    /// @brief Bytes received and not processed yet.
-    [[nodiscard]] std::size_t input_size() const noexcept { return in_end_ - in_begin_; }
-    /// @brief Packets taken from the input and packets written to the output since the last
-    /// call (for statistics such as `$SYS/broker/messages/received`); the counts start again.
-    [[nodiscard]] packet_counts take_packet_counts() noexcept { return std::exchange(packets_, {}); }
     /// @brief The session state in use (null for a server before `accept()`).
     [[nodiscard]] state_type* session() const noexcept { return state_; }
-
-    // -----------------------------------------------------------------------------------------
-    // Sending
-
-    /// @brief Sends an application message. QoS 1/2: a packet identifier is allocated (O(1),
-    /// never one in use: MQTT-2.3.1-2 / MQTT5-2.2.1-3), the copy kept for resending, and the
-    /// message counted against the send quota until acknowledged. `p.packet_id` and `p.dup`
-    /// are ignored.
-    /// @return the packet identifier (0 for QoS 0), or: `errc::not_connected`;
-    /// `errc::would_block` (output full, send quota used up, resend under way, no room for the
-    /// copy); `errc::qos_not_supported` / `errc::retain_not_supported` (client, 5.0: the server
-    /// ruled it out, MQTT5-3.2.2-11 / MQTT5-3.2.2-14); `errc::packet_too_large` (over the
-    /// peer's Maximum Packet Size, MQTT5-3.2.2-15 / MQTT5-3.1.2-24: a server treats the message
-    /// as delivered, MQTT5-3.1.2-25); any codec error for an invalid packet.
-    [[nodiscard]] result<std::uint16_t> publish(const publish_view& p,
-                                                std::chrono::milliseconds now) noexcept {
-        advance(now);
-        if (const auto e = check_publish(p.qos, p.retain); e != errc::success) return e;
-        publish_view wire = p;
-        wire.dup = false; // MQTT-4.3.1-1, MQTT-4.3.2-1 / MQTT5-4.3.2-2, MQTT5-4.3.3-2
-        wire.packet_id = p.qos == qos::at_most_once ? 0 : 1; // measured with a placeholder
-        // The client may replace the topic by an alias; the copy for resending always keeps the
-        // topic name, since aliases die with their connection (MQTT5-3.3.2-7).
-        bool aliased = derived().apply_alias(wire);
-        const auto fail = [&](errc e) {
-            if (aliased) derived().alias_not_sent(p.topic.bytes());
-            return e;
-        };
-        const auto eo = encode_opts();
-        auto size = encoded_size<Profile>(wire, version_, eo);
-        if (!size && aliased && size.error() == errc::packet_too_large) {
-            // Setting the alias made it too large for the peer: by name, if that fits.
-            derived().alias_not_sent(p.topic.bytes());
-            aliased = false;
-            wire.topic = p.topic;
-            wire.properties = p.properties;
-            size = encoded_size<Profile>(wire, version_, eo);
-        }
-        if (!size) return fail(size.error());
-        if (!out_room(*size, true)) return fail(errc::would_block);
-        std::uint16_t id = 0;
-        if (p.qos != qos::at_most_once) {
-            id = state_->out_.allocate(p.qos == qos::at_least_once ? outbound_state::publish_qos1
-                                                                  : outbound_state::publish_qos2);
-            if (id == 0) return fail(errc::would_block);
-            wire.packet_id = id;
-        }
-        const auto out = out_span(*size);
-        const auto n = encode<Profile>(wire, version_, out, eo);
-        if (!n) { // unreachable: measured above with the same options
-            if (id != 0) state_->release(id);
-            return fail(n.error());
-        }
-        if (id != 0 && state_->keeps_copies()) {
-            std::uint32_t ref = detail::no_ref;
-            if (!aliased) {
-                ref = state_->copies_.store(out.first(*n));
-            } else {
-                publish_view keep = p;
-                keep.dup = false;
-                keep.packet_id = id;
-                const auto keep_size = encoded_size<Profile>(keep, version_);
-                if (keep_size) ref = state_->copies_.allocate(*keep_size);
-                if (ref != detail::no_ref && !encode<Profile>(keep, version_, state_->copies_.get(ref))) {
-                    state_->copies_.release(ref);
-                    ref = detail::no_ref;
-                }
-            }
-            if (ref == detail::no_ref) { // no room for the copy: not sent, try later
-                state_->out_.release(id);
-                return fail(errc::would_block);
-            }
-            state_->out_.find(id)->ref = ref;
-            state_->out_.find(id)->format = copy_format_now();
-        }
-        out_commit(*n);
-        return id;
-    }
-
-    /// @brief Sends a PUBLISH that is already encoded (a broker's fan-out encodes a message
-    /// once per wire form): the bytes are copied and, for QoS 1/2, the packet identifier is
-    /// written into the copy. Precondition: `packet` is one valid PUBLISH for this connection's
-    /// protocol version, without Topic Alias, DUP 0.
-    /// @return as `publish()`; `errc::invalid_argument` when `packet` is not one whole PUBLISH.
-    [[nodiscard]] result<std::uint16_t> publish_encoded(std::span<const std::byte> packet,
-                                                        std::chrono::milliseconds now) noexcept {
-        advance(now);
-        const auto f = next_frame(packet);
-        if (f.status != errc::success || f.size != packet.size() ||
-            (static_cast<std::uint8_t>(packet[0]) >> 4) != 3)
-            return errc::invalid_argument;
-        const auto q = static_cast<qos>((static_cast<std::uint8_t>(packet[0]) >> 1) & 3u);
-        if (static_cast<std::uint8_t>(q) > 2) return errc::invalid_argument;
-        const bool retain = (static_cast<std::uint8_t>(packet[0]) & 1u) != 0;
-        if (const auto e = check_publish(q, retain); e != errc::success) return e;
-        const std::size_t id_at = q == qos::at_most_once ? 0 : detail::publish_id_offset(packet, f.header_size);
-        if (q != qos::at_most_once && id_at == 0) return errc::invalid_argument;
-        // The wire form may name the topic by alias (server role, 5.0); the copy kept for
-        // resending never does, since aliases end with the connection (MQTT5-3.3.2-7).
-        topic_alias_choice alias{};
-        publish_layout layout{};
-        std::size_t wire_size = packet.size();
-        std::size_t wire_id_at = id_at;
-        if (v5() && derived().aliases_usable()) {
-            const auto l = read_publish_layout(packet);
-            if (!l) return errc::invalid_argument;
-            layout = *l;
-            alias = derived().choose_alias(packet.subspan(l->topic_at, l->topic_size));
-            if (alias.alias != 0) {
-                const auto a = detail::splice_alias(packet, layout, alias, {});
-                if (!a) return fail_alias(packet, layout, alias, a.error());
-                wire_size = a->size;
-                wire_id_at = a->id_at;
-            }
-        }
-        if (wire_size > peer_.maximum_packet_size && alias.alias != 0) {
-            // Setting the alias made it too large for the peer: by name, if that fits.
-            (void)fail_alias(packet, layout, alias, errc::packet_too_large);
-            alias = {};
-            wire_size = packet.size();
-            wire_id_at = id_at;
-        }
-        if (wire_size > peer_.maximum_packet_size) return errc::packet_too_large;
-        if (!out_room(wire_size, true)) return fail_alias(packet, layout, alias, errc::would_block);
-        std::uint16_t id = 0;
-        if (q != qos::at_most_once) {
-            id = state_->out_.allocate(q == qos::at_least_once ? outbound_state::publish_qos1
-                                                               : outbound_state::publish_qos2);
-            if (id == 0) return fail_alias(packet, layout, alias, errc::would_block);
-            if (state_->keeps_copies()) {
-                const auto ref = state_->copies_.store(packet);
-                if (ref == detail::no_ref) {
-                    state_->out_.release(id);
-                    return fail_alias(packet, layout, alias, errc::would_block);
-                }
-                detail::put_u16(state_->copies_.get(ref).data() + id_at, id);
-                state_->out_.find(id)->ref = ref;
-                state_->out_.find(id)->format = copy_format_now();
-            }
-        }
-        auto out = out_span(wire_size);
-        if (alias.alias != 0)
-            (void)detail::splice_alias(packet, layout, alias, out); // measured above
-        else
-            std::memcpy(out.data(), packet.data(), packet.size());
-        if (id != 0) detail::put_u16(out.data() + wire_id_at, id);
-        out_commit(wire_size);
-        return id;
-    }
-
-    /// @brief Answers the last `message` event of QoS 1 or 2: PUBACK or PUBREC with `rc`
-    /// (5.0; ignored before 5.0). Without this call the next `next()` answers Success. A code of
-    /// 0x80 or more ends a QoS 2 exchange: the identifier is not remembered (MQTT5-4.3.3-9).
-    void acknowledge(reason_code rc = reason_code::success) noexcept {
-        if (pending_.kind != detail::pending_kind::ack) return;
-        last_message_size_ = 0;
-        const auto id = pending_.packet_id;
-        const auto q = pending_.qos;
-        pending_ = {};
-        (void)send_ack(id, q, rc);
-    }
-
-    /// @brief Keeps the acknowledgement of the last `message` event of QoS 1 or 2 for later:
-    /// nothing is sent now, and `acknowledge(packet_id, rc)` sends the PUBACK or PUBREC once the
-    /// message is safe (MQTT-4.3.2-2 / MQTT5-4.3.2-4, MQTT5-4.3.3-8: the receiver answers once
-    /// it has taken ownership). Deferred messages count against the Receive Maximum this side
-    /// announced (MQTT5-3.3.4-9); the same identifier again before the answer is the same
-    /// message: neither delivered nor answered again. Deferred answers belong to the connection:
-    /// when it ends they are forgotten and the peer sends the messages again after reconnecting
-    /// (MQTT-4.4.0-1 / MQTT5-4.4.0-1), delivered again as new `message` events. The message
-    /// view is valid only until the next call of `next()`: copy what is needed.
-    /// @return the packet identifier; `errc::invalid_argument` when no QoS 1/2 message awaits
-    /// its answer; `errc::quota_exceeded` when `session_limits::deferred_acks` are deferred
-    /// already (always, with 0): then nothing changes, and `acknowledge(rc)` or the next
-    /// `next()` answers the message as usual.
-    [[nodiscard]] result<std::uint16_t> defer() noexcept {
-        if (pending_.kind != detail::pending_kind::ack) return errc::invalid_argument;
-        if (!owed_.insert(pending_.packet_id, pending_.qos)) return errc::quota_exceeded;
-        last_message_size_ = 0;
-        const auto id = pending_.packet_id;
-        pending_ = {};
-        reserved_ = 0;
-        return id;
-    }
-
-    /// @brief Sends the acknowledgement deferred for `packet_id` (`defer()`), in any order:
-    /// PUBACK or PUBREC with `rc` (5.0; ignored before 5.0). A code of 0x80 or more ends a QoS 2
-    /// exchange (MQTT5-4.3.3-9).
-    /// @return `errc::not_connected`; `errc::packet_identifier_not_found` when nothing is
-    /// deferred for `packet_id` (never deferred, answered already, or forgotten with an earlier
-    /// connection); `errc::would_block` when the output buffer is full (still deferred: try
-    /// again after `output_written()`); a codec error for a code PUBACK / PUBREC cannot carry.
-    [[nodiscard]] errc acknowledge(std::uint16_t packet_id,
-                                   reason_code rc = reason_code::success) noexcept {
-        if (status_ != connection_status::connected) return errc::not_connected;
-        const qos q = owed_.qos_of(packet_id);
-        if (q == qos::at_most_once) return errc::packet_identifier_not_found;
-        if (!out_room(detail::answer_reserve, true)) return errc::would_block;
-        if (const auto e = send_ack(packet_id, q, rc); e != errc::success) return e;
-        owed_.erase(packet_id);
-        return errc::success;
-    }
-    /// @brief Acknowledgements deferred and not sent yet.
-    [[nodiscard]] std::size_t deferred() const noexcept { return owed_.size(); }
-
-    /// @brief Gives the last `message` event back, for an embedder that cannot take the message
-    /// now (a broker whose subscriber's queue is full): nothing is answered, the PUBLISH stays at
-    /// the front of the input buffer, and no further packet is processed until `resume_input()`;
-    /// the first `next()` after it reports the same message again. Timers, writes and closing
-    /// go on meanwhile, the keep-alive timer included. The peer is not read from either: the
-    /// transport should stop reading while `input_held()`, so that the peer's own flow control
-    /// (TCP) holds it back. The message view must not be used after this call.
-    /// @return `errc::invalid_argument` unless the last call of `next()` returned a `message`
-    /// event that is still unanswered (not acknowledged, not deferred) and no input was given
-    /// since (`input_space()` and `feed()` may move the buffered bytes).
-    [[nodiscard]] errc hold_input() noexcept {
-        const auto* p = std::get_if<publish_view>(&packet_);
-        if (last_message_size_ == 0 || p == nullptr || status_ != connection_status::connected ||
-            (pending_.kind != detail::pending_kind::ack && p->qos != qos::at_most_once))
-            return errc::invalid_argument;
-        in_begin_ -= last_message_size_;
-        last_message_size_ = 0;
-        pending_ = {};
-        reserved_ = 0;
-        held_ = true;
-        return errc::success;
-    }
-    /// @brief Processes input again after `hold_input()`.
-    void resume_input() noexcept { held_ = false; }
-    /// @brief True between `hold_input()` and `resume_input()`.
-    [[nodiscard]] bool input_held() const noexcept { return held_; }
 
     /// @brief Bounds the work of one call of `next()`: at most `n` received packets are
     /// processed (0, the default: all that are buffered, up to the first event). A server with
@@ -522,78 +234,41 @@ class basic_connection {
         return errc::success;
     }
 
-    /// @brief Where resent PUBLISH bytes come from when the session keeps no copies.
-    void set_resend_source(resend_source fn, void* context) noexcept {
-        resend_fn_ = fn;
-        resend_ctx_ = context;
-    }
-
   protected:
     /// Properties a PUBLISH may carry when the client replaces its topic by an alias; PUBLISHes
     /// with more are sent with their topic name.
     static constexpr std::size_t max_alias_properties = 8;
-    static constexpr std::size_t read_chunk = 4096;
 
     explicit basic_connection(const Storage& storage) noexcept
-        : in_(storage), out_(storage), aliases_in_(storage), owed_(storage) {}
+        : io(storage), aliases_in_(storage), owed_(storage) {}
+
+    using io::compact_input;
+    using io::in_;
+    using io::in_begin_;
+    using io::in_end_;
+    using io::last_message_size_;
+    using io::out_;
+    using io::out_begin_;
+    using io::out_end_;
+    using io::out_free;
+    using io::out_room;
+    using io::out_span;
+    using io::packet;
+    using io::release_input;
+    using io::reserved_;
+    using receiving::on_puback;
+    using receiving::on_pubcomp;
+    using receiving::on_publish;
+    using receiving::on_pubrec;
+    using receiving::on_pubrel;
+    using resending_part::continue_resend;
+    using resending_part::resend_cursor_;
+    using resending_part::start_resend;
 
     [[nodiscard]] Derived& derived() noexcept { return static_cast<Derived&>(*this); }
 
-    // Names `wire`'s topic by alias as `aliases` chooses (5.0; MQTT5-3.3.2-12): its properties
-    // are copied to `scratch` with the Topic Alias added. A PUBLISH that names its own Topic
-    // Alias, or has more properties than the scratch holds, goes as it is.
-    template <class Sender, class Scratch>
-    [[nodiscard]] bool alias_into(Sender& aliases, publish_view& wire, Scratch& scratch) noexcept {
-        constexpr std::size_t slots = detail::alias_scratch<Storage>();
-        if constexpr (slots == 0) {
-            (void)aliases;
-            (void)wire;
-            (void)scratch;
-            return false;
-        } else {
-            if (!v5() || aliases.usable() == 0 || wire.topic.empty() ||
-                wire.properties.contains(property_id::topic_alias) ||
-                wire.properties.size() + 1 > slots || !scratch.reserve(slots))
-                return false;
-            const auto c = aliases.choose(wire.topic.bytes());
-            if (c.alias == 0) return false;
-            const std::span<property> props(scratch.data(), slots);
-            std::size_t n = 0;
-            for (const auto& p : wire.properties) props[n++] = p;
-            props[n++] = {property_id::topic_alias, c.alias};
-            wire.properties = std::span<const property>(props.first(n));
-            if (!c.with_topic) wire.topic = {};
-            return true;
-        }
-    }
-
-    // A PUBLISH given encoded was not sent: an alias it was to set is forgotten.
-    [[nodiscard]] errc fail_alias(std::span<const std::byte> packet, const publish_layout& l,
-                                  topic_alias_choice alias, errc e) noexcept {
-        if (alias.alias != 0) derived().alias_not_sent(packet.subspan(l.topic_at, l.topic_size));
-        return e;
-    }
     [[nodiscard]] const Derived& derived() const noexcept {
         return static_cast<const Derived&>(*this);
-    }
-
-    // PUBACK or PUBREC for an inbound PUBLISH; a QoS 2 identifier accepted is remembered until
-    // PUBREL.
-    [[nodiscard]] errc send_ack(std::uint16_t id, qos q, reason_code rc) noexcept {
-        if (!v5()) rc = reason_code::success;
-        if (q == qos::at_least_once) {
-            puback_view a; // MQTT-4.3.2-2 / MQTT5-4.3.2-4
-            a.packet_id = id;
-            a.reason = rc;
-            return send_control(a);
-        }
-        pubrec_view a; // MQTT-4.3.3-2 / MQTT5-4.3.3-8
-        a.packet_id = id;
-        a.reason = rc;
-        const auto e = send_control(a);
-        if (e == errc::success && static_cast<std::uint8_t>(rc) < 0x80)
-            (void)state_->inbound_.insert(id);
-        return e;
     }
 
     // The version in force is 5.0 (a constant false when the profile has no 5.0).
@@ -612,27 +287,10 @@ class basic_connection {
         return eo;
     }
 
-    // Output space for `n` more bytes; `own` sends leave room for the pending answer.
-    [[nodiscard]] bool out_room(std::size_t n, bool own) noexcept {
-        const std::size_t need = n + (own ? reserved_ : 0);
-        if (out_.capacity() - out_end_ >= need) return true;
-        if (out_begin_ > 0) {
-            std::memmove(out_.data(), out_.data() + out_begin_, out_end_ - out_begin_);
-            out_end_ -= out_begin_;
-            out_begin_ = 0;
-        }
-        return out_.capacity() - out_end_ >= need || out_.reserve(out_end_ + need);
-    }
-    [[nodiscard]] std::span<std::byte> out_free() noexcept {
-        return {out_.data() + out_end_, out_.capacity() - out_end_};
-    }
-    [[nodiscard]] std::span<std::byte> out_span(std::size_t n) noexcept {
-        return {out_.data() + out_end_, n};
-    }
     void out_commit(std::size_t n) noexcept {
-        out_end_ += n;
+        out_end_ += static_cast<typename io::index>(n);
         last_sent_ = now_;
-        ++packets_.sent;
+        ++this->packets_.sent;
     }
 
     // Encodes a control packet into the output buffer (answers use the reserved room). Most are
@@ -667,17 +325,6 @@ class basic_connection {
         return errc::success;
     }
 
-    void compact_input() noexcept {
-        if (in_begin_ == 0) return;
-        last_message_size_ = 0; // the message's bytes may move: it can no longer be held
-        const std::size_t rest = in_end_ - in_begin_;
-        if (rest != 0) std::memmove(in_.data(), in_.data() + in_begin_, rest);
-        in_begin_ = 0;
-        in_end_ = rest;
-        if (rest == 0) in_.shrink_to(0);
-    }
-
-    // A violation by the peer: DISCONNECT with the reason (5.0, once connected: MQTT5-4.13.1-1)
     // and close (MQTT-4.8.0-1); the will is due. A server's DISCONNECT names the error in a
     // Reason String (allowed on DISCONNECT whatever Request Problem Information says,
     // MQTT5-3.1.2-29), left out when it would exceed the client's Maximum Packet Size
@@ -726,8 +373,7 @@ class basic_connection {
         last_message_size_ = 0;
         aliases_in_.clear();
         owed_.clear(); // the peer resends them after a reconnect (MQTT-4.4.0-1 / MQTT5-4.4.0-1)
-        in_begin_ = in_end_ = 0;
-        in_.shrink_to(0);
+        release_input();
         if (state_ != nullptr) state_->release_requests();
         derived().role_closed();
         return ev;
@@ -736,8 +382,8 @@ class basic_connection {
     // Starts over for a new network connection: buffers, timers, negotiated limits and aliases
     // go; the session state stays.
     void reset_connection() noexcept {
-        in_begin_ = in_end_ = out_begin_ = out_end_ = 0;
-        in_.shrink_to(0);
+        release_input();
+        out_begin_ = out_end_ = 0;
         out_.shrink_to(0);
         aliases_in_.clear();
         owed_.clear();
@@ -754,99 +400,8 @@ class basic_connection {
         last_sent_ = last_received_ = now_;
     }
 
-    // MQTT-4.4.0-1 / MQTT5-4.4.0-1: after a reconnect with a session present, unacknowledged
-    // PUBLISH (DUP 1, MQTT-3.3.1-1 / MQTT5-3.3.1-1) and PUBREL go again with their identifiers,
-    // in order (MQTT-4.6.0-1 / MQTT5-4.6.0-1); as much as the output buffer takes per call.
-    // Returns the number of messages dropped as too large for the peer.
-    std::uint16_t start_resend() noexcept {
-        resend_cursor_ = state_ == nullptr ? 0 : state_->out_.front();
-        return continue_resend();
-    }
-    std::uint16_t continue_resend() noexcept {
-        std::uint16_t dropped = 0;
-        while (resend_cursor_ != 0) {
-            const std::uint16_t id = resend_cursor_;
-            const auto* r = state_->out_.find(id);
-            const std::uint16_t next = state_->out_.next(id);
-            if (r == nullptr || !is_publish_state(r->state)) {
-                resend_cursor_ = next;
-                continue;
-            }
-            if (r->state == outbound_state::pubrel) {
-                pubrel_view rel;
-                rel.packet_id = id;
-                if (send_control(rel) != errc::success) return dropped;
-                resend_cursor_ = next;
-                continue;
-            }
-            std::span<const std::byte> bytes;
-            if (r->ref != detail::no_ref) bytes = state_->copies_.get(r->ref);
-            else if (resend_fn_ != nullptr) bytes = resend_fn_(resend_ctx_, id);
-            const auto f = next_frame(bytes);
-            const std::size_t id_at =
-                f.status == errc::success ? detail::publish_id_offset(bytes, f.header_size) : 0;
-            // Only a profile with levels on both sides of 5.0 can resume across it.
-            if constexpr (Profile.v3 && Profile.v5) {
-                if (id_at != 0 && r->format != detail::copy_format::unknown &&
-                    r->format != copy_format_now()) {
-                    const auto done = resend_at_this_level(bytes, f, r->format, id);
-                    if (done == resent::no_room) return dropped;
-                    resend_cursor_ = next;
-                    if (done == resent::dropped) {
-                        state_->release(id);
-                        ++dropped;
-                    }
-                    continue;
-                }
-            }
-            if (id_at == 0 || bytes.size() > peer_.maximum_packet_size) {
-                // Gone, or too large for the peer now (MQTT5-3.1.2-25: as if delivered).
-                resend_cursor_ = next;
-                state_->release(id);
-                ++dropped;
-                continue;
-            }
-            if (!out_room(bytes.size(), false)) return dropped;
-            auto out = out_span(bytes.size());
-            std::memcpy(out.data(), bytes.data(), bytes.size());
-            out[0] |= std::byte{0x08}; // DUP
-            detail::put_u16(out.data() + id_at, id);
-            out_commit(bytes.size());
-            resend_cursor_ = next;
-        }
-        return dropped;
-    }
-
     [[nodiscard]] detail::copy_format copy_format_now() const noexcept {
         return v5() ? detail::copy_format::v5 : detail::copy_format::before_v5;
-    }
-
-    enum class resent : std::uint8_t { sent, no_room, dropped };
-    // The session resumed at a protocol level on the other side of 5.0 than the copy's (a
-    // client may reconnect with another level; its session stays, MQTT-3.1.2-4 /
-    // MQTT5-3.1.2-23): the PUBLISH is encoded again for this level, DUP set. Properties do not
-    // exist before 5.0 and are dropped going down; none are added going up.
-    [[nodiscard]] resent resend_at_this_level(std::span<const std::byte> copy, const frame& f,
-                                              detail::copy_format format,
-                                              std::uint16_t id) noexcept {
-        decode_options o;
-        o.version = format == detail::copy_format::v5 ? protocol_version::v5
-                                                      : protocol_version::v3_1_1;
-        o.sender = Role;
-        const auto decoded = decode<publish_view, Profile>(copy, f, o);
-        if (!decoded) return resent::dropped;
-        publish_view p = *decoded;
-        p.dup = true;
-        p.packet_id = id;
-        if (!v5()) p.properties = {};
-        const auto eo = encode_opts();
-        const auto size = encoded_size<Profile>(p, version_, eo);
-        if (!size || *size > peer_.maximum_packet_size) return resent::dropped;
-        if (!out_room(*size, false)) return resent::no_room;
-        const auto n = encode<Profile>(p, version_, out_span(*size), eo);
-        if (!n) return resent::dropped; // unreachable: measured above with the same options
-        out_commit(*n);
-        return resent::sent;
     }
 
     [[nodiscard]] std::uint16_t allocate_outbound(outbound_state s) noexcept {
@@ -866,18 +421,18 @@ class basic_connection {
     // Received packets
 
     [[nodiscard]] session_event dispatch() noexcept {
-        const auto t = type_of(packet_);
+        const auto t = type_of(packet());
         // MQTT-3.2.0-1 / MQTT5-3.2.0-1, MQTT-3.1.0-1 / MQTT5-3.1.0-1: nothing of the QoS flows
         // before CONNACK.
         if (t >= packet_type::publish && t <= packet_type::pubcomp &&
             status_ != connection_status::connected)
             return violation(errc::protocol_error);
         switch (t) {
-        case packet_type::publish: return on_publish(std::get<publish_view>(packet_));
-        case packet_type::puback: return on_puback(std::get<puback_view>(packet_));
-        case packet_type::pubrec: return on_pubrec(std::get<pubrec_view>(packet_));
-        case packet_type::pubrel: return on_pubrel(std::get<pubrel_view>(packet_));
-        case packet_type::pubcomp: return on_pubcomp(std::get<pubcomp_view>(packet_));
+        case packet_type::publish: return on_publish(std::get<publish_view>(packet()));
+        case packet_type::puback: return on_puback(std::get<puback_view>(packet()));
+        case packet_type::pubrec: return on_pubrec(std::get<pubrec_view>(packet()));
+        case packet_type::pubrel: return on_pubrel(std::get<pubrel_view>(packet()));
+        case packet_type::pubcomp: return on_pubcomp(std::get<pubcomp_view>(packet()));
         default: return derived().role_packet();
         }
     }
@@ -886,123 +441,7 @@ class basic_connection {
         session_event ev;
         ev.kind = k;
         ev.packet_id = id;
-        ev.packet = &packet_;
-        return ev;
-    }
-
-    [[nodiscard]] session_event on_publish(publish_view& p) noexcept {
-        if (status_ != connection_status::connected) return violation(errc::protocol_error);
-        if (v5() && p.properties.contains(property_id::topic_alias)) {
-            // The topic of an alias alone is filled in where the PUBLISH was decoded.
-            const auto alias =
-                p.properties.integer_or(property_id::topic_alias, 0);
-            // MQTT5-3.3.2-10 / MQTT5-3.3.2-12: accepted from 1 to the maximum announced; beyond
-            // it is a Topic Alias invalid (0x94).
-            if (alias == 0 || alias > alias_in_max_) return violation(errc::topic_alias_invalid);
-            const auto a = static_cast<std::uint16_t>(alias);
-            if (!p.topic.empty()) {
-                if (const auto e = aliases_in_.set(a, p.topic.bytes()); e != errc::success)
-                    return violation(e);
-            } else if (!aliases_in_.get(a, p.topic)) {
-                // MQTT 5.0 section 3.3.2.3.4: an alias with no mapping is a Protocol Error.
-                return violation(errc::protocol_error);
-            }
-        }
-        if (const auto e = derived().check_inbound_publish(p); e != errc::success)
-            return violation(e);
-        auto ev = event_of(event_kind::message, p.packet_id);
-        ev.message = &p;
-        if (p.qos == qos::at_most_once) return ev;
-        if (const qos owed = owed_.qos_of(p.packet_id); owed != qos::at_most_once) {
-            // The answer to this identifier is deferred: the same message again (MQTT5-4.3.2-5
-            // and MQTT5-4.3.3-10 the other way round), answered when the embedder acknowledges
-            // it. With another QoS the identifier was reused while in use (MQTT-2.3.1-2 /
-            // MQTT5-2.2.1-3, MQTT5-2.2.1-4).
-            return owed == p.qos ? session_event{} : violation(errc::protocol_error);
-        }
-        if (p.qos == qos::exactly_once && state_->inbound_.contains(p.packet_id)) {
-            // MQTT-4.3.3-2 / MQTT5-4.3.3-10: a PUBLISH whose identifier awaits PUBREL is the same
-            // message again: PUBREC again, no second delivery.
-            pubrec_view a;
-            a.packet_id = p.packet_id;
-            (void)send_control(a);
-            return {};
-        }
-        // Receive Maximum: more unanswered QoS 1/2 PUBLISHes than announced, deferred ones
-        // included (MQTT5-3.3.4-9 for a server's own sends; the receiver answers 0x93, section
-        // 3.3.4). Before 5.0 nothing was announced, and a full table of QoS 2 identifiers
-        // (deferred ones will need a place) ends the connection: a message that cannot be
-        // delivered exactly once is not accepted.
-        const std::size_t qos2 = state_->inbound_.size() + owed_.qos2();
-        if ((v5() ? state_->inbound_.size() + owed_.size() : qos2) + 1 > inbound_receive_maximum_ ||
-            (p.qos == qos::exactly_once && qos2 >= state_->inbound_.max_size()))
-            return violation(errc::receive_maximum_exceeded);
-        pending_ = {detail::pending_kind::ack, p.qos, p.packet_id, 0};
-        reserved_ = detail::answer_reserve;
-        return ev;
-    }
-
-    [[nodiscard]] session_event on_puback(const puback_view& a) noexcept {
-        const auto* r = state_->out_.find(a.packet_id);
-        if (r == nullptr) return {}; // an acknowledgement of nothing in flight: ignored
-        if (r->state != outbound_state::publish_qos1) return violation(errc::protocol_error);
-        release_outbound(a.packet_id); // MQTT-4.3.2-1 / MQTT5-4.3.2-3: acknowledged, id free
-        auto ev = event_of(event_kind::published, a.packet_id);
-        ev.reason = a.reason;
-        return ev;
-    }
-
-    [[nodiscard]] session_event on_pubrec(const pubrec_view& a) noexcept {
-        auto* r = state_->out_.find(a.packet_id);
-        pubrel_view rel;
-        rel.packet_id = a.packet_id;
-        if (r == nullptr) {
-            // 5.0 section 3.6.2.1: PUBREL 0x92 for an identifier not in flight.
-            if (v5()) rel.reason = reason_code::packet_identifier_not_found;
-            (void)send_control(rel);
-            return {};
-        }
-        if (r->state == outbound_state::pubrel) { // the PUBREC again: PUBREL again
-            (void)send_control(rel);
-            return {};
-        }
-        if (r->state != outbound_state::publish_qos2) return violation(errc::protocol_error);
-        if (static_cast<std::uint8_t>(a.reason) >= 0x80) {
-            // MQTT5-4.4.0-2: acknowledged with an error, not retransmitted; quota back.
-            release_outbound(a.packet_id);
-            auto ev = event_of(event_kind::published, a.packet_id);
-            ev.reason = a.reason;
-            return ev;
-        }
-        // MQTT-4.3.3-1 / MQTT5-4.3.3-4, MQTT5-4.3.3-6: PUBREL now; the PUBLISH is never sent
-        // again, so its copy goes.
-        if (r->ref != detail::no_ref) {
-            state_->copies_.release(r->ref);
-            r->ref = detail::no_ref;
-        }
-        r->state = outbound_state::pubrel;
-        if (resend_cursor_ == a.packet_id) resend_cursor_ = state_->out_.next(a.packet_id);
-        state_->out_.move_to_back(a.packet_id); // MQTT-4.6.0-4 / MQTT5-4.6.0-4
-        (void)send_control(rel);
-        return event_of(event_kind::released, a.packet_id);
-    }
-
-    [[nodiscard]] session_event on_pubrel(const pubrel_view& a) noexcept {
-        pubcomp_view c; // MQTT-4.3.3-2 / MQTT5-4.3.3-11
-        c.packet_id = a.packet_id;
-        const bool known = state_->inbound_.erase(a.packet_id);
-        if (!known && v5()) c.reason = reason_code::packet_identifier_not_found;
-        (void)send_control(c);
-        return known ? event_of(event_kind::peer_released, a.packet_id) : session_event{};
-    }
-
-    [[nodiscard]] session_event on_pubcomp(const pubcomp_view& a) noexcept {
-        const auto* r = state_->out_.find(a.packet_id);
-        if (r == nullptr) return {};
-        if (r->state != outbound_state::pubrel) return violation(errc::protocol_error);
-        release_outbound(a.packet_id); // MQTT5-4.3.3-5: the exchange is complete
-        auto ev = event_of(event_kind::published, a.packet_id);
-        ev.reason = a.reason;
+        ev.packet = &packet();
         return ev;
     }
 
@@ -1013,41 +452,29 @@ class basic_connection {
         reserved_ = 0;
     }
 
-    // Members. Buffers first: the largest, and never moved.
-    typename Storage::template buffer<std::byte, storage_part::input> in_;
-    typename Storage::template buffer<std::byte, storage_part::output> out_;
-    detail::alias_table<Storage, storage_part::aliases_in, storage_part::alias_bytes_in> aliases_in_;
+    // Members (the buffers are in `connection_io`, the resend cursor in `connection_resend`),
+    // largest alignment first: one object per network connection, so padding counts.
+    detail::alias_map<Storage, storage_part::aliases_in, storage_part::alias_bytes_in> aliases_in_;
     [[no_unique_address]] detail::owed_acks<Storage> owed_;
-    packet_view packet_{};
     state_type* state_ = nullptr;
-    std::size_t in_begin_ = 0;
-    std::size_t in_end_ = 0;
-    std::size_t out_begin_ = 0;
-    std::size_t out_end_ = 0;
-    std::size_t reserved_ = 0;
     std::chrono::milliseconds now_{0};
     std::chrono::milliseconds last_sent_{0};
+    // The last packet received; for a server before CONNECT, when the connection was accepted.
     std::chrono::milliseconds last_received_{0};
     peer_limits peer_{};
-    std::size_t inbound_receive_maximum_ = 65535;
-    std::uint16_t alias_in_max_ = 0; // the Topic Alias Maximum this side announced
-    resend_source resend_fn_ = nullptr;
-    void* resend_ctx_ = nullptr;
     std::optional<std::uint32_t> close_expiry_{};
     detail::pending_answer pending_{};
-    std::uint16_t resend_cursor_ = 0;
+    std::uint16_t inbound_receive_maximum_ = 65535;
+    std::uint16_t alias_in_max_ = 0; // the Topic Alias Maximum this side announced
+    std::uint16_t packets_per_call_ = 0; // set_packets_per_call(); 0: no bound
     connection_status status_ = connection_status::idle;
     protocol_version version_ = protocol_version::v3_1_1;
     reason_code close_reason_ = reason_code::success;
     close_initiator close_by_ = close_initiator::none;
     bool close_will_ = false;
     errc close_error_ = errc::success; // the peer's violation behind a local close
-    std::uint16_t packets_per_call_ = 0; // set_packets_per_call(); 0: no bound
     bool held_ = false; // hold_input(): no input is processed
-    // The size of the PUBLISH behind a `message` event the last `next()` returned (0 otherwise):
-    // what `hold_input()` gives back.
-    std::uint32_t last_message_size_ = 0;
-    packet_counts packets_{};
 };
 
 } // namespace mqttwire
+

@@ -110,6 +110,8 @@ template <class Storage, codec_profile Profile = server_profile>
 class server : public basic_connection<server<Storage, Profile>, peer_role::server, Storage, Profile> {
     using base = basic_connection<server<Storage, Profile>, peer_role::server, Storage, Profile>;
     friend base;
+    friend detail::outbound_publish<server, peer_role::server, Storage, Profile>;
+    friend detail::inbound_flow<server, peer_role::server, Storage, Profile>;
     using ms = std::chrono::milliseconds;
 
   public:
@@ -123,11 +125,10 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
         this->advance(now);
         this->status_ = connection_status::connecting;
         this->last_sent_ = this->last_received_ = now;
-        opened_ = now;
         const auto l = storage.limits();
         max_in_ = std::min<std::uint32_t>(l.input_bytes, opts_.maximum_packet_size);
-        this->inbound_receive_maximum_ =
-            std::max<std::size_t>(1, std::min<std::size_t>(opts_.receive_maximum, l.inbound_qos2));
+        this->inbound_receive_maximum_ = std::max<std::uint16_t>(
+            1, std::min<std::uint16_t>(opts_.receive_maximum, l.inbound_qos2));
         alias_max_ = std::min<std::uint16_t>(opts_.topic_alias_maximum, this->aliases_in_.max());
     }
 
@@ -137,8 +138,10 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
     /// @return `errc::not_connected` without a pending CONNECT; `errc::would_block` when the
     /// CONNACK does not fit the output buffer; codec errors for `o.properties`.
     [[nodiscard]] errc accept(state_type& state, const accept_options& o = {}) noexcept {
-        if (this->pending_.kind != detail::pending_kind::connect) return errc::not_connected;
-        const auto& c = std::get<connect_view>(this->packet_);
+        // The CONNECT is read where it was decoded: gone once the input was given more bytes.
+        if (this->pending_.kind != detail::pending_kind::connect || !this->has_packet())
+            return errc::not_connected;
+        const auto& c = std::get<connect_view>(this->packet());
         const bool v5 = this->v5();
         auto& peer = this->peer_;
         peer.keep_alive = c.keep_alive;
@@ -373,7 +376,7 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
     [[nodiscard]] session_event role_timers() noexcept {
         const auto now = this->now_;
         if (!got_connect_) {
-            if (now >= detail::add_saturating(opened_, opts_.connect_timeout))
+            if (now >= detail::add_saturating(this->last_received_, opts_.connect_timeout))
                 this->begin_close(reason_code::maximum_connect_time, close_initiator::local, false);
             return {};
         }
@@ -393,7 +396,8 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
     }
 
     [[nodiscard]] std::optional<ms> role_deadline() const noexcept {
-        if (!got_connect_) return detail::add_saturating(opened_, opts_.connect_timeout);
+        // Before CONNECT, `last_received_` is when the connection was accepted.
+        if (!got_connect_) return detail::add_saturating(this->last_received_, opts_.connect_timeout);
         if (this->status_ != connection_status::connected || this->peer_.keep_alive == 0)
             return std::nullopt;
         return detail::add_saturating(this->last_received_,
@@ -403,7 +407,7 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
     void role_closed() noexcept {}
 
     [[nodiscard]] session_event role_packet() noexcept {
-        const auto& pkt = this->packet_;
+        const auto& pkt = this->packet();
         switch (type_of(pkt)) {
         case packet_type::connect:
             // MQTT-3.1.0-2 / MQTT5-3.1.0-2: a second CONNECT is a Protocol Error.
@@ -413,14 +417,14 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
             const auto& s = std::get<subscribe_view>(pkt);
             this->pending_ = {detail::pending_kind::subscribe, qos::at_most_once, s.packet_id,
                               static_cast<std::uint16_t>(s.subscriptions.size())};
-            this->reserved_ = answer_size(pkt);
+            this->reserved_ = static_cast<std::uint32_t>(answer_size(pkt));
             return this->event_of(event_kind::subscribe_request, s.packet_id);
         }
         case packet_type::unsubscribe: {
             const auto& u = std::get<unsubscribe_view>(pkt);
             this->pending_ = {detail::pending_kind::unsubscribe, qos::at_most_once, u.packet_id,
                               static_cast<std::uint16_t>(u.filters.size())};
-            this->reserved_ = answer_size(pkt);
+            this->reserved_ = static_cast<std::uint32_t>(answer_size(pkt));
             return this->event_of(event_kind::unsubscribe_request, u.packet_id);
         }
         case packet_type::pingreq: // MQTT-3.12.4-1 / MQTT5-3.12.4-1
@@ -481,7 +485,6 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
     topic_alias_sender<Storage> aliases_out_;
     typename Storage::template buffer<property, storage_part::alias_properties> alias_props_;
     server_options opts_;
-    ms opened_{0};
     std::uint32_t max_in_ = 0;
     std::uint32_t client_expiry_ = 0;
     std::uint16_t alias_max_ = 0;

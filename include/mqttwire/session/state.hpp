@@ -21,6 +21,15 @@ namespace mqttwire {
 template <class Derived, peer_role Role, class Storage, codec_profile Profile>
 class basic_connection;
 
+namespace detail {
+template <class Derived, peer_role Role, class Storage, codec_profile Profile>
+class outbound_publish;
+template <class Derived, peer_role Role, class Storage, codec_profile Profile>
+class inbound_flow;
+template <class Derived, peer_role Role, class Storage, codec_profile Profile>
+class connection_resend;
+} // namespace detail
+
 /// @brief The session state one side keeps between connections.
 ///
 /// A connection works on a `session_state` it does not own: a client keeps one per server, a
@@ -103,6 +112,11 @@ template <class Storage> class session_state {
 
   private:
     template <class D, peer_role R, class S, codec_profile P> friend class basic_connection;
+    template <class D, peer_role R, class S, codec_profile P>
+    friend class detail::outbound_publish;
+    template <class D, peer_role R, class S, codec_profile P> friend class detail::inbound_flow;
+    template <class D, peer_role R, class S, codec_profile P>
+    friend class detail::connection_resend;
 
     // Frees identifier `id` and its copy.
     void release(std::uint16_t id) noexcept {

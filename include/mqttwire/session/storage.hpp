@@ -164,12 +164,12 @@ template <class T, class Alloc> class dynamic_buffer {
     // Gives memory back: keeps the first `keep` elements and at most `keep` capacity (rounded up
     // to 16 elements).
     void shrink_to(std::size_t keep) noexcept {
-        const std::size_t cap = keep < 16 ? 16 : keep;
-        if (cap_ <= cap) return;
-        if (keep == 0) {
+        if (keep == 0) { // nothing kept: not even a small buffer stays allocated
             release();
             return;
         }
+        const std::size_t cap = keep < 16 ? 16 : keep;
+        if (cap_ <= cap) return;
         (void)reallocate(cap, keep);
     }
     void release() noexcept {

@@ -1,0 +1,204 @@
+#pragma once
+/// @file
+/// @brief The byte buffers of one connection: received bytes waiting to be framed and decoded,
+/// and encoded bytes waiting for the transport. `basic_connection` (`connection.hpp`) builds on
+/// it; the transport-side calls (`input_space()`, `feed()`, `output()`, ...) are its public part.
+///
+/// ```
+///   input:  [ consumed | buffered packets ... | free (input_space) ]
+///            0          in_begin_              in_end_               capacity
+///   output: [ written  | to write (output())  | free               ]
+///            0          out_begin_             out_end_              capacity
+/// ```
+///
+/// Allocator-backed storage keeps neither buffer while it is empty: the input is released when
+/// it drains, the output once the transport wrote it all. The decoded packet behind the last
+/// event (a `packet_view`, whose views point into the input) lives and dies with the input: an
+/// idle connection keeps neither.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+#include "../packet.hpp"
+#include "event.hpp"
+#include "storage.hpp"
+
+namespace mqttwire::detail {
+
+// Bytes every packet handled may need as an answer: an acknowledgement (4 bytes), a PINGRESP, or
+// a DISCONNECT after a violation (2 + reason code + property length).
+inline constexpr std::size_t answer_reserve = 8;
+
+// The decoded packet behind the last event. Fixed storage keeps it inline (no allocation ever);
+// allocator-backed storage allocates it with the first packet decoded and releases it with the
+// input buffer, so an idle connection does not pay for the largest packet view.
+template <class Storage, bool Heap = Storage::allocates> class decoded_slot {
+  public:
+    constexpr explicit decoded_slot(const Storage&) noexcept {}
+    [[nodiscard]] static constexpr bool acquire() noexcept { return true; }
+    [[nodiscard]] constexpr packet_view* get() noexcept { return &packet_; }
+    [[nodiscard]] constexpr const packet_view* get() const noexcept { return &packet_; }
+    static constexpr void release() noexcept {}
+
+  private:
+    packet_view packet_{};
+};
+
+template <class Storage> class decoded_slot<Storage, true> {
+    using allocator = std::remove_cvref_t<decltype(std::declval<const Storage&>().allocator())>;
+    using alloc_t = typename std::allocator_traits<allocator>::template rebind_alloc<packet_view>;
+    using traits = std::allocator_traits<alloc_t>;
+    static_assert(std::is_trivially_destructible_v<packet_view>);
+
+  public:
+    explicit decoded_slot(const Storage& s) noexcept : alloc_(s.allocator()) {}
+    decoded_slot(const decoded_slot&) = delete;
+    decoded_slot& operator=(const decoded_slot&) = delete;
+    ~decoded_slot() { release(); }
+
+    // Room for a packet; false when the allocator has none.
+    [[nodiscard]] bool acquire() noexcept {
+        if (packet_ != nullptr) return true;
+        packet_view* p = traits::allocate(alloc_, 1);
+        if (p == nullptr) return false;
+        packet_ = ::new (static_cast<void*>(p)) packet_view{};
+        return true;
+    }
+    [[nodiscard]] packet_view* get() noexcept { return packet_; }
+    [[nodiscard]] const packet_view* get() const noexcept { return packet_; }
+    void release() noexcept {
+        if (packet_ != nullptr) traits::deallocate(alloc_, packet_, 1);
+        packet_ = nullptr;
+    }
+
+  private:
+    [[no_unique_address]] alloc_t alloc_;
+    packet_view* packet_ = nullptr;
+};
+
+template <class Storage> class connection_io {
+  public:
+    connection_io(const connection_io&) = delete;
+    connection_io& operator=(const connection_io&) = delete;
+
+    /// @brief Free space at the end of the input buffer, for the transport to read into; then
+    /// `input_written(n)`. Empty when the buffer is full: process events first (`next()`).
+    [[nodiscard]] std::span<std::byte> input_space() noexcept {
+        compact_input();
+        std::size_t want = in_end_ + read_chunk;
+        if (want > in_.limit()) want = in_.limit();
+        (void)in_.reserve(want);
+        return {in_.data() + in_end_, in_.capacity() - in_end_};
+    }
+    /// @brief `n` bytes were written at the start of `input_space()`.
+    void input_written(std::size_t n) noexcept {
+        in_end_ = static_cast<index>(std::min(in_end_ + n, in_.capacity()));
+    }
+    /// @brief Copies the longest prefix of `bytes` that fits into the input buffer.
+    /// @return the number of bytes taken; give the rest again after `next()` returned `none`.
+    [[nodiscard]] std::size_t feed(std::span<const std::byte> bytes) noexcept {
+        compact_input();
+        std::size_t want = in_end_ + bytes.size();
+        if (want > in_.limit()) want = in_.limit();
+        (void)in_.reserve(want);
+        const std::size_t n = std::min(bytes.size(), in_.capacity() - in_end_);
+        if (n != 0) std::memcpy(in_.data() + in_end_, bytes.data(), n);
+        in_end_ += static_cast<index>(n);
+        return n;
+    }
+    /// @brief Bytes to write to the transport, oldest first. Valid until the next call that
+    /// writes output.
+    [[nodiscard]] std::span<const std::byte> output() const noexcept {
+        return {out_.data() + out_begin_, out_end_ - out_begin_};
+    }
+    /// @brief Bytes received and not processed yet.
+    [[nodiscard]] std::size_t input_size() const noexcept { return in_end_ - in_begin_; }
+    /// @brief Packets taken from the input and written to the output since the last call (for
+    /// statistics such as `$SYS/broker/messages/received`); the counts start again.
+    [[nodiscard]] packet_counts take_packet_counts() noexcept { return std::exchange(packets_, {}); }
+    /// @brief The transport wrote the first `n` bytes of `output()`.
+    void output_written(std::size_t n) noexcept {
+        out_begin_ = static_cast<index>(std::min<std::size_t>(out_begin_ + n, out_end_));
+        if (out_begin_ == out_end_) {
+            out_begin_ = out_end_ = 0;
+            out_.shrink_to(0); // allocator-backed storage: nothing kept after a spike
+        }
+    }
+
+  protected:
+    static constexpr std::size_t read_chunk = 4096;
+
+    explicit connection_io(const Storage& storage) noexcept
+        : in_(storage), out_(storage), decoded_(storage) {}
+    ~connection_io() = default;
+
+    // The decoded packet behind the last event: valid from the `next()` that decoded it until the
+    // input drains (the next `next()`, `input_space()` or `feed()` after it was taken) or closes.
+    [[nodiscard]] bool has_packet() const noexcept { return decoded_.get() != nullptr; }
+    [[nodiscard]] packet_view& packet() noexcept { return *decoded_.get(); }
+    [[nodiscard]] const packet_view& packet() const noexcept { return *decoded_.get(); }
+
+    // Drops the input and the decoded packet (the connection ends or starts over).
+    void release_input() noexcept {
+        in_begin_ = in_end_ = 0;
+        in_.shrink_to(0);
+        decoded_.release();
+    }
+
+    // Output space for `n` more bytes; `own` sends leave room for the pending answer.
+    [[nodiscard]] bool out_room(std::size_t n, bool own) noexcept {
+        const std::size_t need = n + (own ? reserved_ : 0);
+        if (out_.capacity() - out_end_ >= need) return true;
+        if (out_begin_ > 0) {
+            std::memmove(out_.data(), out_.data() + out_begin_, out_end_ - out_begin_);
+            out_end_ -= out_begin_;
+            out_begin_ = 0;
+        }
+        return out_.capacity() - out_end_ >= need || out_.reserve(out_end_ + need);
+    }
+    [[nodiscard]] std::span<std::byte> out_free() noexcept {
+        return {out_.data() + out_end_, out_.capacity() - out_end_};
+    }
+    [[nodiscard]] std::span<std::byte> out_span(std::size_t n) noexcept {
+        return {out_.data() + out_end_, n};
+    }
+
+    void compact_input() noexcept {
+        if (in_begin_ == 0) return;
+        last_message_size_ = 0; // the message's bytes may move: it can no longer be held
+        const std::size_t rest = in_end_ - in_begin_;
+        if (rest != 0) std::memmove(in_.data(), in_.data() + in_begin_, rest);
+        in_begin_ = 0;
+        in_end_ = static_cast<index>(rest);
+        if (rest == 0) {
+            in_.shrink_to(0);
+            decoded_.release(); // its views pointed into the bytes just dropped
+        }
+    }
+
+    // Buffers first: the largest, and never moved.
+    typename Storage::template buffer<std::byte, storage_part::input> in_;
+    typename Storage::template buffer<std::byte, storage_part::output> out_;
+    decoded_slot<Storage> decoded_;
+    // Offsets into the buffers: every limit of `session_limits` fits 32 bits.
+    using index = std::uint32_t;
+    index in_begin_ = 0;
+    index in_end_ = 0;
+    index out_begin_ = 0;
+    index out_end_ = 0;
+    // Output room kept for the answer to the pending decision (`out_room(n, true)` leaves it).
+    index reserved_ = 0;
+    // The size of the PUBLISH behind a `message` event the last `next()` returned (0 otherwise):
+    // what `hold_input()` gives back.
+    std::uint32_t last_message_size_ = 0;
+    packet_counts packets_{};
+};
+
+} // namespace mqttwire::detail
