@@ -30,8 +30,8 @@ broker::broker(settings s, log_sink log, std::unique_ptr<store> owned, store* ex
       outbox_(settings_, writer_, conns_, stats_, log_, store_),
       router_(settings_, policy_, store_, outbox_, writer_, stats_),
       sessions_(settings_, log_, stats_, timers_, policy_, router_, outbox_, store_, conns_.storage()),
-      handler_(broker_parts{settings_, log_, stats_, timers_, conns_, writer_, policy_, sessions_,
-                            router_, outbox_}),
+      handler_(broker_parts{settings_, log_, stats_, timers_, conns_, policy_, sessions_, router_,
+                            outbox_}),
       sys_("mqttwire version " MQTTWIRE_BROKER_VERSION) {
     stats_.retained = store_.retained_count();
 }

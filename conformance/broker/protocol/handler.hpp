@@ -1,10 +1,10 @@
 #pragma once
-// The per-connection protocol: framing and decoding what a client sends, CONNECT/CONNACK and
-// session takeover, the PUBLISH flows and their acknowledgements, topic aliases, SUBSCRIBE and
-// UNSUBSCRIBE, keep-alive, DISCONNECT and protocol violations. It is the seam where a sans-I/O
-// server session of the core plugs in: it reads a connection's bytes and writes its packets,
-// and reaches the rest of the broker only through sessions (session_table, outbox), routing
-// (router::publish and subscriptions), policy and statistics.
+// The per-connection protocol, on the core's sans-I/O server session (mqttwire::server, one per
+// connection): the session frames and decodes what a client sends, answers what the protocol
+// answers by itself and reports the rest as events; this handler decides them (CONNECT and
+// takeover, the reason code of each acknowledgement, SUBACK codes) and reaches the rest of the
+// broker only through sessions (session_table, outbox), routing (router::publish and
+// subscriptions), policy and statistics.
 
 #include <cstddef>
 #include <optional>
@@ -33,7 +33,6 @@ struct broker_parts {
     statistics& stats;
     timer_queue& timers;
     connection_table& conns;
-    packet_writer& writer;
     const policy& pol;
     session_table& sessions;
     router& routes;

@@ -137,8 +137,7 @@ const router::wire_form* router::form_for(const publication& m, const connection
     const auto at = encoded_.size();
     encoded_.resize(at + *size);
     if (!encode(out, c.version(), std::span<std::byte>(encoded_).subspan(at))) return nullptr;
-    const auto header = next_frame(std::span<const std::byte>(encoded_).subspan(at));
-    forms_.push_back({v5, q, retain, at, *size, header.header_size + 2 + m.topic().size()});
+    forms_.push_back({v5, q, retain, at, *size});
     return &forms_.back();
 }
 

@@ -70,7 +70,6 @@ class router {
         bool retain;
         std::size_t at;
         std::size_t size;
-        std::size_t id_at; // offset of the packet identifier (QoS > 0)
     };
 
     void match(const publication& m, session* from);
