@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -49,9 +50,9 @@ struct connection {
     server_session proto;
 
     std::string peer; ///< "ADDRESS:PORT" from the event loop; empty: unknown
-    /// Bytes read while the session's input buffer was full (its input is held): given to it
-    /// once it has room. Empty almost always.
-    std::string spill;
+    /// Bytes read while the session's input buffer was full: given to it once it has room.
+    /// Null almost always.
+    std::unique_ptr<std::string> spill;
 
     // Flow control.
     std::uint64_t blocked_on = 0; ///< serial of the session whose full queue holds its PUBLISH

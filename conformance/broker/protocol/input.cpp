@@ -47,16 +47,18 @@ void protocol_handler::opened(connection& c, clock::time_point now) {
 }
 
 void protocol_handler::feed(connection& c, std::span<const std::byte> bytes) {
-    if (!c.spill.empty()) {
-        c.spill.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-        const auto all = std::as_bytes(std::span<const char>(c.spill.data(), c.spill.size()));
-        c.spill.erase(0, c.proto.feed(all));
+    if (c.spill) {
+        c.spill->append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        const auto all = std::as_bytes(std::span<const char>(c.spill->data(), c.spill->size()));
+        c.spill->erase(0, c.proto.feed(all));
+        if (c.spill->empty()) c.spill.reset();
         return;
     }
     const auto taken = c.proto.feed(bytes);
     if (taken < bytes.size()) {
         const auto rest = bytes.subspan(taken);
-        c.spill.assign(reinterpret_cast<const char*>(rest.data()), rest.size());
+        c.spill = std::make_unique<std::string>(reinterpret_cast<const char*>(rest.data()),
+                                                rest.size());
     }
 }
 
@@ -67,10 +69,10 @@ void protocol_handler::receive(connection& c, std::span<const std::byte> bytes,
     feed(c, bytes);
     run(c, now);
     // A large read into a small buffer: the rest is taken as packets are processed.
-    while (!c.spill.empty() && c.st != connection::state::closing && !c.paused() && !c.backlog) {
-        const auto before = c.spill.size();
+    while (c.spill && c.st != connection::state::closing && !c.paused() && !c.backlog) {
+        const auto before = c.spill->size();
         feed(c, {});
-        if (c.spill.size() == before) break;
+        if (c.spill && c.spill->size() == before) break;
         run(c, now);
     }
 }
@@ -189,8 +191,7 @@ void protocol_handler::close(connection& c, clock::time_point now, bool publish_
                              std::string_view how) {
     if (c.st == connection::state::closing) return;
     c.st = connection::state::closing;
-    c.spill.clear();
-    c.spill.shrink_to_fit();
+    c.spill.reset();
     p_.conns.mark_dirty(c);
     session* s = c.s;
     if (s != nullptr) announce_end(c, s->client_id, how.empty() ? "disconnected" : how);

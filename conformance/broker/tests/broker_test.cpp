@@ -456,6 +456,31 @@ TEST(broker_will, v5_disconnect_with_will_message_publishes_it) {
     EXPECT_EQ(payload_of(h.only<publish_view>(watcher)), "bye");
 }
 
+TEST(broker_will, v5_disconnect_with_an_error_code_publishes_it) {
+    // MQTT5-3.1.2-8 / MQTT5-3.14.4-3: only DISCONNECT 0x00 deletes the will; a client ending
+    // with an error code (here 0x80 Unspecified error) has it published.
+    harness h;
+    std::vector<subscription> st;
+    const auto watcher = h.connect("w");
+    (void)h.read(watcher);
+    h.send(watcher, subscribe_one(1, "lwt", qos::at_most_once, st));
+    (void)h.read(watcher);
+    client c = h.open(protocol_version::v5);
+    connect_view p;
+    p.client_id = "e";
+    will_view w;
+    w.topic = "lwt";
+    w.payload = "failed";
+    p.will = w;
+    h.send(c, p);
+    (void)h.read(c);
+    disconnect_view d;
+    d.reason = reason_code::unspecified_error;
+    h.send(c, d);
+    EXPECT_TRUE(h.closing(c));
+    EXPECT_EQ(payload_of(h.only<publish_view>(watcher)), "failed");
+}
+
 TEST(broker_will, will_delay_and_reconnect_cancels_it) {
     // MQTT5-3.1.2-8 (after the Will Delay Interval), MQTT5-3.1.3-9 (reconnect cancels).
     harness h;
@@ -757,6 +782,52 @@ TEST(broker_v5, topic_alias_above_maximum_disconnects_with_0x94) {
     h.send(pub, p);
     EXPECT_EQ(h.only<disconnect_view>(pub).reason, reason_code::topic_alias_invalid);
     EXPECT_TRUE(h.closing(pub));
+}
+
+TEST(broker_v5, topic_alias_for_a_topic_over_its_slot_disconnects_with_0x97) {
+    // Each alias keeps its topic in a slot of 1 KiB (the table is bounded, DESIGN rule 9): a
+    // longer topic cannot be aliased, and setting it is Quota exceeded (0x97); the same topic
+    // without an alias goes through.
+    harness h;
+    std::vector<subscription> st;
+    const auto sub = h.connect("sub");
+    (void)h.read(sub);
+    h.send(sub, subscribe_one(1, "#", qos::at_most_once, st));
+    (void)h.read(sub);
+    const auto pub = h.connect("pub", protocol_version::v5);
+    (void)h.read(pub);
+    const std::string topic(1025, 'a');
+    auto plain = make_publish(topic.c_str(), "1");
+    h.send(pub, plain);
+    EXPECT_EQ(std::get<publish_view>(h.read(sub).at(0).packet).topic.size(), 1025u);
+    const property alias[] = {{property_id::topic_alias, 1}};
+    auto p = make_publish(topic.c_str(), "2");
+    p.properties = alias;
+    h.send(pub, p);
+    EXPECT_EQ(h.only<disconnect_view>(pub).reason, reason_code::quota_exceeded);
+    EXPECT_TRUE(h.closing(pub));
+    EXPECT_TRUE(h.read(sub).empty());
+}
+
+TEST(broker_v5, puback_for_a_qos2_message_is_a_protocol_error) {
+    // A PUBACK names an identifier the broker used for a QoS 2 PUBLISH: the flows do not mix
+    // (MQTT5-4.3.3-4: a QoS 2 PUBLISH is answered by PUBREC), DISCONNECT 0x82.
+    harness h;
+    std::vector<subscription> st;
+    const auto sub = h.connect("sub", protocol_version::v5);
+    (void)h.read(sub);
+    h.send(sub, subscribe_one(1, "t", qos::exactly_once, st));
+    (void)h.read(sub);
+    const auto pub = h.connect("pub");
+    (void)h.read(pub);
+    h.send(pub, make_publish("t", "x", qos::exactly_once, 7));
+    const auto m = h.only<publish_view>(sub);
+    ASSERT_EQ(m.qos, qos::exactly_once);
+    puback_view wrong;
+    wrong.packet_id = m.packet_id;
+    h.send(sub, wrong);
+    EXPECT_EQ(h.only<disconnect_view>(sub).reason, reason_code::protocol_error);
+    EXPECT_TRUE(h.closing(sub));
 }
 
 // Topic aliases from the broker: what a 5.0 client does with them (MQTT5-3.3.2-12: an alias
