@@ -129,7 +129,8 @@ TEST(entry_points, typed_decode_checks_every_first_byte_as_decode_frame_does_MQT
                                                 << " first byte " << (t << 4 | flags));
                 const auto f = next_frame(std::span<const std::byte>(in), max_packet_size_limit);
                 ASSERT_EQ(f.status, errc::success);
-                const auto expected = check_first_byte(static_cast<std::uint8_t>(t << 4 | flags), v);
+                const auto expected =
+                    check_first_byte(static_cast<std::uint8_t>(t << 4 | flags), v);
                 const auto typed = decode_typed(in, f, o);
                 const auto framed = decode_frame(in, f, o);
                 EXPECT_EQ(errc_name(typed.error()), errc_name(framed.error()));
