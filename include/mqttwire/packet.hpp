@@ -131,11 +131,43 @@ template <codec_profile Profile>
     return x < 8 && (bits >> x & 1u) != 0;
 }
 
+// The flag values check_first_byte allows for type `t` at level `v`, as a bit per value.
+[[nodiscard]] constexpr unsigned allowed_flags(packet_type t, protocol_version v) noexcept {
+    unsigned mask = 0;
+    for (unsigned f = 0; f < 16; ++f)
+        if (check_first_byte(static_cast<std::uint8_t>(static_cast<unsigned>(t) << 4 | f), v) ==
+            errc::success)
+            mask |= 1u << f;
+    return mask;
+}
+// The same, as check_frame_of reads it: the flags allowed in 5.0 (from bit 16), bit 14 when
+// MQTT 3.1 also allows 1010 (a retransmitted PUBREL, SUBSCRIBE or UNSUBSCRIBE), bit 15 when the
+// type has no valid first byte before 5.0 (AUTH).
+[[nodiscard]] constexpr unsigned flag_check_of(packet_type t) noexcept {
+    const unsigned v5 = allowed_flags(t, protocol_version::v5);
+    const unsigned v311 = allowed_flags(t, protocol_version::v3_1_1);
+    const unsigned v31 = allowed_flags(t, protocol_version::v3_1);
+    return v5 << 16 | (v31 != v311 ? 0x4000u : 0u) | (v311 != v5 ? 0x8000u : 0u);
+}
+// What flag_check_of packs holds for every type: 3.1 differs from 3.1.1 only by 1010, and a
+// type that 3.1.1 treats differently from 5.0 has no valid first byte before 5.0.
+static_assert([] {
+    for (unsigned t = 1; t < 16; ++t) {
+        const auto type = static_cast<packet_type>(t);
+        const unsigned v5 = allowed_flags(type, protocol_version::v5);
+        const unsigned v311 = allowed_flags(type, protocol_version::v3_1_1);
+        const unsigned v31 = allowed_flags(type, protocol_version::v3_1);
+        if (v31 != v311 && v31 != (v311 | 1u << 10)) return false;
+        if (v311 != v5 && (v311 != 0 || v31 != 0)) return false;
+    }
+    return true;
+}());
+
 // What check_frame_of knows of a `P` and a profile, in one constant: the type (bits 3-0); the
 // direction rules with the profile's receiver folded in (bit 4: refused from any sender, because
 // the receiver never gets the type; bit 5: refused from a client; bit 6: refused from a server;
 // bit 7: DISCONNECT, which a server sends only from 5.0 on); the profile's levels (level_bits,
-// from bit 8).
+// bits 8-13); the flag values the first byte may carry (flag_check_of, bits 14-31).
 template <class P, codec_profile Profile>
 inline constexpr unsigned frame_check_of = [] {
     const bool never = !Profile.receives(P::type);
@@ -145,7 +177,8 @@ inline constexpr unsigned frame_check_of = [] {
     return static_cast<unsigned>(P::type) | (never ? 0x10u : 0u) |
            (refused(peer_role::client) ? 0x20u : 0u) |
            (refused(peer_role::server) ? 0x40u : 0u) |
-           (P::type == packet_type::disconnect ? 0x80u : 0u) | level_bits(Profile) << 8;
+           (P::type == packet_type::disconnect ? 0x80u : 0u) | level_bits(Profile) << 8 |
+           flag_check_of(P::type);
 }();
 
 // check_frame and the flag check for a frame expected to be of the type `check` names (see
@@ -158,7 +191,7 @@ inline constexpr unsigned frame_check_of = [] {
     if (f.status != errc::success) return f.status;
     if (f.type != t) return errc::invalid_argument;
     if (size < f.size || f.header_size > f.size) return errc::incomplete;
-    if (!has_level(check >> 8, opts.version)) return errc::invalid_argument;
+    if (!has_level(check >> 8 & 0x3Fu, opts.version)) return errc::invalid_argument;
     // The profile's receiver, then the direction rules (check_direction).
     const auto s = opts.sender;
     const auto role = static_cast<unsigned>(s); // unknown 0, client 1, server 2 (and above)
@@ -166,8 +199,11 @@ inline constexpr unsigned frame_check_of = [] {
     if ((check & refused) != 0 || ((check & 0x80u) != 0 && s == peer_role::server &&
                                    opts.version != protocol_version::v5))
         return errc::protocol_error;
-    return check_first_byte(static_cast<std::uint8_t>(static_cast<unsigned>(t) << 4 | f.flags),
-                            opts.version);
+    // check_first_byte for the type, from the constant (flag_check_of).
+    unsigned allowed = check >> 16;
+    if (opts.version == protocol_version::v3_1) allowed |= check >> 4 & 0x400u; // bit 14: 1010
+    if (opts.version != protocol_version::v5 && (check & 0x8000u) != 0) allowed = 0;
+    return (allowed >> f.flags & 1u) != 0 ? errc::success : errc::malformed_packet;
 }
 
 // Builds the alternative `P` inside the result being returned (one return object: no copy of

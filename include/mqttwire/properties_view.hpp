@@ -109,7 +109,7 @@ class properties_view {
     /// @brief The integer value of `id`, or `fallback` when absent.
     [[nodiscard]] constexpr std::uint32_t integer_or(property_id id,
                                                      std::uint32_t fallback) const noexcept {
-        if (is_wire() && !contains(id)) return fallback;
+        if (!detail::small_code && is_wire() && !contains(id)) return fallback;
         for (auto w = detail::property_walk::of(*this); const auto* p = w.next();)
             if (p->id == id) return p->integer;
         return fallback;

@@ -259,9 +259,13 @@ static_assert([] {
     if (id >= property_rules.size() || property_rules[id].allowed == 0) return nullptr;
     return &property_rules[id];
 }
+// The row of identifier `id`; row 0 (appears nowhere: `allowed == 0`, type Byte) for
+// identifiers no property has.
+[[nodiscard]] constexpr const property_rule& rule_of(std::uint32_t id) noexcept {
+    return property_rules[id < property_rules.size() ? id : 0];
+}
 [[nodiscard]] constexpr property_type type_of(property_id id) noexcept {
-    const auto* r = find_rule(static_cast<std::uint32_t>(id));
-    return r != nullptr ? r->type() : property_type::byte;
+    return rule_of(static_cast<std::uint32_t>(id)).type();
 }
 } // namespace detail
 

@@ -73,7 +73,7 @@ template <class At, class Skip>
         // lead of C2 or more is never overlong). Beyond U+10FFFF, and surrogates (MQTT-1.5.3-1,
         // MQTT5-1.5.4-1).
         if (cp < (std::uint32_t{1} << (5 * more + (more > 1 ? 1 : 0))) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
+            (cp >> 11) == 0x1Bu) // 0xD800..0xDFFF
             return errc::malformed_packet;
         if ((cp | 0x08u) == '+') wildcard = true; // '+' (0x2B) or '#' (0x23)
         if (rules.reject_noncharacters &&

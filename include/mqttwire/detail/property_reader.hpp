@@ -69,7 +69,13 @@ namespace mqttwire::detail {
 // Reads one entry of a property block (identifier, then value) into `out`; an identifier no
 // property has is malformed. Iteration of a decoded block and validation both read with this.
 [[nodiscard]] constexpr errc read_property(reader& r, property& out) noexcept {
-    out = property{};
+    // Every field reset, one at a time (assigning a temporary makes g++ build it and copy it).
+    out.id = {};
+    out.kind = property_value_kind::none;
+    out.integer = 0;
+    out.string = {};
+    out.value = {};
+    out.binary = {};
     std::uint8_t id = 0;
     if (const auto e = r.u8(id); e != errc::success) return e;
     // Every identifier is below 0x80: a multi-byte one is unknown or non-minimal.
@@ -117,7 +123,9 @@ inline constexpr std::uint32_t integer_max[] = {0xFFu, 0xFFFFu, 0xFFFFFFFFu, var
     if (t < 4) {
         if (p.integer > integer_max[t]) return errc::malformed_packet;
     } else if (t == static_cast<unsigned>(property_type::binary_data)) {
-        if (p.binary.size() > 0xFFFFu) return errc::malformed_packet;
+        // Size-optimised builds leave the length to the writer, which every value checked here
+        // reaches next (put_property: the same Malformed Packet); a decoded value always fits.
+        if (!small_code && p.binary.size() > 0xFFFFu) return errc::malformed_packet;
     } else {
         if (const auto e = check_property_string(p.string, rules); e != errc::success) return e;
         if (t == static_cast<unsigned>(property_type::string_pair)) {

@@ -82,11 +82,14 @@ template <class W>
                                                   property_context ctx, property_filter filter,
                                                   bool check) noexcept {
     const bool same_block = props.is_wire() && props.wire_context() == ctx;
-    if (same_block && !filter.any()) {
+    if (!small_code && same_block && !filter.any()) {
         w.raw(props.wire()); // validated on decode: copied as it is
         return errc::success;
     }
-    check = check && !same_block;
+    // Fast builds skip the checks where a pass has made them already (`check` false: the writing
+    // pass) or the decoder has (a decoded block of the same context, with rules no less strict);
+    // size-optimised builds run them on every walk, where they pass again.
+    check = small_code || (check && !same_block);
     std::uint32_t present = 0;
     const auto bit = ctx_bit(ctx);
     for (auto walk = property_walk::of(props); const auto* p = walk.next();) {
@@ -163,7 +166,7 @@ template <class W>
         return e;
     if (c.count > varint_max) return errc::packet_too_large;
     w.varint(static_cast<std::uint32_t>(c.count));
-    if (validating) {
+    if (!small_code && validating) { // size-optimised builds count the entries again instead
         w.sink().skip(c.count);
         return errc::success;
     }

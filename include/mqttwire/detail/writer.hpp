@@ -95,9 +95,11 @@ struct span_sink {
 
 // Counts, then writes: size-optimised builds (MQTTWIRE_SMALL) measure and write with this one
 // sink, so every packet's encoder is instantiated once instead of twice. Without an output span
-// it is the counting pass (validations run); with one it is the writing pass. Every byte is
-// counted, and stored only while it fits, so a write that does not fit never reaches past `out`
-// and shows as a count larger than `out` (the encode driver compares the two).
+// it is the counting pass; with one it is the writing pass; the validations run in both (the
+// writing pass repeats what the counting pass accepted, with no test of which pass it is). Every
+// byte is counted, and stored only while it fits, so a write that does not fit never reaches
+// past `out` and shows as a count larger than `out` (the encode driver compares the two). Text is
+// counted a byte at a time in the counting pass too: one loop.
 struct flex_sink {
     constexpr flex_sink() noexcept = default;                         // counting
     constexpr explicit flex_sink(std::span<std::byte> o) noexcept : out(o) {}
@@ -115,9 +117,7 @@ struct flex_sink {
         put_small(b);
     }
     constexpr void put_text(const byte_text& t) noexcept {
-        if (!writing()) {
-            count += t.size();
-        } else if (std::is_constant_evaluated()) {
+        if (std::is_constant_evaluated()) {
             for (std::size_t i = 0; i < t.size(); ++i) put(std::byte{t.at(i)});
         } else {
             put_small(t.as_bytes());
@@ -136,11 +136,13 @@ template <class Sink> [[nodiscard]] constexpr bool sink_overflowed(const Sink& s
 
 template <class Sink> class writer {
   public:
-    /// The counting pass: measures and validates (a constant except for flex_sink).
+    /// The counting pass: measures and validates. A constant: with flex_sink (size-optimised
+    /// builds) both passes validate, the writing pass again (the same checks pass again; no test
+    /// of which pass it is).
     static constexpr bool counting = std::is_same_v<Sink, counting_sink>;
     [[nodiscard]] constexpr bool validating() const noexcept {
         if constexpr (std::is_same_v<Sink, flex_sink>)
-            return !sink_.writing();
+            return true;
         else
             return counting;
     }
