@@ -53,6 +53,47 @@ struct server_test : ::testing::Test {
 // ---------------------------------------------------------------------------------------------
 // CONNECT
 
+// A connection keeps its options packed; `options()` gives back what it was given.
+TEST_F(server_test, options_read_back_as_given) {
+    server_options o;
+    o.receive_maximum = 7;
+    o.maximum_qos = qos::at_least_once;
+    o.retain_available = false;
+    o.maximum_packet_size = 5000;
+    o.topic_alias_maximum = 3;
+    o.topic_aliases_out = {.maximum = 2, .min_topic_length = 5, .replace = false};
+    o.wildcard_subscriptions = false;
+    o.subscription_identifiers = false;
+    o.shared_subscriptions = false;
+    o.max_keep_alive = 30;
+    o.connect_timeout = 1234ms;
+    o.pre_connect_packet_size = 777;
+    o.bridge_levels = true;
+    const server_options back = make(o).options();
+    EXPECT_EQ(back.receive_maximum, 7);
+    EXPECT_EQ(back.maximum_qos, qos::at_least_once);
+    EXPECT_FALSE(back.retain_available);
+    EXPECT_EQ(back.maximum_packet_size, 5000u);
+    EXPECT_EQ(back.topic_alias_maximum, 3);
+    EXPECT_EQ(back.topic_aliases_out, o.topic_aliases_out);
+    EXPECT_FALSE(back.wildcard_subscriptions);
+    EXPECT_FALSE(back.subscription_identifiers);
+    EXPECT_FALSE(back.shared_subscriptions);
+    EXPECT_EQ(back.max_keep_alive, 30);
+    EXPECT_EQ(back.connect_timeout, 1234ms);
+    EXPECT_EQ(back.pre_connect_packet_size, 777u);
+    EXPECT_TRUE(back.bridge_levels);
+    const server_options defaults = make().options();
+    EXPECT_EQ(defaults.connect_timeout, server_options{}.connect_timeout);
+    EXPECT_TRUE(defaults.retain_available);
+    EXPECT_EQ(defaults.topic_aliases_out, topic_alias_policy{});
+    // The connect timeout is kept in 32 bits of milliseconds.
+    o.connect_timeout = std::chrono::hours(24 * 365);
+    EXPECT_EQ(make(o).options().connect_timeout, std::chrono::milliseconds(0xFFFFFFFFu));
+    o.connect_timeout = -5ms;
+    EXPECT_EQ(make(o).options().connect_timeout, 0ms);
+}
+
 TEST_F(server_test, MQTT_3_1_0_1_the_first_packet_must_be_connect) {
     auto& srv = make();
     in(srv, "c0 00 # PINGREQ");

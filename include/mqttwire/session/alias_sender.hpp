@@ -90,6 +90,71 @@ template <class Storage> class topic_alias_sender {
     std::uint16_t usable_ = 0;
 };
 
+namespace detail {
+
+// The outbound Topic Aliases of a connection (client and server role) and the scratch properties
+// of a PUBLISH that gets one (`outbound_publish::alias_into`). Fixed storage: a
+// `topic_alias_sender` and the scratch inline (none when the storage allows no outbound alias).
+template <class Storage, bool Heap = Storage::allocates> class outbound_aliases {
+  public:
+    explicit outbound_aliases(const Storage& s, topic_alias_policy policy = {}) noexcept
+        : sender_(s, policy), scratch_(s) {}
+
+    void start(std::uint16_t peer_maximum) noexcept { sender_.start(peer_maximum); }
+    [[nodiscard]] std::uint16_t usable() const noexcept { return sender_.usable(); }
+    [[nodiscard]] topic_alias_policy policy() const noexcept { return sender_.policy(); }
+    [[nodiscard]] topic_alias_choice choose(std::span<const std::byte> topic) noexcept {
+        return sender_.choose(topic);
+    }
+    void not_sent(std::span<const std::byte> topic) noexcept { sender_.not_sent(topic); }
+    // Room for `alias_property_slots` properties, or nullptr.
+    [[nodiscard]] property* scratch() noexcept {
+        return scratch_.reserve(alias_property_slots) ? scratch_.data() : nullptr;
+    }
+
+  private:
+    topic_alias_sender<Storage> sender_;
+    typename Storage::template buffer<property, storage_part::alias_properties> scratch_;
+};
+
+// Allocator-backed storage: the alias table and the scratch are one allocation, made with the
+// first alias and freed by `start()` (or the connection's end), so an idle connection keeps a
+// pointer, the policy and a few counts.
+template <class Storage> class outbound_aliases<Storage, true> {
+  public:
+    explicit outbound_aliases(const Storage& s, topic_alias_policy policy = {}) noexcept
+        : table_(s, policy.maximum), maximum_(policy.maximum),
+          min_topic_length_(policy.min_topic_length), replace_(policy.replace) {}
+
+    // As `topic_alias_sender`.
+    void start(std::uint16_t peer_maximum) noexcept {
+        table_.clear();
+        usable_ = std::min({peer_maximum, maximum_, table_.max()});
+    }
+    [[nodiscard]] std::uint16_t usable() const noexcept { return usable_; }
+    [[nodiscard]] topic_alias_policy policy() const noexcept {
+        return {maximum_, min_topic_length_, replace_};
+    }
+    [[nodiscard]] topic_alias_choice choose(std::span<const std::byte> topic) noexcept {
+        if (usable_ == 0 || topic.empty() || topic.size() < min_topic_length_) return {};
+        if (const auto a = table_.find(topic, usable_); a != 0) return {a, false};
+        return {table_.assign(topic, usable_, replace_), true};
+    }
+    void not_sent(std::span<const std::byte> topic) noexcept { table_.forget(topic); }
+    [[nodiscard]] property* scratch() noexcept { return table_.extra(); }
+
+  private:
+    [[no_unique_address]] boxed_alias_table<Storage, storage_part::aliases_out,
+                                            storage_part::alias_bytes_out, alias_property_slots>
+        table_;
+    std::uint16_t maximum_;
+    std::uint16_t min_topic_length_;
+    std::uint16_t usable_ = 0;
+    bool replace_;
+};
+
+} // namespace detail
+
 /// @brief Where the pieces of an encoded PUBLISH start, for rewriting it.
 struct publish_layout {
     std::size_t header = 0;      ///< fixed header bytes

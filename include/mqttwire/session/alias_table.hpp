@@ -3,6 +3,7 @@
 /// @brief Topic Alias maps of one connection (MQTT 5.0 section 3.3.2.3.4): alias -> topic name
 /// for what the peer sends, and topic name -> alias for what this side sends.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <utility>
 
 #include "../errc.hpp"
+#include "../property.hpp"
 #include "../utf8.hpp"
 #include "storage.hpp"
 
@@ -153,76 +155,92 @@ template <class Storage, storage_part Slots, storage_part Bytes> class alias_tab
 
 // Allocator-backed storage: the table itself (not only its slots) is allocated when the first
 // alias is set and freed by `clear()`, so a connection that never uses aliases keeps a pointer and
-// its two limits, whatever Topic Alias Maximum was negotiated.
-template <class Storage, storage_part Slots, storage_part Bytes> class boxed_alias_table {
+// two 16-bit counts (12 bytes: an owner that declares it `[[no_unique_address]]` puts its next
+// members in the rest of 16), whatever Topic Alias Maximum was negotiated. `Extra` properties
+// share the allocation (the scratch of outbound aliases, `outbound_aliases`).
+template <class Storage, storage_part Slots, storage_part Bytes, std::size_t Extra = 0>
+class boxed_alias_table {
     using table = alias_table<Storage, Slots, Bytes>;
+    struct block {
+        table aliases;
+        std::array<property, Extra> extra{};
+    };
     using allocator = std::remove_cvref_t<decltype(std::declval<const Storage&>().allocator())>;
-    using alloc_t = typename std::allocator_traits<allocator>::template rebind_alloc<table>;
+    using alloc_t = typename std::allocator_traits<allocator>::template rebind_alloc<block>;
     using traits = std::allocator_traits<alloc_t>;
 
   public:
-    explicit boxed_alias_table(const Storage& s) noexcept
-        : alloc_(s.allocator()),
-          slots_(static_cast<std::uint16_t>(capacity_of(s.limits(), Slots))),
-          bytes_(static_cast<std::uint32_t>(capacity_of(s.limits(), Bytes))) {}
+    explicit boxed_alias_table(const Storage& s, std::uint16_t cap = 0xFFFF) noexcept
+        : alloc_(s.allocator()), slots_(slots_of(s.limits(), cap)),
+          slot_bytes_(slot_bytes_of(s.limits())) {}
     boxed_alias_table(const boxed_alias_table&) = delete;
     boxed_alias_table& operator=(const boxed_alias_table&) = delete;
     ~boxed_alias_table() { clear(); }
 
     // As `alias_table`.
-    [[nodiscard]] std::uint16_t max() const noexcept { return slot_bytes() == 0 ? 0 : slots_; }
-    [[nodiscard]] std::size_t slot_bytes() const noexcept {
-        return slots_ == 0 ? 0 : bytes_ / slots_;
-    }
+    [[nodiscard]] std::uint16_t max() const noexcept { return slot_bytes_ == 0 ? 0 : slots_; }
+    [[nodiscard]] std::size_t slot_bytes() const noexcept { return slots_ == 0 ? 0 : slot_bytes_; }
     [[nodiscard]] errc set(std::uint16_t alias, std::span<const std::byte> topic) noexcept {
         if (alias == 0 || alias > max()) return errc::topic_alias_invalid;
         if (!make()) return errc::quota_exceeded;
-        return table_->set(alias, topic);
+        return block_->aliases.set(alias, topic);
     }
     [[nodiscard]] bool get(std::uint16_t alias, utf8_view& out) noexcept {
-        return table_ != nullptr && table_->get(alias, out);
+        return block_ != nullptr && block_->aliases.get(alias, out);
     }
     [[nodiscard]] std::uint16_t find(std::span<const std::byte> topic,
                                      std::uint16_t usable) noexcept {
-        return table_ == nullptr ? 0 : table_->find(topic, usable);
+        return block_ == nullptr ? 0 : block_->aliases.find(topic, usable);
     }
     [[nodiscard]] std::uint16_t assign(std::span<const std::byte> topic, std::uint16_t usable,
                                        bool replace = true) noexcept {
         if (usable == 0 || max() == 0 || topic.size() > slot_bytes() || !make()) return 0;
-        return table_->assign(topic, usable, replace);
+        return block_->aliases.assign(topic, usable, replace);
     }
     void forget(std::span<const std::byte> topic) noexcept {
-        if (table_ != nullptr) table_->forget(topic);
+        if (block_ != nullptr) block_->aliases.forget(topic);
     }
     void clear() noexcept {
-        if (table_ == nullptr) return;
-        table_->clear();
-        std::destroy_at(table_);
-        traits::deallocate(alloc_, table_, 1);
-        table_ = nullptr;
+        if (block_ == nullptr) return;
+        block_->aliases.clear();
+        std::destroy_at(block_);
+        traits::deallocate(alloc_, block_, 1);
+        block_ = nullptr;
     }
+    // The `Extra` properties, allocated with the table; nullptr when the allocator has no room.
+    [[nodiscard]] property* extra() noexcept { return make() ? block_->extra.data() : nullptr; }
 
   private:
+    [[nodiscard]] static std::uint16_t slots_of(const session_limits& l, std::uint16_t cap) noexcept {
+        const auto n = static_cast<std::uint16_t>(capacity_of(l, Slots));
+        return n < cap ? n : cap;
+    }
+    // A topic name has at most 65,535 bytes: a larger slot holds nothing more.
+    [[nodiscard]] static std::uint16_t slot_bytes_of(const session_limits& l) noexcept {
+        const std::size_t n = capacity_of(l, Slots);
+        const std::size_t b = n == 0 ? 0 : capacity_of(l, Bytes) / n;
+        return static_cast<std::uint16_t>(b < 0xFFFF ? b : 0xFFFF);
+    }
     [[nodiscard]] bool make() noexcept {
-        if (table_ != nullptr) return true;
-        table* p = traits::allocate(alloc_, 1);
+        if (block_ != nullptr) return true;
+        block* p = traits::allocate(alloc_, 1);
         if (p == nullptr) return false;
         session_limits l{};
         if constexpr (Slots == storage_part::aliases_in) {
             l.aliases_in = slots_;
-            l.alias_bytes_in = bytes_;
+            l.alias_bytes_in = std::uint32_t{slots_} * slot_bytes_;
         } else {
             l.aliases_out = slots_;
-            l.alias_bytes_out = bytes_;
+            l.alias_bytes_out = std::uint32_t{slots_} * slot_bytes_;
         }
-        table_ = ::new (static_cast<void*>(p)) table(Storage(l, allocator(alloc_)));
+        block_ = ::new (static_cast<void*>(p)) block{table(Storage(l, allocator(alloc_)))};
         return true;
     }
 
     [[no_unique_address]] alloc_t alloc_;
-    table* table_ = nullptr;
-    std::uint16_t slots_;
-    std::uint32_t bytes_;
+    block* block_ = nullptr;
+    std::uint16_t slots_;      // capacity_of(Slots), capped as the owner asked
+    std::uint16_t slot_bytes_; // capacity_of(Bytes) / capacity_of(Slots), at most 65,535
 };
 
 // The alias map of one direction: inline with fixed storage, boxed with allocator-backed storage.

@@ -100,7 +100,7 @@ class client : public basic_connection<client<Storage, Profile>, peer_role::clie
 
     /// @brief A client working on `state`, which must outlive it.
     explicit client(state_type& state, const Storage& storage = Storage()) noexcept
-        : base(storage), aliases_out_(storage), client_id_(storage), alias_props_(storage) {
+        : base(storage), aliases_out_(storage), client_id_(storage) {
         this->state_ = &state;
         // What this side accepts, announced in 5.0 (sections 3.1.2.11.3 to 3.1.2.11.5).
         const auto limits = storage.limits();
@@ -261,6 +261,7 @@ class client : public basic_connection<client<Storage, Profile>, peer_role::clie
     // Hooks of basic_connection
 
     void role_reset() noexcept {
+        last_sent_ = this->now_;
         aliases_out_.start(0);
         ping_outstanding_ = false;
         auth_ = false;
@@ -442,7 +443,7 @@ class client : public basic_connection<client<Storage, Profile>, peer_role::clie
     // (MQTT5-3.2.2-17, MQTT5-3.2.2-18: never above the server's Topic Alias Maximum, none when
     // it is 0). A PUBLISH that names its own Topic Alias is left alone.
     [[nodiscard]] bool apply_alias(publish_view& wire) noexcept {
-        return this->alias_into(aliases_out_, wire, alias_props_);
+        return this->alias_into(aliases_out_, wire);
     }
     void alias_not_sent(std::span<const std::byte> topic) noexcept {
         // The PUBLISH that was to establish a mapping did not go out: forget the mapping, or a
@@ -455,10 +456,10 @@ class client : public basic_connection<client<Storage, Profile>, peer_role::clie
         return {};
     }
 
-    topic_alias_sender<Storage> aliases_out_;
+    detail::outbound_aliases<Storage> aliases_out_;
     typename Storage::template buffer<std::byte, storage_part::client_id> client_id_;
-    typename Storage::template buffer<property, storage_part::alias_properties> alias_props_;
     std::size_t client_id_length_ = 0;
+    ms last_sent_{0}; // keep-alive: a PINGREQ after a period with nothing sent
     ms connect_sent_{0};
     ms ping_sent_{0};
     ms connack_timeout_{30'000};

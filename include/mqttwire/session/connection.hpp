@@ -262,7 +262,6 @@ class basic_connection
     using receiving::on_pubrec;
     using receiving::on_pubrel;
     using resending_part::continue_resend;
-    using resending_part::resend_cursor_;
     using resending_part::start_resend;
 
     [[nodiscard]] Derived& derived() noexcept { return static_cast<Derived&>(*this); }
@@ -289,7 +288,7 @@ class basic_connection
 
     void out_commit(std::size_t n) noexcept {
         out_end_ += static_cast<typename io::index>(n);
-        last_sent_ = now_;
+        if constexpr (Role == peer_role::client) derived().last_sent_ = now_; // keep-alive
         ++this->packets_.sent;
     }
 
@@ -364,7 +363,7 @@ class basic_connection
         ev.reason = close_reason_;
         ev.initiator = close_by_;
         ev.publish_will = close_will_ && derived().will_applies();
-        ev.session_expiry = close_expiry_;
+        if (has_close_expiry_) ev.session_expiry = close_expiry_;
         ev.error = close_error_;
         close_error_ = errc::success;
         status_ = Role == peer_role::client ? connection_status::idle : connection_status::closed;
@@ -393,11 +392,11 @@ class basic_connection
         resend_cursor_ = 0;
         held_ = false;
         last_message_size_ = 0;
-        close_expiry_.reset();
+        has_close_expiry_ = false;
         close_reason_ = reason_code::success;
         close_by_ = close_initiator::none;
         close_will_ = false;
-        last_sent_ = last_received_ = now_;
+        last_received_ = now_;
     }
 
     [[nodiscard]] detail::copy_format copy_format_now() const noexcept {
@@ -452,26 +451,32 @@ class basic_connection
         reserved_ = 0;
     }
 
-    // Members (the buffers are in `connection_io`, the resend cursor in `connection_resend`),
-    // largest alignment first: one object per network connection, so padding counts.
-    detail::alias_map<Storage, storage_part::aliases_in, storage_part::alias_bytes_in> aliases_in_;
+    // Members (the buffers are in `connection_io`, the resend source in `connection_resend`),
+    // ordered so that nothing is padding: one object per network connection, so every byte
+    // counts. With allocator-backed storage the alias map and the owed acknowledgements are a
+    // pointer and two 16-bit counts each (allocated when used); the 32-bit and 16-bit fields
+    // fill the rest of their 16 bytes.
+    [[no_unique_address]] detail::alias_map<Storage, storage_part::aliases_in,
+                                            storage_part::alias_bytes_in> aliases_in_;
+    // The Session Expiry Interval of the peer's DISCONNECT, when `has_close_expiry_`.
+    std::uint32_t close_expiry_ = 0;
     [[no_unique_address]] detail::owed_acks<Storage> owed_;
+    detail::pending_answer pending_{};
     state_type* state_ = nullptr;
     std::chrono::milliseconds now_{0};
-    std::chrono::milliseconds last_sent_{0};
     // The last packet received; for a server before CONNECT, when the connection was accepted.
     std::chrono::milliseconds last_received_{0};
     peer_limits peer_{};
-    std::optional<std::uint32_t> close_expiry_{};
-    detail::pending_answer pending_{};
     std::uint16_t inbound_receive_maximum_ = 65535;
     std::uint16_t alias_in_max_ = 0; // the Topic Alias Maximum this side announced
     std::uint16_t packets_per_call_ = 0; // set_packets_per_call(); 0: no bound
+    std::uint16_t resend_cursor_ = 0; // the next identifier to resend; 0: not resending
     connection_status status_ = connection_status::idle;
     protocol_version version_ = protocol_version::v3_1_1;
     reason_code close_reason_ = reason_code::success;
     close_initiator close_by_ = close_initiator::none;
     bool close_will_ = false;
+    bool has_close_expiry_ = false;
     errc close_error_ = errc::success; // the peer's violation behind a local close
     bool held_ = false; // hold_input(): no input is processed
 };

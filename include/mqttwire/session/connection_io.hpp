@@ -108,7 +108,7 @@ template <class Storage> class connection_io {
         std::size_t want = in_end_ + bytes.size();
         if (want > in_.limit()) want = in_.limit();
         (void)in_.reserve(want);
-        const std::size_t n = std::min(bytes.size(), in_.capacity() - in_end_);
+        const std::size_t n = std::min<std::size_t>(bytes.size(), in_.capacity() - in_end_);
         if (n != 0) std::memcpy(in_.data() + in_end_, bytes.data(), n);
         in_end_ += static_cast<index>(n);
         return n;

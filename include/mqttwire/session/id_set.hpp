@@ -89,7 +89,10 @@ class id_set {
     }
 
   private:
-    using buffer = typename Storage::template buffer<Slot, Part>;
+    // The slots allowed: `capacity_of(Part)` for the limit `max_`.
+    [[nodiscard]] std::size_t limit() const noexcept {
+        return max_ == 0 ? 0 : next_pow2(std::size_t{max_} * 2);
+    }
 
     [[nodiscard]] static constexpr std::uint16_t key(Slot v) noexcept {
         return static_cast<std::uint16_t>(v);
@@ -112,10 +115,10 @@ class id_set {
             return false; // fixed storage is at its final size from the start
         } else {
             std::size_t cap = slots_.capacity() < 16 ? 16 : slots_.capacity() * 2;
-            if (cap > slots_.limit()) cap = slots_.limit(); // a power of two as well
+            if (cap > limit()) cap = limit(); // a power of two as well
             if (cap <= slots_.capacity()) return false;
             auto fresh = slots_.empty_like();
-            if (!fresh.reserve(cap)) return false;
+            if (!fresh.reserve(cap, cap)) return false;
             for (std::size_t i = 0; i < slots_.capacity(); ++i)
                 if (slots_.data()[i] != 0) place(fresh.data(), fresh.capacity(), slots_.data()[i]);
             slots_.swap(fresh);
@@ -123,7 +126,8 @@ class id_set {
         }
     }
 
-    buffer slots_;
+    // With allocator-backed storage a pointer and a capacity, the two counts after them: 16 bytes.
+    [[no_unique_address]] table_buffer<Slot, Storage, Part> slots_;
     std::uint16_t max_; // the limits are 16-bit
     std::uint16_t size_ = 0;
 };

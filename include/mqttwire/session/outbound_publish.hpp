@@ -182,25 +182,30 @@ class outbound_publish {
   protected:
     outbound_publish() noexcept = default;
 
-    // Names `wire`'s topic by alias as `aliases` chooses (5.0; MQTT5-3.3.2-12): its properties
-    // are copied to `scratch` with the Topic Alias added. A PUBLISH that names its own Topic
-    // Alias, or has more properties than the scratch holds, goes as it is.
-    template <class Sender, class Scratch>
-    [[nodiscard]] bool alias_into(Sender& aliases, publish_view& wire, Scratch& scratch) noexcept {
+    // Names `wire`'s topic by alias as `aliases` (`detail::outbound_aliases`) chooses (5.0;
+    // MQTT5-3.3.2-12): its properties are copied to the aliases' scratch with the Topic Alias
+    // added. A PUBLISH that names its own Topic Alias, or has more properties than the scratch
+    // holds, goes as it is.
+    template <class Aliases>
+    [[nodiscard]] bool alias_into(Aliases& aliases, publish_view& wire) noexcept {
         constexpr std::size_t slots = detail::alias_scratch<Storage>();
         if constexpr (slots == 0) {
             (void)aliases;
             (void)wire;
-            (void)scratch;
             return false;
         } else {
             if (!conn().v5() || aliases.usable() == 0 || wire.topic.empty() ||
                 wire.properties.contains(property_id::topic_alias) ||
-                wire.properties.size() + 1 > slots || !scratch.reserve(slots))
+                wire.properties.size() + 1 > slots)
                 return false;
             const auto pick = aliases.choose(wire.topic.bytes());
             if (pick.alias == 0) return false;
-            const std::span<property> props(scratch.data(), slots);
+            property* const scratch = aliases.scratch();
+            if (scratch == nullptr) {
+                aliases.not_sent(wire.topic.bytes());
+                return false;
+            }
+            const std::span<property> props(scratch, slots);
             std::size_t n = 0;
             for (const auto& p : wire.properties) props[n++] = p;
             props[n++] = {property_id::topic_alias, pick.alias};

@@ -72,8 +72,8 @@ template <class Storage> class outbound_table {
             free_head_ = at(id).next;
             if (free_head_ == 0) free_tail_ = 0;
         } else {
-            if (created_ >= slots_.limit() || created_ == 0xFFFF) return 0;
-            if (!slots_.reserve(std::size_t{created_} + 1)) return 0;
+            if (created_ >= limit() || created_ == 0xFFFF) return 0;
+            if (!slots_.reserve(std::size_t{created_} + 1, limit())) return 0;
             id = ++created_;
         }
         link_back(id, s);
@@ -83,11 +83,11 @@ template <class Storage> class outbound_table {
     // Takes identifier `id` (when restoring a stored session); false when it is out of range or
     // in use. O(free slots): restoring is rare.
     [[nodiscard]] bool claim(std::uint16_t id, outbound_state s) noexcept {
-        if (id == 0 || id > slots_.limit()) return false;
+        if (id == 0 || id > limit()) return false;
         const bool publish = is_publish_state(s);
         if (publish ? publishes_ >= publish_limit_ : requests_ >= request_limit_) return false;
         if (id > created_) {
-            if (!slots_.reserve(id)) return false;
+            if (!slots_.reserve(id, limit())) return false;
             while (created_ + 1 < id) push_free(++created_);
             created_ = id;
         } else {
@@ -147,6 +147,13 @@ template <class Storage> class outbound_table {
     }
 
   private:
+    // `capacity_of(records)`: every identifier of both budgets.
+    [[nodiscard]] std::size_t limit() const noexcept {
+        if constexpr (!Storage::allocates)
+            return capacity_of(Storage::limits(), storage_part::records);
+        else
+            return std::size_t{publish_limit_} + request_limit_;
+    }
     [[nodiscard]] outbound_record& at(std::uint16_t id) noexcept { return slots_.data()[id - 1]; }
     [[nodiscard]] const outbound_record& at(std::uint16_t id) const noexcept {
         return slots_.data()[id - 1];
@@ -177,7 +184,8 @@ template <class Storage> class outbound_table {
         free_tail_ = id;
     }
 
-    typename Storage::template buffer<outbound_record, storage_part::records> slots_;
+    // With allocator-backed storage a pointer and a capacity, the counts after them: 32 bytes.
+    [[no_unique_address]] table_buffer<outbound_record, Storage, storage_part::records> slots_;
     std::uint16_t publish_limit_;
     std::uint16_t request_limit_;
     std::uint16_t created_ = 0;

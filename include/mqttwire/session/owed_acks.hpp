@@ -8,6 +8,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
 
 #include "../version.hpp"
 #include "id_set.hpp"
@@ -22,8 +26,9 @@ template <class Storage> [[nodiscard]] consteval bool defer_compiled_out() noexc
 }
 
 // Bounded by `session_limits::deferred_acks`; O(1) per operation. A slot holds the identifier in
-// its low 16 bits and the QoS above them.
-template <class Storage, bool Out = defer_compiled_out<Storage>()> class owed_acks {
+// its low 16 bits and the QoS above them. This form (fixed storage) holds the table inline.
+template <class Storage, bool Out = defer_compiled_out<Storage>(), bool Heap = Storage::allocates>
+class owed_acks {
   public:
     explicit owed_acks(const Storage& s) noexcept : ids_(s) {}
 
@@ -55,7 +60,7 @@ template <class Storage, bool Out = defer_compiled_out<Storage>()> class owed_ac
 };
 
 // `deferred_acks` 0 in `fixed_storage`: no table, and every question has a constant answer.
-template <class Storage> class owed_acks<Storage, true> {
+template <class Storage> class owed_acks<Storage, true, false> {
   public:
     constexpr explicit owed_acks(const Storage&) noexcept {}
     [[nodiscard]] static constexpr std::size_t size() noexcept { return 0; }
@@ -64,6 +69,56 @@ template <class Storage> class owed_acks<Storage, true> {
     [[nodiscard]] static constexpr bool insert(std::uint16_t, qos) noexcept { return false; }
     static constexpr void erase(std::uint16_t) noexcept {}
     static constexpr void clear() noexcept {}
+};
+
+// Allocator-backed storage: the table is allocated with the first deferred acknowledgement and
+// freed when the last is sent, so a connection keeps a pointer and the limit (10 bytes; the owner
+// puts its next members after them).
+template <class Storage> class owed_acks<Storage, false, true> {
+    using table = owed_acks<Storage, false, false>;
+    using allocator = std::remove_cvref_t<decltype(std::declval<const Storage&>().allocator())>;
+    using alloc_t = typename std::allocator_traits<allocator>::template rebind_alloc<table>;
+    using traits = std::allocator_traits<alloc_t>;
+
+  public:
+    explicit owed_acks(const Storage& s) noexcept
+        : alloc_(s.allocator()), max_(s.limits().deferred_acks) {}
+    owed_acks(const owed_acks&) = delete;
+    owed_acks& operator=(const owed_acks&) = delete;
+    ~owed_acks() { clear(); }
+
+    [[nodiscard]] std::size_t size() const noexcept { return table_ ? table_->size() : 0; }
+    [[nodiscard]] std::size_t qos2() const noexcept { return table_ ? table_->qos2() : 0; }
+    [[nodiscard]] qos qos_of(std::uint16_t id) const noexcept {
+        return table_ ? table_->qos_of(id) : qos::at_most_once;
+    }
+    [[nodiscard]] bool insert(std::uint16_t id, qos q) noexcept {
+        if (table_ == nullptr) {
+            if (max_ == 0) return false;
+            table* p = traits::allocate(alloc_, 1);
+            if (p == nullptr) return false;
+            session_limits l{};
+            l.deferred_acks = max_;
+            table_ = ::new (static_cast<void*>(p)) table(Storage(l, allocator(alloc_)));
+        }
+        return table_->insert(id, q);
+    }
+    void erase(std::uint16_t id) noexcept {
+        if (table_ == nullptr) return;
+        table_->erase(id);
+        if (table_->size() == 0) clear();
+    }
+    void clear() noexcept {
+        if (table_ == nullptr) return;
+        std::destroy_at(table_);
+        traits::deallocate(alloc_, table_, 1);
+        table_ = nullptr;
+    }
+
+  private:
+    [[no_unique_address]] alloc_t alloc_;
+    table* table_ = nullptr;
+    std::uint16_t max_; // session_limits::deferred_acks
 };
 
 } // namespace mqttwire::detail

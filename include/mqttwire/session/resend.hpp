@@ -51,7 +51,7 @@ class connection_resend {
   public:
     /// @brief True while in-flight messages are being resent after a reconnect; new PUBLISHes
     /// wait (`errc::would_block`) so that resent ones keep their order (MQTT-4.6.0-1).
-    [[nodiscard]] bool resending() const noexcept { return resend_cursor_ != 0; }
+    [[nodiscard]] bool resending() const noexcept { return conn().resend_cursor_ != 0; }
     /// @brief Where resent PUBLISH bytes come from when the session keeps no copies.
     void set_resend_source(resend_source fn, void* context) noexcept {
         resend_fn_ = fn;
@@ -166,7 +166,7 @@ class connection_resend {
   protected:
     resend_source resend_fn_ = nullptr;
     void* resend_ctx_ = nullptr;
-    std::uint16_t resend_cursor_ = 0;
+    // The resend cursor is `basic_connection::resend_cursor_`, with the other 16-bit fields.
 };
 
 } // namespace detail

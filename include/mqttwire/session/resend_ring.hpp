@@ -8,14 +8,66 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
+#include <type_traits>
+#include <utility>
 
 #include "storage.hpp"
 
 namespace mqttwire::detail {
 
+// The ring's bytes: the storage's array with fixed storage; allocated whole when the first copy
+// is stored and freed when the last is released with allocator-backed storage (a pointer and the
+// limit, no capacity to keep).
+template <class Storage, bool Heap = Storage::allocates> class ring_bytes {
+  public:
+    constexpr explicit ring_bytes(const Storage& s) noexcept : bytes_(s) {}
+    [[nodiscard]] constexpr std::byte* data() noexcept { return bytes_.data(); }
+    [[nodiscard]] constexpr const std::byte* data() const noexcept { return bytes_.data(); }
+    [[nodiscard]] constexpr std::size_t limit() const noexcept { return bytes_.limit(); }
+    [[nodiscard]] constexpr bool acquire() noexcept { return bytes_.reserve(bytes_.limit()); }
+    constexpr void release() noexcept { bytes_.shrink_to(0); }
+
+  private:
+    typename Storage::template buffer<std::byte, storage_part::resend> bytes_;
+};
+
+template <class Storage> class ring_bytes<Storage, true> {
+    using allocator = std::remove_cvref_t<decltype(std::declval<const Storage&>().allocator())>;
+    using alloc_t = typename std::allocator_traits<allocator>::template rebind_alloc<std::byte>;
+    using traits = std::allocator_traits<alloc_t>;
+
+  public:
+    explicit ring_bytes(const Storage& s) noexcept
+        : alloc_(s.allocator()), limit_(s.limits().resend_bytes) {}
+    ring_bytes(const ring_bytes&) = delete;
+    ring_bytes& operator=(const ring_bytes&) = delete;
+    ~ring_bytes() { release(); }
+
+    [[nodiscard]] std::byte* data() noexcept { return data_; }
+    [[nodiscard]] const std::byte* data() const noexcept { return data_; }
+    [[nodiscard]] std::size_t limit() const noexcept { return limit_; }
+    // The whole ring; false when the allocator has no room.
+    [[nodiscard]] bool acquire() noexcept {
+        if (data_ == nullptr && limit_ != 0) data_ = traits::allocate(alloc_, limit_);
+        return data_ != nullptr;
+    }
+    void release() noexcept {
+        if (data_ != nullptr) traits::deallocate(alloc_, data_, limit_);
+        data_ = nullptr;
+    }
+
+  private:
+    [[no_unique_address]] alloc_t alloc_;
+    std::byte* data_ = nullptr;
+    std::uint32_t limit_;
+};
+
 // Each copy is a 4-byte header (length << 1 | released) followed by the bytes. Live copies sit in
-// [head, tail), or in [head, end) and [0, tail) once the writer has wrapped around.
+// [head, tail), or in [head, end) and [0, tail) once the writer has wrapped around; `end` is 0
+// while it has not (a wrap leaves a non-empty [0, end)). Offsets are 32-bit:
+// `session_limits::resend_bytes` is.
 template <class Storage> class resend_ring {
   public:
     static constexpr std::size_t header = 4;
@@ -23,22 +75,21 @@ template <class Storage> class resend_ring {
     explicit resend_ring(const Storage& s) noexcept : bytes_(s) {}
 
     [[nodiscard]] std::size_t limit() const noexcept { return bytes_.limit(); }
-    [[nodiscard]] bool empty() const noexcept { return head_ == tail_ && !wrapped_; }
+    [[nodiscard]] bool empty() const noexcept { return head_ == tail_ && !wrapped(); }
 
     // Room for a copy of `n` bytes, to be written through `get()`: its offset, or no_ref when the
     // ring is full (or smaller than the copy).
     [[nodiscard]] std::uint32_t allocate(std::size_t n) noexcept {
         const std::size_t need = header + n;
         if (need > bytes_.limit() || n > 0x7FFFFFFFu) return 0xFFFFFFFFu;
-        if (!bytes_.reserve(bytes_.limit())) return 0xFFFFFFFFu;
+        if (!bytes_.acquire()) return 0xFFFFFFFFu;
         const std::size_t cap = bytes_.limit();
         std::size_t at = 0;
-        if (!wrapped_) {
+        if (!wrapped()) {
             if (cap - tail_ >= need) {
                 at = tail_;
             } else if (head_ >= need) { // wrap around: [tail, cap) stays unused until head passes
-                end_ = tail_;
-                wrapped_ = true;
+                end_ = tail_;           // not 0: the ring is not empty
                 at = 0;
             } else {
                 return 0xFFFFFFFFu;
@@ -48,7 +99,7 @@ template <class Storage> class resend_ring {
             at = tail_;
         }
         write_header(at, static_cast<std::uint32_t>(n << 1));
-        tail_ = at + need;
+        tail_ = static_cast<std::uint32_t>(at + need);
         return static_cast<std::uint32_t>(at);
     }
 
@@ -70,25 +121,22 @@ template <class Storage> class resend_ring {
         while (!empty()) {
             const auto h = read_header(head_);
             if ((h & 1u) == 0) break;
-            head_ += header + (h >> 1);
-            if (wrapped_ && head_ == end_) {
-                head_ = 0;
-                wrapped_ = false;
-            }
-            if (!wrapped_ && head_ == tail_) {
+            head_ += static_cast<std::uint32_t>(header) + (h >> 1);
+            if (wrapped() && head_ == end_) head_ = end_ = 0;
+            if (!wrapped() && head_ == tail_) {
                 head_ = tail_ = 0;
-                bytes_.shrink_to(0);
+                bytes_.release();
             }
         }
     }
 
     void clear() noexcept {
         head_ = tail_ = end_ = 0;
-        wrapped_ = false;
-        bytes_.shrink_to(0);
+        bytes_.release();
     }
 
   private:
+    [[nodiscard]] bool wrapped() const noexcept { return end_ != 0; }
     [[nodiscard]] std::uint32_t read_header(std::size_t at) const noexcept {
         std::uint32_t h = 0;
         std::memcpy(&h, bytes_.data() + at, sizeof h);
@@ -98,11 +146,11 @@ template <class Storage> class resend_ring {
         std::memcpy(bytes_.data() + at, &h, sizeof h);
     }
 
-    typename Storage::template buffer<std::byte, storage_part::resend> bytes_;
-    std::size_t head_ = 0;
-    std::size_t tail_ = 0;
-    std::size_t end_ = 0;
-    bool wrapped_ = false;
+    // With allocator-backed storage a pointer and the limit, the offsets after them: 24 bytes.
+    [[no_unique_address]] ring_bytes<Storage> bytes_;
+    std::uint32_t head_ = 0;
+    std::uint32_t tail_ = 0;
+    std::uint32_t end_ = 0;
 };
 
 } // namespace mqttwire::detail

@@ -55,7 +55,8 @@ struct server_options {
     /// A 5.0 client asking for a longer keep-alive, or none, is told this one (Server Keep
     /// Alive, MQTT5-3.2.2-21); 65535 leaves every request alone.
     std::uint16_t max_keep_alive = 65535;
-    /// A connection that sends no CONNECT in this time is closed.
+    /// A connection that sends no CONNECT in this time is closed (kept in 32 bits: at most
+    /// 4,294,967,295 ms, about 49.7 days; a negative time is 0).
     std::chrono::milliseconds connect_timeout{10'000};
     /// Largest packet before CONNECT is accepted (also capped by `session_limits::input_bytes`):
     /// an unauthenticated peer does not get a large buffer (the mosquitto CVE-2023-0809 class).
@@ -120,16 +121,23 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
     /// @brief A server connection accepted by the transport at `now`; CONNECT is awaited.
     explicit server(ms now, const server_options& options = {},
                     const Storage& storage = Storage()) noexcept
-        : base(storage), aliases_out_(storage, options.topic_aliases_out), alias_props_(storage),
-          opts_(options) {
+        : base(storage), aliases_out_(storage, options.topic_aliases_out),
+          maximum_packet_size_(options.maximum_packet_size),
+          pre_connect_packet_size_(options.pre_connect_packet_size),
+          connect_timeout_(clamp_timeout(options.connect_timeout)),
+          receive_maximum_(options.receive_maximum),
+          topic_alias_maximum_(options.topic_alias_maximum),
+          max_keep_alive_(options.max_keep_alive), maximum_qos_(options.maximum_qos),
+          retain_available_(options.retain_available),
+          wildcard_subscriptions_(options.wildcard_subscriptions),
+          subscription_identifiers_(options.subscription_identifiers),
+          shared_subscriptions_(options.shared_subscriptions),
+          bridge_levels_(options.bridge_levels) {
         this->advance(now);
         this->status_ = connection_status::connecting;
-        this->last_sent_ = this->last_received_ = now;
-        const auto l = storage.limits();
-        max_in_ = std::min<std::uint32_t>(l.input_bytes, opts_.maximum_packet_size);
+        this->last_received_ = now;
         this->inbound_receive_maximum_ = std::max<std::uint16_t>(
-            1, std::min<std::uint16_t>(opts_.receive_maximum, l.inbound_qos2));
-        alias_max_ = std::min<std::uint16_t>(opts_.topic_alias_maximum, this->aliases_in_.max());
+            1, std::min<std::uint16_t>(receive_maximum_, storage.limits().inbound_qos2));
     }
 
     /// @brief Accepts the pending CONNECT: CONNACK 0x00 (MQTT-3.1.4-4 / MQTT5-3.1.4-5) with the
@@ -159,10 +167,9 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
                 p.integer_or(property_id::request_problem_information, 1) == 1;
             peer.session_expiry = p.integer_or(property_id::session_expiry_interval, 0);
             // MQTT5-3.2.2-21 / MQTT5-3.2.2-22: the client's value unless the server sends one.
-            if (c.keep_alive > opts_.max_keep_alive ||
-                (c.keep_alive == 0 && opts_.max_keep_alive < 65535)) {
-                server_keep_alive = opts_.max_keep_alive;
-                peer.keep_alive = opts_.max_keep_alive;
+            if (c.keep_alive > max_keep_alive_ || (c.keep_alive == 0 && max_keep_alive_ < 65535)) {
+                server_keep_alive = max_keep_alive_;
+                peer.keep_alive = max_keep_alive_;
             }
         } else {
             peer.session_expiry = c.clean_start ? 0 : 0xFFFFFFFFu;
@@ -175,19 +182,19 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
             if (o.properties.size() > max_connack_properties) return errc::invalid_argument;
             if (this->inbound_receive_maximum_ < 65535)
                 props[n++] = {property_id::receive_maximum, this->inbound_receive_maximum_};
-            if (opts_.maximum_qos != qos::exactly_once) // MQTT5-3.2.2-9
-                props[n++] = {property_id::maximum_qos, static_cast<std::uint8_t>(opts_.maximum_qos)};
-            if (!opts_.retain_available) props[n++] = {property_id::retain_available, 0};
-            if (max_in_ < max_packet_size_limit)
-                props[n++] = {property_id::maximum_packet_size, max_in_};
+            if (maximum_qos_ != qos::exactly_once) // MQTT5-3.2.2-9
+                props[n++] = {property_id::maximum_qos, static_cast<std::uint8_t>(maximum_qos_)};
+            if (!retain_available_) props[n++] = {property_id::retain_available, 0};
+            if (const auto in_max = max_in(); in_max < max_packet_size_limit)
+                props[n++] = {property_id::maximum_packet_size, in_max};
             if (!o.assigned_client_id.empty())
                 props[n++] = {property_id::assigned_client_identifier, o.assigned_client_id};
-            if (alias_max_ != 0) props[n++] = {property_id::topic_alias_maximum, alias_max_};
-            if (!opts_.wildcard_subscriptions)
+            if (const auto am = alias_max(); am != 0) props[n++] = {property_id::topic_alias_maximum, am};
+            if (!wildcard_subscriptions_)
                 props[n++] = {property_id::wildcard_subscription_available, 0};
-            if (!opts_.subscription_identifiers)
+            if (!subscription_identifiers_)
                 props[n++] = {property_id::subscription_identifier_available, 0};
-            if (!opts_.shared_subscriptions)
+            if (!shared_subscriptions_)
                 props[n++] = {property_id::shared_subscription_available, 0};
             if (server_keep_alive) props[n++] = {property_id::server_keep_alive, *server_keep_alive};
             for (const auto& p : o.properties) props[n++] = p;
@@ -247,11 +254,43 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
         return answer(a);
     }
 
-    /// @brief The server's options.
-    [[nodiscard]] const server_options& options() const noexcept { return opts_; }
+    /// @brief The server's options, as given to the constructor (a `connect_timeout` as it is
+    /// kept: see `server_options::connect_timeout`). Returned by value: a connection keeps them
+    /// packed, without the padding of `server_options`.
+    [[nodiscard]] server_options options() const noexcept {
+        server_options o;
+        o.receive_maximum = receive_maximum_;
+        o.maximum_qos = maximum_qos_;
+        o.retain_available = retain_available_;
+        o.maximum_packet_size = maximum_packet_size_;
+        o.topic_alias_maximum = topic_alias_maximum_;
+        o.topic_aliases_out = aliases_out_.policy();
+        o.wildcard_subscriptions = wildcard_subscriptions_;
+        o.subscription_identifiers = subscription_identifiers_;
+        o.shared_subscriptions = shared_subscriptions_;
+        o.max_keep_alive = max_keep_alive_;
+        o.connect_timeout = ms(connect_timeout_);
+        o.pre_connect_packet_size = pre_connect_packet_size_;
+        o.bridge_levels = bridge_levels_;
+        return o;
+    }
 
   private:
     static constexpr std::size_t max_connack_properties = 8;
+
+    [[nodiscard]] static std::uint32_t clamp_timeout(ms t) noexcept {
+        if (t.count() <= 0) return 0;
+        return t.count() >= 0xFFFFFFFF ? 0xFFFFFFFFu : static_cast<std::uint32_t>(t.count());
+    }
+    // The largest packet accepted once connected, announced as Maximum Packet Size (5.0).
+    [[nodiscard]] std::uint32_t max_in() const noexcept {
+        return std::min<std::uint32_t>(static_cast<std::uint32_t>(this->in_.limit()),
+                                       maximum_packet_size_);
+    }
+    // The Topic Alias Maximum announced (5.0).
+    [[nodiscard]] std::uint16_t alias_max() const noexcept {
+        return std::min<std::uint16_t>(topic_alias_maximum_, this->aliases_in_.max());
+    }
 
     template <class P> [[nodiscard]] errc answer(const P& a) noexcept {
         if (const auto e = this->send_control(a); e != errc::success) return e;
@@ -279,9 +318,9 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
         return false;
     }
     [[nodiscard]] std::uint32_t inbound_limit() const noexcept {
-        return got_connect_ ? max_in_ : std::min(max_in_, opts_.pre_connect_packet_size);
+        return got_connect_ ? max_in() : std::min(max_in(), pre_connect_packet_size_);
     }
-    [[nodiscard]] bool bridge_levels() const noexcept { return opts_.bridge_levels; }
+    [[nodiscard]] bool bridge_levels() const noexcept { return bridge_levels_; }
     [[nodiscard]] std::size_t answer_size(const packet_view& p) const noexcept {
         // SUBACK / UNSUBACK: fixed header, identifier, property length, one code per entry.
         if (const auto* s = std::get_if<subscribe_view>(&p)) return 8 + s->subscriptions.size();
@@ -317,8 +356,8 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
     }
 
     [[nodiscard]] errc check_inbound_publish(const publish_view& p) const noexcept {
-        if (p.qos > opts_.maximum_qos) return errc::qos_not_supported;         // MQTT5-3.2.2-11
-        if (p.retain && !opts_.retain_available) return errc::retain_not_supported; // MQTT5-3.2.2-14
+        if (p.qos > maximum_qos_) return errc::qos_not_supported;         // MQTT5-3.2.2-11
+        if (p.retain && !retain_available_) return errc::retain_not_supported; // MQTT5-3.2.2-14
         return errc::success;
     }
 
@@ -330,7 +369,7 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
         return aliases_out_.choose(topic);
     }
     [[nodiscard]] bool apply_alias(publish_view& wire) noexcept {
-        return this->alias_into(aliases_out_, wire, alias_props_);
+        return this->alias_into(aliases_out_, wire);
     }
     void alias_not_sent(std::span<const std::byte> topic) noexcept { aliases_out_.not_sent(topic); }
 
@@ -376,7 +415,7 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
     [[nodiscard]] session_event role_timers() noexcept {
         const auto now = this->now_;
         if (!got_connect_) {
-            if (now >= detail::add_saturating(this->last_received_, opts_.connect_timeout))
+            if (now >= detail::add_saturating(this->last_received_, ms(connect_timeout_)))
                 this->begin_close(reason_code::maximum_connect_time, close_initiator::local, false);
             return {};
         }
@@ -397,7 +436,7 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
 
     [[nodiscard]] std::optional<ms> role_deadline() const noexcept {
         // Before CONNECT, `last_received_` is when the connection was accepted.
-        if (!got_connect_) return detail::add_saturating(this->last_received_, opts_.connect_timeout);
+        if (!got_connect_) return detail::add_saturating(this->last_received_, ms(connect_timeout_));
         if (this->status_ != connection_status::connected || this->peer_.keep_alive == 0)
             return std::nullopt;
         return detail::add_saturating(this->last_received_,
@@ -442,7 +481,7 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
     [[nodiscard]] session_event on_connect(const connect_view& c) noexcept {
         got_connect_ = true;
         this->version_ = c.version;
-        this->alias_in_max_ = c.version == protocol_version::v5 ? alias_max_ : 0;
+        this->alias_in_max_ = c.version == protocol_version::v5 ? alias_max() : 0;
         const bool v5 = c.version == protocol_version::v5;
         auth_ = v5 && c.properties.contains(property_id::authentication_method);
         if (c.version == protocol_version::v3_1 &&
@@ -456,11 +495,11 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
             send_refusal(c.version, reason_code::client_identifier_not_valid);
             return {};
         }
-        if (c.will && c.will->retain && !opts_.retain_available) { // MQTT5-3.2.2-13
+        if (c.will && c.will->retain && !retain_available_) { // MQTT5-3.2.2-13
             send_refusal(c.version, reason_code::retain_not_supported);
             return {};
         }
-        if (c.will && c.will->qos > opts_.maximum_qos) { // MQTT5-3.2.2-12
+        if (c.will && c.will->qos > maximum_qos_) { // MQTT5-3.2.2-12
             send_refusal(c.version, reason_code::qos_not_supported);
             return {};
         }
@@ -475,6 +514,7 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
             // extended by DISCONNECT (Protocol Error).
             if (client_expiry_ == 0 && e->integer != 0) return this->violation(errc::protocol_error);
             this->close_expiry_ = e->integer;
+            this->has_close_expiry_ = true;
         }
         // MQTT-3.14.4-3 / MQTT5-3.14.4-3: DISCONNECT 0x00 discards the will; any other code
         // (0x04 asks for it) leaves it due.
@@ -482,12 +522,22 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
         return {};
     }
 
-    topic_alias_sender<Storage> aliases_out_;
-    typename Storage::template buffer<property, storage_part::alias_properties> alias_props_;
-    server_options opts_;
-    std::uint32_t max_in_ = 0;
+    // The options are kept packed (`options()` rebuilds them); the Maximum Packet Size and
+    // Topic Alias Maximum announced are computed from them and the storage's limits.
+    [[no_unique_address]] detail::outbound_aliases<Storage> aliases_out_;
+    std::uint32_t maximum_packet_size_;
+    std::uint32_t pre_connect_packet_size_;
+    std::uint32_t connect_timeout_; // milliseconds
     std::uint32_t client_expiry_ = 0;
-    std::uint16_t alias_max_ = 0;
+    std::uint16_t receive_maximum_;
+    std::uint16_t topic_alias_maximum_;
+    std::uint16_t max_keep_alive_;
+    qos maximum_qos_;
+    bool retain_available_ : 1;
+    bool wildcard_subscriptions_ : 1;
+    bool subscription_identifiers_ : 1;
+    bool shared_subscriptions_ : 1;
+    bool bridge_levels_ : 1;
     bool got_connect_ = false;
     bool accepted_ = false;
     bool auth_ = false;

@@ -114,57 +114,51 @@ template <class T, std::size_t N> class fixed_buffer {
     std::array<T, N> items_{};
 };
 
-// A buffer that allocates through `Alloc` on demand, up to `limit` elements, and gives memory
-// back when asked (`shrink_to`, `release`). Allocation failure (a null pointer from an allocator
-// built for -fno-exceptions) makes `reserve` return false; nothing is thrown.
-template <class T, class Alloc> class dynamic_buffer {
+// Elements allocated through `Alloc` on demand: a pointer and a capacity, the limit given by the
+// owner (which derives it from what it keeps anyway). 12 bytes on a 64-bit target; an owner that
+// declares it `[[no_unique_address]]` puts its next members in the remaining 4. Allocation failure
+// (a null pointer from an allocator built for -fno-exceptions) makes `reserve` return false;
+// nothing is thrown.
+template <class T, class Alloc> class heap_array {
     static_assert(std::is_trivially_copyable_v<T>);
     using alloc_t = typename std::allocator_traits<Alloc>::template rebind_alloc<T>;
     using traits = std::allocator_traits<alloc_t>;
 
   public:
-    dynamic_buffer(const Alloc& a, std::size_t limit) noexcept
-        : alloc_(a), limit_(static_cast<std::uint32_t>(limit < max_elements ? limit : max_elements)) {}
-    dynamic_buffer(const alloc_t& a, std::uint32_t limit) noexcept : alloc_(a), limit_(limit) {}
-    template <class Storage>
-    dynamic_buffer(const Storage& s, storage_part part) noexcept
-        : dynamic_buffer(s.allocator(), capacity_of(s.limits(), part)) {}
-    dynamic_buffer(const dynamic_buffer&) = delete;
-    dynamic_buffer& operator=(const dynamic_buffer&) = delete;
-    dynamic_buffer(dynamic_buffer&& o) noexcept
-        : alloc_(o.alloc_), data_(std::exchange(o.data_, nullptr)),
-          cap_(std::exchange(o.cap_, 0)), limit_(o.limit_) {}
-    dynamic_buffer& operator=(dynamic_buffer&& o) noexcept {
+    template <class A> explicit heap_array(const A& a) noexcept : alloc_(a) {}
+    heap_array(const heap_array&) = delete;
+    heap_array& operator=(const heap_array&) = delete;
+    heap_array(heap_array&& o) noexcept
+        : alloc_(o.alloc_), data_(std::exchange(o.data_, nullptr)), cap_(std::exchange(o.cap_, 0)) {}
+    heap_array& operator=(heap_array&& o) noexcept {
         if (this != &o) {
             release();
             alloc_ = o.alloc_;
             data_ = std::exchange(o.data_, nullptr);
             cap_ = std::exchange(o.cap_, 0);
-            limit_ = o.limit_;
         }
         return *this;
     }
-    ~dynamic_buffer() { release(); }
+    ~heap_array() { release(); }
 
     [[nodiscard]] T* data() noexcept { return data_; }
     [[nodiscard]] const T* data() const noexcept { return data_; }
     [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
-    [[nodiscard]] std::size_t limit() const noexcept { return limit_; }
 
-    // Capacity for at least n elements (doubling, capped at the limit); the first `capacity()`
-    // elements keep their values, new ones are value-initialised.
-    [[nodiscard]] bool reserve(std::size_t n) noexcept {
+    // Capacity for at least n elements (doubling from 16, capped at `limit`); the first
+    // `capacity()` elements keep their values, new ones are value-initialised.
+    [[nodiscard]] bool reserve(std::size_t n, std::size_t limit) noexcept {
         if (n <= cap_) return true;
-        if (n > limit_) return false;
+        if (n > limit) return false;
         std::size_t cap = cap_ < 16 ? 16 : std::size_t{cap_} * 2;
         if (cap < n) cap = n;
-        if (cap > limit_) cap = limit_;
+        if (cap > limit) cap = limit;
         return reallocate(cap, cap_);
     }
     // Gives memory back: keeps the first `keep` elements and at most `keep` capacity (rounded up
-    // to 16 elements).
+    // to 16 elements); 0 keeps nothing allocated.
     void shrink_to(std::size_t keep) noexcept {
-        if (keep == 0) { // nothing kept: not even a small buffer stays allocated
+        if (keep == 0) {
             release();
             return;
         }
@@ -177,23 +171,15 @@ template <class T, class Alloc> class dynamic_buffer {
         data_ = nullptr;
         cap_ = 0;
     }
-    // An empty buffer with the same allocator and limit (to grow into, then `swap`).
-    [[nodiscard]] dynamic_buffer empty_like() const noexcept {
-        return dynamic_buffer(alloc_, limit_);
-    }
-    void swap(dynamic_buffer& o) noexcept {
+    // An empty array with the same allocator (to grow into, then `swap`).
+    [[nodiscard]] heap_array empty_like() const noexcept { return heap_array(alloc_); }
+    void swap(heap_array& o) noexcept {
         std::swap(alloc_, o.alloc_);
         std::swap(data_, o.data_);
         std::swap(cap_, o.cap_);
-        std::swap(limit_, o.limit_);
     }
 
   private:
-    // Every limit of `session_limits` fits 32 bits, so do capacities: a buffer is 16 bytes (a
-    // pointer and two counts; the allocator takes no room when it is stateless), which matters
-    // for a server with many idle connections.
-    static constexpr std::size_t max_elements = 0xFFFFFFFFu;
-
     bool reallocate(std::size_t cap, std::size_t keep) noexcept {
         T* fresh = traits::allocate(alloc_, cap);
         if (fresh == nullptr) return false;
@@ -209,7 +195,37 @@ template <class T, class Alloc> class dynamic_buffer {
 
     [[no_unique_address]] alloc_t alloc_;
     T* data_ = nullptr;
-    std::uint32_t cap_ = 0;
+    std::uint32_t cap_ = 0; // every limit of `session_limits` fits 32 bits
+};
+
+// A buffer that allocates through `Alloc` on demand, up to `limit` elements, and gives memory
+// back when asked (`shrink_to`, `release`): a `heap_array` that keeps its limit (16 bytes: a
+// pointer and two counts; the allocator takes no room when it is stateless).
+template <class T, class Alloc> class dynamic_buffer {
+  public:
+    dynamic_buffer(const Alloc& a, std::size_t limit) noexcept
+        : items_(a), limit_(static_cast<std::uint32_t>(limit < max_elements ? limit : max_elements)) {}
+    template <class Storage>
+    dynamic_buffer(const Storage& s, storage_part part) noexcept
+        : dynamic_buffer(s.allocator(), capacity_of(s.limits(), part)) {}
+
+    [[nodiscard]] T* data() noexcept { return items_.data(); }
+    [[nodiscard]] const T* data() const noexcept { return items_.data(); }
+    [[nodiscard]] std::size_t capacity() const noexcept { return items_.capacity(); }
+    [[nodiscard]] std::size_t limit() const noexcept { return limit_; }
+
+    // Capacity for at least n elements (doubling, capped at the limit); the first `capacity()`
+    // elements keep their values, new ones are value-initialised.
+    [[nodiscard]] bool reserve(std::size_t n) noexcept { return items_.reserve(n, limit_); }
+    // Gives memory back: keeps the first `keep` elements and at most `keep` capacity (rounded up
+    // to 16 elements).
+    void shrink_to(std::size_t keep) noexcept { items_.shrink_to(keep); }
+    void release() noexcept { items_.release(); }
+
+  private:
+    static constexpr std::size_t max_elements = 0xFFFFFFFFu;
+
+    [[no_unique_address]] heap_array<T, Alloc> items_;
     std::uint32_t limit_ = 0;
 };
 
@@ -217,6 +233,36 @@ template <class T, class Alloc, storage_part P> class dynamic_part : public dyna
   public:
     template <class Storage>
     explicit dynamic_part(const Storage& s) noexcept : dynamic_buffer<T, Alloc>(s, P) {}
+};
+
+// The elements of a session table whose owner derives the limit from its own fields: the
+// storage's array with fixed storage; a `heap_array` (no limit kept) with allocator-backed
+// storage. Owners declare it `[[no_unique_address]]`.
+template <class T, class Storage, storage_part P, bool Heap = Storage::allocates> class table_buffer {
+  public:
+    constexpr explicit table_buffer(const Storage& s) noexcept : items_(s) {}
+    [[nodiscard]] constexpr T* data() noexcept { return items_.data(); }
+    [[nodiscard]] constexpr const T* data() const noexcept { return items_.data(); }
+    [[nodiscard]] constexpr std::size_t capacity() const noexcept { return items_.capacity(); }
+    [[nodiscard]] constexpr bool reserve(std::size_t n, std::size_t) noexcept {
+        return items_.reserve(n);
+    }
+    constexpr void shrink_to(std::size_t keep) noexcept { items_.shrink_to(keep); }
+
+  private:
+    typename Storage::template buffer<T, P> items_;
+};
+
+template <class T, class Storage, storage_part P>
+class table_buffer<T, Storage, P, true>
+    : public heap_array<T, std::remove_cvref_t<decltype(std::declval<const Storage&>().allocator())>> {
+    using base =
+        heap_array<T, std::remove_cvref_t<decltype(std::declval<const Storage&>().allocator())>>;
+
+  public:
+    explicit table_buffer(const Storage& s) noexcept : base(s.allocator()) {}
+    table_buffer(base&& b) noexcept : base(std::move(b)) {}
+    [[nodiscard]] table_buffer empty_like() const noexcept { return table_buffer(base::empty_like()); }
 };
 
 } // namespace detail
