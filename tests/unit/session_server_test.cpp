@@ -564,6 +564,30 @@ TEST_F(server_test, MQTT5_4_4_0_1_resume_resends_with_dup_from_the_embedder) {
                                 "62 02 00 04 # PUBREL 4"));
 }
 
+// A storage that keeps no copies (a broker that re-encodes from its own queues): the copy ring
+// takes no space in the session state, a resend_bytes limit is ignored, and the resend after a
+// reconnect comes from the embedder as with resend_bytes 0.
+TEST_F(server_test, MQTT5_4_4_0_1_storage_without_copies_resends_from_the_embedder) {
+    using no_copies = dynamic_storage<std::allocator<std::byte>, false>;
+    static_assert(sizeof(session_state<no_copies>) < sizeof(session_state<storage>));
+    session_limits l = limits();
+    l.resend_bytes = 4096; // asked for, not kept
+    const no_copies nc{l};
+    EXPECT_EQ(nc.limits().resend_bytes, 0u);
+    session_state<no_copies> kept{nc};
+    EXPECT_FALSE(kept.keeps_copies());
+    ASSERT_EQ(kept.restore_outbound(3, outbound_state::publish_qos1), errc::success);
+    server<no_copies> srv(0ms, options, nc);
+    static const auto msg = hex("32 0a 00 03 61 2f 62 00 00 00 68 69");
+    srv.set_resend_source(
+        [](void*, std::uint16_t) noexcept { return std::span<const std::byte>(msg); }, nullptr);
+    in(srv, "10 0f 00 04 4d 51 54 54 05 00 00 3c 00 00 02 70 63 # Clean Start 0");
+    ASSERT_EQ(event1(srv, 0ms), "connect_request");
+    ASSERT_EQ(srv.accept(kept, {.session_present = true}), errc::success);
+    EXPECT_EQ(out(srv), bytes_of("20 0e 01 00 0b 21 00 04 27 00 00 04 00 22 00 04 # present\n"
+                                 "3a 0a 00 03 61 2f 62 00 03 00 68 69 # PUBLISH 3, DUP"));
+}
+
 // A client may come back with another protocol level and keep its session (MQTT-3.1.2-4 /
 // MQTT5-3.1.2-23): the copies kept for resending were encoded for the old level, and PUBLISH
 // differs across 5.0 (the property block), so they go out encoded for the new one.

@@ -163,7 +163,8 @@ void broker::queue_log_message(log_type t, std::string_view line) {
 }
 
 void broker::set_peer(conn_id id, std::string peer) {
-    if (connection* c = conns_.find(id)) c->peer = std::move(peer);
+    connection* c = conns_.find(id);
+    if (c != nullptr && !peer.empty()) c->peer = optional_text(std::move(peer));
 }
 
 void broker::publish_sys(clock::time_point now) {
@@ -207,7 +208,7 @@ std::vector<conn_id> broker::take_dirty() {
 std::size_t broker::buffered_bytes() const {
     std::size_t n = 0;
     conns_.for_each([&](const connection& c) {
-        n += c.proto.input_size() + (c.spill ? c.spill->size() : 0) + c.output().size();
+        n += c.proto.input_size() + c.spilled() + c.output().size();
     });
     sessions_.for_each([&](const session& s) {
         if (const session_traffic* t = s.traffic_if_any()) n += t->queued_bytes;
@@ -226,7 +227,7 @@ std::string broker::check_bounds(std::size_t largest_input) const {
         const std::size_t in_limit =
             (c.st == connection::state::awaiting_connect ? settings_.max_connect_size : packet) +
             largest_input;
-        const std::size_t in = c.proto.input_size() + (c.spill ? c.spill->size() : 0);
+        const std::size_t in = c.proto.input_size() + c.spilled();
         if (in > in_limit)
             over += "connection " + std::to_string(c.id) + ": input " + std::to_string(in) +
                     " > " + std::to_string(in_limit) + "\n";

@@ -89,16 +89,16 @@ void connection_table::erase(conn_id id) {
 }
 
 // Hands over a list and clears the flag that kept each connection from being listed twice.
-void connection_table::take(std::vector<conn_id>& list, bool connection::*flag,
+void connection_table::take(std::vector<conn_id>& list, void (*unlist)(connection&),
                             std::vector<conn_id>& out) {
     out.clear();
     out.swap(list);
     for (const auto id : out)
-        if (connection* c = find(id)) c->*flag = false;
+        if (connection* c = find(id)) unlist(*c);
 }
 
 void connection_table::take_dirty(std::vector<conn_id>& out) {
-    take(dirty_, &connection::dirty, out);
+    take(dirty_, [](connection& c) { c.dirty = false; }, out);
 }
 
 void connection_table::resume(conn_id id) {
@@ -109,18 +109,22 @@ void connection_table::resume(conn_id id) {
 }
 
 void connection_table::take_resumed(std::vector<conn_id>& out) {
-    take(resumed_, &connection::resume_pending, out);
+    take(resumed_, [](connection& c) { c.resume_pending = false; }, out);
 }
 
 void connection_table::update_stall(connection& c, bool queue_full, bool progress,
                                     clock::time_point now) {
     const bool over = c.connected() && (output_full(c) || queue_full);
     if (!over) {
-        c.stalled_since.reset();
+        if (c.pressure) {
+            c.pressure->stalled_since.reset();
+            c.relieve();
+        }
         return;
     }
-    if (!c.stalled_since || progress) c.stalled_since = now;
-    timers_.schedule(timer_kind::slow_consumer, c.id, *c.stalled_since + settings_.slow_consumer_timeout,
+    auto& since = c.under_pressure().stalled_since;
+    if (!since || progress) since = now;
+    timers_.schedule(timer_kind::slow_consumer, c.id, *since + settings_.slow_consumer_timeout,
                      c.timers);
 }
 

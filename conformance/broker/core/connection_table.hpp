@@ -68,7 +68,7 @@ class connection_table {
     [[nodiscard]] const server_options& options() const noexcept { return options_; }
 
   private:
-    void take(std::vector<conn_id>& list, bool connection::*flag, std::vector<conn_id>& out);
+    void take(std::vector<conn_id>& list, void (*unlist)(connection&), std::vector<conn_id>& out);
 
     const settings& settings_;
     timer_queue& timers_;

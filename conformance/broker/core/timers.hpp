@@ -31,6 +31,27 @@ enum class timer_kind : std::uint8_t {
 };
 inline constexpr std::size_t timer_kinds = 5;
 
+/// An optional time point in the space of one: time_point::min() stands for none (no deadline
+/// is ever that early). For fields that every session or connection carries.
+class optional_time {
+  public:
+    optional_time() = default;
+    optional_time(clock::time_point t) noexcept : t_(t) {}
+    optional_time(std::optional<clock::time_point> t) noexcept
+        : t_(t ? *t : clock::time_point::min()) {}
+    [[nodiscard]] bool has_value() const noexcept { return t_ != clock::time_point::min(); }
+    explicit operator bool() const noexcept { return has_value(); }
+    /// @pre has_value()
+    [[nodiscard]] clock::time_point operator*() const noexcept { return t_; }
+    void reset() noexcept { t_ = clock::time_point::min(); }
+    [[nodiscard]] std::optional<clock::time_point> to_optional() const noexcept {
+        return has_value() ? std::optional<clock::time_point>(t_) : std::nullopt;
+    }
+
+  private:
+    clock::time_point t_ = clock::time_point::min();
+};
+
 /// Per owner and kind: when its earliest heap entry fires (time_point::max(): none). An owner
 /// holds slots for its own kinds only: `Count` kinds from `First`.
 template <timer_kind First, std::size_t Count> class timer_slots {

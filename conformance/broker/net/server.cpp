@@ -45,11 +45,6 @@ constexpr std::size_t read_chunk = 64 * 1024;
 constexpr int reads_per_turn = 16; // fairness: at most 1 MiB per connection per loop turn
 constexpr int flush_rounds = 8;    // writing can release more output (queued messages)
 constexpr auto accept_retry = std::chrono::milliseconds(100);
-// epoll data: descriptors of connections as they are; listeners and the signal descriptor
-// tagged in the high bits.
-constexpr std::uint64_t listener_tag = std::uint64_t{1} << 63;
-constexpr std::uint64_t signal_tag = std::uint64_t{1} << 62;
-constexpr std::uint64_t outgoing_tag = std::uint64_t{1} << 61;
 
 int open_reserve() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
@@ -67,64 +62,6 @@ server::~server() {
     if (reserve_fd_ >= 0) ::close(reserve_fd_);
     if (signal_fd_ >= 0) ::close(signal_fd_);
     if (epoll_ >= 0) ::close(epoll_);
-}
-
-bool server::listen(const std::string& address, std::uint16_t port, std::string& error,
-                    transport_factory make) {
-    return listen(address, port, error, std::move(make), nullptr);
-}
-
-bool server::listen(const std::string& address, std::uint16_t port, std::string& error,
-                    transport_factory make, const listener_policy* policy) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    if (::inet_pton(AF_INET, address.c_str(), &addr.sin_addr) != 1) {
-        error = "not an IPv4 address: " + address;
-        return false;
-    }
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        error = std::string("socket: ") + std::strerror(errno);
-        return false;
-    }
-    const int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(fd, 1024) != 0) {
-        error = address + ":" + std::to_string(port) + ": " + std::strerror(errno);
-        ::close(fd);
-        return false;
-    }
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = listener_tag | listeners_.size();
-    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
-    listeners_.push_back(
-        {fd, make ? std::move(make) : transport_factory(make_tcp_transport), policy});
-    return true;
-}
-
-std::vector<std::uint16_t> server::bound_ports() const {
-    std::vector<std::uint16_t> ports;
-    for (const auto& l : listeners_) {
-        sockaddr_in addr{};
-        socklen_t len = sizeof addr;
-        if (::getsockname(l.fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-            ports.push_back(ntohs(addr.sin_port));
-    }
-    return ports;
-}
-
-void server::set_accepting(bool on) {
-    if (accepting_ == on) return;
-    accepting_ = on;
-    for (std::size_t i = 0; i < listeners_.size(); ++i) {
-        epoll_event ev{};
-        ev.events = on ? EPOLLIN : 0u;
-        ev.data.u64 = listener_tag | i;
-        ::epoll_ctl(epoll_, EPOLL_CTL_MOD, listeners_[i].fd, &ev);
-    }
 }
 
 // Accepts one pending connection and closes it at once, using the reserve descriptor to have

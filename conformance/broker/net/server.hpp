@@ -127,6 +127,12 @@ class server {
     };
     void watch(outgoing_entry& e);
 
+    // epoll data: descriptors of connections as they are; listeners, the signal descriptor and
+    // outgoing connections tagged in the high bits.
+    static constexpr std::uint64_t listener_tag = std::uint64_t{1} << 63;
+    static constexpr std::uint64_t signal_tag = std::uint64_t{1} << 62;
+    static constexpr std::uint64_t outgoing_tag = std::uint64_t{1} << 61;
+
     broker& broker_;
     log_sink log_;
     std::int64_t max_connections_;

@@ -124,19 +124,19 @@ void protocol_handler::keep_will(session& s, const connect_view& p) {
     m->payload.assign(pb.begin(), pb.end());
     m->qos = p.will->qos;
     m->retain = p.will->retain;
-    s.will_delay = 0;
-    s.will_expiry.reset();
+    auto w = std::make_unique<session_will>();
     if (is_v5(p.version)) {
         for (const auto& prop : p.will->properties) {
             if (prop.id == property_id::will_delay_interval)
-                s.will_delay = prop.integer;
+                w->delay = prop.integer;
             else if (prop.id == property_id::message_expiry_interval)
-                s.will_expiry = prop.integer; // counted from publication
+                w->expiry = prop.integer; // counted from publication
             else
                 keep_property(*m, prop); // MQTT5-3.1.3-10: User Properties keep their order
         }
     }
-    s.will = std::move(m);
+    w->msg = std::move(m);
+    s.will = std::move(w);
 }
 
 void protocol_handler::accepted(connection& c, const connect_view& p, bool present) {
@@ -149,6 +149,7 @@ void protocol_handler::accepted(connection& c, const connect_view& p, bool prese
 }
 
 void protocol_handler::announce(connection& c, const connect_view& p) {
+    const optional_text peer = std::move(c.peer); // needed for this line only
     if (!p_.cfg.connection_messages || !p_.log.wants(log_type::notice) || c.s == nullptr) return;
     c.announced = true;
     // mosquitto's shape: p1 = MQTT 3.1, p2 = 3.1.1, p5 = 5.0; c = Clean Start; k = Keep Alive.
@@ -156,7 +157,7 @@ void protocol_handler::announce(connection& c, const connect_view& p) {
                       : c.version() == protocol_version::v3_1_1 ? 2
                                                                 : 1;
     std::string line = "New client connected from ";
-    line += c.peer.empty() ? std::string_view("unknown") : std::string_view(c.peer);
+    line += peer ? std::string_view(*peer) : std::string_view("unknown");
     line += " as ";
     line += c.s->client_id;
     line += " (p" + std::to_string(level) + ", c" + (p.clean_start ? "1" : "0") + ", k" +

@@ -23,7 +23,9 @@ namespace mqttwire::broker {
 
 struct session;
 
-using protocol_storage = dynamic_storage<>;
+/// The broker keeps every message it sends in its own queues and re-encodes one for a resend
+/// (`resend_source`), so its sessions keep no copies.
+using protocol_storage = dynamic_storage<std::allocator<std::byte>, false>;
 using server_session = server<protocol_storage>;
 using protocol_state = session_state<protocol_storage>;
 
@@ -34,6 +36,17 @@ using protocol_state = session_state<protocol_storage>;
 [[nodiscard]] inline clock::time_point broker_time(std::chrono::milliseconds t) noexcept {
     return clock::time_point(std::chrono::duration_cast<clock::duration>(t));
 }
+
+/// What a connection under pressure keeps: input the session had no room for yet, a stall
+/// over its output or queue bound, and its QoS 0 drops. Allocated when one of them first
+/// happens, so that the connections that never fall behind (almost all) do not carry it.
+struct connection_pressure {
+    /// Bytes read while the session's input buffer was full: given to it once it has room.
+    std::string spill;
+    std::optional<clock::time_point> stalled_since; ///< over its bound without progress since
+    std::uint64_t dropped = 0; ///< QoS 0 messages dropped for it so far
+    clock::time_point last_drop_log{};
+};
 
 struct connection {
     enum class state : std::uint8_t { awaiting_connect, connected, closing };
@@ -49,16 +62,9 @@ struct connection {
 
     server_session proto;
 
-    std::string peer; ///< "ADDRESS:PORT" from the event loop; empty: unknown
-    /// Bytes read while the session's input buffer was full: given to it once it has room.
-    /// Null almost always.
-    std::unique_ptr<std::string> spill;
-
-    // Flow control.
+    /// Null unless the connection is or was under pressure (see connection_pressure).
+    std::unique_ptr<connection_pressure> pressure;
     std::uint64_t blocked_on = 0; ///< serial of the session whose full queue holds its PUBLISH
-    std::optional<clock::time_point> stalled_since; ///< over its bound without progress since
-    std::uint64_t dropped = 0;
-    clock::time_point last_drop_log{};
 
     connection_timers timers;
 
@@ -68,19 +74,23 @@ struct connection {
     /// use_identity_as_username / use_subject_as_username): it replaces the CONNECT's user
     /// name, and no password is asked for.
     optional_text identity;
+    /// "ADDRESS:PORT" from the event loop, for the connection message; kept only until the
+    /// CONNECT is announced. None: unknown, or not asked for.
+    optional_text peer;
 
     state st = state::awaiting_connect;
+    // One bit each: a connection's flags fit in two bytes.
     /// Connected with mosquitto's bridge flag (level 0x83 / 0x84): its subscriptions are
     /// No Local and Retain As Published, as mosquitto treats a bridge.
-    bool bridge = false;
+    bool bridge : 1 = false;
     /// Opened from inside the broker (broker::accept_trusted): no authentication, no ACL.
-    bool trusted = false;
-    bool announced = false;          ///< its connection message was logged: log its end once
-    bool dirty = false;              ///< on the connection table's dirty list
-    bool paused_output = false;      ///< its own output is at the bound: its input waits
-    bool resume_pending = false;     ///< on the connection table's resume list
-    bool backlog = false;            ///< whole packets held: its turn's packet budget ran out
-    bool dropping = false;           ///< QoS 0 drops in progress (logged once per episode)
+    bool trusted : 1 = false;
+    bool announced : 1 = false;          ///< its connection message was logged: log its end once
+    bool dirty : 1 = false;              ///< on the connection table's dirty list
+    bool paused_output : 1 = false;      ///< its own output is at the bound: its input waits
+    bool resume_pending : 1 = false;     ///< on the connection table's resume list
+    bool backlog : 1 = false;            ///< whole packets held: its turn's packet budget ran out
+    bool dropping : 1 = false;           ///< QoS 0 drops in progress (logged once per episode)
 
     [[nodiscard]] protocol_version version() const noexcept { return proto.version(); }
     [[nodiscard]] bool v5() const noexcept { return proto.version() == protocol_version::v5; }
@@ -91,6 +101,24 @@ struct connection {
         return st != state::closing && !paused() && !backlog;
     }
     [[nodiscard]] bool connected() const noexcept { return st == state::connected; }
+
+    [[nodiscard]] connection_pressure& under_pressure() {
+        if (!pressure) pressure = std::make_unique<connection_pressure>();
+        return *pressure;
+    }
+    /// Bytes read and not yet taken by the session.
+    [[nodiscard]] std::size_t spilled() const noexcept {
+        return pressure ? pressure->spill.size() : 0;
+    }
+    [[nodiscard]] std::optional<clock::time_point> stalled_since() const noexcept {
+        return pressure ? pressure->stalled_since : std::nullopt;
+    }
+    /// Frees the pressure block once nothing in it is needed any more.
+    void relieve() noexcept {
+        if (pressure && pressure->spill.empty() && !pressure->stalled_since &&
+            pressure->dropped == 0)
+            pressure.reset();
+    }
 };
 
 } // namespace mqttwire::broker

@@ -47,18 +47,21 @@ void protocol_handler::opened(connection& c, clock::time_point now) {
 }
 
 void protocol_handler::feed(connection& c, std::span<const std::byte> bytes) {
-    if (c.spill) {
-        c.spill->append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-        const auto all = std::as_bytes(std::span<const char>(c.spill->data(), c.spill->size()));
-        c.spill->erase(0, c.proto.feed(all));
-        if (c.spill->empty()) c.spill.reset();
+    if (c.spilled() != 0) {
+        std::string& spill = c.pressure->spill;
+        spill.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        const auto all = std::as_bytes(std::span<const char>(spill.data(), spill.size()));
+        spill.erase(0, c.proto.feed(all));
+        if (spill.empty()) {
+            spill.shrink_to_fit();
+            c.relieve();
+        }
         return;
     }
     const auto taken = c.proto.feed(bytes);
     if (taken < bytes.size()) {
         const auto rest = bytes.subspan(taken);
-        c.spill = std::make_unique<std::string>(reinterpret_cast<const char*>(rest.data()),
-                                                rest.size());
+        c.under_pressure().spill.assign(reinterpret_cast<const char*>(rest.data()), rest.size());
     }
 }
 
@@ -69,10 +72,10 @@ void protocol_handler::receive(connection& c, std::span<const std::byte> bytes,
     feed(c, bytes);
     run(c, now);
     // A large read into a small buffer: the rest is taken as packets are processed.
-    while (c.spill && c.st != connection::state::closing && !c.paused() && !c.backlog) {
-        const auto before = c.spill->size();
+    while (c.spilled() != 0 && c.st != connection::state::closing && !c.paused() && !c.backlog) {
+        const auto before = c.spilled();
         feed(c, {});
-        if (c.spill && c.spill->size() == before) break;
+        if (c.spilled() == before) break;
         run(c, now);
     }
 }
@@ -191,7 +194,10 @@ void protocol_handler::close(connection& c, clock::time_point now, bool publish_
                              std::string_view how) {
     if (c.st == connection::state::closing) return;
     c.st = connection::state::closing;
-    c.spill.reset();
+    if (c.pressure) {
+        c.pressure->spill = std::string();
+        c.relieve();
+    }
     p_.conns.mark_dirty(c);
     session* s = c.s;
     if (s != nullptr) announce_end(c, s->client_id, how.empty() ? "disconnected" : how);
@@ -216,7 +222,7 @@ void protocol_handler::written(connection& c, std::size_t n, clock::time_point n
     c.proto.output_written(n);
     if (n == 0 || c.st == connection::state::closing) return;
     session* s = c.s;
-    if (c.stalled_since)
+    if (c.stalled_since())
         p_.conns.update_stall(c, s != nullptr && p_.out.queue_full(*s), true, now);
     // Half the bound is free again: held requests are read, the QoS 0 drop episode ends, and
     // queued messages move on.
@@ -260,15 +266,17 @@ void protocol_handler::on_timer(const timer_queue::entry& e, clock::time_point n
         // times its Keep Alive (MQTT-3.1.2-24 / MQTT5-3.1.2-22), then reports it closed.
         run(c, now);
         return;
-    case timer_kind::slow_consumer:
-        if (!c.stalled_since) return;
-        if (now - *c.stalled_since < p_.cfg.slow_consumer_timeout) {
+    case timer_kind::slow_consumer: {
+        const auto since = c.stalled_since();
+        if (!since) return;
+        if (now - *since < p_.cfg.slow_consumer_timeout) {
             p_.timers.schedule(timer_kind::slow_consumer, c.id,
-                               *c.stalled_since + p_.cfg.slow_consumer_timeout, c.timers);
+                               *since + p_.cfg.slow_consumer_timeout, c.timers);
             return;
         }
         disconnect_slow(c, now);
         return;
+    }
     default: return;
     }
 }

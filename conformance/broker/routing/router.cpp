@@ -70,7 +70,7 @@ void router::match(const publication& m, session* from) {
         const auto q = min_qos(published, sub.options.max_qos); // MQTT-3.8.4-6 / MQTT5-3.8.4-8
         if (s->route_mark != mark) {
             s->route_mark = mark;
-            s->route_index = targets_.size();
+            s->route_index = static_cast<std::uint32_t>(targets_.size()); // < sessions
             targets_.push_back({s, q, sub.options.retain_as_published, 0, 0});
         } else {
             // MQTT-3.3.5-1 / MQTT5-3.3.4-2: overlapping subscriptions deliver once, at the

@@ -62,15 +62,16 @@ void outbox::after_write(session& s, connection& c, clock::time_point now) {
 
 void outbox::qos0_dropped(connection& c, session& s, clock::time_point now) {
     stats_.count_drop(drop_reason::output_full);
-    ++c.dropped;
+    connection_pressure& p = c.under_pressure();
+    ++p.dropped;
     if (!c.dropping) {
         c.dropping = true;
-        if (c.last_drop_log == clock::time_point{} || now - c.last_drop_log >= drop_log_interval) {
-            c.last_drop_log = now;
+        if (p.last_drop_log == clock::time_point{} || now - p.last_drop_log >= drop_log_interval) {
+            p.last_drop_log = now;
             log_.info(logger::about(s.client_id, c.id,
                                     "output buffer full (" + std::to_string(c.output().size()) +
                                         " bytes not read); dropping QoS 0 messages for it (" +
-                                        std::to_string(c.dropped) + " so far)"));
+                                        std::to_string(p.dropped) + " so far)"));
         }
     }
     conns_.update_stall(c, queue_full(s), false, now);
@@ -98,14 +99,14 @@ void outbox::deliver_qos0(session& s, const publication& m, bool retain,
 
 void outbox::record_drop(session& s, drop_reason why, clock::time_point now) {
     stats_.count_drop(why);
-    ++s.dropped;
-    if (s.dropping) return;
-    s.dropping = true;
-    const session_traffic* t = s.traffic_if_any();
-    std::string line = "queue full (" + std::to_string(t ? t->queue.size() : 0) + " messages, " +
-                       std::to_string(t ? t->queued_bytes : 0) + " bytes";
+    session_traffic& t = s.traffic();
+    ++t.dropped;
+    if (t.dropping) return;
+    t.dropping = true;
+    std::string line = "queue full (" + std::to_string(t.queue.size()) + " messages, " +
+                       std::to_string(t.queued_bytes) + " bytes";
     line += why == drop_reason::offline_queue_full ? ", offline)" : ")";
-    line += "; dropping QoS 1/2 messages for it (" + std::to_string(s.dropped) + " so far)";
+    line += "; dropping QoS 1/2 messages for it (" + std::to_string(t.dropped) + " so far)";
     log_.info(logger::about(s.client_id, 0, line));
     (void)now;
 }
@@ -180,7 +181,7 @@ void outbox::pump(session& s, clock::time_point now) {
     }
     after_write(s, *c, now);
     if (below_low_water(s)) {
-        if (s.dropping) s.dropping = false; // the episode is over; the next one is logged again
+        t->dropping = false; // the episode is over; the next one is logged again
         if (!t->waiters.empty()) release_waiters(s);
     }
 }
@@ -257,7 +258,6 @@ void outbox::release_waiters(session& s) {
 void outbox::discard(session& s) {
     release_waiters(s);
     s.drop_traffic();
-    s.dropping = false;
 }
 
 } // namespace mqttwire::broker

@@ -67,6 +67,18 @@ struct session_traffic {
     /// Message Expiry Interval is counted from.
     std::vector<std::byte> resend_scratch;
     clock::time_point resend_at{};
+    std::uint64_t dropped = 0; ///< QoS 1/2 messages dropped for it (see `dropping`)
+    /// Logging of drops: once per episode, not per message.
+    bool dropping = false;
+};
+
+/// The will of the session's last CONNECT, kept apart from the session: most clients give
+/// none, and those that do keep it in one allocation.
+struct session_will {
+    message_ptr msg;
+    std::optional<clock::time_point> at;  ///< when a delayed will goes out (offline only)
+    std::optional<std::uint32_t> expiry; ///< its Message Expiry Interval
+    std::uint32_t delay = 0;              ///< its Will Delay Interval, seconds
 };
 
 struct session {
@@ -80,21 +92,17 @@ struct session {
     optional_text user;
     /// The rules of the listener it last connected through (ACL checks); null: broker-wide.
     const listener_policy* policy = nullptr;
-    std::optional<clock::time_point> expires_at;
+    optional_time expires_at; ///< set while kept offline; time_point::max(): no deadline
 
     std::map<std::string, subscriber, std::less<>> subscriptions;
     std::size_t subscription_bytes = 0; ///< sum of the filters' lengths
 
-    message_ptr will;
-    std::optional<std::uint32_t> will_expiry; ///< Message Expiry Interval of the will
-    std::optional<clock::time_point> will_at;
-
-    std::uint64_t dropped = 0; ///< QoS 1/2 messages dropped for it (see `dropping`)
+    /// Null unless the last CONNECT gave a will that is not yet published or discarded.
+    std::unique_ptr<session_will> will;
 
     // Router scratch: whether and where this session is already a target of the message
     // being routed.
     std::uint64_t route_mark = 0;
-    std::size_t route_index = 0;
 
     session_timers timers;
 
@@ -103,13 +111,11 @@ struct session {
     /// awaiting PUBREL (MQTT-4.3.3-2 / MQTT5-4.3.3-10: not delivered twice).
     protocol_state state;
 
+    std::uint32_t route_index = 0; ///< router scratch: its place among the targets (route_mark)
     std::uint32_t expiry_interval = 0; ///< seconds; never_expires: kept until expired by policy
-    std::uint32_t will_delay = 0;
     protocol_version version = protocol_version::v5;
     /// The local side of an outgoing bridge: every ACL check passes (as in mosquitto).
     bool trusted = false;
-    /// Logging of drops: once per episode, not per message.
-    bool dropping = false;
 
     [[nodiscard]] bool persistent() const noexcept { return expiry_interval != 0; }
     [[nodiscard]] session_traffic& traffic() {

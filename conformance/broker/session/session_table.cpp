@@ -12,7 +12,7 @@ session_table::~session_table() = default;
 
 session* session_table::find(std::string_view client_id) const {
     const auto it = sessions_.find(client_id);
-    return it == sessions_.end() ? nullptr : it->second.get();
+    return it == sessions_.end() ? nullptr : it->get();
 }
 
 session& session_table::create(std::string client_id) {
@@ -20,8 +20,7 @@ session& session_table::create(std::string client_id) {
     fresh->client_id = std::move(client_id);
     fresh->serial = next_serial_++;
     auto& ref = *fresh;
-    const std::string_view key = ref.client_id;
-    sessions_.emplace(std::string(key), std::move(fresh));
+    sessions_.insert(std::move(fresh));
     return ref;
 }
 
@@ -29,7 +28,7 @@ std::string session_table::assign_id() {
     std::string id;
     do {
         id = settings_.auto_id_prefix + std::to_string(++assigned_ids_);
-    } while (sessions_.count(id) != 0);
+    } while (sessions_.find(std::string_view(id)) != sessions_.end());
     return id;
 }
 
@@ -37,17 +36,16 @@ void session_table::take_over(session& s, clock::time_point now) {
     if (s.conn != nullptr) {
         s.conn = nullptr;
         --stats_.clients_connected;
-        if (s.will && s.will_delay == 0) publish_will(s, now);
+        if (s.will && s.will->delay == 0) publish_will(s, now);
     }
     s.will.reset();
-    s.will_at.reset();
 }
 
 void session_table::attach(session& s, connection& c) {
     if (s.conn == nullptr && s.expires_at) --stats_.clients_disconnected; // was kept offline
     s.conn = &c;
     s.expires_at.reset();
-    s.will_at.reset();
+    if (s.will) s.will->at.reset();
     stats_.client_connected();
 }
 
@@ -60,11 +58,11 @@ void session_table::detach(session& s, bool publish_will_now, clock::time_point 
     if (s.will) {
         if (!publish_will_now) {
             s.will.reset();
-        } else if (s.will_delay == 0 || !s.persistent()) {
+        } else if (s.will->delay == 0 || !s.persistent()) {
             publish_will(s, now);
         } else {
             // MQTT5-3.1.3-9: published after the Will Delay Interval, or when the session ends.
-            s.will_at = now + std::chrono::seconds(s.will_delay);
+            s.will->at = now + std::chrono::seconds(s.will->delay);
         }
     }
     if (!s.persistent()) {
@@ -76,29 +74,29 @@ void session_table::detach(session& s, bool publish_will_now, clock::time_point 
 }
 
 void session_table::schedule(session& s) {
-    const bool will = s.will_at.has_value();
+    const bool will = s.will && s.will->at;
     const bool expiry = s.expires_at && *s.expires_at != clock::time_point::max();
     if (!will && !expiry) return; // kept forever, nothing pending: no timer at all
     by_serial_[s.serial] = &s;
-    if (will) timers_.schedule(timer_kind::will_delay, s.serial, *s.will_at, s.timers);
+    if (will) timers_.schedule(timer_kind::will_delay, s.serial, *s.will->at, s.timers);
     if (expiry) timers_.schedule(timer_kind::session_expiry, s.serial, *s.expires_at, s.timers);
 }
 
 void session_table::publish_will(session& s, clock::time_point now) {
     if (!s.will) return;
-    message_ptr w = std::move(s.will);
+    message_ptr w = std::move(s.will->msg);
+    const std::optional<std::uint32_t> expiry = s.will->expiry;
     s.will.reset();
-    s.will_at.reset();
-    if (s.will_expiry) {
+    if (expiry) {
         // MQTT5-3.3.2-6: the will's Message Expiry Interval counts from its publication.
         auto timed = std::make_shared<message>(*w);
-        timed->expires = now + std::chrono::seconds(*s.will_expiry);
+        timed->expires = now + std::chrono::seconds(*expiry);
         w = std::move(timed);
     }
     if (!policy_.may_publish(s, w->topic)) return;
     std::vector<property> props;
     for (const auto& prop : w->forwarded_properties()) props.push_back(prop);
-    if (s.will_expiry) props.push_back({property_id::message_expiry_interval, *s.will_expiry});
+    if (expiry) props.push_back({property_id::message_expiry_interval, *expiry});
     publish_view form;
     form.topic = utf8_view(w->topic);
     form.qos = w->qos;
@@ -116,7 +114,7 @@ void session_table::end(session& s, clock::time_point now) {
     store_.session_ended(s.client_id); // also when the expiry was lowered to 0 at DISCONNECT
     timers_.abandon(s.timers.pending());
     by_serial_.erase(s.serial);
-    const auto it = sessions_.find(s.client_id);
+    const auto it = sessions_.find(std::string_view(s.client_id));
     if (it != sessions_.end()) sessions_.erase(it);
 }
 
@@ -134,16 +132,19 @@ class restorer final : public restore_sink {
         s.expiry_interval = r.expiry_interval;
         for (const auto& sub : r.subscriptions)
             (void)router_.subscribe(s, sub.filter, sub.options, sub.subscription_id);
-        s.will = std::move(r.will);
-        s.will_delay = r.will_delay;
-        s.will_expiry = r.will_expiry;
-        if (r.expires_at) {
-            s.will_at = r.will_at; // offline when recorded: its deadlines stand
-        } else if (s.will) {
-            // It had a connection when the broker stopped: the restart cut that connection,
-            // so the will goes out as for a lost connection (on the first timer turn, once
-            // every session is back to receive it).
-            s.will_at = now_ + std::chrono::seconds(s.will_delay);
+        if (r.will) {
+            s.will = std::make_unique<session_will>();
+            s.will->msg = std::move(r.will);
+            s.will->delay = r.will_delay;
+            s.will->expiry = r.will_expiry;
+            if (r.expires_at) {
+                s.will->at = r.will_at; // offline when recorded: its deadlines stand
+            } else {
+                // It had a connection when the broker stopped: the restart cut that
+                // connection, so the will goes out as for a lost connection (on the first
+                // timer turn, once every session is back to receive it).
+                s.will->at = now_ + std::chrono::seconds(s.will->delay);
+            }
         }
         sessions_.kept_offline(s, now_, r.expires_at);
     }
@@ -210,7 +211,7 @@ void session_table::on_timer(const timer_queue::entry& e, clock::time_point now)
     session& s = *it->second;
     if (!timer_queue::claim(e, s.timers) || s.conn != nullptr) return;
     if (e.kind == timer_kind::will_delay) {
-        if (s.will_at && *s.will_at <= now) {
+        if (s.will && s.will->at && *s.will->at <= now) {
             publish_will(s, now);
             saved(s); // the will is gone: a restart must not publish it again
         }

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "core/log.hpp"
@@ -40,7 +41,7 @@ class session_table {
     [[nodiscard]] std::string assign_id();
     [[nodiscard]] std::size_t size() const noexcept { return sessions_.size(); }
     template <class F> void for_each(F&& f) const {
-        for (const auto& [id, s] : sessions_) f(std::as_const(*s));
+        for (const auto& s : sessions_) f(std::as_const(*s));
     }
 
     /// A CONNECT names `s`: its previous connection (if any, already closed by the caller) no
@@ -93,14 +94,22 @@ class session_table {
     outbox& outbox_;
     store& store_;
     const protocol_storage& storage_; ///< the session layer's limits, one for every session
-    struct text_hash {
+    /// Hash and equality of sessions by client identifier, and lookup by a client identifier:
+    /// the set holds the session alone, its key is the session's own `client_id`.
+    struct by_client_id {
         using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept {
-            return std::hash<std::string_view>{}(s);
+        static std::string_view key(std::string_view id) noexcept { return id; }
+        static std::string_view key(const std::unique_ptr<session>& s) noexcept {
+            return s->client_id;
+        }
+        template <class K> std::size_t operator()(const K& k) const noexcept {
+            return std::hash<std::string_view>{}(key(k));
+        }
+        template <class A, class B> bool operator()(const A& a, const B& b) const noexcept {
+            return key(a) == key(b);
         }
     };
-    std::unordered_map<std::string, std::unique_ptr<session>, text_hash, std::equal_to<>>
-        sessions_;
+    std::unordered_set<std::unique_ptr<session>, by_client_id, by_client_id> sessions_;
     std::unordered_map<std::uint64_t, session*> by_serial_;
     std::uint64_t next_serial_ = 1;
     std::uint64_t assigned_ids_ = 0;

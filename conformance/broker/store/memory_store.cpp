@@ -40,11 +40,13 @@ session_record record_of(const session& s) {
     r.subscriptions.reserve(s.subscriptions.size());
     for (const auto& [filter, sub] : s.subscriptions)
         r.subscriptions.push_back({filter, sub.options, sub.subscription_id});
-    if (s.conn == nullptr) r.expires_at = s.expires_at;
-    r.will = s.will;
-    r.will_delay = s.will_delay;
-    r.will_expiry = s.will_expiry;
-    r.will_at = s.will_at;
+    if (s.conn == nullptr) r.expires_at = s.expires_at.to_optional();
+    if (s.will) {
+        r.will = s.will->msg;
+        r.will_delay = s.will->delay;
+        r.will_expiry = s.will->expiry;
+        r.will_at = s.will->at;
+    }
     return r;
 }
 

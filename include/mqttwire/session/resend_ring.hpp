@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "outbound_table.hpp"
 #include "storage.hpp"
 
 namespace mqttwire::detail {
@@ -152,5 +153,30 @@ template <class Storage> class resend_ring {
     std::uint32_t tail_ = 0;
     std::uint32_t end_ = 0;
 };
+
+// The copy ring of a storage that keeps no copies (`Storage::keeps_copies` false): no bytes,
+// a limit of 0, so `session_state::keeps_copies()` is false and nothing below is ever reached.
+class no_copies {
+  public:
+    template <class Storage> constexpr explicit no_copies(const Storage&) noexcept {}
+    [[nodiscard]] static constexpr std::size_t limit() noexcept { return 0; }
+    [[nodiscard]] static constexpr bool empty() noexcept { return true; }
+    [[nodiscard]] static constexpr std::uint32_t allocate(std::size_t) noexcept { return no_ref; }
+    [[nodiscard]] static constexpr std::uint32_t store(std::span<const std::byte>) noexcept {
+        return no_ref;
+    }
+    [[nodiscard]] static constexpr std::span<std::byte> get(std::uint32_t) noexcept { return {}; }
+    static constexpr void release(std::uint32_t) noexcept {}
+    static constexpr void clear() noexcept {}
+};
+
+template <class Storage> constexpr bool storage_keeps_copies() noexcept {
+    if constexpr (requires { Storage::keeps_copies; }) return Storage::keeps_copies;
+    else return true;
+}
+
+template <class Storage>
+using copies_of =
+    std::conditional_t<storage_keeps_copies<Storage>(), resend_ring<Storage>, no_copies>;
 
 } // namespace mqttwire::detail

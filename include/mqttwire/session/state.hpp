@@ -135,7 +135,7 @@ template <class Storage> class session_state {
     }
 
     detail::outbound_table<Storage> out_;
-    detail::resend_ring<Storage> copies_;
+    [[no_unique_address]] detail::copies_of<Storage> copies_;
     detail::id_set<Storage> inbound_;
 };
 

@@ -289,19 +289,30 @@ template <session_limits L> struct fixed_storage {
     template <class T, storage_part P>
     using buffer = detail::fixed_buffer<T, detail::capacity_of(L, P)>;
     static constexpr bool allocates = false;
+    /// @brief Whether sessions keep copies of their unacknowledged PUBLISH packets: with
+    /// `resend_bytes` 0 the copy ring takes no space at all.
+    static constexpr bool keeps_copies = L.resend_bytes > 0;
 };
 
 /// @brief Allocator-backed storage with limits chosen at run time: tables and buffers start
 /// empty, grow as traffic needs up to the limits, and byte buffers shrink back once drained. The
 /// choice of servers with many mostly idle connections.
-template <class Allocator = std::allocator<std::byte>> class dynamic_storage {
+///
+/// `KeepsCopies` false: the sessions never keep copies of what they send (`resend_bytes` is
+/// taken as 0, the embedder re-encodes through a `resend_source`), and the copy ring takes no
+/// space in each `session_state`: what a broker that keeps its messages anyway wants.
+template <class Allocator = std::allocator<std::byte>, bool KeepsCopies = true>
+class dynamic_storage {
   public:
     explicit dynamic_storage(session_limits limits = {}, const Allocator& alloc = Allocator()) noexcept
-        : limits_(limits), alloc_(alloc) {}
+        : limits_(limits), alloc_(alloc) {
+        if constexpr (!KeepsCopies) limits_.resend_bytes = 0;
+    }
     [[nodiscard]] constexpr session_limits limits() const noexcept { return limits_; }
     [[nodiscard]] Allocator allocator() const noexcept { return alloc_; }
     template <class T, storage_part P> using buffer = detail::dynamic_part<T, Allocator, P>;
     static constexpr bool allocates = true;
+    static constexpr bool keeps_copies = KeepsCopies;
 
   private:
     session_limits limits_;
