@@ -71,7 +71,7 @@ errc publish_v5_with(std::string_view props) {
 // Section 2.2.2.2 and table 2-4: the inline check of the PUBLISH decoder refuses what the shared
 // one refuses.
 TEST(fast_paths, publish_property_block_rules_MQTT5_3_3_2_8) {
-    EXPECT_EQ(publish_v5_with("02 00 00 0e 10"), errc::success);       // Message Expiry
+    EXPECT_EQ(publish_v5_with("02 00 00 0e 10"), errc::success); // Message Expiry
     EXPECT_EQ(publish_v5_with("02 00 00 0e 10 02 00 00 00 01"), errc::protocol_error); // twice
     EXPECT_EQ(publish_v5_with("0b 01 0b 02"), errc::success);  // Subscription Identifier twice
     EXPECT_EQ(publish_v5_with("0b 00"), errc::protocol_error); // Subscription Identifier 0
@@ -83,7 +83,7 @@ TEST(fast_paths, publish_property_block_rules_MQTT5_3_3_2_8) {
     EXPECT_EQ(publish_v5_with("08 00 03 61 2f 23"), errc::protocol_error); // Response Topic a/#
     EXPECT_EQ(publish_v5_with("08 00 03 61 2f 62"), errc::success);
     EXPECT_EQ(publish_v5_with("26 00 01 6b 00 01 76 26 00 01 6b 00 01 76"), errc::success);
-    EXPECT_EQ(publish_v5_with("26 00 01 6b 00 01 00"), errc::malformed_packet); // U+0000
+    EXPECT_EQ(publish_v5_with("26 00 01 6b 00 01 00"), errc::malformed_packet);    // U+0000
     EXPECT_EQ(publish_v5_with("26 00 02 c0 80 00 01 76"), errc::malformed_packet); // overlong
     EXPECT_EQ(publish_v5_with("26 00 08 73 6f 75 72 63 65 2d ed 00 01 76"),
               errc::malformed_packet); // truncated sequence at the end of an 8-byte key

@@ -90,7 +90,8 @@ class reader {
     }
     /// Two-byte length then that many bytes, unvalidated (a string whose rules the caller
     /// applies, e.g. a Topic Name).
-    [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc string(std::span<const std::byte>& out) noexcept {
+    [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc
+    string(std::span<const std::byte>& out) noexcept {
         std::uint16_t n = 0;
         if (const auto e = u16(n); e != errc::success) return e;
         return bytes(n, out);
