@@ -365,16 +365,6 @@ topic_name_check(const utf8_view& t, const utf8_rules& rules) noexcept {
     return check_topic_name(t.as_string_view(), rules);
 }
 
-// topic_name_check under the mandatory rules with the scan inline as well: the PUBLISH paths
-// (encode and decode), where a call would cost more than the scan of a short topic.
-[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc
-publish_topic_name_check(const utf8_view& t) noexcept {
-    if (!small_code && !std::is_constant_evaluated() && t.size() <= max_topic_length &&
-        is_plain_topic_inline(t.bytes()))
-        return errc::success;
-    return topic_name_check(t, {});
-}
-
 } // namespace detail
 
 } // namespace mqttwire

@@ -68,9 +68,8 @@ inline constexpr bool word_scans = sizeof(std::size_t) >= 8 && !small_code;
 // mandatory rules (MQTT-4.7.1-1, MQTT-4.7.3-1, MQTT-4.7.3-2, MQTT-1.5.3-1 and 5.0 twins).
 // Overlapping last word/vector instead of a byte tail.
 // Topics of up to 32 bytes (most of them) take two overlapping vectors (or words up to 16
-// bytes) and no loop. Always inline (the PUBLISH paths); is_plain_topic for other callers.
-[[nodiscard]] MQTTWIRE_FORCE_INLINE bool
-is_plain_topic_inline(std::span<const std::byte> s) noexcept {
+// bytes) and no loop.
+[[nodiscard]] MQTTWIRE_FORCE_INLINE bool is_plain_topic(std::span<const std::byte> s) noexcept {
     const std::size_t n = s.size();
 #if defined(__SSE2__)
     if (word_scans && n >= 16) {
@@ -91,10 +90,6 @@ is_plain_topic_inline(std::span<const std::byte> s) noexcept {
     for (const auto b : s)
         if (!is_plain_topic_byte(static_cast<std::uint8_t>(b))) return false;
     return n != 0;
-}
-
-[[nodiscard]] inline bool is_plain_topic(std::span<const std::byte> s) noexcept {
-    return is_plain_topic_inline(s);
 }
 
 // True when `s` holds only plain text bytes: well-formed UTF-8 without U+0000 (and nothing the

@@ -56,7 +56,7 @@ namespace detail {
                                                                        : errc::protocol_error;
         return errc::topic_name_invalid;
     }
-    return publish_topic_name_check(p.topic);
+    return topic_name_check(p.topic, {});
 }
 
 // Everything after the topic, in the general case: a topic that is not plain ASCII (or rules
@@ -117,7 +117,7 @@ template <class Ctx>
     if (const auto e = r.string(topic_bytes); e != errc::success) return e;
     out.topic = utf8_view(topic_bytes);
     bool plain = !small_code && !std::is_constant_evaluated() &&
-                 !c.opts.utf8.reject_control_characters && is_plain_topic_inline(topic_bytes);
+                       !c.opts.utf8.reject_control_characters && is_plain_topic(topic_bytes);
     if (!plain || c.v5()) return decode_publish_rest(r.data(), r.position(), c, out, plain);
     if (out.qos != mqttwire::qos::at_most_once) {
         if (const auto e = read_packet_id(r, out.packet_id); e != errc::success) return e;
@@ -165,7 +165,7 @@ template <class Ctx>
     // check_publish_topic with the topic rules inline: only an empty 5.0 topic needs more (its
     // Topic Alias); an empty one before 5.0 is what topic_name_check says (MQTT-4.7.3-1).
     if (const auto e = c.v5() && p.topic.empty() ? check_publish_topic(p, true)
-                                                 : publish_topic_name_check(p.topic);
+                                                 : topic_name_check(p.topic, {});
         e != errc::success)
         return e;
     const bool with_id = p.qos != mqttwire::qos::at_most_once;
