@@ -9,9 +9,11 @@
 /// +---------------+---------------+------------------------------+
 /// ```
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 
 #include "config.hpp"
 #include "errc.hpp"
@@ -34,14 +36,10 @@ struct fixed_header {
     }
 };
 
-/// @brief Checks the type nibble and flag bits of a first byte for protocol level `v`.
-///
-/// @return `errc::malformed_packet` for type 0, for AUTH before 5.0, for reserved flags that do
-/// not hold their listed value (MQTT-2.2.2-1, MQTT-2.2.2-2, MQTT5-2.1.3-1; PUBREL, SUBSCRIBE and
-/// UNSUBSCRIBE: MQTT-3.6.1-1, MQTT-3.8.1-1, MQTT-3.10.1-1 and 5.0 twins; DISCONNECT
-/// MQTT-3.14.1-1 / MQTT5-3.14.1-1; AUTH MQTT5-3.15.1-1), for PUBLISH with QoS 3 (MQTT-3.3.1-4,
-/// MQTT5-3.3.1-4) and for DUP on a QoS 0 PUBLISH (MQTT-3.3.1-2, MQTT5-3.3.1-2).
-[[nodiscard]] constexpr errc check_first_byte(std::uint8_t b, protocol_version v) noexcept {
+namespace detail {
+
+// The rules of check_first_byte, type by type.
+[[nodiscard]] constexpr errc first_byte_rules(std::uint8_t b, protocol_version v) noexcept {
     const auto type = static_cast<unsigned>(b >> 4);
     const auto flags = static_cast<unsigned>(b & 0x0Fu);
     // The flag values each type allows, as a bit per value. PUBLISH: any QoS but 3, DUP only
@@ -58,6 +56,43 @@ struct fixed_header {
         (type == static_cast<unsigned>(packet_type::auth) && v != protocol_version::v5))
         allowed = 0;
     return (allowed >> flags & 1u) != 0 ? errc::success : errc::malformed_packet;
+}
+
+// check_first_byte's answer for every first byte: bit `b % 64` of word `b / 64` is set when `b`
+// is valid; row 0 for MQTT 3.1, 1 for 3.1.1 (and any unknown level, which the rules treat as
+// 3.1.1), 2 for 5.0.
+inline constexpr std::array<std::array<std::uint64_t, 4>, 3> first_byte_table = [] {
+    std::array<std::array<std::uint64_t, 4>, 3> t{};
+    constexpr protocol_version levels[] = {protocol_version::v3_1, protocol_version::v3_1_1,
+                                           protocol_version::v5};
+    for (std::size_t row = 0; row < 3; ++row)
+        for (unsigned b = 0; b < 256; ++b)
+            if (first_byte_rules(static_cast<std::uint8_t>(b), levels[row]) == errc::success)
+                t[row][b >> 6] |= std::uint64_t{1} << (b & 63u);
+    return t;
+}();
+
+} // namespace detail
+
+/// @brief Checks the type nibble and flag bits of a first byte for protocol level `v`.
+///
+/// @return `errc::malformed_packet` for type 0, for AUTH before 5.0, for reserved flags that do
+/// not hold their listed value (MQTT-2.2.2-1, MQTT-2.2.2-2, MQTT5-2.1.3-1; PUBREL, SUBSCRIBE and
+/// UNSUBSCRIBE: MQTT-3.6.1-1, MQTT-3.8.1-1, MQTT-3.10.1-1 and 5.0 twins; DISCONNECT
+/// MQTT-3.14.1-1 / MQTT5-3.14.1-1; AUTH MQTT5-3.15.1-1), for PUBLISH with QoS 3 (MQTT-3.3.1-4,
+/// MQTT5-3.3.1-4) and for DUP on a QoS 0 PUBLISH (MQTT-3.3.1-2, MQTT5-3.3.1-2).
+[[nodiscard]] constexpr errc check_first_byte(std::uint8_t b, protocol_version v) noexcept {
+    if constexpr (!detail::small_code) {
+        // Fast builds at run time: one bit of a 256-bit table per level (first_byte_table, built
+        // from the same rules) instead of the type tests.
+        if (!std::is_constant_evaluated()) {
+            const auto x = static_cast<unsigned>(v);
+            const unsigned row = x == 5 ? 2u : x == 3 ? 0u : 1u;
+            const std::uint64_t word = detail::first_byte_table[row][b >> 6];
+            return (word >> (b & 63u) & 1u) != 0 ? errc::success : errc::malformed_packet;
+        }
+    }
+    return detail::first_byte_rules(b, v);
 }
 
 [[nodiscard]] constexpr result<fixed_header>

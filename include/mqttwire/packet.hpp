@@ -171,7 +171,7 @@ static_assert([] {
 template <class P, codec_profile Profile>
 inline constexpr unsigned frame_check_of = [] {
     const bool never = !Profile.receives(P::type);
-    const auto refused = [never](peer_role sender) {
+    const auto refused = [&](peer_role sender) {
         return never || check_direction(P::type, sender, protocol_version::v5) != errc::success;
     };
     return static_cast<unsigned>(P::type) | (never ? 0x10u : 0u) |

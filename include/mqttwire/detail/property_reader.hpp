@@ -213,11 +213,11 @@ inline constexpr std::uint32_t integer_max[] = {0xFFu, 0xFFFFu, 0xFFFFFFFFu, var
 
 // Checks every entry of a property block (its Property Length already read) as the properties
 // of `ctx`: each identifier, its place (table 2-4), duplicates and its value. Counts the entries
-// and collects their presence bits.
-[[nodiscard]] constexpr errc check_property_entries(reader walk, property_context ctx,
-                                                    const decode_options& opts,
-                                                    std::uint32_t& present,
-                                                    std::size_t& count) noexcept {
+// and collects their presence bits. Inline, for the PUBLISH decoder's hot path (no call, the
+// block's reader in registers); other packets call check_property_entries.
+[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc
+check_property_entries_inline(reader walk, property_context ctx, const decode_options& opts,
+                              std::uint32_t& present, std::size_t& count) noexcept {
     // Locals while walking (the out-parameters could alias the walk's bytes for the compiler).
     std::uint32_t seen = 0;
     std::size_t n = 0;
@@ -242,6 +242,14 @@ inline constexpr std::uint32_t integer_max[] = {0xFFu, 0xFFFFu, 0xFFFFFFFFu, var
     present = seen;
     count = n;
     return errc::success;
+}
+
+// The same, as one function shared by every packet type.
+[[nodiscard]] constexpr errc check_property_entries(reader walk, property_context ctx,
+                                                    const decode_options& opts,
+                                                    std::uint32_t& present,
+                                                    std::size_t& count) noexcept {
+    return check_property_entries_inline(walk, ctx, opts, present, count);
 }
 
 } // namespace mqttwire::detail

@@ -32,13 +32,13 @@ class reader {
     [[nodiscard]] constexpr bool empty() const noexcept { return remaining() == 0; }
     [[nodiscard]] constexpr std::size_t position() const noexcept { return pos_; }
 
-    [[nodiscard]] constexpr errc u8(std::uint8_t& out) noexcept {
+    [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc u8(std::uint8_t& out) noexcept {
         if (remaining() < 1) return errc::malformed_packet;
         out = static_cast<std::uint8_t>(data_[pos_]);
         ++pos_;
         return errc::success;
     }
-    [[nodiscard]] constexpr errc u16(std::uint16_t& out) noexcept {
+    [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc u16(std::uint16_t& out) noexcept {
         if (remaining() < 2) return errc::malformed_packet;
         out = static_cast<std::uint16_t>((static_cast<unsigned>(data_[pos_]) << 8) |
                                          static_cast<unsigned>(data_[pos_ + 1]));
@@ -68,14 +68,15 @@ class reader {
         return errc::success;
     }
     /// The next `n` bytes.
-    [[nodiscard]] constexpr errc bytes(std::size_t n, std::span<const std::byte>& out) noexcept {
+    [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc
+    bytes(std::size_t n, std::span<const std::byte>& out) noexcept {
         if (remaining() < n) return errc::malformed_packet;
         out = data_.subspan(pos_, n);
         pos_ += n;
         return errc::success;
     }
     /// A reader over the next `n` bytes; this reader moves past them.
-    [[nodiscard]] constexpr errc sub(std::size_t n, reader& out) noexcept {
+    [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc sub(std::size_t n, reader& out) noexcept {
         std::span<const std::byte> s;
         if (const auto e = bytes(n, s); e != errc::success) return e;
         out = reader(s);
@@ -89,7 +90,8 @@ class reader {
     }
     /// Two-byte length then that many bytes, unvalidated (a string whose rules the caller
     /// applies, e.g. a Topic Name).
-    [[nodiscard]] constexpr errc string(std::span<const std::byte>& out) noexcept {
+    [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc
+    string(std::span<const std::byte>& out) noexcept {
         std::uint16_t n = 0;
         if (const auto e = u16(n); e != errc::success) return e;
         return bytes(n, out);

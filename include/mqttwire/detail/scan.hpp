@@ -67,20 +67,24 @@ inline constexpr bool word_scans = sizeof(std::size_t) >= 8 && !small_code;
 // True when `s` is not empty and holds only plain topic bytes: a valid Topic Name under the
 // mandatory rules (MQTT-4.7.1-1, MQTT-4.7.3-1, MQTT-4.7.3-2, MQTT-1.5.3-1 and 5.0 twins).
 // Overlapping last word/vector instead of a byte tail.
-[[nodiscard]] inline bool is_plain_topic(std::span<const std::byte> s) noexcept {
+// Topics of up to 32 bytes (most of them) take two overlapping vectors (or words up to 16
+// bytes) and no loop.
+[[nodiscard]] MQTTWIRE_FORCE_INLINE bool is_plain_topic(std::span<const std::byte> s) noexcept {
     const std::size_t n = s.size();
 #if defined(__SSE2__)
     if (word_scans && n >= 16) {
-        int bad = 0;
-        for (std::size_t i = 0; n - i > 16; i += 16) bad |= non_plain_topic_16(s, i);
-        return (bad | non_plain_topic_16(s, n - 16)) == 0;
+        int bad = non_plain_topic_16(s, 0) | non_plain_topic_16(s, n - 16);
+        for (std::size_t i = 16; n - i > 16; i += 16) bad |= non_plain_topic_16(s, i);
+        return bad == 0;
     }
 #endif
     if constexpr (word_scans) {
         if (n >= 8) {
-            std::uint64_t bad = 0;
-            for (std::size_t i = 0; n - i > 8; i += 8) bad |= non_plain_topic_bytes(load_word(s, i));
-            return (bad | non_plain_topic_bytes(load_word(s, n - 8))) == 0;
+            std::uint64_t bad =
+                non_plain_topic_bytes(load_word(s, 0)) | non_plain_topic_bytes(load_word(s, n - 8));
+            for (std::size_t i = 8; n - i > 8; i += 8)
+                bad |= non_plain_topic_bytes(load_word(s, i));
+            return bad == 0;
         }
     }
     for (const auto b : s)

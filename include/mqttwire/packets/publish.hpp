@@ -76,7 +76,12 @@ template <class Ctx>
         if (const auto e = read_packet_id(r, out.packet_id); e != errc::success) return e;
     }
     if (c.v5()) {
-        if (const auto e = decode_properties(r, property_context::publish, c.opts, out.properties);
+        // Fast builds check the block inline here (PUBLISH is the hot packet); the other
+        // packet types share one out-of-line copy.
+        if (const auto e =
+                small_code ? decode_properties(r, property_context::publish, c.opts, out.properties)
+                           : decode_property_block_inline(r, property_context::publish, c.opts,
+                                                          out.properties);
             e != errc::success)
             return e;
         // MQTT5-3.3.4-6: a client never sends a Subscription Identifier.
