@@ -30,7 +30,8 @@ if(MQTTWIRE_BUILD_TESTS)
 
     add_executable(mqttwire_broker_tls_tests
         "${_tls_tests}/tls_context_test.cpp"
-        "${_tls_tests}/tls_engine_test.cpp")
+        "${_tls_tests}/tls_engine_test.cpp"
+        "${_tls_tests}/tls_engine_stream_test.cpp")
     mqttwire_project_target(mqttwire_broker_tls_tests EXCEPTIONS)
     target_link_libraries(mqttwire_broker_tls_tests PRIVATE mqttwire_broker_tls GTest::gtest_main)
     target_compile_definitions(mqttwire_broker_tls_tests PRIVATE

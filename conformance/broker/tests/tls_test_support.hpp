@@ -148,4 +148,15 @@ inline std::string send_through(pair& p, bool from_client, std::string_view text
     return std::exchange(got, std::string());
 }
 
+// An MQTT 3.1.1 CONNECT: client id "tls", clean session, keep-alive 60.
+inline constexpr std::string_view mqtt_connect{"\x10\x0f\x00\x04MQTT\x04\x02\x00\x3c\x00\x03tls", 17};
+
+// The handshake is done and application data goes through both ways.
+inline void expect_round_trip(pair& p) {
+    ASSERT_TRUE(p.established());
+    EXPECT_EQ(send_through(p, true, mqtt_connect), mqtt_connect);
+    const std::string connack("\x20\x02\x00\x00", 4); // CONNACK, session not present, accepted
+    EXPECT_EQ(send_through(p, false, connack), connack);
+}
+
 } // namespace tls_test
