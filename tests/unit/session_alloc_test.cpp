@@ -98,6 +98,7 @@ TEST(session_alloc, the_counter_sees_allocations) {
 struct held {
     std::size_t blocks = 0;
     std::size_t bytes = 0;
+    std::size_t allocations = 0; ///< ever made
 };
 template <class T> struct counting_allocator {
     using value_type = T;
@@ -106,6 +107,7 @@ template <class T> struct counting_allocator {
     template <class U> counting_allocator(const counting_allocator<U>& o) noexcept : h(o.h) {}
     T* allocate(std::size_t n) {
         ++h->blocks;
+        ++h->allocations;
         h->bytes += n * sizeof(T);
         return std::allocator<T>().allocate(n);
     }
@@ -169,6 +171,47 @@ TEST(session_alloc, idle_server_connection_keeps_nothing_allocated) {
     EXPECT_EQ(s.next(0ms).kind, event_kind::closed);
     s.output_written(s.output().size());
     EXPECT_EQ(h.blocks, 0u);
+}
+
+// A busy connection keeps its output buffer between batches (drained after 1 KiB or more, up to
+// 64 KiB kept), so it does not allocate and grow it again for every batch; a small exchange (a
+// PINGRESP) after it gives the buffer back, so a connection that goes quiet keeps nothing.
+TEST(session_alloc, output_buffer_is_kept_between_batches_and_given_back_when_quiet) {
+    held h;
+    using storage = dynamic_storage<counting_allocator<std::byte>>;
+    const storage st(session_limits{.inbound_qos2 = 20, .resend_bytes = 0},
+                     counting_allocator<std::byte>(&h));
+    session_state<storage> state(st);
+    server<storage> s(0ms, {}, st);
+    const auto connect = hex("10 10 00 04 4d 51 54 54 04 02 00 3c 00 04 70 63 70 63"); // 3.1.1
+    ASSERT_EQ(s.feed(connect), connect.size());
+    ASSERT_EQ(s.next(0ms).kind, event_kind::connect_request);
+    ASSERT_EQ(s.accept(state), errc::success);
+    EXPECT_EQ(s.next(0ms).kind, event_kind::none);
+    s.output_written(s.output().size());
+    ASSERT_EQ(h.blocks, 0u) << "a CONNACK alone: nothing kept";
+
+    publish_view p;
+    p.topic = "sensors/kitchen/temperature";
+    p.payload = "21.5 degrees, humidity 40 percent";
+    const auto batch = [&] {
+        for (int i = 0; i < 30; ++i) ASSERT_TRUE(s.publish(p, 1ms).has_value()); // 64 bytes each
+        ASSERT_GE(s.output().size(), 1024u);
+        s.output_written(s.output().size());
+    };
+    batch();
+    EXPECT_EQ(h.blocks, 1u) << "the output buffer, kept after a batch of 1,920 bytes";
+    const std::size_t allocations = h.allocations;
+    batch();
+    batch();
+    EXPECT_EQ(h.allocations, allocations) << "later batches reuse it";
+
+    const auto pingreq = hex("c0 00");
+    ASSERT_EQ(s.feed(pingreq), pingreq.size());
+    EXPECT_EQ(s.next(2ms).kind, event_kind::none);
+    EXPECT_EQ(s.output().size(), 2u) << "PINGRESP";
+    s.output_written(2);
+    EXPECT_EQ(h.blocks, 0u) << "drained after a small exchange: given back";
 }
 
 // Deferred acknowledgements: their table is allocated with the first `defer()` and freed when

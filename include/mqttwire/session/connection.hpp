@@ -36,6 +36,7 @@
 #include "alias_sender.hpp"
 #include "alias_table.hpp"
 #include "connection_io.hpp"
+#include "decode_into.hpp"
 #include "event.hpp"
 #include "inbound_flow.hpp"
 #include "outbound_publish.hpp"
@@ -146,10 +147,10 @@ class basic_connection
             if (f.status == errc::incomplete) return {};
             if (f.status != errc::success) return violation(f.status);
             const auto pkt = buffered.first(f.size);
-            auto r = decode_frame<Profile>(pkt, f, o);
-            if (!r) return derived().decode_failed(r.error(), pkt);
             if (!this->decoded_.acquire()) return violation(errc::quota_exceeded);
-            packet() = *r;
+            if (const auto e = detail::decode_frame_into<Profile>(pkt, f, o, packet());
+                e != errc::success)
+                return derived().decode_failed(e, pkt);
             // Flow control before work: a packet is taken only when its answer fits the output
             // buffer, so a peer that does not read stops being read (issue 15: no unbounded
             // PINGRESP or PUBACK backlog).

@@ -127,13 +127,24 @@ template <class Storage> class connection_io {
     void output_written(std::size_t n) noexcept {
         out_begin_ = static_cast<index>(std::min<std::size_t>(out_begin_ + n, out_end_));
         if (out_begin_ == out_end_) {
+            const std::size_t batch = out_end_;
             out_begin_ = out_end_ = 0;
-            out_.shrink_to(0); // allocator-backed storage: nothing kept after a spike
+            drained(out_, batch);
         }
     }
 
   protected:
     static constexpr std::size_t read_chunk = 4096;
+    // With allocator-backed storage, a buffer that drains after a batch of at least `keep_after`
+    // bytes keeps its memory (up to `keep_limit`) for the next batch, so a busy connection does
+    // not allocate and grow it again every turn. One that drains after a small exchange (a
+    // CONNACK, a PINGRESP, an acknowledgement), or that grew past `keep_limit`, gives it back: a
+    // quiet connection holds nothing, and none keeps the size of its largest message.
+    static constexpr std::size_t keep_after = 1024;
+    static constexpr std::size_t keep_limit = 64 * 1024;
+    template <class Buffer> static void drained(Buffer& b, std::size_t batch) noexcept {
+        if (batch < keep_after || b.capacity() > keep_limit) b.shrink_to(0);
+    }
 
     explicit connection_io(const Storage& storage) noexcept
         : in_(storage), out_(storage), decoded_(storage) {}
@@ -174,11 +185,12 @@ template <class Storage> class connection_io {
         if (in_begin_ == 0) return;
         last_message_size_ = 0; // the message's bytes may move: it can no longer be held
         const std::size_t rest = in_end_ - in_begin_;
+        const std::size_t batch = in_end_;
         if (rest != 0) std::memmove(in_.data(), in_.data() + in_begin_, rest);
         in_begin_ = 0;
         in_end_ = static_cast<index>(rest);
         if (rest == 0) {
-            in_.shrink_to(0);
+            drained(in_, batch);
             decoded_.release(); // its views pointed into the bytes just dropped
         }
     }

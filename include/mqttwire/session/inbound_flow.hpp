@@ -163,9 +163,9 @@ template <class Derived, peer_role Role, class Storage, codec_profile Profile> c
         }
         if (const auto e = c.derived().check_inbound_publish(p); e != errc::success)
             return c.violation(e);
-        auto ev = c.event_of(event_kind::message, p.packet_id);
-        ev.message = &p;
-        if (p.qos == qos::at_most_once) return ev;
+        // The event is built where it is returned (one object, no copy through the stack: a
+        // copy of it right after its fields were stored stalled every QoS 0 PUBLISH).
+        if (p.qos == qos::at_most_once) return message_event(p);
         if (const qos owed = c.owed_.qos_of(p.packet_id); owed != qos::at_most_once) {
             // The answer to this identifier is deferred: the same message again (MQTT5-4.3.2-5
             // and MQTT5-4.3.3-10 the other way round), answered when the embedder acknowledges
@@ -193,6 +193,12 @@ template <class Derived, peer_role Role, class Storage, codec_profile Profile> c
             return c.violation(errc::receive_maximum_exceeded);
         c.pending_ = {detail::pending_kind::ack, p.qos, p.packet_id, 0};
         c.reserved_ = detail::answer_reserve;
+        return message_event(p);
+    }
+
+    [[nodiscard]] session_event message_event(const publish_view& p) noexcept {
+        session_event ev = conn().event_of(event_kind::message, p.packet_id);
+        ev.message = &p;
         return ev;
     }
 
