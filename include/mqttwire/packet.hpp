@@ -346,6 +346,14 @@ template <class P> [[nodiscard]] constexpr std::uint8_t first_byte_of(const P& p
 
 template <class P, class Ctx>
 [[nodiscard]] constexpr result<std::size_t> measure(const P& p, const Ctx& c) noexcept {
+    if constexpr (!small_code && std::is_same_v<P, publish_view>) {
+        // The hot packet's own checks and sum (the counting writer's, without the writer).
+        if (!std::is_constant_evaluated() && p.properties.empty()) {
+            const auto length = plain_publish_length(p, c);
+            if (!length) return length.error();
+            return 1 + varint_size(*length) + *length;
+        }
+    }
     const auto body = measure_body(p, c);
     if (!body) return body;
     return 1 + varint_size(static_cast<std::uint32_t>(*body)) + *body;
@@ -431,6 +439,22 @@ template <class P, class Ctx>
     if (sink_overflowed(sink) || sink.count != total)
         return errc::unspecified_error; // never: one path
     return sink.count;
+}
+
+// Writes `p` after `fit` (or `measure`) has accepted it under `c` and given `size`: a PUBLISH
+// without properties is stored without its checks running a second time; every other packet
+// goes through encode_into.
+template <class P, class Ctx>
+[[nodiscard]] constexpr result<std::size_t> encode_fitted(const P& p, const Ctx& c,
+                                                          std::size_t size,
+                                                          std::span<std::byte> out) noexcept {
+    if constexpr (!small_code && std::is_same_v<P, publish_view>) {
+        if (!std::is_constant_evaluated() && p.properties.empty()) {
+            if (out.size() < size) return errc::buffer_too_small;
+            return write_plain_publish(p, c, out.first(size));
+        }
+    }
+    return encode_into(p, c, out);
 }
 
 // Picks the encode context that fits `opts.max_packet_size`, dropping the Reason String and
@@ -591,8 +615,9 @@ template <codec_profile Profile = full_profile, packet P>
                                                    std::span<std::byte> out,
                                                    const encode_options& opts) noexcept {
     detail::encode_ctx<Profile> c{v};
-    if (const auto size = detail::fit(p, v, opts, c); !size) return size;
-    return detail::encode_into(p, c, out);
+    const auto size = detail::fit(p, v, opts, c);
+    if (!size) return size;
+    return detail::encode_fitted(p, c, *size, out);
 }
 
 /// @overload

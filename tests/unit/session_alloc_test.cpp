@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <memory>
+#include <vector>
 
 #include "session_support.hpp"
 
@@ -212,6 +214,69 @@ TEST(session_alloc, output_buffer_is_kept_between_batches_and_given_back_when_qu
     EXPECT_EQ(s.output().size(), 2u) << "PINGRESP";
     s.output_written(2);
     EXPECT_EQ(h.blocks, 0u) << "drained after a small exchange: given back";
+}
+
+// The small side of a one-way flow: a publisher's batches of QoS 1 PUBLISHes are large, the
+// PUBACKs that answer them small. The output buffer is kept while the input is busy, so the
+// acknowledgements of each batch do not allocate it again; one quiet exchange gives both back.
+TEST(session_alloc, acknowledgements_of_a_busy_publisher_reuse_the_output_buffer) {
+    held h;
+    using storage = dynamic_storage<counting_allocator<std::byte>>;
+    const storage st(session_limits{.inbound_qos2 = 20, .resend_bytes = 0},
+                     counting_allocator<std::byte>(&h));
+    session_state<storage> state(st);
+    server<storage> s(0ms, {}, st);
+    const auto connect = hex("10 10 00 04 4d 51 54 54 04 02 00 3c 00 04 70 63 70 63"); // 3.1.1
+    ASSERT_EQ(s.feed(connect), connect.size());
+    ASSERT_EQ(s.next(0ms).kind, event_kind::connect_request);
+    ASSERT_EQ(s.accept(state), errc::success);
+    EXPECT_EQ(s.next(0ms).kind, event_kind::none);
+    s.output_written(s.output().size());
+    ASSERT_EQ(h.blocks, 0u);
+
+    // 32 PUBLISHes of 40 bytes each (QoS 1), fed as one batch of 1,280 bytes.
+    std::vector<std::byte> batch_bytes;
+    std::uint16_t id = 1;
+    const auto make_batch = [&] {
+        batch_bytes.clear();
+        for (int i = 0; i < 32; ++i, ++id) {
+            publish_view p;
+            p.qos = qos::at_least_once;
+            p.packet_id = id;
+            p.topic = "sensors/hall/motion";
+            p.payload = "on, lux 120";
+            std::array<std::byte, 64> one{};
+            const auto n = encode(p, protocol_version::v3_1_1, one);
+            ASSERT_TRUE(n.has_value());
+            batch_bytes.insert(batch_bytes.end(), one.begin(), one.begin() + *n);
+        }
+        ASSERT_GE(batch_bytes.size(), 1024u);
+    };
+    const auto run_batch = [&] {
+        make_batch();
+        ASSERT_EQ(s.feed(batch_bytes), batch_bytes.size());
+        std::size_t messages = 0;
+        for (auto ev = s.next(1ms); ev; ev = s.next(1ms))
+            if (ev.kind == event_kind::message) ++messages;
+        EXPECT_EQ(messages, 32u);
+        EXPECT_EQ(s.output().size(), 32u * 4u) << "one PUBACK per PUBLISH (MQTT-4.3.2-2)";
+        s.output_written(s.output().size());
+    };
+    run_batch();
+    run_batch();
+    const std::size_t allocations = h.allocations;
+    run_batch();
+    run_batch();
+    // The decoded packet's slot is given back with the input it points into, once per batch;
+    // the buffers are not allocated again.
+    EXPECT_LE(h.allocations - allocations, 2u) << "busy: later batches reuse the buffers";
+
+    const auto pingreq = hex("c0 00");
+    ASSERT_EQ(s.feed(pingreq), pingreq.size());
+    EXPECT_EQ(s.next(2ms).kind, event_kind::none);
+    EXPECT_EQ(s.output().size(), 2u) << "PINGRESP";
+    s.output_written(2);
+    EXPECT_EQ(h.blocks, 0u) << "a small exchange both ways: nothing kept";
 }
 
 // Deferred acknowledgements: their table is allocated with the first `defer()` and freed when

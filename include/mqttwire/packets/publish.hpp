@@ -154,11 +154,10 @@ template <class W, class Ctx>
 
 // A PUBLISH without properties in a fast build at run time, the common case of a client's and a
 // broker's hot loop: the same checks as the counting pass of encode_body, in the same order,
-// then the size as a sum and the fields stored straight into `out` (one bounds check for the
-// whole packet instead of one per field). `Ctx` is the general encoder's context.
+// and the Remaining Length as a sum. `Ctx` is the general encoder's context.
 template <class Ctx>
-[[nodiscard]] inline result<std::size_t> encode_plain_publish(const publish_view& p, const Ctx& c,
-                                                              std::span<std::byte> out) noexcept {
+[[nodiscard]] inline result<std::uint32_t> plain_publish_length(const publish_view& p,
+                                                                const Ctx& c) noexcept {
     if (!Ctx::profile.has(c.version)) return errc::invalid_argument;
     if (static_cast<std::uint8_t>(p.qos) > 2) return errc::malformed_packet; // MQTT-3.3.1-4
     if (p.dup && p.qos == mqttwire::qos::at_most_once) return errc::malformed_packet;
@@ -170,15 +169,24 @@ template <class Ctx>
         return e;
     const bool with_id = p.qos != mqttwire::qos::at_most_once;
     if (with_id && p.packet_id == 0) return errc::protocol_error; // MQTT-2.3.1-1
-    const std::size_t topic = p.topic.size();
-    if (topic > 0xFFFFu) return errc::malformed_packet;
-    const std::size_t payload = p.payload.size();
-    const std::size_t body = 2 + topic + (with_id ? 2u : 0u) + (c.v5() ? 1u : 0u) + payload;
+    if (p.topic.size() > 0xFFFFu) return errc::malformed_packet;
+    const std::size_t body =
+        2 + p.topic.size() + (with_id ? 2u : 0u) + (c.v5() ? 1u : 0u) + p.payload.size();
     if (body > varint_max) return errc::packet_too_large;
-    const auto length = static_cast<std::uint32_t>(body);
-    const std::size_t total = 1 + varint_size(length) + body;
-    if (out.size() < total) return errc::buffer_too_small;
-    const auto to = out.first(total);
+    return static_cast<std::uint32_t>(body);
+}
+
+// Stores a PUBLISH without properties that plain_publish_length has accepted, its fields
+// straight into `to` (exactly its encoded size: one bounds check for the whole packet instead of
+// one per field). Returns the size.
+template <class Ctx>
+inline std::size_t write_plain_publish(const publish_view& p, const Ctx& c,
+                                       std::span<std::byte> to) noexcept {
+    const bool with_id = p.qos != mqttwire::qos::at_most_once;
+    const std::size_t topic = p.topic.size();
+    const std::size_t payload = p.payload.size();
+    const auto length = static_cast<std::uint32_t>(2 + topic + (with_id ? 2u : 0u) +
+                                                   (c.v5() ? 1u : 0u) + payload);
     std::size_t at = 0;
     to[at++] = static_cast<std::byte>(0x30u | header_flags(p));
     for (std::uint32_t v = length;; v >>= 7) {
@@ -196,7 +204,18 @@ template <class Ctx>
     }
     if (c.v5()) to[at++] = std::byte{0}; // Property Length 0
     copy_bytes(p.payload.bytes(), to.subspan(at, payload));
-    return total;
+    return at + payload;
+}
+
+// Both steps: checks, size, then the bytes (nothing written when it does not fit).
+template <class Ctx>
+[[nodiscard]] inline result<std::size_t> encode_plain_publish(const publish_view& p, const Ctx& c,
+                                                              std::span<std::byte> out) noexcept {
+    const auto length = plain_publish_length(p, c);
+    if (!length) return length.error();
+    const std::size_t total = 1 + varint_size(*length) + *length;
+    if (out.size() < total) return errc::buffer_too_small;
+    return write_plain_publish(p, c, out.first(total));
 }
 
 } // namespace detail

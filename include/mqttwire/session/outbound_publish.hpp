@@ -53,14 +53,16 @@ class outbound_publish {
             return e;
         };
         const auto eo = c.encode_opts();
-        auto size = encoded_size<Profile>(wire, c.version_, eo);
+        // Checked and measured once: the bytes are written below with the same context.
+        detail::encode_ctx<Profile> ctx{c.version_};
+        auto size = detail::fit(wire, c.version_, eo, ctx);
         if (!size && aliased && size.error() == errc::packet_too_large) {
             // Setting the alias made it too large for the peer: by name, if that fits.
             c.derived().alias_not_sent(p.topic.bytes());
             aliased = false;
             wire.topic = p.topic;
             wire.properties = p.properties;
-            size = encoded_size<Profile>(wire, c.version_, eo);
+            size = detail::fit(wire, c.version_, eo, ctx);
         }
         if (!size) return fail(size.error());
         if (!c.out_room(*size, true)) return fail(errc::would_block);
@@ -73,7 +75,7 @@ class outbound_publish {
             wire.packet_id = id;
         }
         const auto out = c.out_span(*size);
-        const auto n = encode<Profile>(wire, c.version_, out, eo);
+        const auto n = detail::encode_fitted(wire, ctx, *size, out);
         if (!n) { // unreachable: measured above with the same options
             if (id != 0) c.state_->release(id);
             return fail(n.error());

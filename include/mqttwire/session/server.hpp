@@ -383,14 +383,14 @@ class server : public basic_connection<server<Storage, Profile>, peer_role::serv
             const auto& s = std::get<subscribe_view>(pkt);
             this->pending_ = {detail::pending_kind::subscribe, qos::at_most_once, s.packet_id,
                               static_cast<std::uint16_t>(s.subscriptions.size())};
-            this->reserved_ = static_cast<std::uint32_t>(answer_size(pkt));
+            this->reserve_answer(answer_size(pkt));
             return this->event_of(event_kind::subscribe_request, s.packet_id);
         }
         case packet_type::unsubscribe: {
             const auto& u = std::get<unsubscribe_view>(pkt);
             this->pending_ = {detail::pending_kind::unsubscribe, qos::at_most_once, u.packet_id,
                               static_cast<std::uint16_t>(u.filters.size())};
-            this->reserved_ = static_cast<std::uint32_t>(answer_size(pkt));
+            this->reserve_answer(answer_size(pkt));
             return this->event_of(event_kind::unsubscribe_request, u.packet_id);
         }
         case packet_type::pingreq: // MQTT-3.12.4-1 / MQTT5-3.12.4-1
