@@ -132,11 +132,26 @@ const router::wire_form* router::form_for(const publication& m, const connection
     out.packet_id = q == mqttwire::qos::at_most_once ? 0 : 1;
     out.topic = utf8_view(m.topic()); // the alias, if any, resolved
     out.properties = std::span<const property>(props_);
-    const auto size = encoded_size(out, c.version());
-    if (!size) return nullptr;
+    // Encoded once, into room for the largest it can be (fixed header 5, topic length 2,
+    // identifier 2, Property Length 4, and properties no longer than the message's own), so
+    // the encoder's checks run once rather than once more for encoded_size.
     const auto at = encoded_.size();
+    encoded_.resize(at + 13 + m.topic().size() + m.view().payload.size() +
+                    m.view().properties.wire().size());
+    auto size = encode(out, c.version(), std::span<std::byte>(encoded_).subspan(at));
+    if (!size && size.error() == errc::buffer_too_small) {
+        // Properties not held in wire form (a will's, `$SYS`): measured first.
+        const auto need = encoded_size(out, c.version());
+        if (need) {
+            encoded_.resize(at + *need);
+            size = encode(out, c.version(), std::span<std::byte>(encoded_).subspan(at));
+        }
+    }
+    if (!size) {
+        encoded_.resize(at);
+        return nullptr;
+    }
     encoded_.resize(at + *size);
-    if (!encode(out, c.version(), std::span<std::byte>(encoded_).subspan(at))) return nullptr;
     forms_.push_back({v5, q, retain, at, *size});
     return &forms_.back();
 }

@@ -129,17 +129,17 @@ template <class Storage> class connection_io {
         if (out_begin_ == out_end_) {
             const std::size_t batch = out_end_;
             out_begin_ = out_end_ = 0;
-            out_busy_ = drained(out_, batch, in_busy_);
+            out_busy_ = drained(out_, batch, out_busy_, in_busy_) & 3u;
             // Quiet both ways: an input buffer kept for the other side's traffic goes too.
-            if (!out_busy_ && !in_busy_ && in_end_ == 0) in_.shrink_to(0);
+            if (out_busy_ == 0 && in_busy_ == 0 && in_end_ == 0) in_.shrink_to(0);
         }
     }
 
   protected:
     static constexpr std::size_t read_chunk = 4096;
     // With allocator-backed storage, a buffer that drains keeps its memory (up to `keep_limit`)
-    // for the next batch while the connection is busy: when this batch, or the last one the
-    // other way, had at least `keep_after` bytes. So a busy connection does not allocate its
+    // for the next batch while the connection is busy: when one of the last three batches
+    // either way had at least `keep_after` bytes. So a busy connection does not allocate its
     // buffers again every turn, including the small side of a one-way flow (a publisher's
     // acknowledgements, a subscriber's). After small exchanges both ways (a CONNACK, a
     // PINGREQ and its PINGRESP), or past `keep_limit`, a buffer is given back: a quiet
@@ -148,13 +148,17 @@ template <class Storage> class connection_io {
     static constexpr std::size_t keep_limit = 64 * 1024;
     // Keeps output room for the answer to the pending decision (`reserved_`).
     void reserve_answer(std::size_t n) noexcept {
-        reserved_ = static_cast<index>(n) & 0x3FFFFFFFu; // never more: see reserved_
+        reserved_ = static_cast<index>(n) & 0x0FFFFFFFu; // never more: see reserved_
     }
-    // Returns whether this batch was a large one.
+    // `busy` counts down from `busy_turns` after a large batch: a buffer stays busy for the two
+    // drains after it, so a flow whose batches alternate between large and small keeps it.
+    static constexpr unsigned busy_turns = 3;
+    // Returns the buffer's new busy count.
     template <class Buffer>
-    static bool drained(Buffer& b, std::size_t batch, bool other_busy) noexcept {
-        const bool busy = batch >= keep_after;
-        if ((!busy && !other_busy) || b.capacity() > keep_limit) b.shrink_to(0);
+    static unsigned drained(Buffer& b, std::size_t batch, unsigned busy,
+                            unsigned other_busy) noexcept {
+        busy = batch >= keep_after ? busy_turns : busy == 0 ? 0 : busy - 1;
+        if ((busy == 0 && other_busy == 0) || b.capacity() > keep_limit) b.shrink_to(0);
         return busy;
     }
 
@@ -202,8 +206,8 @@ template <class Storage> class connection_io {
         in_begin_ = 0;
         in_end_ = static_cast<index>(rest);
         if (rest == 0) {
-            in_busy_ = drained(in_, batch, out_busy_);
-            if (!in_busy_ && !out_busy_ && out_end_ == 0) out_.shrink_to(0); // quiet both ways
+            in_busy_ = drained(in_, batch, in_busy_, out_busy_) & 3u;
+            if (in_busy_ == 0 && out_busy_ == 0 && out_end_ == 0) out_.shrink_to(0); // quiet both ways
             decoded_.release(); // its views pointed into the bytes just dropped
         }
     }
@@ -219,11 +223,12 @@ template <class Storage> class connection_io {
     index out_begin_ = 0;
     index out_end_ = 0;
     // Output room kept for the answer to the pending decision (`out_room(n, true)` leaves it):
-    // at most a SUBACK's, 8 bytes and one per entry of a packet of at most 256 MiB.
-    index reserved_ : 30 = 0;
-    // Whether the last batch drained from each buffer was a large one (`drained`).
-    index in_busy_ : 1 = 0;
-    index out_busy_ : 1 = 0;
+    // at most a SUBACK's, 8 bytes and one code per entry, each entry of a packet of at most
+    // 256 MiB taking 3 bytes or more: below 2^28.
+    index reserved_ : 28 = 0;
+    // How recently each buffer drained a large batch (`drained`).
+    index in_busy_ : 2 = 0;
+    index out_busy_ : 2 = 0;
     // The size of the PUBLISH behind a `message` event the last `next()` returned (0 otherwise):
     // what `hold_input()` gives back.
     std::uint32_t last_message_size_ = 0;
