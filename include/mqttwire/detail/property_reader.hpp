@@ -44,7 +44,7 @@ namespace mqttwire::detail {
         } else { // Byte, Two and Four Byte Integer: 1 << t bytes, big-endian
             std::uint32_t v = 0;
             for (unsigned n = 1u << static_cast<unsigned>(t); n > 0; --n) {
-                std::uint8_t b = 0;
+                std::uint8_t b; // set by u8 before it is read (no store for an initialiser)
                 if (const auto e = r.u8(b); e != errc::success) return e;
                 v = v << 8 | b;
             }
@@ -76,7 +76,7 @@ namespace mqttwire::detail {
     out.string = {};
     out.value = {};
     out.binary = {};
-    std::uint8_t id = 0;
+    std::uint8_t id; // set by u8 before it is read
     if (const auto e = r.u8(id); e != errc::success) return e;
     // Every identifier is below 0x80: a multi-byte one is unknown or non-minimal.
     const property_rule* rule = find_rule(id);
@@ -88,7 +88,8 @@ namespace mqttwire::detail {
 // A UTF-8 Encoded String of a property: at most 65535 bytes, well-formed (MQTT5-1.5.4-1,
 // MQTT5-1.5.4-2; MQTT5-1.5.7-1 for both halves of a pair). Plain ASCII, the common case, is
 // checked inline in fast builds.
-[[nodiscard]] constexpr errc check_property_string(const utf8_view& s, utf8_rules rules) noexcept {
+[[nodiscard]] constexpr errc check_property_string(const utf8_view& s,
+                                                   const utf8_rules& rules) noexcept {
     if (s.size() > 0xFFFFu) return errc::malformed_packet;
     if (!small_code && !std::is_constant_evaluated() && !rules.reject_control_characters &&
         is_plain_text(s.bytes()))
@@ -114,7 +115,7 @@ inline constexpr std::uint32_t integer_max[] = {0xFFu, 0xFFFFu, 0xFFFFFFFFu, var
 // The rules of the value of property `p` (whose row is `rule`), for both paths: a decoded entry
 // always has the kind and range of its wire type, a value to encode may not.
 [[nodiscard]] constexpr errc check_value(const property& p, const property_rule& rule,
-                                         utf8_rules rules) noexcept {
+                                         const utf8_rules& rules) noexcept {
     const auto t = static_cast<unsigned>(rule.type());
     // A value given for another wire type (e.g. an integer for Content Type): the four integer
     // types hold an integer, the others a string, binary data or a pair (kind_of).
@@ -145,7 +146,8 @@ inline constexpr std::uint32_t integer_max[] = {0xFFu, 0xFFFFu, 0xFFFFFFFFu, var
 // The rules of property `p` in a block of the context whose bit is `bit` (the encoder's check):
 // an identifier no property has is malformed (section 2.2.2.2), then its place, then its value.
 [[nodiscard]] constexpr errc check_property(const property& p, std::uint16_t bit,
-                                            std::uint32_t& present, utf8_rules rules) noexcept {
+                                            std::uint32_t& present,
+                                            const utf8_rules& rules) noexcept {
     const property_rule* rule = find_rule(static_cast<std::uint32_t>(p.id));
     if (rule == nullptr) return errc::malformed_packet;
     if (const auto e = place_property(*rule, bit, present); e != errc::success) return e;
@@ -225,7 +227,7 @@ check_property_entries_inline(reader walk, property_context ctx, const decode_op
     while (!walk.empty()) {
         if constexpr (small_code) { // the value reader and checks shared with iteration and encode
             property p;
-            std::uint8_t id = 0;
+            std::uint8_t id; // set by u8 before it is read
             if (const auto e = walk.u8(id); e != errc::success) return e;
             const property_rule* rule = find_rule(id);
             if (rule == nullptr) return errc::malformed_packet;

@@ -71,7 +71,7 @@ class reader {
     [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc
     bytes(std::size_t n, std::span<const std::byte>& out) noexcept {
         if (remaining() < n) return errc::malformed_packet;
-        out = data_.subspan(pos_, n);
+        out = data_.subspan(pos_).first(n); // (no dynamic_extent test for `n`)
         pos_ += n;
         return errc::success;
     }
@@ -92,7 +92,7 @@ class reader {
     /// applies, e.g. a Topic Name).
     [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc
     string(std::span<const std::byte>& out) noexcept {
-        std::uint16_t n = 0;
+        std::uint16_t n; // set by u16 before it is read (no store for an initialiser)
         if (const auto e = u16(n); e != errc::success) return e;
         return bytes(n, out);
     }

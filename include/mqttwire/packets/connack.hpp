@@ -55,8 +55,9 @@ namespace detail {
 template <class Ctx>
 [[nodiscard]] constexpr errc decode_body(reader& r, const Ctx& c,
                                          connack_view& out) noexcept {
-    std::uint8_t flags = 0;
-    std::uint8_t code = 0;
+    // Set by u8 before they are read: an initialiser costs a store in size-optimised builds.
+    std::uint8_t flags;
+    std::uint8_t code;
     if (const auto e = r.u8(flags); e != errc::success) return e;
     // MQTT5-3.2.2-1 (and 3.1.1 section 3.2.2.1): bits 7-1 are reserved and 0.
     if ((flags & 0xFEu) != 0) return errc::malformed_packet;
