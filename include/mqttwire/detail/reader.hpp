@@ -38,6 +38,12 @@ class reader {
         ++pos_;
         return errc::success;
     }
+    /// The next byte, or -1 when none is left (where u8 reports a Malformed Packet): the byte
+    /// comes back in a register, not through memory (smaller callers in size-optimised builds).
+    [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr int byte() noexcept {
+        if (remaining() < 1) return -1;
+        return static_cast<int>(data_[pos_++]);
+    }
     [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc u16(std::uint16_t& out) noexcept {
         if (remaining() < 2) return errc::malformed_packet;
         out = static_cast<std::uint16_t>((static_cast<unsigned>(data_[pos_]) << 8) |
