@@ -67,6 +67,20 @@ class reader {
             ++pos_;
             return errc::success;
         }
+        if constexpr (small_code) { // the bytes read in place, the value kept in a register
+            std::uint32_t value = 0;
+            for (unsigned i = 0; i < 4; ++i) {
+                const int b = byte();
+                if (b < 0) break;
+                value |= (static_cast<std::uint32_t>(b) & 0x7Fu) << (7 * i);
+                if ((b & 0x80) == 0) {
+                    if (i > 0 && b == 0) break; // MQTT5-1.5.5-1
+                    out = value;
+                    return errc::success;
+                }
+            }
+            return errc::malformed_packet;
+        }
         const auto r = decode_varint(data_.subspan(pos_));
         if (r.status != errc::success) return errc::malformed_packet;
         out = r.value;
