@@ -89,10 +89,8 @@ inline constexpr std::byte protocol_head_v5[] = {std::byte{0},   std::byte{4},  
 // so 0x85 stays refused.
 [[nodiscard]] constexpr errc read_protocol(reader& r, bool bridge_levels, protocol_version& out,
                                            bool& bridge) noexcept {
-    std::uint16_t n = 0;
-    if (const auto e = r.u16(n); e != errc::success) return e;
     std::span<const std::byte> name;
-    if (const auto e = r.bytes(n, name); e != errc::success) return e;
+    if (const auto e = r.string(name); e != errc::success) return e;
     const int level = r.byte();
     if (level < 0) return errc::malformed_packet;
     const auto is = [&](std::string_view s) {

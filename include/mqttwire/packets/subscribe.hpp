@@ -61,10 +61,8 @@ struct subscription {
 namespace detail {
 struct subscription_traits {
     [[nodiscard]] static constexpr errc read(reader& r, subscription& out) noexcept {
-        std::uint16_t n = 0;
         std::span<const std::byte> s;
-        if (const auto e = r.u16(n); e != errc::success) return e;
-        if (const auto e = r.bytes(n, s); e != errc::success) return e;
+        if (const auto e = r.string(s); e != errc::success) return e;
         const int opts = r.byte();
         if (opts < 0) return errc::malformed_packet;
         out = {utf8_view(s), subscription_options::from_byte(static_cast<std::uint8_t>(opts))};
