@@ -51,6 +51,14 @@ class reader {
         pos_ += 2;
         return errc::success;
     }
+    /// The next two bytes as a big-endian value, or -1 when fewer are left (where u16 reports
+    /// a Malformed Packet): the value comes back in a register.
+    [[nodiscard]] constexpr int word() noexcept {
+        if (remaining() < 2) return -1;
+        const int v = static_cast<int>(data_[pos_]) << 8 | static_cast<int>(data_[pos_ + 1]);
+        pos_ += 2;
+        return v;
+    }
     [[nodiscard]] constexpr errc u32(std::uint32_t& out) noexcept {
         if (remaining() < 4) return errc::malformed_packet;
         out = 0;
@@ -112,6 +120,11 @@ class reader {
     /// applies, e.g. a Topic Name).
     [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc
     string(std::span<const std::byte>& out) noexcept {
+        if constexpr (small_code) { // the length in a register
+            const int n = word();
+            if (n < 0) return errc::malformed_packet;
+            return bytes(static_cast<std::size_t>(n), out);
+        }
         std::uint16_t n; // set by u16 before it is read (no store for an initialiser)
         if (const auto e = u16(n); e != errc::success) return e;
         return bytes(n, out);
