@@ -101,9 +101,6 @@ using rules_arg = std::conditional_t<small_code, const utf8_rules&, utf8_rules>;
     return validate_utf8(s, rules);
 }
 
-// The largest integer a value of each integer wire type holds.
-inline constexpr std::uint32_t integer_max[] = {0xFFu, 0xFFFFu, 0xFFFFFFFFu, varint_max};
-
 // Section 2.2.2.2: a property not valid for the packet type (context bit `bit`) is a Malformed
 // Packet; one that may appear once but appears twice is a Protocol Error (`present` collects the
 // presence bits of the block so far: O(1) per property).
@@ -126,7 +123,9 @@ inline constexpr std::uint32_t integer_max[] = {0xFFu, 0xFFFFu, 0xFFFFFFFFu, var
     const auto kind = static_cast<unsigned>(p.kind);
     if (kind != 0 && kind != (t < 4 ? 1u : t - 2)) return errc::invalid_argument;
     if (t < 4) {
-        if (p.integer > integer_max[t]) return errc::malformed_packet;
+        // The bits above the type's width are 0 (Four Byte Integer: all 32 bits are its own);
+        // a Variable Byte Integer has 28 bits (varint_max).
+        if (t != 2 && (p.integer >> (t == 3 ? 28u : 8u << t)) != 0) return errc::malformed_packet;
     } else if (t == static_cast<unsigned>(property_type::binary_data)) {
         // Size-optimised builds leave the length to the writer, which every value checked here
         // reaches next (put_property: the same Malformed Packet); a decoded value always fits.
