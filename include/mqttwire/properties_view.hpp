@@ -225,7 +225,8 @@ template <class F>
 [[nodiscard]] constexpr errc decode_property_length_and_block(reader& r, property_context ctx,
                                                               const decode_options& opts,
                                                               properties_view& out) noexcept {
-    std::uint32_t length = 0;
+    // No initialiser: varint sets it before it is read (a store less in size-optimised builds).
+    std::uint32_t length;
     if (const auto e = r.varint(length); e != errc::success) return e;
     reader block;
     if (const auto e = r.sub(length, block); e != errc::success) return e;

@@ -244,7 +244,8 @@ class utf8_view {
 /// @overload (a template, so that a string literal picks the `std::string_view` overload)
 template <std::same_as<utf8_view> View>
 [[nodiscard]] constexpr errc validate_utf8(const View& s, utf8_rules rules = {}) noexcept {
-    if (!std::is_constant_evaluated()) return detail::validate_utf8_bytes(s.bytes(), rules);
+    if (!std::is_constant_evaluated())
+        return detail::validate_utf8_bytes(std::as_bytes(std::span(s.as_string_view())), rules);
     const auto& t = s.text();
     return detail::validate_utf8_impl(
         t.size(), [&t](std::size_t i) { return t.at(i); }, rules);

@@ -22,6 +22,11 @@
 
 namespace mqttwire::detail {
 
+// How the property checks take the UTF-8 rules: by reference in size-optimised builds (the
+// decode loop passes the options' own, with no repacking into a register), by value in fast
+// builds (where the checks are inlined, or take a temporary for the encoder's defaults).
+using rules_arg = std::conditional_t<small_code, const utf8_rules&, utf8_rules>;
+
 // Reads a value of wire type `t` into `out` (its kind and value; the identifier is the
 // caller's), bounded by the reader. Only what the wire format itself bounds is checked here; the
 // rules are check_property's.
@@ -44,9 +49,9 @@ namespace mqttwire::detail {
         } else { // Byte, Two and Four Byte Integer: 1 << t bytes, big-endian
             std::uint32_t v = 0;
             for (unsigned n = 1u << static_cast<unsigned>(t); n > 0; --n) {
-                std::uint8_t b = 0;
-                if (const auto e = r.u8(b); e != errc::success) return e;
-                v = v << 8 | b;
+                const int b = r.byte();
+                if (b < 0) return errc::malformed_packet;
+                v = v << 8 | static_cast<std::uint32_t>(b);
             }
             out.integer = v;
             return errc::success;
@@ -76,10 +81,10 @@ namespace mqttwire::detail {
     out.string = {};
     out.value = {};
     out.binary = {};
-    std::uint8_t id = 0;
-    if (const auto e = r.u8(id); e != errc::success) return e;
-    // Every identifier is below 0x80: a multi-byte one is unknown or non-minimal.
-    const property_rule* rule = find_rule(id);
+    // Every identifier is below 0x80: a multi-byte one is unknown or non-minimal. No byte left
+    // (-1) is no identifier either: the same Malformed Packet.
+    const int id = r.byte();
+    const property_rule* rule = find_rule(static_cast<std::uint32_t>(id));
     if (rule == nullptr) return errc::malformed_packet;
     out.id = static_cast<property_id>(id);
     return read_value(r, rule->type(), out);
@@ -88,16 +93,13 @@ namespace mqttwire::detail {
 // A UTF-8 Encoded String of a property: at most 65535 bytes, well-formed (MQTT5-1.5.4-1,
 // MQTT5-1.5.4-2; MQTT5-1.5.7-1 for both halves of a pair). Plain ASCII, the common case, is
 // checked inline in fast builds.
-[[nodiscard]] constexpr errc check_property_string(const utf8_view& s, utf8_rules rules) noexcept {
+[[nodiscard]] constexpr errc check_property_string(const utf8_view& s, rules_arg rules) noexcept {
     if (s.size() > 0xFFFFu) return errc::malformed_packet;
     if (!small_code && !std::is_constant_evaluated() && !rules.reject_control_characters &&
         is_plain_text(s.bytes()))
         return errc::success;
     return validate_utf8(s, rules);
 }
-
-// The largest integer a value of each integer wire type holds.
-inline constexpr std::uint32_t integer_max[] = {0xFFu, 0xFFFFu, 0xFFFFFFFFu, varint_max};
 
 // Section 2.2.2.2: a property not valid for the packet type (context bit `bit`) is a Malformed
 // Packet; one that may appear once but appears twice is a Protocol Error (`present` collects the
@@ -114,14 +116,16 @@ inline constexpr std::uint32_t integer_max[] = {0xFFu, 0xFFFFu, 0xFFFFFFFFu, var
 // The rules of the value of property `p` (whose row is `rule`), for both paths: a decoded entry
 // always has the kind and range of its wire type, a value to encode may not.
 [[nodiscard]] constexpr errc check_value(const property& p, const property_rule& rule,
-                                         utf8_rules rules) noexcept {
+                                         rules_arg rules) noexcept {
     const auto t = static_cast<unsigned>(rule.type());
     // A value given for another wire type (e.g. an integer for Content Type): the four integer
     // types hold an integer, the others a string, binary data or a pair (kind_of).
     const auto kind = static_cast<unsigned>(p.kind);
     if (kind != 0 && kind != (t < 4 ? 1u : t - 2)) return errc::invalid_argument;
     if (t < 4) {
-        if (p.integer > integer_max[t]) return errc::malformed_packet;
+        // The bits above the type's width are 0 (Four Byte Integer: all 32 bits are its own);
+        // a Variable Byte Integer has 28 bits (varint_max).
+        if (t != 2 && (p.integer >> (t == 3 ? 28u : 8u << t)) != 0) return errc::malformed_packet;
     } else if (t == static_cast<unsigned>(property_type::binary_data)) {
         // Size-optimised builds leave the length to the writer, which every value checked here
         // reaches next (put_property: the same Malformed Packet); a decoded value always fits.
@@ -145,7 +149,7 @@ inline constexpr std::uint32_t integer_max[] = {0xFFu, 0xFFFFu, 0xFFFFFFFFu, var
 // The rules of property `p` in a block of the context whose bit is `bit` (the encoder's check):
 // an identifier no property has is malformed (section 2.2.2.2), then its place, then its value.
 [[nodiscard]] constexpr errc check_property(const property& p, std::uint16_t bit,
-                                            std::uint32_t& present, utf8_rules rules) noexcept {
+                                            std::uint32_t& present, rules_arg rules) noexcept {
     const property_rule* rule = find_rule(static_cast<std::uint32_t>(p.id));
     if (rule == nullptr) return errc::malformed_packet;
     if (const auto e = place_property(*rule, bit, present); e != errc::success) return e;
@@ -225,9 +229,9 @@ check_property_entries_inline(reader walk, property_context ctx, const decode_op
     while (!walk.empty()) {
         if constexpr (small_code) { // the value reader and checks shared with iteration and encode
             property p;
-            std::uint8_t id = 0;
-            if (const auto e = walk.u8(id); e != errc::success) return e;
-            const property_rule* rule = find_rule(id);
+            // No byte left (-1) finds no row either: the same Malformed Packet.
+            const int id = walk.byte();
+            const property_rule* rule = find_rule(static_cast<std::uint32_t>(id));
             if (rule == nullptr) return errc::malformed_packet;
             if (const auto e = place_property(*rule, bit, seen); e != errc::success) return e;
             p.id = static_cast<property_id>(id);

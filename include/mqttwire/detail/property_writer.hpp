@@ -47,9 +47,12 @@ struct property_filter {
     return n;
 }
 
-// Writes property `p` (accepted by check_property in the counting pass).
-template <class W> [[nodiscard]] constexpr errc put_property(W& w, const property& p) noexcept {
-    const auto t = type_of(p.id);
+// Writes property `p` (accepted by check_property in the counting pass) of wire type `t`. Inlined
+// into put_property in fast builds, so that one is compiled as before this overload; the
+// size-optimised walk passes the type of the row it has already found.
+template <class W>
+[[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc put_property(W& w, const property& p,
+                                                                property_type t) noexcept {
     w.u8(static_cast<std::uint8_t>(p.id));
     if (t <= property_type::four_byte_integer) {
         if constexpr (small_code) { // 1 << t bytes, big-endian
@@ -72,6 +75,10 @@ template <class W> [[nodiscard]] constexpr errc put_property(W& w, const propert
     if (const auto e = w.length_prefixed(p.string.text()); e != errc::success) return e;
     return t == property_type::string_pair ? w.length_prefixed(p.value.text()) : errc::success;
 }
+// The same, the type looked up from the identifier.
+template <class W> [[nodiscard]] constexpr errc put_property(W& w, const property& p) noexcept {
+    return put_property(w, p, type_of(p.id));
+}
 
 // One walk over the properties of a block to encode in context `ctx`: with `check`, each is
 // checked first by the decoder's rules (check_property; a decoded block of the same context was
@@ -93,6 +100,17 @@ template <class W>
     std::uint32_t present = 0;
     const auto bit = ctx_bit(ctx);
     for (auto walk = property_walk::of(props); const auto* p = walk.next();) {
+        if constexpr (small_code) { // always checked: the row is found once, for both
+            const property_rule* rule = find_rule(static_cast<std::uint32_t>(p->id));
+            if (rule == nullptr) return errc::malformed_packet;
+            if (const auto e = place_property(*rule, bit, present); e != errc::success) return e;
+            if (const auto e = check_value(*p, *rule, {}); e != errc::success) return e;
+            if (filter.keeps(p->id)) {
+                if (const auto e = put_property(w, *p, rule->type()); e != errc::success)
+                    return e;
+            }
+            continue;
+        }
         if (check) {
             if (const auto e = check_property(*p, bit, present, {}); e != errc::success) return e;
         }

@@ -38,12 +38,26 @@ class reader {
         ++pos_;
         return errc::success;
     }
+    /// The next byte, or -1 when none is left (where u8 reports a Malformed Packet): the byte
+    /// comes back in a register, not through memory (smaller callers in size-optimised builds).
+    [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr int byte() noexcept {
+        if (remaining() < 1) return -1;
+        return static_cast<int>(data_[pos_++]);
+    }
     [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc u16(std::uint16_t& out) noexcept {
         if (remaining() < 2) return errc::malformed_packet;
         out = static_cast<std::uint16_t>((static_cast<unsigned>(data_[pos_]) << 8) |
                                          static_cast<unsigned>(data_[pos_ + 1]));
         pos_ += 2;
         return errc::success;
+    }
+    /// The next two bytes as a big-endian value, or -1 when fewer are left (where u16 reports
+    /// a Malformed Packet): the value comes back in a register.
+    [[nodiscard]] constexpr int word() noexcept {
+        if (remaining() < 2) return -1;
+        const int v = static_cast<int>(data_[pos_]) << 8 | static_cast<int>(data_[pos_ + 1]);
+        pos_ += 2;
+        return v;
     }
     [[nodiscard]] constexpr errc u32(std::uint32_t& out) noexcept {
         if (remaining() < 4) return errc::malformed_packet;
@@ -61,6 +75,20 @@ class reader {
             ++pos_;
             return errc::success;
         }
+        if constexpr (small_code) { // the bytes read in place, the value kept in a register
+            std::uint32_t value = 0;
+            for (unsigned i = 0; i < 4; ++i) {
+                const int b = byte();
+                if (b < 0) break;
+                value |= (static_cast<std::uint32_t>(b) & 0x7Fu) << (7 * i);
+                if ((b & 0x80) == 0) {
+                    if (i > 0 && b == 0) break; // MQTT5-1.5.5-1
+                    out = value;
+                    return errc::success;
+                }
+            }
+            return errc::malformed_packet;
+        }
         const auto r = decode_varint(data_.subspan(pos_));
         if (r.status != errc::success) return errc::malformed_packet;
         out = r.value;
@@ -71,7 +99,7 @@ class reader {
     [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc
     bytes(std::size_t n, std::span<const std::byte>& out) noexcept {
         if (remaining() < n) return errc::malformed_packet;
-        out = data_.subspan(pos_, n);
+        out = data_.subspan(pos_).first(n); // (no dynamic_extent test for `n`)
         pos_ += n;
         return errc::success;
     }
@@ -92,7 +120,12 @@ class reader {
     /// applies, e.g. a Topic Name).
     [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc
     string(std::span<const std::byte>& out) noexcept {
-        std::uint16_t n = 0;
+        if constexpr (small_code) { // the length in a register
+            const int n = word();
+            if (n < 0) return errc::malformed_packet;
+            return bytes(static_cast<std::size_t>(n), out);
+        }
+        std::uint16_t n; // set by u16 before it is read (no store for an initialiser)
         if (const auto e = u16(n); e != errc::success) return e;
         return bytes(n, out);
     }

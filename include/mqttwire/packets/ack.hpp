@@ -52,8 +52,8 @@ template <class Ctx, packet_type T>
     // MQTT-2.3.1-6 / MQTT5-2.2.1-5: the identifier of the PUBLISH being acknowledged, non-zero.
     if (const auto e = read_packet_id(r, out.packet_id); e != errc::success) return e;
     if (!c.v5() || r.empty()) return expect_end(r); // 3.1.1: exactly two bytes
-    std::uint8_t code = 0;
-    if (const auto e = r.u8(code); e != errc::success) return e;
+    const int code = r.byte();
+    if (code < 0) return errc::malformed_packet;
     out.reason = static_cast<reason_code>(code);
     // MQTT5-3.4.2-1, MQTT5-3.5.2-1, MQTT5-3.6.2-1, MQTT5-3.7.2-1.
     if (!is_allowed(out.reason, ack_reason_context<T>())) return errc::protocol_error;

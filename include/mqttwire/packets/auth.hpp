@@ -28,8 +28,8 @@ template <class Ctx>
 [[nodiscard]] constexpr errc decode_body(reader& r, const Ctx& c,
                                          auth_view& out) noexcept {
     if (r.empty()) return errc::success; // section 3.15.2.1: Success, no properties
-    std::uint8_t code = 0;
-    if (const auto e = r.u8(code); e != errc::success) return e;
+    const int code = r.byte();
+    if (code < 0) return errc::malformed_packet;
     out.reason = static_cast<reason_code>(code);
     if (!is_allowed(out.reason, reason_context::auth)) return errc::protocol_error; // MQTT5-3.15.2-1
     // Unlike DISCONNECT, AUTH has no rule that lets the Property Length go after a reason

@@ -55,13 +55,13 @@ namespace detail {
 template <class Ctx>
 [[nodiscard]] constexpr errc decode_body(reader& r, const Ctx& c,
                                          connack_view& out) noexcept {
-    std::uint8_t flags = 0;
-    std::uint8_t code = 0;
-    if (const auto e = r.u8(flags); e != errc::success) return e;
-    // MQTT5-3.2.2-1 (and 3.1.1 section 3.2.2.1): bits 7-1 are reserved and 0.
-    if ((flags & 0xFEu) != 0) return errc::malformed_packet;
-    if (const auto e = r.u8(code); e != errc::success) return e;
-    out.session_present = (flags & 0x01u) != 0;
+    // MQTT5-3.2.2-1 (and 3.1.1 section 3.2.2.1): bits 7-1 are reserved and 0. A missing byte
+    // (-1 from reader::byte, which has bits 7-1 set) is the same Malformed Packet, so both
+    // bytes are read before one test.
+    const int flags = r.byte();
+    const int code = r.byte();
+    if ((static_cast<unsigned>(flags) & 0xFEu) != 0 || code < 0) return errc::malformed_packet;
+    out.session_present = (flags & 0x01) != 0;
     out.reason = static_cast<reason_code>(code);
     if (const auto e = check_connack_code(out, c.v5()); e != errc::success) return e;
     if (c.v5()) {

@@ -89,12 +89,10 @@ inline constexpr std::byte protocol_head_v5[] = {std::byte{0},   std::byte{4},  
 // so 0x85 stays refused.
 [[nodiscard]] constexpr errc read_protocol(reader& r, bool bridge_levels, protocol_version& out,
                                            bool& bridge) noexcept {
-    std::uint16_t n = 0;
-    if (const auto e = r.u16(n); e != errc::success) return e;
     std::span<const std::byte> name;
-    if (const auto e = r.bytes(n, name); e != errc::success) return e;
-    std::uint8_t level = 0;
-    if (const auto e = r.u8(level); e != errc::success) return e;
+    if (const auto e = r.string(name); e != errc::success) return e;
+    const int level = r.byte();
+    if (level < 0) return errc::malformed_packet;
     const auto is = [&](std::string_view s) {
         if (name.size() != s.size()) return false;
         for (std::size_t i = 0; i < s.size(); ++i)
@@ -131,8 +129,9 @@ template <class Ctx>
     // A level the program was built without is one it does not support.
     if (!Ctx::profile.has(version)) return errc::unsupported_protocol_version;
     const bool v5 = is_v5<Ctx::profile>(version);
-    std::uint8_t flags = 0;
-    if (const auto e = r.u8(flags); e != errc::success) return e;
+    const int read_flags = r.byte();
+    if (read_flags < 0) return errc::malformed_packet;
+    const auto flags = static_cast<std::uint8_t>(read_flags);
     // MQTT-3.1.2-3 / MQTT5-3.1.2-3: the reserved flag is 0.
     if ((flags & connect_flag_reserved) != 0) return errc::malformed_packet;
     const bool has_will = (flags & connect_flag_will) != 0;

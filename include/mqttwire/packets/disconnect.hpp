@@ -38,8 +38,8 @@ template <class Ctx>
 [[nodiscard]] constexpr errc decode_body(reader& r, const Ctx& c,
                                          disconnect_view& out) noexcept {
     if (!c.v5() || r.empty()) return expect_end(r); // 3.1.1: remaining length 0
-    std::uint8_t code = 0;
-    if (const auto e = r.u8(code); e != errc::success) return e;
+    const int code = r.byte();
+    if (code < 0) return errc::malformed_packet;
     out.reason = static_cast<reason_code>(code);
     // MQTT5-3.14.2-1.
     if (!is_allowed(out.reason, reason_context::disconnect)) return errc::protocol_error;

@@ -95,10 +95,11 @@ template <class Ctx>
             e != errc::success)
             return e;
     }
-    out.payload = binary_view(r.rest());
+    const auto payload = r.rest();
+    out.payload = binary_view(payload);
     if (c.v5() && c.opts.validate_payload_format &&
         out.properties.integer_or(property_id::payload_format_indicator, 0) == 1 &&
-        validate_utf8(out.payload.bytes()) != errc::success)
+        validate_utf8(payload) != errc::success)
         return errc::payload_format_invalid; // MQTT 5.0 section 3.3.2.3.2
     return errc::success;
 }

@@ -61,13 +61,11 @@ struct subscription {
 namespace detail {
 struct subscription_traits {
     [[nodiscard]] static constexpr errc read(reader& r, subscription& out) noexcept {
-        std::uint16_t n = 0;
         std::span<const std::byte> s;
-        std::uint8_t opts = 0;
-        if (const auto e = r.u16(n); e != errc::success) return e;
-        if (const auto e = r.bytes(n, s); e != errc::success) return e;
-        if (const auto e = r.u8(opts); e != errc::success) return e;
-        out = {utf8_view(s), subscription_options::from_byte(opts)};
+        if (const auto e = r.string(s); e != errc::success) return e;
+        const int opts = r.byte();
+        if (opts < 0) return errc::malformed_packet;
+        out = {utf8_view(s), subscription_options::from_byte(static_cast<std::uint8_t>(opts))};
         return errc::success;
     }
 };
@@ -77,8 +75,8 @@ struct reason_code_traits {
         return static_cast<reason_code>(b);
     }
     [[nodiscard]] static constexpr errc read(reader& r, reason_code& out) noexcept {
-        std::uint8_t b = 0;
-        if (const auto e = r.u8(b); e != errc::success) return e;
+        const int b = r.byte();
+        if (b < 0) return errc::malformed_packet;
         out = static_cast<reason_code>(b);
         return errc::success;
     }
@@ -160,11 +158,12 @@ template <class Ctx>
     std::size_t count = 0;
     while (!r.empty()) {
         utf8_view filter;
-        std::uint8_t opts = 0;
         // MQTT-3.8.3-1 / MQTT5-3.8.3-1: filters are UTF-8 strings. Filter syntax (wildcard
         // placement, empty filters) is answered per entry in SUBACK, so it is the broker's.
         if (const auto e = r.utf8(filter, c.opts.utf8); e != errc::success) return e;
-        if (const auto e = r.u8(opts); e != errc::success) return e;
+        const int read_opts = r.byte();
+        if (read_opts < 0) return errc::malformed_packet;
+        const auto opts = static_cast<std::uint8_t>(read_opts);
         if (const auto e = check_subscription(filter, opts, c.v5()); e != errc::success) return e;
         ++count;
     }

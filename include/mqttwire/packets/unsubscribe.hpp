@@ -21,10 +21,8 @@ namespace mqttwire {
 namespace detail {
 struct topic_filter_traits {
     [[nodiscard]] static constexpr errc read(reader& r, utf8_view& out) noexcept {
-        std::uint16_t n = 0;
         std::span<const std::byte> s;
-        if (const auto e = r.u16(n); e != errc::success) return e;
-        if (const auto e = r.bytes(n, s); e != errc::success) return e;
+        if (const auto e = r.string(s); e != errc::success) return e;
         out = utf8_view(s);
         return errc::success;
     }
