@@ -176,8 +176,9 @@ TEST(session_alloc, idle_server_connection_keeps_nothing_allocated) {
 }
 
 // A busy connection keeps its output buffer between batches (drained after 1 KiB or more, up to
-// 64 KiB kept), so it does not allocate and grow it again for every batch; a small exchange (a
-// PINGRESP) after it gives the buffer back, so a connection that goes quiet keeps nothing.
+// 256 KiB kept), so it does not allocate and grow it again for every batch; small exchanges (a
+// PINGREQ and its PINGRESP) after it give the buffer back, so a connection that goes quiet
+// keeps nothing.
 TEST(session_alloc, output_buffer_is_kept_between_batches_and_given_back_when_quiet) {
     held h;
     using storage = dynamic_storage<counting_allocator<std::byte>>;
