@@ -175,23 +175,46 @@ TEST(session_alloc, idle_server_connection_keeps_nothing_allocated) {
     EXPECT_EQ(h.blocks, 0u);
 }
 
-// A busy connection keeps its output buffer between batches (drained after 1 KiB or more, up to
-// 256 KiB kept), so it does not allocate and grow it again for every batch; small exchanges (a
-// PINGREQ and its PINGRESP) after it give the buffer back, so a connection that goes quiet
-// keeps nothing.
-TEST(session_alloc, output_buffer_is_kept_between_batches_and_given_back_when_quiet) {
-    held h;
+// A server on allocator-backed storage whose every allocation is counted in `h`.
+struct counted_server {
     using storage = dynamic_storage<counting_allocator<std::byte>>;
-    const storage st(session_limits{.inbound_qos2 = 20, .resend_bytes = 0},
-                     counting_allocator<std::byte>(&h));
-    session_state<storage> state(st);
-    server<storage> s(0ms, {}, st);
+    held h;
+    const storage st{session_limits{.inbound_qos2 = 20, .resend_bytes = 0},
+                     counting_allocator<std::byte>(&h)};
+    session_state<storage> state{st};
+    server<storage> s{0ms, {}, st};
+};
+
+// Accepts the 3.1.1 CONNECT of client "pcpc" and writes the CONNACK.
+template <class Server, class State> void accept_connect(Server& s, State& state) {
     const auto connect = hex("10 10 00 04 4d 51 54 54 04 02 00 3c 00 04 70 63 70 63"); // 3.1.1
     ASSERT_EQ(s.feed(connect), connect.size());
     ASSERT_EQ(s.next(0ms).kind, event_kind::connect_request);
     ASSERT_EQ(s.accept(state), errc::success);
     EXPECT_EQ(s.next(0ms).kind, event_kind::none);
     s.output_written(s.output().size());
+}
+
+// `n` quiet rounds: a PINGREQ in, its PINGRESP out and written (MQTT-3.12.4-1).
+template <class Server> void keep_alive_exchanges(Server& s, int n) {
+    const auto pingreq = hex("c0 00");
+    for (int i = 0; i < n; ++i) {
+        ASSERT_EQ(s.feed(pingreq), pingreq.size());
+        EXPECT_EQ(s.next(2ms).kind, event_kind::none);
+        EXPECT_EQ(s.output().size(), 2u) << "PINGRESP";
+        s.output_written(2);
+    }
+}
+
+// A busy connection keeps its output buffer between batches (drained after 1 KiB or more, up to
+// 256 KiB kept), so it does not allocate and grow it again for every batch; small exchanges (a
+// PINGREQ and its PINGRESP) after it give the buffer back, so a connection that goes quiet
+// keeps nothing.
+TEST(session_alloc, output_buffer_is_kept_between_batches_and_given_back_when_quiet) {
+    counted_server c;
+    auto& h = c.h;
+    auto& s = c.s;
+    accept_connect(s, c.state);
     ASSERT_EQ(h.blocks, 0u) << "a CONNACK alone: nothing kept";
 
     publish_view p;
@@ -210,13 +233,7 @@ TEST(session_alloc, output_buffer_is_kept_between_batches_and_given_back_when_qu
     EXPECT_EQ(h.allocations, allocations) << "later batches reuse it";
 
     // Quiet: three small exchanges (keep-alive) after the last large batch, and nothing is kept.
-    const auto pingreq = hex("c0 00");
-    for (int i = 0; i < 3; ++i) {
-        ASSERT_EQ(s.feed(pingreq), pingreq.size());
-        EXPECT_EQ(s.next(2ms).kind, event_kind::none);
-        EXPECT_EQ(s.output().size(), 2u) << "PINGRESP";
-        s.output_written(2);
-    }
+    keep_alive_exchanges(s, 3);
     EXPECT_EQ(h.blocks, 0u) << "drained after small exchanges: given back";
 }
 
@@ -224,18 +241,10 @@ TEST(session_alloc, output_buffer_is_kept_between_batches_and_given_back_when_qu
 // PUBACKs that answer them small. The output buffer is kept while the input is busy, so the
 // acknowledgements of each batch do not allocate it again; quiet exchanges give both back.
 TEST(session_alloc, acknowledgements_of_a_busy_publisher_reuse_the_output_buffer) {
-    held h;
-    using storage = dynamic_storage<counting_allocator<std::byte>>;
-    const storage st(session_limits{.inbound_qos2 = 20, .resend_bytes = 0},
-                     counting_allocator<std::byte>(&h));
-    session_state<storage> state(st);
-    server<storage> s(0ms, {}, st);
-    const auto connect = hex("10 10 00 04 4d 51 54 54 04 02 00 3c 00 04 70 63 70 63"); // 3.1.1
-    ASSERT_EQ(s.feed(connect), connect.size());
-    ASSERT_EQ(s.next(0ms).kind, event_kind::connect_request);
-    ASSERT_EQ(s.accept(state), errc::success);
-    EXPECT_EQ(s.next(0ms).kind, event_kind::none);
-    s.output_written(s.output().size());
+    counted_server c;
+    auto& h = c.h;
+    auto& s = c.s;
+    accept_connect(s, c.state);
     ASSERT_EQ(h.blocks, 0u);
 
     // 32 PUBLISHes of 40 bytes each (QoS 1), fed as one batch of 1,280 bytes.
@@ -275,13 +284,7 @@ TEST(session_alloc, acknowledgements_of_a_busy_publisher_reuse_the_output_buffer
     // the buffers are not allocated again.
     EXPECT_LE(h.allocations - allocations, 2u) << "busy: later batches reuse the buffers";
 
-    const auto pingreq = hex("c0 00");
-    for (int i = 0; i < 3; ++i) {
-        ASSERT_EQ(s.feed(pingreq), pingreq.size());
-        EXPECT_EQ(s.next(2ms).kind, event_kind::none);
-        EXPECT_EQ(s.output().size(), 2u) << "PINGRESP";
-        s.output_written(2);
-    }
+    keep_alive_exchanges(s, 3);
     EXPECT_EQ(h.blocks, 0u) << "three small exchanges both ways: nothing kept";
 }
 
