@@ -101,7 +101,7 @@ inline constexpr std::byte protocol_head_v5[] = {std::byte{0},   std::byte{4},  
     };
     if (bridge_levels && (level == (bridge_level_flag | 3) || level == (bridge_level_flag | 4)) &&
         (is("MQTT") || is("MQIsdp"))) {
-        out = static_cast<protocol_version>(level & 0x7Fu);
+        out = static_cast<protocol_version>(level & 0x7F);
         bridge = true;
         return errc::success;
     }
