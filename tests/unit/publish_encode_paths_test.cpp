@@ -1,7 +1,9 @@
 // PUBLISH without properties has its own encoder in fast builds (detail::encode_plain_publish):
-// the size is a sum and the fields are stored directly. These tests hold it to the general
-// encoder (measure with the counting writer, then write with the span writer), which every
-// other packet uses: same bytes, same size, same error, nothing written on failure.
+// the size is a sum and the fields are stored directly. With encode options it is checked and
+// measured by `fit`, then stored by detail::encode_fitted without its checks running again.
+// These tests hold both to the general encoder (measure with the counting writer, then write with
+// the span writer), which every other packet uses: same bytes, same size, same error, nothing
+// written on failure.
 
 #include <gtest/gtest.h>
 
@@ -37,9 +39,13 @@ struct outcome {
     std::vector<std::byte> bytes;
 };
 
-outcome run(const publish_view& p, protocol_version v, std::size_t room, bool general) {
+enum class path { plain, fitted, general };
+
+outcome run(const publish_view& p, protocol_version v, std::size_t room, path how) {
     std::vector<std::byte> out(room, std::byte{0xEE});
-    const auto r = general ? general_encode(p, v, out) : encode(p, v, out);
+    const auto r = how == path::general ? general_encode(p, v, out)
+                   : how == path::plain ? encode(p, v, out)
+                                        : encode(p, v, out, encode_options{});
     outcome o;
     if (!r) {
         o.error = r.error();
@@ -57,15 +63,19 @@ void expect_same(const publish_view& p, const std::string& what) {
         const auto need = encoded_size(p, v);
         const std::size_t room = need ? *need : 64;
         for (const std::size_t r : {room, room > 0 ? room - 1 : 0, room + 3}) {
-            const auto fast = run(p, v, r, false);
-            const auto slow = run(p, v, r, true);
-            EXPECT_EQ(fast.error, slow.error)
-                << what << ", level " << static_cast<int>(v) << ", room " << r << ": "
-                << errc_name(fast.error) << " vs " << errc_name(slow.error);
-            EXPECT_EQ(fast.bytes, slow.bytes) << what << ", level " << static_cast<int>(v);
-            if (need && r >= room) {
-                EXPECT_EQ(fast.error, errc::success) << what;
-                EXPECT_EQ(fast.bytes.size(), *need) << what;
+            const auto slow = run(p, v, r, path::general);
+            for (const auto how : {path::plain, path::fitted}) {
+                const auto fast = run(p, v, r, how);
+                const char* name = how == path::plain ? "plain" : "fitted";
+                EXPECT_EQ(fast.error, slow.error)
+                    << what << ", " << name << ", level " << static_cast<int>(v) << ", room "
+                    << r << ": " << errc_name(fast.error) << " vs " << errc_name(slow.error);
+                EXPECT_EQ(fast.bytes, slow.bytes)
+                    << what << ", " << name << ", level " << static_cast<int>(v);
+                if (need && r >= room) {
+                    EXPECT_EQ(fast.error, errc::success) << what << ", " << name;
+                    EXPECT_EQ(fast.bytes.size(), *need) << what << ", " << name;
+                }
             }
         }
     }
@@ -101,6 +111,26 @@ TEST(publish_encode_paths, agree_on_every_flag_and_length_boundary) {
     EXPECT_EQ(cases, 5 * 16 * 4 * 4);
 }
 
+TEST(publish_encode_paths, agree_across_the_four_byte_remaining_length) {
+    // A body of 2,097,151 bytes is the last with a three-byte Remaining Length and 2,097,152 the
+    // first with four (MQTT-2.2.3, MQTT5-1.5.5); the fitted path derives the length from the
+    // total size, so both sides of the boundary are checked byte for byte.
+    const std::string topic = "t";
+    const std::size_t fixed = 2 + topic.size() + 2; // Topic Name and Packet Identifier
+    std::vector<std::byte> big(2097152 - fixed + 1, std::byte{'p'});
+    for (const std::size_t body : {std::size_t{2097151}, std::size_t{2097152}}) {
+        publish_view p;
+        p.topic = utf8_view(std::string_view(topic));
+        p.qos = qos::at_least_once;
+        p.packet_id = 7;
+        p.payload = binary_view(std::span<const std::byte>(big).first(body - fixed));
+        const auto size = encoded_size(p, protocol_version::v3_1_1);
+        ASSERT_TRUE(size);
+        EXPECT_EQ(*size, 1 + (body < 2097152 ? 3u : 4u) + body);
+        expect_same(p, "body of " + std::to_string(body) + " bytes");
+    }
+}
+
 TEST(publish_encode_paths, agree_on_refused_topics_MQTT_3_3_2_2_MQTT_4_7_3_1) {
     // Wildcards (MQTT-3.3.2-2), ill-formed UTF-8 (MQTT-1.5.3-1), U+0000 (MQTT-1.5.3-2), and a
     // topic past 65,535 bytes (MQTT-1.5.3 length field).
@@ -127,10 +157,12 @@ TEST(publish_encode_paths, five_point_oh_with_properties_takes_the_general_encod
     p.qos = qos::at_least_once;
     p.packet_id = 9;
     p.properties = props;
-    const auto fast = run(p, protocol_version::v5, 64, false);
-    const auto slow = run(p, protocol_version::v5, 64, true);
+    const auto fast = run(p, protocol_version::v5, 64, path::plain);
+    const auto fitted = run(p, protocol_version::v5, 64, path::fitted);
+    const auto slow = run(p, protocol_version::v5, 64, path::general);
     ASSERT_EQ(fast.error, errc::success);
     EXPECT_EQ(fast.bytes, slow.bytes);
+    EXPECT_EQ(fitted.bytes, slow.bytes);
     // 0x32 and a one-byte Remaining Length of 22: topic "a/b" (5), packet id (2), Property
     // Length (1), Message Expiry Interval (5), User Property "k" "v" (7), payload "on" (2).
     EXPECT_EQ(fast.bytes.size(), 2u + 22u);

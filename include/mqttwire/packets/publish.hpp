@@ -157,8 +157,8 @@ template <class W, class Ctx>
 // broker's hot loop: the same checks as the counting pass of encode_body, in the same order,
 // and the Remaining Length as a sum. `Ctx` is the general encoder's context.
 template <class Ctx>
-[[nodiscard]] inline result<std::uint32_t> plain_publish_length(const publish_view& p,
-                                                                const Ctx& c) noexcept {
+[[nodiscard]] MQTTWIRE_FORCE_INLINE errc plain_publish_length(const publish_view& p, const Ctx& c,
+                                               std::uint32_t& length) noexcept {
     if (!Ctx::profile.has(c.version)) return errc::invalid_argument;
     if (static_cast<std::uint8_t>(p.qos) > 2) return errc::malformed_packet; // MQTT-3.3.1-4
     if (p.dup && p.qos == mqttwire::qos::at_most_once) return errc::malformed_packet;
@@ -174,20 +174,19 @@ template <class Ctx>
     const std::size_t body =
         2 + p.topic.size() + (with_id ? 2u : 0u) + (c.v5() ? 1u : 0u) + p.payload.size();
     if (body > varint_max) return errc::packet_too_large;
-    return static_cast<std::uint32_t>(body);
+    length = static_cast<std::uint32_t>(body);
+    return errc::success;
 }
 
-// Stores a PUBLISH without properties that plain_publish_length has accepted, its fields
-// straight into `to` (exactly its encoded size: one bounds check for the whole packet instead of
+// Stores a PUBLISH without properties that plain_publish_length has accepted with Remaining
+// Length `length`, its fields straight into `to` (exactly its encoded size: one bounds check for the whole packet instead of
 // one per field). Returns the size.
 template <class Ctx>
-inline std::size_t write_plain_publish(const publish_view& p, const Ctx& c,
+inline std::size_t write_plain_publish(const publish_view& p, const Ctx& c, std::uint32_t length,
                                        std::span<std::byte> to) noexcept {
     const bool with_id = p.qos != mqttwire::qos::at_most_once;
     const std::size_t topic = p.topic.size();
     const std::size_t payload = p.payload.size();
-    const auto length = static_cast<std::uint32_t>(2 + topic + (with_id ? 2u : 0u) +
-                                                   (c.v5() ? 1u : 0u) + payload);
     std::size_t at = 0;
     to[at++] = static_cast<std::byte>(0x30u | header_flags(p));
     for (std::uint32_t v = length;; v >>= 7) {
@@ -212,11 +211,11 @@ inline std::size_t write_plain_publish(const publish_view& p, const Ctx& c,
 template <class Ctx>
 [[nodiscard]] inline result<std::size_t> encode_plain_publish(const publish_view& p, const Ctx& c,
                                                               std::span<std::byte> out) noexcept {
-    const auto length = plain_publish_length(p, c);
-    if (!length) return length.error();
-    const std::size_t total = 1 + varint_size(*length) + *length;
+    std::uint32_t length = 0;
+    if (const auto e = plain_publish_length(p, c, length); e != errc::success) return e;
+    const std::size_t total = 1 + varint_size(length) + length;
     if (out.size() < total) return errc::buffer_too_small;
-    return write_plain_publish(p, c, out.first(total));
+    return write_plain_publish(p, c, length, out.first(total));
 }
 
 } // namespace detail
