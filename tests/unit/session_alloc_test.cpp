@@ -125,7 +125,9 @@ template <class T> struct counting_allocator {
 
 // What an accepted connection keeps while idle: its input buffer and the decoded packet (views
 // into that input) go as soon as the input drains, the alias tables are not allocated until an
-// alias is used, and the output buffer goes once written: nothing at all.
+// alias is used, and the output buffer goes once written: nothing at all. The packets here come
+// seconds apart (a connection whose packets come less than a second apart keeps its buffers
+// until it is quiet: a_frequent_sender_keeps_its_buffers_until_it_is_quiet).
 TEST(session_alloc, idle_server_connection_keeps_nothing_allocated) {
     held h;
     using storage = dynamic_storage<counting_allocator<std::byte>>;
@@ -150,27 +152,39 @@ TEST(session_alloc, idle_server_connection_keeps_nothing_allocated) {
     EXPECT_EQ(h.blocks, 0u);
     EXPECT_EQ(h.bytes, 0u);
 
-    // A QoS 1 message: held while its event is current, released once the input drains again.
+    // A QoS 1 message, seconds later: held while its event is current, released once the input
+    // drains again.
     const auto pub = hex("32 0a 00 03 61 2f 62 00 01 00 68 69");
     ASSERT_EQ(s.feed(pub), pub.size());
-    const auto m = s.next(0ms);
+    const auto m = s.next(2000ms);
     ASSERT_EQ(m.kind, event_kind::message);
     EXPECT_EQ(m.message->topic.as_string_view(), "a/b");
+    EXPECT_EQ(s.next(2000ms).kind, event_kind::none);
+    s.output_written(s.output().size());
+    EXPECT_EQ(h.blocks, 0u);
+
+    // Held (a broker pausing its publisher) and taken again: the replay counts as traffic, so the
+    // buffers stay until no packet came for a second, then go back.
+    ASSERT_EQ(s.feed(pub), pub.size());
+    ASSERT_EQ(s.next(4000ms).kind, event_kind::message);
     EXPECT_EQ(s.hold_input(), errc::success); // reads the decoded packet
     s.resume_input();
-    ASSERT_EQ(s.next(0ms).kind, event_kind::message); // the same message again
-    EXPECT_EQ(s.next(0ms).kind, event_kind::none);
+    ASSERT_EQ(s.next(4000ms).kind, event_kind::message); // the same message again
+    EXPECT_EQ(s.next(4000ms).kind, event_kind::none);
     s.output_written(s.output().size());
+    ASSERT_TRUE(s.deadline().has_value());
+    EXPECT_EQ(*s.deadline(), 5000ms);
+    EXPECT_EQ(s.next(5000ms).kind, event_kind::none);
     EXPECT_EQ(h.blocks, 0u);
 
     // An inbound alias allocates the alias table; it goes with the connection.
     const auto aliased = hex("30 0a 00 03 61 2f 62 03 23 00 01 31");
     ASSERT_EQ(s.feed(aliased), aliased.size());
-    ASSERT_EQ(s.next(0ms).kind, event_kind::message);
-    EXPECT_EQ(s.next(0ms).kind, event_kind::none);
+    ASSERT_EQ(s.next(7000ms).kind, event_kind::message);
+    EXPECT_EQ(s.next(7000ms).kind, event_kind::none);
     EXPECT_GT(h.blocks, 0u);
     (void)s.disconnect(reason_code::success);
-    EXPECT_EQ(s.next(0ms).kind, event_kind::closed);
+    EXPECT_EQ(s.next(7000ms).kind, event_kind::closed);
     s.output_written(s.output().size());
     EXPECT_EQ(h.blocks, 0u);
 }
@@ -195,12 +209,13 @@ template <class Server, class State> void accept_connect(Server& s, State& state
     s.output_written(s.output().size());
 }
 
-// `n` quiet rounds: a PINGREQ in, its PINGRESP out and written (MQTT-3.12.4-1).
+// `n` quiet rounds a keep-alive period (60 s) apart: a PINGREQ in, its PINGRESP out and
+// written (MQTT-3.12.4-1).
 template <class Server> void keep_alive_exchanges(Server& s, int n) {
     const auto pingreq = hex("c0 00");
     for (int i = 0; i < n; ++i) {
         ASSERT_EQ(s.feed(pingreq), pingreq.size());
-        EXPECT_EQ(s.next(2ms).kind, event_kind::none);
+        EXPECT_EQ(s.next(std::chrono::minutes(i + 1)).kind, event_kind::none);
         EXPECT_EQ(s.output().size(), 2u) << "PINGRESP";
         s.output_written(2);
     }
@@ -288,6 +303,105 @@ TEST(session_alloc, acknowledgements_of_a_busy_publisher_reuse_the_output_buffer
     EXPECT_EQ(h.blocks, 0u) << "three small exchanges both ways: nothing kept";
 }
 
+// A sensor publishing small QoS 1 messages a few milliseconds apart, each in a read of its own:
+// no batch reaches 1 KiB, but its packets come less than a second apart, so the input buffer,
+// the decoded-packet slot and the output buffer (its PUBACKs) are kept from one message to the
+// next instead of being allocated three times per message. A second after its last packet,
+// the deadline it reports, everything goes back.
+TEST(session_alloc, a_frequent_sender_keeps_its_buffers_until_it_is_quiet) {
+    counted_server c;
+    auto& h = c.h;
+    auto& s = c.s;
+    accept_connect(s, c.state);
+    ASSERT_EQ(h.blocks, 0u);
+
+    std::chrono::milliseconds t = 5000ms;
+    const auto one = [&](std::uint16_t id) {
+        publish_view p;
+        p.qos = qos::at_least_once;
+        p.packet_id = id;
+        p.topic = "sensors/hall/power";
+        p.payload = "412.5";
+        std::array<std::byte, 64> bytes{};
+        const auto n = encode(p, protocol_version::v3_1_1, bytes);
+        ASSERT_TRUE(n.has_value());
+        ASSERT_EQ(s.feed(std::span<const std::byte>(bytes).first(*n)), *n);
+        ASSERT_EQ(s.next(t).kind, event_kind::message);
+        EXPECT_EQ(s.next(t).kind, event_kind::none);
+        EXPECT_EQ(s.output().size(), 4u) << "PUBACK (MQTT-4.3.2-2)";
+        s.output_written(s.output().size());
+        t += 5ms;
+    };
+    one(1); // 5 s after the CONNECT: not frequent yet, given back as before
+    EXPECT_EQ(h.blocks, 0u);
+    one(2);
+    const std::size_t allocations = h.allocations;
+    for (std::uint16_t id = 3; id < 103; ++id) one(id);
+    EXPECT_EQ(h.allocations, allocations) << "100 messages 5 ms apart: no allocation";
+    EXPECT_EQ(h.blocks, 3u) << "input, decoded-packet slot, output";
+
+    const auto last = t - 5ms;
+    ASSERT_TRUE(s.deadline().has_value());
+    EXPECT_EQ(*s.deadline(), last + 1000ms) << "before the keep-alive's " << (last + 90s).count();
+    EXPECT_EQ(s.next(last + 999ms).kind, event_kind::none);
+    EXPECT_EQ(h.blocks, 3u);
+    EXPECT_EQ(s.next(last + 1000ms).kind, event_kind::none);
+    EXPECT_EQ(h.blocks, 0u) << "quiet for a second: nothing kept";
+    EXPECT_EQ(h.bytes, 0u);
+    EXPECT_EQ(*s.deadline(), last + 90s) << "only the keep-alive (1.5 x 60 s) is left";
+}
+
+// A client without keep-alive that sends a burst of large batches and then nothing: the buffers
+// its busy turns kept (up to 256 KiB each way, here the storage's 4 KiB input limit) go back a second after its last packet, not at
+// its next exchanges, which may never come (Keep Alive 0 sends no PINGREQ, MQTT-3.1.2-23).
+TEST(session_alloc, a_burst_then_silence_gives_everything_back_without_keep_alive) {
+    counted_server c;
+    auto& h = c.h;
+    auto& s = c.s;
+    // CONNECT 3.1.1 "pcpc", Clean Session, Keep Alive 0.
+    const auto connect = hex("10 10 00 04 4d 51 54 54 04 02 00 00 00 04 70 63 70 63");
+    ASSERT_EQ(s.feed(connect), connect.size());
+    ASSERT_EQ(s.next(0ms).kind, event_kind::connect_request);
+    ASSERT_EQ(s.accept(c.state), errc::success);
+    EXPECT_EQ(s.next(0ms).kind, event_kind::none);
+    s.output_written(s.output().size());
+    EXPECT_FALSE(s.deadline().has_value()) << "no keep-alive: no timer";
+
+    // Three batches of 64 QoS 0 PUBLISHes of 1 KiB each, 10 ms apart.
+    const std::string payload(1024, 'x');
+    std::vector<std::byte> batch;
+    for (int i = 0; i < 64; ++i) {
+        publish_view p;
+        p.topic = "camera/frames";
+        p.payload = binary_view(std::as_bytes(std::span<const char>(payload.data(), payload.size())));
+        std::array<std::byte, 1100> one{};
+        const auto n = encode(p, protocol_version::v3_1_1, one);
+        ASSERT_TRUE(n.has_value());
+        batch.insert(batch.end(), one.begin(), one.begin() + static_cast<std::ptrdiff_t>(*n));
+    }
+    std::chrono::milliseconds t = 3000ms;
+    for (int b = 0; b < 3; ++b, t += 10ms) {
+        std::size_t messages = 0;
+        // Fed as the input buffer's limit allows, as a transport's reads would bring it.
+        for (auto rest = std::span<const std::byte>(batch); !rest.empty();) {
+            const std::size_t n = s.feed(rest);
+            ASSERT_GT(n, 0u);
+            rest = rest.subspan(n);
+            for (auto ev = s.next(t); ev; ev = s.next(t))
+                if (ev.kind == event_kind::message) ++messages;
+        }
+        EXPECT_EQ(messages, 64u);
+    }
+    EXPECT_GE(h.bytes, 4096u) << "busy: the input buffer (this storage's limit) is kept";
+    const auto last = t - 10ms;
+    ASSERT_TRUE(s.deadline().has_value()) << "the kept buffers have a deadline";
+    EXPECT_EQ(*s.deadline(), last + 1000ms);
+    EXPECT_EQ(s.next(last + 1000ms).kind, event_kind::none);
+    EXPECT_EQ(h.blocks, 0u);
+    EXPECT_EQ(h.bytes, 0u);
+    EXPECT_FALSE(s.deadline().has_value()) << "nothing kept: no timer again";
+}
+
 // Deferred acknowledgements: their table is allocated with the first `defer()` and freed when
 // the last deferred acknowledgement is sent, so a connection that defers nothing keeps nothing.
 TEST(session_alloc, deferred_acknowledgements_are_allocated_while_deferred) {
@@ -309,11 +423,11 @@ TEST(session_alloc, deferred_acknowledgements_are_allocated_while_deferred) {
 
     const auto pub = hex("32 09 00 03 61 2f 62 00 07 68 69"); // QoS 1, id 7
     ASSERT_EQ(s.feed(pub), pub.size());
-    ASSERT_EQ(s.next(0ms).kind, event_kind::message);
+    ASSERT_EQ(s.next(2000ms).kind, event_kind::message); // seconds after the CONNECT
     const auto id = s.defer();
     ASSERT_TRUE(id.has_value());
     EXPECT_EQ(*id, 7u);
-    EXPECT_EQ(s.next(0ms).kind, event_kind::none);
+    EXPECT_EQ(s.next(2000ms).kind, event_kind::none);
     EXPECT_EQ(s.deferred(), 1u);
     EXPECT_TRUE(s.output().empty());
     s.output_written(0); // gives back the output buffer the answer was to go to

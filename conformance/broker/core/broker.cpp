@@ -72,6 +72,16 @@ void broker::receive(conn_id id, std::span<const std::byte> bytes, clock::time_p
     if (connection* c = conns_.find(id)) handler_.receive(*c, bytes, now);
 }
 
+std::span<std::byte> broker::input_space(conn_id id) {
+    connection* c = conns_.find(id);
+    return c == nullptr ? std::span<std::byte>() : handler_.input_space(*c);
+}
+
+void broker::input_written(conn_id id, std::size_t n, clock::time_point now) {
+    now_ = now;
+    if (connection* c = conns_.find(id)) handler_.input_written(*c, n, now);
+}
+
 bool broker::wants_input(conn_id id) const {
     const connection* c = conns_.find(id);
     return c != nullptr && c->reading();

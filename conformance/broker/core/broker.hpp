@@ -57,6 +57,14 @@ class broker {
     }
     /// Bytes read from `id`.
     void receive(conn_id id, std::span<const std::byte> bytes, clock::time_point now);
+    /// Room in `id`'s own input buffer for the transport to read into, so that the bytes are
+    /// not copied again; then `input_written`. Empty when the read must go through `receive`
+    /// instead (bytes from an earlier read still wait, the connection keeps no input buffer
+    /// now because it is quiet, or it is closing).
+    [[nodiscard]] std::span<std::byte> input_space(conn_id id);
+    /// The transport wrote `n` bytes at the start of `input_space(id)` (0: none came, and the
+    /// room a quiet connection reserved is given back); they are processed as by `receive`.
+    void input_written(conn_id id, std::size_t n, clock::time_point now);
     /// False while `id` is paused (its output is at the bound, or a full queue holds its
     /// PUBLISH) or still has packets from earlier reads to process (its share of a turn ran
     /// out): the event loop does not read it now.

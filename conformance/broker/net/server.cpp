@@ -244,17 +244,24 @@ void server::read_from(link& l, clock::time_point now) {
     const conn_id id = l.id;
     int r = 0;
     for (; r < reads_per_turn && broker_.wants_input(id); ++r) {
-        const auto got = l.t->read(buf_);
-        if (got.status == io_status::ok && got.bytes > 0) {
-            if (!l.identity_given) {
-                // Bytes come only after the handshake: the identity precedes the CONNECT.
-                l.identity_given = true;
-                if (l.handshaking) handshake_done(now);
-                l.handshaking = false;
-                if (const std::string* user = l.t->identity()) broker_.set_identity(id, *user);
-            }
-            broker_.receive(id, std::span<const std::byte>(buf_.data(), got.bytes), now);
-            if (got.bytes < buf_.size() && !l.t->has_buffered_input()) return;
+        // Straight into the connection's input buffer when it has room (no copy); the shared
+        // buffer takes the read otherwise, and receive() keeps what does not fit.
+        const std::span<std::byte> in_place = broker_.input_space(id);
+        const std::span<std::byte> into = in_place.empty() ? std::span<std::byte>(buf_) : in_place;
+        const auto got = l.t->read(into);
+        const bool came = got.status == io_status::ok && got.bytes > 0;
+        if (came && !l.identity_given) {
+            // Bytes come only after the handshake: the identity precedes the CONNECT.
+            l.identity_given = true;
+            if (l.handshaking) handshake_done(now);
+            l.handshaking = false;
+            if (const std::string* user = l.t->identity()) broker_.set_identity(id, *user);
+        }
+        if (!in_place.empty()) broker_.input_written(id, came ? got.bytes : 0, now);
+        if (came) {
+            if (in_place.empty())
+                broker_.receive(id, std::span<const std::byte>(buf_.data(), got.bytes), now);
+            if (got.bytes < into.size() && !l.t->has_buffered_input()) return;
             continue;
         }
         if (got.status == io_status::would_block && l.t->has_buffered_input()) break;

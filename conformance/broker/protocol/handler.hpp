@@ -49,6 +49,10 @@ class protocol_handler {
     /// output is at the bound, or a subscriber's full queue holds its PUBLISH) or closes; the
     /// rest is kept.
     void receive(connection& c, std::span<const std::byte> bytes, clock::time_point now);
+    /// Where the transport may read `c`'s next bytes in place (broker::input_space).
+    [[nodiscard]] std::span<std::byte> input_space(connection& c);
+    /// `n` bytes were read into `input_space(c)`: processed as by `receive`.
+    void input_written(connection& c, std::size_t n, clock::time_point now);
     /// Processes what `c` had to hold back when it was paused.
     void resume(connection& c, clock::time_point now);
     /// `c`'s socket took `n` bytes.

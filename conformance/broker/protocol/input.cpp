@@ -20,6 +20,10 @@ namespace {
 // in a slow (debug, sanitizer) build.
 constexpr std::uint16_t packets_per_turn = 256;
 
+// The least room in a connection's own input buffer worth a read of its own (below it, the read
+// goes through the event loop's buffer: one system call for a large read).
+constexpr std::size_t min_read_in_place = 4096;
+
 // Re-encodes an in-flight PUBLISH for the session's resend after a reconnect (the session keeps
 // no copies of its own: the broker's messages are shared between subscribers).
 std::span<const std::byte> resend_bytes(void* context, std::uint16_t packet_id) noexcept {
@@ -78,6 +82,24 @@ void protocol_handler::receive(connection& c, std::span<const std::byte> bytes,
         if (c.spilled() == before) break;
         run(c, now);
     }
+}
+
+std::span<std::byte> protocol_handler::input_space(connection& c) {
+    // Spilled bytes come first: the next read goes after them, through feed.
+    if (c.st == connection::state::closing || c.spilled() != 0) return {};
+    // A busy connection keeps its input buffer between reads: the read goes straight into it
+    // (up to 64 KiB of room). A quiet one has none: allocating a read's worth of room for each
+    // small packet cost more than copying it, so its bytes go through the event loop's buffer
+    // and feed, which allocates what they need.
+    const auto room = c.proto.kept_input_space();
+    return room.size() >= min_read_in_place ? room : std::span<std::byte>();
+}
+
+void protocol_handler::input_written(connection& c, std::size_t n, clock::time_point now) {
+    c.proto.input_written(n);
+    if (n == 0) return;
+    p_.stats.bytes_received += n;
+    run(c, now);
 }
 
 void protocol_handler::resume(connection& c, clock::time_point now) {

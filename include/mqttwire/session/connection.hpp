@@ -116,6 +116,7 @@ class basic_connection
     [[nodiscard]] session_event next(std::chrono::milliseconds now) noexcept {
         advance(now);
         last_message_size_ = 0;
+        if (this->recent_ != 0 && now_ - last_received_ >= io::keep_quiet) this->quiet_down();
         if (pending_.kind != detail::pending_kind::none) answer_default();
         if (status_ == connection_status::closing) return finish_close();
         if (status_ != connection_status::connecting && status_ != connection_status::connected)
@@ -144,7 +145,10 @@ class basic_connection
             o.sender = peer_role_value;
             o.bridge_levels = derived().bridge_levels();
             const auto f = next_frame(buffered, o.max_packet_size);
-            if (f.status == errc::incomplete) return {};
+            if (f.status == errc::incomplete) {
+                this->trim_partial_input();
+                return {};
+            }
             if (f.status != errc::success) return violation(f.status);
             const auto pkt = buffered.first(f.size);
             if (!this->decoded_.acquire()) return violation(errc::quota_exceeded);
@@ -160,6 +164,10 @@ class basic_connection
             }
             in_begin_ += static_cast<typename io::index>(f.size);
             ++this->packets_.received;
+            if constexpr (Storage::allocates) {
+                if (status_ == connection_status::connected && now_ - last_received_ < io::keep_quiet)
+                    this->recent_ = 1;
+            }
             last_received_ = now_;
             auto ev = dispatch();
             if (status_ == connection_status::closing) return finish_close();
@@ -172,7 +180,12 @@ class basic_connection
     /// nullopt when no timer runs.
     [[nodiscard]] std::optional<std::chrono::milliseconds> deadline() const noexcept {
         if (status_ == connection_status::closing) return now_;
-        return derived().role_deadline();
+        auto d = derived().role_deadline();
+        if (this->recent_ != 0) { // the buffers kept for traffic go back when it stops
+            const auto quiet = last_received_ + io::keep_quiet;
+            if (!d || quiet < *d) d = quiet;
+        }
+        return d;
     }
 
     // -----------------------------------------------------------------------------------------

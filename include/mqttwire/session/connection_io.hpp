@@ -17,6 +17,7 @@
 /// idle connection keeps neither.
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -43,9 +44,10 @@ template <class Storage, bool Heap = Storage::allocates> class decoded_slot {
   public:
     constexpr explicit decoded_slot(const Storage&) noexcept {}
     [[nodiscard]] static constexpr bool acquire() noexcept { return true; }
+    [[nodiscard]] static constexpr bool holds_packet() noexcept { return true; }
     [[nodiscard]] constexpr packet_view* get() noexcept { return &packet_; }
     [[nodiscard]] constexpr const packet_view* get() const noexcept { return &packet_; }
-    static constexpr void release() noexcept {}
+    static constexpr void release(bool = false) noexcept {}
 
   private:
     packet_view packet_{};
@@ -71,14 +73,29 @@ template <class Storage> class decoded_slot<Storage, true> {
         packet_ = ::new (static_cast<void*>(p)) packet_view{};
         return true;
     }
+    // Whether it holds a decoded packet (not none, not the placeholder of a kept slot).
+    [[nodiscard]] bool holds_packet() const noexcept {
+        return packet_ != nullptr && !std::holds_alternative<kept>(*packet_);
+    }
     [[nodiscard]] packet_view* get() noexcept { return packet_; }
     [[nodiscard]] const packet_view* get() const noexcept { return packet_; }
-    void release() noexcept {
-        if (packet_ != nullptr) traits::deallocate(alloc_, packet_, 1);
+    // The packet's bytes are gone: the slot is freed, or kept holding a placeholder when `keep`
+    // (a connection whose packets come often).
+    void release(bool keep = false) noexcept {
+        if (packet_ == nullptr) return;
+        if (keep) {
+            *packet_ = kept{};
+            return;
+        }
+        traits::deallocate(alloc_, packet_, 1);
         packet_ = nullptr;
     }
 
   private:
+    // Never decoded by a server, and never needed after the event it was decoded for by a
+    // client: it marks a kept slot with no packet in it.
+    using kept = pingresp_view;
+
     [[no_unique_address]] alloc_t alloc_;
     packet_view* packet_ = nullptr;
 };
@@ -90,16 +107,32 @@ template <class Storage> class connection_io {
 
     /// @brief Free space at the end of the input buffer, for the transport to read into; then
     /// `input_written(n)`. Empty when the buffer is full: process events first (`next()`).
+    ///
+    /// With allocator-backed storage the room offered follows the traffic: `read_chunk` bytes
+    /// for a quiet connection, `busy_read_chunk` while a recent batch was large, so a busy
+    /// publisher is read in few system calls and a quiet one does not reserve a large buffer.
     [[nodiscard]] std::span<std::byte> input_space() noexcept {
         compact_input();
-        std::size_t want = in_end_ + read_chunk;
+        std::size_t want = in_end_ + (in_busy_ != 0 ? busy_read_chunk : read_chunk);
         if (want > in_.limit()) want = in_.limit();
         (void)in_.reserve(want);
         return {in_.data() + in_end_, in_.capacity() - in_end_};
     }
+    /// @brief `input_space()` while the connection keeps an input buffer (its traffic is busy
+    /// or frequent), empty when it has none. A transport with a read buffer of its own reads
+    /// here when it can, and into its own buffer then `feed()` otherwise: a quiet connection's
+    /// input is then allocated to the size of what came, not to a read's room.
+    [[nodiscard]] std::span<std::byte> kept_input_space() noexcept {
+        compact_input();
+        if (in_.capacity() == 0) return {};
+        return input_space();
+    }
     /// @brief `n` bytes were written at the start of `input_space()`.
+    /// `input_written(0)` after a read that brought nothing gives back the room a quiet
+    /// connection reserved.
     void input_written(std::size_t n) noexcept {
         in_end_ = static_cast<index>(std::min(in_end_ + n, in_.capacity()));
+        if (in_end_ == 0 && quiet()) in_.shrink_to(0);
     }
     /// @brief Copies the longest prefix of `bytes` that fits into the input buffer.
     /// @return the number of bytes taken; give the rest again after `next()` returned `none`.
@@ -129,14 +162,15 @@ template <class Storage> class connection_io {
         if (out_begin_ == out_end_) {
             const std::size_t batch = out_end_;
             out_begin_ = out_end_ = 0;
-            out_busy_ = drained(out_, batch, out_busy_, in_busy_) & 3u;
+            out_busy_ = drained(out_, batch, out_busy_, in_busy_ | recent_) & 3u;
             // Quiet both ways: an input buffer kept for the other side's traffic goes too.
-            if (out_busy_ == 0 && in_busy_ == 0 && in_end_ == 0) in_.shrink_to(0);
+            if (quiet() && in_end_ == 0) in_.shrink_to(0);
         }
     }
 
   protected:
     static constexpr std::size_t read_chunk = 4096;
+    static constexpr std::size_t busy_read_chunk = 64 * 1024;
     // With allocator-backed storage, a buffer that drains keeps its memory (up to `keep_limit`)
     // for the next batch while the connection is busy: when one of the last three batches
     // either way had at least `keep_after` bytes. So a busy connection does not allocate its
@@ -150,7 +184,30 @@ template <class Storage> class connection_io {
     static constexpr std::size_t keep_limit = 256 * 1024;
     // Keeps output room for the answer to the pending decision (`reserved_`).
     void reserve_answer(std::size_t n) noexcept {
-        reserved_ = static_cast<index>(n) & 0x0FFFFFFFu; // never more: see reserved_
+        reserved_ = static_cast<index>(n) & 0x07FFFFFFu; // never more: see reserved_
+    }
+    // Packets that come less than `keep_quiet` apart keep the connection's buffers and its
+    // decoded-packet slot between batches, however small the batches (a sensor publishing
+    // thousands of small messages a second would otherwise allocate all three for each one);
+    // `quiet_down()` gives them back once no packet came for `keep_quiet`.
+    static constexpr std::chrono::milliseconds keep_quiet{1000};
+    [[nodiscard]] bool quiet() const noexcept {
+        return in_busy_ == 0 && out_busy_ == 0 && recent_ == 0;
+    }
+    // No packet for `keep_quiet`: what was kept for traffic goes back, as after small exchanges.
+    void quiet_down() noexcept {
+        if constexpr (!Storage::allocates) return;
+        recent_ = 0;
+        in_busy_ = out_busy_ = 0;
+        if (in_begin_ == in_end_) {
+            in_begin_ = in_end_ = 0;
+            in_.shrink_to(0);
+            decoded_.release();
+        }
+        if (out_begin_ == out_end_) {
+            out_begin_ = out_end_ = 0;
+            out_.shrink_to(0);
+        }
     }
     // `busy` counts down from `busy_turns` after a large batch: a buffer stays busy for the two
     // drains after it, so a flow whose batches alternate between large and small keeps it.
@@ -170,7 +227,7 @@ template <class Storage> class connection_io {
 
     // The decoded packet behind the last event: valid from the `next()` that decoded it until the
     // input drains (the next `next()`, `input_space()` or `feed()` after it was taken) or closes.
-    [[nodiscard]] bool has_packet() const noexcept { return decoded_.get() != nullptr; }
+    [[nodiscard]] bool has_packet() const noexcept { return decoded_.holds_packet(); }
     [[nodiscard]] packet_view& packet() noexcept { return *decoded_.get(); }
     [[nodiscard]] const packet_view& packet() const noexcept { return *decoded_.get(); }
 
@@ -208,10 +265,24 @@ template <class Storage> class connection_io {
         in_begin_ = 0;
         in_end_ = static_cast<index>(rest);
         if (rest == 0) {
-            in_busy_ = drained(in_, batch, in_busy_, out_busy_) & 3u;
-            if (in_busy_ == 0 && out_busy_ == 0 && out_end_ == 0) out_.shrink_to(0); // quiet both ways
-            decoded_.release(); // its views pointed into the bytes just dropped
+            in_busy_ = drained(in_, batch, in_busy_, out_busy_ | recent_) & 3u;
+            if (quiet() && out_end_ == 0) out_.shrink_to(0); // quiet both ways
+            decoded_.release(recent_ != 0); // its views pointed into the bytes just dropped
+        } else if (batch - rest >= keep_after) {
+            // A large batch that ended inside a packet (a stream read in chunks rarely ends on
+            // a packet boundary): the connection is busy all the same.
+            in_busy_ = busy_turns;
         }
+    }
+    // Waiting for the rest of a packet: a quiet connection keeps what it holds, not the room of
+    // the read that brought it, so a thousand slow senders cost what they sent.
+    void trim_partial_input() noexcept {
+        if constexpr (!Storage::allocates) return;
+        if (!quiet()) return;
+        const std::size_t rest = in_end_ - in_begin_;
+        if (in_.capacity() <= 2 * rest + answer_reserve * 16) return;
+        compact_input();
+        in_.shrink_to(rest);
     }
 
     // Buffers first: the largest, and never moved.
@@ -226,8 +297,10 @@ template <class Storage> class connection_io {
     index out_end_ = 0;
     // Output room kept for the answer to the pending decision (`out_room(n, true)` leaves it):
     // at most a SUBACK's, 8 bytes and one code per entry, each entry of a packet of at most
-    // 256 MiB taking 3 bytes or more: below 2^28.
-    index reserved_ : 28 = 0;
+    // 256 MiB taking 4 bytes or more (a topic filter of one byte and its options): below 2^27.
+    index reserved_ : 27 = 0;
+    // Packets came less than `keep_quiet` apart (set by the connection, `quiet_down()`).
+    index recent_ : 1 = 0;
     // How recently each buffer drained a large batch (`drained`).
     index in_busy_ : 2 = 0;
     index out_busy_ : 2 = 0;

@@ -146,14 +146,15 @@ template <class T, class Alloc> class heap_array {
     [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
 
     // Capacity for at least n elements (doubling from 16, capped at `limit`); the first
-    // `capacity()` elements keep their values, new ones are value-initialised.
-    [[nodiscard]] bool reserve(std::size_t n, std::size_t limit) noexcept {
+    // `capacity()` elements keep their values, new ones are value-initialised unless `clear`
+    // is false (a byte buffer whose bytes are always written before they are read).
+    [[nodiscard]] bool reserve(std::size_t n, std::size_t limit, bool clear = true) noexcept {
         if (n <= cap_) return true;
         if (n > limit) return false;
         std::size_t cap = cap_ < 16 ? 16 : std::size_t{cap_} * 2;
         if (cap < n) cap = n;
         if (cap > limit) cap = limit;
-        return reallocate(cap, cap_);
+        return reallocate(cap, cap_, clear);
     }
     // Gives memory back: keeps the first `keep` elements and at most `keep` capacity (rounded up
     // to 16 elements); 0 keeps nothing allocated.
@@ -180,7 +181,7 @@ template <class T, class Alloc> class heap_array {
     }
 
   private:
-    bool reallocate(std::size_t cap, std::size_t keep) noexcept {
+    bool reallocate(std::size_t cap, std::size_t keep, bool clear = true) noexcept {
         T* fresh = traits::allocate(alloc_, cap);
         if (fresh == nullptr) return false;
         if (data_ != nullptr) {
@@ -192,7 +193,7 @@ template <class T, class Alloc> class heap_array {
         // Only the new elements are initialised: a byte buffer of a large packet is cleared
         // in one call, not element by element (instrumented builds take that one at a time).
         if constexpr (std::is_same_v<T, std::byte>) {
-            if (cap > keep) std::memset(static_cast<void*>(fresh + keep), 0, cap - keep);
+            if (clear && cap > keep) std::memset(static_cast<void*>(fresh + keep), 0, cap - keep);
         } else {
             for (std::size_t i = keep; i < cap; ++i) ::new (static_cast<void*>(fresh + i)) T{};
         }
@@ -209,7 +210,7 @@ template <class T, class Alloc> class heap_array {
 // A buffer that allocates through `Alloc` on demand, up to `limit` elements, and gives memory
 // back when asked (`shrink_to`, `release`): a `heap_array` that keeps its limit (16 bytes: a
 // pointer and two counts; the allocator takes no room when it is stateless).
-template <class T, class Alloc> class dynamic_buffer {
+template <class T, class Alloc, bool Clear = true> class dynamic_buffer {
   public:
     dynamic_buffer(const Alloc& a, std::size_t limit) noexcept
         : items_(a), limit_(static_cast<std::uint32_t>(limit < max_elements ? limit : max_elements)) {}
@@ -223,8 +224,9 @@ template <class T, class Alloc> class dynamic_buffer {
     [[nodiscard]] std::size_t limit() const noexcept { return limit_; }
 
     // Capacity for at least n elements (doubling, capped at the limit); the first `capacity()`
-    // elements keep their values, new ones are value-initialised.
-    [[nodiscard]] bool reserve(std::size_t n) noexcept { return items_.reserve(n, limit_); }
+    // elements keep their values, new ones are value-initialised (left as they are when not
+    // `Clear`).
+    [[nodiscard]] bool reserve(std::size_t n) noexcept { return items_.reserve(n, limit_, Clear); }
     // Gives memory back: keeps the first `keep` elements and at most `keep` capacity (rounded up
     // to 16 elements).
     void shrink_to(std::size_t keep) noexcept { items_.shrink_to(keep); }
@@ -237,10 +239,16 @@ template <class T, class Alloc> class dynamic_buffer {
     std::uint32_t limit_ = 0;
 };
 
-template <class T, class Alloc, storage_part P> class dynamic_part : public dynamic_buffer<T, Alloc> {
+// The input and output buffers are not cleared when they grow: the transport writes received
+// bytes before they are framed, and the encoders write output before it is sent. Clearing a
+// read's room cost more than the read's own processing for a connection sending small packets.
+template <class T, class Alloc, storage_part P>
+class dynamic_part
+    : public dynamic_buffer<T, Alloc, P != storage_part::input && P != storage_part::output> {
   public:
     template <class Storage>
-    explicit dynamic_part(const Storage& s) noexcept : dynamic_buffer<T, Alloc>(s, P) {}
+    explicit dynamic_part(const Storage& s) noexcept
+        : dynamic_buffer<T, Alloc, P != storage_part::input && P != storage_part::output>(s, P) {}
 };
 
 // The elements of a session table whose owner derives the limit from its own fields: the
