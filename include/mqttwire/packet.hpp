@@ -451,14 +451,8 @@ template <class P, class Ctx>
     if constexpr (!small_code && std::is_same_v<P, publish_view>) {
         if (!std::is_constant_evaluated() && p.properties.empty()) {
             if (out.size() < size) return errc::buffer_too_small;
-            // size = 1 + varint_size(length) + length: the header is 2 bytes up to a length of
-            // 127, 3 up to 16,383, 4 up to 2,097,151, then 5.
-            const std::size_t header = size <= 2 + 127       ? 2
-                                       : size <= 3 + 16383   ? 3
-                                       : size <= 4 + 2097151 ? 4
-                                                             : 5;
-            return write_plain_publish(p, c, static_cast<std::uint32_t>(size - header),
-                                       out.first(size));
+            const auto length = static_cast<std::uint32_t>(plain_publish_body(p, c));
+            return write_plain_publish(p, c, length, out.first(size));
         }
     }
     return encode_into(p, c, out);

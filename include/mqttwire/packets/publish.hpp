@@ -153,12 +153,20 @@ template <class W, class Ctx>
     return errc::success;
 }
 
+// The Remaining Length of a PUBLISH without properties, as a sum (unchecked).
+template <class Ctx>
+[[nodiscard]] constexpr std::size_t plain_publish_body(const publish_view& p,
+                                                      const Ctx& c) noexcept {
+    const bool with_id = p.qos != mqttwire::qos::at_most_once;
+    return 2 + p.topic.size() + (with_id ? 2u : 0u) + (c.v5() ? 1u : 0u) + p.payload.size();
+}
+
 // A PUBLISH without properties in a fast build at run time, the common case of a client's and a
 // broker's hot loop: the same checks as the counting pass of encode_body, in the same order,
-// and the Remaining Length as a sum. `Ctx` is the general encoder's context.
+// then the Remaining Length into `length`. `Ctx` is the general encoder's context.
 template <class Ctx>
 [[nodiscard]] MQTTWIRE_FORCE_INLINE errc plain_publish_length(const publish_view& p, const Ctx& c,
-                                               std::uint32_t& length) noexcept {
+                                                              std::uint32_t& length) noexcept {
     if (!Ctx::profile.has(c.version)) return errc::invalid_argument;
     if (static_cast<std::uint8_t>(p.qos) > 2) return errc::malformed_packet; // MQTT-3.3.1-4
     if (p.dup && p.qos == mqttwire::qos::at_most_once) return errc::malformed_packet;
@@ -171,16 +179,15 @@ template <class Ctx>
     const bool with_id = p.qos != mqttwire::qos::at_most_once;
     if (with_id && p.packet_id == 0) return errc::protocol_error; // MQTT-2.3.1-1
     if (p.topic.size() > 0xFFFFu) return errc::malformed_packet;
-    const std::size_t body =
-        2 + p.topic.size() + (with_id ? 2u : 0u) + (c.v5() ? 1u : 0u) + p.payload.size();
+    const std::size_t body = plain_publish_body(p, c);
     if (body > varint_max) return errc::packet_too_large;
     length = static_cast<std::uint32_t>(body);
     return errc::success;
 }
 
 // Stores a PUBLISH without properties that plain_publish_length has accepted with Remaining
-// Length `length`, its fields straight into `to` (exactly its encoded size: one bounds check for the whole packet instead of
-// one per field). Returns the size.
+// Length `length`, its fields straight into `to` (exactly its encoded size: one bounds check
+// for the whole packet instead of one per field). Returns the size.
 template <class Ctx>
 inline std::size_t write_plain_publish(const publish_view& p, const Ctx& c, std::uint32_t length,
                                        std::span<std::byte> to) noexcept {

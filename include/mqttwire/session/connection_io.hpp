@@ -219,7 +219,8 @@ template <class Storage> class connection_io {
     // `busy` counts down from `busy_turns` after a large batch: a buffer stays busy for the two
     // drains after it, so a flow whose batches alternate between large and small keeps it.
     static constexpr unsigned busy_turns = 3;
-    // Returns the buffer's new busy count.
+    // Returns the buffer's new busy count. `other_busy` is non-zero while the other direction
+    // is busy or the connection's packets come often (`recent_`): the buffer is kept then too.
     template <class Buffer>
     static unsigned drained(Buffer& b, std::size_t batch, unsigned busy,
                             unsigned other_busy) noexcept {
