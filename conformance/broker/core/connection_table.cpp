@@ -122,10 +122,22 @@ void connection_table::update_stall(connection& c, bool queue_full, bool progres
         }
         return;
     }
-    auto& since = c.under_pressure().stalled_since;
-    if (!since || progress) since = now;
+    auto& pressure = c.under_pressure();
+    auto& since = pressure.stalled_since;
+    if (!since || progress) {
+        since = now;
+        pressure.taken = 0;
+    }
     timers_.schedule(timer_kind::slow_consumer, c.id, *since + settings_.slow_consumer_timeout,
                      c.timers);
+}
+
+void connection_table::took(connection& c, std::size_t n, bool queue_full,
+                             clock::time_point now) {
+    if (!c.stalled_since()) return;
+    auto& taken = c.pressure->taken;
+    taken += n;
+    update_stall(c, queue_full, taken >= stall_progress() || c.output().empty(), now);
 }
 
 } // namespace mqttwire::broker

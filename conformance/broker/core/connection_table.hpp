@@ -3,6 +3,7 @@
 // with output to write (dirty), connections whose held input can be processed again (resumed),
 // and the stall bookkeeping that disconnects a consumer stuck over its bound.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -60,6 +61,14 @@ class connection_table {
     /// queue that holds publishers back) and starts or stops its stall clock. `progress`: the
     /// client just took bytes or acknowledged a message, so the clock restarts.
     void update_stall(connection& c, bool queue_full, bool progress, clock::time_point now);
+    /// The socket of `c` took `n` bytes of its output. Over its bound, that is progress once it
+    /// has taken `stall_progress()` bytes since the stall clock last started, or all of its
+    /// output: the few KiB that the kernel's buffers still take from a client that does not
+    /// read, or a client reading a few bytes at a time, do not keep it connected.
+    void took(connection& c, std::size_t n, bool queue_full, clock::time_point now);
+    [[nodiscard]] std::size_t stall_progress() const noexcept {
+        return std::min<std::size_t>(std::size_t{64} << 10, settings_.max_output_buffer / 2);
+    }
     [[nodiscard]] bool output_full(const connection& c) const noexcept {
         return c.output().size() >= settings_.max_output_buffer;
     }

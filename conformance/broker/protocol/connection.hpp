@@ -44,6 +44,7 @@ struct connection_pressure {
     /// Bytes read while the session's input buffer was full: given to it once it has room.
     std::string spill;
     std::optional<clock::time_point> stalled_since; ///< over its bound without progress since
+    std::size_t taken = 0; ///< output bytes its socket took since then (connection_table::took)
     std::uint64_t dropped = 0; ///< QoS 0 messages dropped for it so far
     clock::time_point last_drop_log{};
 };

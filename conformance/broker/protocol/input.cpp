@@ -244,8 +244,7 @@ void protocol_handler::written(connection& c, std::size_t n, clock::time_point n
     c.proto.output_written(n);
     if (n == 0 || c.st == connection::state::closing) return;
     session* s = c.s;
-    if (c.stalled_since())
-        p_.conns.update_stall(c, s != nullptr && p_.out.queue_full(*s), true, now);
+    if (c.stalled_since()) p_.conns.took(c, n, s != nullptr && p_.out.queue_full(*s), now);
     // Half the bound is free again: held requests are read, the QoS 0 drop episode ends, and
     // queued messages move on.
     if (c.output().size() > p_.cfg.max_output_buffer / 2) return;

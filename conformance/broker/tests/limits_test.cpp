@@ -139,6 +139,32 @@ TEST(broker_limits, slow_reader_making_progress_is_not_disconnected) {
     EXPECT_EQ(h.core().stats().slow_consumers_disconnected, 0u);
 }
 
+TEST(broker_limits, trickle_reader_over_its_bound_is_disconnected) {
+    // A few bytes taken now and then (a client reading 100 bytes every half second, or the
+    // kernel's buffers taking a little more from one that does not read at all) is not
+    // progress: it would hold max_output_buffer for as long as it likes. Progress is taking
+    // half the bound (at most 64 KiB) or all of it within slow_consumer_timeout.
+    settings s;
+    s.max_output_buffer = 8192;
+    s.slow_consumer_timeout = 2s;
+    harness h(s);
+    const auto trickle = subscriber(h, "trickle", "t", qos::at_most_once);
+    const auto pub = h.connect("pub");
+    (void)h.read(pub);
+    bool closed = false;
+    int step = 0;
+    for (; step < 20 && !closed; ++step) {
+        for (int i = 0; i < 10; ++i) h.send(pub, make_publish("t", kilobyte.c_str()));
+        h.read_bytes(trickle, 100);
+        h.advance(500ms);
+        closed = h.closing(trickle);
+    }
+    EXPECT_TRUE(closed);
+    EXPECT_LE(step, 6); // 2 s after it first went over its bound, at the first half-second step
+    EXPECT_EQ(h.core().stats().slow_consumers_disconnected, 1u);
+    EXPECT_FALSE(h.closing(pub));
+}
+
 TEST(broker_limits, pingreq_flood_without_reading_pauses_only_that_client) {
     // MQTT-3.12.4-1: every PINGREQ is answered, but not faster than the client reads.
     settings s;
