@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,9 +51,14 @@ inline std::string read_file(const std::string& path) {
 /// against another build) with stdout and stderr in `log`; `in_child` runs in the child just
 /// before exec (limits, environment).
 template <class F> pid_t spawn_broker(const std::string& conf, const std::string& log, F in_child) {
+    const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
+        // A test process killed before its destructors run (a timeout, a closed pipe) takes its
+        // broker with it instead of leaving it listening.
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent) std::_Exit(127);
         const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         ::dup2(fd, 2);
         ::dup2(fd, 1);
