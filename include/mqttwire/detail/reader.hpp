@@ -68,8 +68,9 @@ class reader {
         return errc::success;
     }
     /// Variable Byte Integer; truncation inside a packet is malformed (MQTT5-1.5.5-1 for the
-    /// minimal-form rule).
-    [[nodiscard]] constexpr errc varint(std::uint32_t& out) noexcept {
+    /// minimal-form rule). Inline in fast builds: a call would take the reader's address and
+    /// keep the whole caller's reader in memory (a 5.0 PUBLISH's Property Length, a CONNACK's).
+    [[nodiscard]] MQTTWIRE_FORCE_INLINE constexpr errc varint(std::uint32_t& out) noexcept {
         if (!small_code && remaining() > 0 && static_cast<std::uint8_t>(data_[pos_]) < 0x80) {
             out = static_cast<std::uint8_t>(data_[pos_]);
             ++pos_;
