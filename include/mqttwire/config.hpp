@@ -44,6 +44,14 @@
 #define MQTTWIRE_SHARED
 #endif
 
+// Out of line in fast builds: a rare branch of a hot decoder (a 5.0 acknowledgement's reason
+// code and properties), which would otherwise take registers from the common case.
+#if (defined(__GNUC__) || defined(__clang__)) && !MQTTWIRE_SMALL
+#define MQTTWIRE_RARE [[gnu::noinline]]
+#else
+#define MQTTWIRE_RARE
+#endif
+
 #ifndef MQTTWIRE_FORCE_INLINE
 #if (defined(__GNUC__) || defined(__clang__)) && !MQTTWIRE_SMALL
 #define MQTTWIRE_FORCE_INLINE [[gnu::always_inline]] inline
