@@ -25,12 +25,6 @@ constexpr auto v31 = protocol_version::v3_1;
 constexpr auto v311 = protocol_version::v3_1_1;
 constexpr auto v5 = protocol_version::v5;
 
-template <class P>
-std::string encoded_within(const P& p, protocol_version v, std::uint32_t max_packet_size) {
-    const encode_options o{.max_packet_size = max_packet_size};
-    return encoded(p, v, &o);
-}
-
 errc decode_bytes(std::string_view text, protocol_version v) {
     const auto bytes = hex(text);
     return decode_packet(bytes, decode_options{.version = v}).error();

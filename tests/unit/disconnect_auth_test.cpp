@@ -27,12 +27,6 @@ constexpr auto v31 = protocol_version::v3_1;
 constexpr auto v311 = protocol_version::v3_1_1;
 constexpr auto v5 = protocol_version::v5;
 
-template <class P>
-std::string encoded_within(const P& p, protocol_version v, std::uint32_t max_packet_size) {
-    const encode_options o{.max_packet_size = max_packet_size};
-    return encoded(p, v, &o);
-}
-
 template <class P> std::string encoded_by(const P& p, protocol_version v, peer_role sender) {
     const encode_options o{.sender = sender};
     return encoded(p, v, &o);

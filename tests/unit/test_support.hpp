@@ -235,6 +235,15 @@ template <class P>
 std::string encoded(const P& p, protocol_version v, const encode_options& o) {
     return encoded(p, v, &o);
 }
+// `encoded` under a Maximum Packet Size of `max`; also checks that what is written fits it.
+template <class P>
+std::string encoded_within(const P& p, protocol_version v, std::uint32_t max) {
+    const encode_options o{.max_packet_size = max};
+    if (const auto size = encoded_size(p, v, o)) {
+        EXPECT_LE(*size, max) << "over the Maximum Packet Size";
+    }
+    return encoded(p, v, &o);
+}
 
 inline std::string str(const utf8_view& s) { return std::string(s.as_string_view()); }
 inline std::string str(const binary_view& s) { return std::string(s.as_string_view()); }
