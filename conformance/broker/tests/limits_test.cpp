@@ -61,6 +61,33 @@ client subscriber(harness& h, const std::string& id, const char* filter, qos q,
 
 const std::string kilobyte(1000, 'x');
 
+// A subscriber to "t" over its output bound (max_output_buffer `bound`, slow_consumer_timeout
+// 2 s) that reads `per_step` bytes every half second while ten 1 KiB messages are published
+// for it; returns the step at which it was disconnected, or `steps` when it never was.
+struct reader_run {
+    int closed_at;
+    std::size_t disconnected; // the broker's slow_consumers_disconnected
+    bool publisher_closed;
+};
+reader_run read_while_flooded(std::size_t bound, std::size_t per_step, int steps) {
+    settings s;
+    s.max_output_buffer = bound;
+    s.slow_consumer_timeout = 2s;
+    harness h(s);
+    const auto reader = subscriber(h, "reader", "t", qos::at_most_once);
+    const auto pub = h.connect("pub");
+    (void)h.read(pub);
+    int step = 0;
+    for (; step < steps && !h.closing(reader); ++step) {
+        for (int i = 0; i < 10; ++i) h.send(pub, make_publish("t", kilobyte.c_str()));
+        h.read_bytes(reader, per_step);
+        h.advance(500ms);
+    }
+    EXPECT_GT(h.core().stats().dropped_total(), 0u); // it was over its bound
+    return {h.closing(reader) ? step : steps, h.core().stats().slow_consumers_disconnected,
+            h.closing(pub)};
+}
+
 // `n` PINGREQs back to back (MQTT-3.12.1: 0xC0 0x00).
 std::vector<std::byte> pingreqs(int n) {
     std::vector<std::byte> out;
@@ -122,21 +149,10 @@ TEST(broker_limits, consumer_stuck_over_its_bound_is_disconnected_with_0x97) {
 }
 
 TEST(broker_limits, slow_reader_making_progress_is_not_disconnected) {
-    settings s;
-    s.max_output_buffer = 4096;
-    s.slow_consumer_timeout = 2s;
-    harness h(s);
-    const auto slow = subscriber(h, "slow", "t", qos::at_most_once);
-    const auto pub = h.connect("pub");
-    (void)h.read(pub);
-    for (int step = 0; step < 40; ++step) {
-        for (int i = 0; i < 10; ++i) h.send(pub, make_publish("t", kilobyte.c_str()));
-        h.read_bytes(slow, 2000); // far slower than it is sent, but never stuck
-        h.advance(500ms);
-        ASSERT_FALSE(h.closing(slow)) << "step " << step;
-    }
-    EXPECT_GT(h.core().stats().dropped_total(), 0u);
-    EXPECT_EQ(h.core().stats().slow_consumers_disconnected, 0u);
+    // 2000 bytes every half second: far slower than it is sent, but never stuck.
+    const auto r = read_while_flooded(4096, 2000, 40);
+    EXPECT_EQ(r.closed_at, 40);
+    EXPECT_EQ(r.disconnected, 0u);
 }
 
 TEST(broker_limits, trickle_reader_over_its_bound_is_disconnected) {
@@ -144,25 +160,10 @@ TEST(broker_limits, trickle_reader_over_its_bound_is_disconnected) {
     // kernel's buffers taking a little more from one that does not read at all) is not
     // progress: it would hold max_output_buffer for as long as it likes. Progress is taking
     // half the bound (at most 64 KiB) or all of it within slow_consumer_timeout.
-    settings s;
-    s.max_output_buffer = 8192;
-    s.slow_consumer_timeout = 2s;
-    harness h(s);
-    const auto trickle = subscriber(h, "trickle", "t", qos::at_most_once);
-    const auto pub = h.connect("pub");
-    (void)h.read(pub);
-    bool closed = false;
-    int step = 0;
-    for (; step < 20 && !closed; ++step) {
-        for (int i = 0; i < 10; ++i) h.send(pub, make_publish("t", kilobyte.c_str()));
-        h.read_bytes(trickle, 100);
-        h.advance(500ms);
-        closed = h.closing(trickle);
-    }
-    EXPECT_TRUE(closed);
-    EXPECT_LE(step, 6); // 2 s after it first went over its bound, at the first half-second step
-    EXPECT_EQ(h.core().stats().slow_consumers_disconnected, 1u);
-    EXPECT_FALSE(h.closing(pub));
+    const auto r = read_while_flooded(8192, 100, 20);
+    EXPECT_LE(r.closed_at, 6); // 2 s after it first went over its bound, at a half-second step
+    EXPECT_EQ(r.disconnected, 1u);
+    EXPECT_FALSE(r.publisher_closed);
 }
 
 TEST(broker_limits, pingreq_flood_without_reading_pauses_only_that_client) {
