@@ -116,9 +116,7 @@ class basic_connection
     [[nodiscard]] session_event next(std::chrono::milliseconds now) noexcept {
         advance(now);
         last_message_size_ = 0;
-        if constexpr (Storage::allocates) {
-            if (this->recent_ != 0 && now_ - last_received_ >= io::keep_quiet) this->quiet_down();
-        }
+        if (this->frequent() && now_ - last_received_ >= io::keep_quiet) this->quiet_down();
         if (pending_.kind != detail::pending_kind::none) answer_default();
         if (status_ == connection_status::closing) return finish_close();
         if (status_ != connection_status::connecting && status_ != connection_status::connected)
@@ -183,11 +181,9 @@ class basic_connection
     [[nodiscard]] std::optional<std::chrono::milliseconds> deadline() const noexcept {
         if (status_ == connection_status::closing) return now_;
         auto d = derived().role_deadline();
-        if constexpr (Storage::allocates) {
-            if (this->recent_ != 0) { // the buffers kept for traffic go back when it stops
-                const auto quiet = last_received_ + io::keep_quiet;
-                if (!d || quiet < *d) d = quiet;
-            }
+        if (this->frequent()) { // the buffers kept for traffic go back when it stops
+            const auto quiet = last_received_ + io::keep_quiet;
+            if (!d || quiet < *d) d = quiet;
         }
         return d;
     }

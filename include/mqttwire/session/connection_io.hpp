@@ -198,6 +198,8 @@ template <class Storage> class connection_io {
     // thousands of small messages a second would otherwise allocate all three for each one);
     // `quiet_down()` gives them back once no packet came for `keep_quiet`.
     static constexpr std::chrono::milliseconds keep_quiet{1000};
+    // Packets came less than `keep_quiet` apart (never with fixed storage, which keeps all).
+    [[nodiscard]] bool frequent() const noexcept { return Storage::allocates && recent_ != 0; }
     [[nodiscard]] bool quiet() const noexcept {
         return in_busy_ == 0 && out_busy_ == 0 && recent_ == 0;
     }
