@@ -17,7 +17,9 @@
 #      smaller one over mutual TLS (mtls: require_certificate true, every client presents a
 #      certificate). A broker that does not serve a transport is a failure that names it, not
 #      a skip.
-#   5. conformance/report.py updates the coverage and pass counts in conformance/README.md
+#   5. the (transport, broker) runs go in CONFORMANCE_JOBS lanes at once (default 2), each with
+#      its own brokers and ports; each lane's output is printed whole, in order
+#   6. conformance/report.py updates the coverage and pass counts in conformance/README.md
 #      when --report is given
 #
 # Fails when mqttwire-broker fails a scenario that conformance/known-failures.txt does not list.
@@ -66,12 +68,13 @@ readonly mtls_subset=(-k paho- -k mqttjs- -k mosquitto-clients -k auth- -k acl- 
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mqttwire-conformance.XXXXXX")
 pids=()
+lane_pids=()
 cleanup() {
     local pid
-    for pid in "${pids[@]}"; do
+    for pid in "${lane_pids[@]}" "${pids[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
-    for pid in "${pids[@]}"; do
+    for pid in "${lane_pids[@]}" "${pids[@]}"; do
         wait "$pid" 2>/dev/null || true
     done
     rm -rf "$work"
@@ -273,11 +276,42 @@ stop_brokers() {
     pids=()
 }
 
+# Each (transport, broker) run is a lane of its own: its own two brokers on their own ports, its
+# own log. CONFORMANCE_JOBS lanes run at once (default 2: the scenarios mostly wait on timers and
+# sockets). A lane's output is printed whole, in the usual order, once it is done.
+lane() {
+    trap 'stop_brokers; exit 1' TERM
+    run_broker "$1" "$2"
+    echo "lane-totals $total_passed $total_failed $status"
+}
+
 rm -f "$root"/build/conformance/results-*.json   # the report reads only this run's results
+readonly jobs=${CONFORMANCE_JOBS:-2}
+lanes=()
 for transport in "${transports[@]}"; do
     for broker in "${brokers[@]}"; do
-        run_broker "$broker" "$transport"
+        lanes+=("$broker $transport")
     done
+done
+for i in "${!lanes[@]}"; do
+    while (($(jobs -rp | wc -l) >= jobs)); do wait -n || true; done
+    # shellcheck disable=SC2086
+    lane ${lanes[$i]} >"$work/lane-$i.out" 2>&1 &
+    lane_pids+=($!)
+done
+for i in "${!lanes[@]}"; do
+    wait "${lane_pids[$i]}" || true
+    grep -v '^lane-totals ' "$work/lane-$i.out" || true
+    if line=$(grep '^lane-totals ' "$work/lane-$i.out"); then
+        read -r _ p f s <<<"$line"
+        total_passed=$((total_passed + p))
+        total_failed=$((total_failed + f))
+        ((s == 0)) || status=1
+    else
+        echo "conformance lane '${lanes[$i]}' ended without its totals" >&2
+        total_failed=$((total_failed + 1))
+        status=1
+    fi
 done
 
 if $report; then
