@@ -86,9 +86,13 @@ run_preset() {
 
     section "$preset: configure"
     local options=()
+    # Debug information: line tables only (-g1, -gline-tables-only), enough for the sanitizers'
+    # and a failed test's stack traces; full -g took a fifth of the g++ build's time.
     case $preset in
-        dev) options=(-DMQTTWIRE_TEST_SMALL_CODE=ON -DMQTTWIRE_BUILD_CONFORMANCE=OFF) ;;
-        asan-ubsan) options=(-DMQTTWIRE_BUILD_BENCH=OFF -DMQTTWIRE_TEST_HEADERS=OFF) ;;
+        dev) options=(-DMQTTWIRE_TEST_SMALL_CODE=ON -DMQTTWIRE_BUILD_CONFORMANCE=OFF
+                      -DCMAKE_CXX_FLAGS_DEBUG=-g1) ;;
+        asan-ubsan) options=(-DMQTTWIRE_BUILD_BENCH=OFF -DMQTTWIRE_TEST_HEADERS=OFF
+                             -DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only) ;;
     esac
     if ! cmake --preset "$preset" "${options[@]}"; then
         fail "$preset: configure"

@@ -17,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <fstream>
@@ -88,27 +90,44 @@ inline bool parse_version(const std::string& s, protocol_version& v) {
     return true;
 }
 
+// The next whitespace-separated word of `rest`, removed from it ("" at the end). The vectors
+// are parsed in every test process at start-up, so this stays cheap: no stream per line.
+inline std::string_view next_word(std::string_view& rest) {
+    constexpr std::string_view space = " \t\r";
+    const auto from = rest.find_first_not_of(space);
+    if (from == std::string_view::npos) {
+        rest = {};
+        return {};
+    }
+    rest.remove_prefix(from);
+    const auto to = std::min(rest.find_first_of(space), rest.size());
+    const auto word = rest.substr(0, to);
+    rest.remove_prefix(to);
+    return word;
+}
+
 // Parses one file; malformed files fail the calling test with the line number.
 inline std::vector<vector> parse_vector_file(const std::string& path, std::string_view text) {
     std::vector<vector> out;
-    std::istringstream in{std::string(text)};
-    std::string line;
     int n = 0;
     vector* cur = nullptr;
     std::string hex_text;
-    while (std::getline(in, line)) {
+    while (!text.empty()) {
         ++n;
-        if (const auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
-        std::istringstream ls(line);
-        std::string key;
-        if (!(ls >> key)) continue;
+        const auto eol = std::min(text.find('\n'), text.size());
+        std::string_view line = text.substr(0, eol);
+        text.remove_prefix(std::min(eol + 1, text.size()));
+        if (const auto hash = line.find('#'); hash != std::string_view::npos)
+            line = line.substr(0, hash);
+        const auto key = next_word(line);
+        if (key.empty()) continue;
         if (key == "vector") {
             EXPECT_EQ(cur, nullptr) << path << ":" << n << ": vector inside vector";
             out.emplace_back();
             cur = &out.back();
             cur->file = path;
             cur->line = n;
-            ls >> cur->name;
+            cur->name = next_word(line);
             hex_text.clear();
             continue;
         }
@@ -121,33 +140,31 @@ inline std::vector<vector> parse_vector_file(const std::string& path, std::strin
             cur->options.version = cur->version;
             cur = nullptr;
         } else if (key == "cite") {
-            for (std::string id; ls >> id;) cur->cites.push_back(id);
+            for (auto id = next_word(line); !id.empty(); id = next_word(line))
+                cur->cites.emplace_back(id);
         } else if (key == "version") {
-            std::string v;
-            ls >> v;
+            const std::string v{next_word(line)};
             EXPECT_TRUE(parse_version(v, cur->version)) << path << ":" << n << ": version " << v;
         } else if (key == "expect") {
-            ls >> cur->expect;
+            cur->expect = next_word(line);
         } else if (key == "canonical") {
-            std::string v;
-            ls >> v;
-            cur->canonical = v != "no";
+            cur->canonical = next_word(line) != "no";
         } else if (key == "sender") {
-            std::string v;
-            ls >> v;
+            const auto v = next_word(line);
             cur->options.sender = v == "client" ? peer_role::client
                                   : v == "server" ? peer_role::server
                                                   : peer_role::unknown;
         } else if (key == "max_packet_size") {
-            ls >> cur->options.max_packet_size;
+            const std::string v{next_word(line)};
+            std::uint32_t size = 0;
+            const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), size);
+            EXPECT_TRUE(ec == std::errc{} && end == v.data() + v.size() && !v.empty())
+                << path << ":" << n << ": max_packet_size " << v;
+            cur->options.max_packet_size = size;
         } else if (key == "bridge_levels") {
-            std::string v;
-            ls >> v;
-            cur->options.bridge_levels = v == "yes";
+            cur->options.bridge_levels = next_word(line) == "yes";
         } else if (key == "hex") {
-            std::string rest;
-            std::getline(ls, rest);
-            hex_text += rest;
+            hex_text += line;
             hex_text += ' ';
         } else {
             ADD_FAILURE() << path << ":" << n << ": unknown key '" << key << "'";
