@@ -177,13 +177,42 @@ inline std::vector<vector> parse_vector_file(const std::string& path, std::strin
 // Global allocations so far in this test program (operator new is replaced in vectors_test.cpp).
 std::size_t allocation_count() noexcept;
 
+// Where a vector is, found without parsing (every test process lists them at start-up, and
+// most need one file at most).
+struct vector_name {
+    std::string file; ///< e.g. "publish.vec"
+    std::string name;
+};
+
+// The names of the `vector` lines of `text` (what parse_vector_file would name), in order.
+inline void scan_vector_names(const std::string& file, std::string_view text,
+                              std::vector<vector_name>& out) {
+    for (std::size_t at = 0; at < text.size();) {
+        const auto eol = std::min(text.find('\n', at), text.size());
+        std::string_view line = text.substr(at, eol - at);
+        at = eol + 1;
+        const auto first = line.find_first_not_of(" \t");
+        if (first == std::string_view::npos || line[first] != 'v') continue;
+        if (const auto hash = line.find('#'); hash != std::string_view::npos)
+            line = line.substr(0, hash);
+        if (next_word(line) == "vector") out.push_back({file, std::string(next_word(line))});
+    }
+}
+
+// Every vector of tests/vectors/*.vec by file and name, in file order.
+const std::vector<vector_name>& vector_names();
+// The vectors of one file (e.g. "publish.vec"), parsed on first use.
+const std::vector<vector>& vectors_in(const std::string& file);
 // All vectors of tests/vectors/*.vec, loaded once.
 const std::vector<vector>& all_vectors();
 
 // The vector called `name`; fails the test when absent.
 inline const vector& vec(std::string_view name) {
-    for (const auto& v : all_vectors())
-        if (v.name == name) return v;
+    for (const auto& n : vector_names()) {
+        if (n.name != name) continue;
+        for (const auto& v : vectors_in(n.file))
+            if (v.name == name) return v;
+    }
     ADD_FAILURE() << "no vector named " << name;
     static const vector none{};
     return none;
