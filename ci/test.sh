@@ -88,11 +88,14 @@ run_preset() {
     local options=()
     # Debug information: line tables only (-g1, -gline-tables-only), enough for the sanitizers'
     # and a failed test's stack traces; full -g took a fifth of the g++ build's time.
+    # asan-ubsan is a unity build (CMake's batches of 8 sources per translation unit): half the
+    # build time of one object per source. dev builds one object per source, so each core test
+    # and header still compiles alone; the broker's sources do in the Release tree (steps 4, 8).
     case $preset in
         dev) options=(-DMQTTWIRE_TEST_SMALL_CODE=ON -DMQTTWIRE_BUILD_CONFORMANCE=OFF
                       -DCMAKE_CXX_FLAGS_DEBUG=-g1) ;;
         asan-ubsan) options=(-DMQTTWIRE_BUILD_BENCH=OFF -DMQTTWIRE_TEST_HEADERS=OFF
-                             -DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only) ;;
+                             -DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only -DCMAKE_UNITY_BUILD=ON) ;;
     esac
     if ! cmake --preset "$preset" "${options[@]}"; then
         fail "$preset: configure"

@@ -34,5 +34,8 @@ inline std::string quoted(std::string_view s) {
     out += '\'';
     return out;
 }
+// The exact match for a std::string, so that argument-dependent lookup never picks std::quoted
+// (of <iomanip>) instead.
+inline std::string quoted(const std::string& s) { return quoted(std::string_view(s)); }
 
 } // namespace mqttwire::broker::text

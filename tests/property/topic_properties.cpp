@@ -55,13 +55,13 @@ bool ref_matches(const std::string& f, const std::string& n) {
 }
 
 // Names: letters, '/', '$'. Filters: names with wildcards sprinkled in.
-rc::Gen<std::string> gen_name() {
+rc::Gen<std::string> gen_small_name() {
     return rc::gen::suchThat(
         rc::gen::map(rc::gen::container<std::vector<char>>(rc::gen::elementOf(std::string("ab/$"))),
                      [](const std::vector<char>& v) { return std::string(v.begin(), v.end()); }),
         [](const std::string& s) { return !s.empty() && s.size() <= 12; });
 }
-rc::Gen<std::string> gen_filter() {
+rc::Gen<std::string> gen_small_filter() {
     return rc::gen::suchThat(
         rc::gen::map(rc::gen::container<std::vector<char>>(
                          rc::gen::elementOf(std::string("ab/$+#+//"))),
@@ -70,21 +70,21 @@ rc::Gen<std::string> gen_filter() {
 }
 
 RC_GTEST_PROP(topic_properties, validators_equal_reference_MQTT_4_7_1_2_MQTT_4_7_1_3, ()) {
-    const auto f = *gen_filter();
+    const auto f = *gen_small_filter();
     RC_ASSERT((mqttwire::validate_topic_filter(f) == mqttwire::errc::success) ==
               ref_valid_filter(f));
     RC_ASSERT((mqttwire::validate_topic_name(f) == mqttwire::errc::success) == ref_valid_name(f));
 }
 
 RC_GTEST_PROP(topic_properties, matcher_equals_reference_MQTT_4_7_2_1_MQTT5_4_7_2_1, ()) {
-    const auto f = *rc::gen::suchThat(gen_filter(), ref_valid_filter);
-    const auto n = *gen_name();
+    const auto f = *rc::gen::suchThat(gen_small_filter(), ref_valid_filter);
+    const auto n = *gen_small_name();
     RC_ASSERT(mqttwire::topic_matches(f, n) == ref_matches(f, n));
 }
 
 // Filters derived from a name by swapping levels for '+' or cutting with '#' (mostly matching).
 RC_GTEST_PROP(topic_properties, derived_filters_match_MQTT_4_7_1_3, ()) {
-    const auto n = *gen_name();
+    const auto n = *gen_small_name();
     auto levels = split(n);
     std::string f;
     const auto cut = *rc::gen::inRange<std::size_t>(0, levels.size() + 1);
@@ -102,7 +102,7 @@ RC_GTEST_PROP(topic_properties, derived_filters_match_MQTT_4_7_1_3, ()) {
 }
 
 RC_GTEST_PROP(topic_properties, valid_name_matches_itself_MQTT_4_7_3_4, ()) {
-    const auto n = *gen_name();
+    const auto n = *gen_small_name();
     RC_ASSERT(mqttwire::validate_topic_name(n) == mqttwire::errc::success);
     RC_ASSERT(mqttwire::validate_topic_filter(n) == mqttwire::errc::success);
     RC_ASSERT(mqttwire::topic_matches(n, n));
@@ -110,19 +110,19 @@ RC_GTEST_PROP(topic_properties, valid_name_matches_itself_MQTT_4_7_3_4, ()) {
 
 RC_GTEST_PROP(topic_properties, hash_matches_every_name_not_starting_with_dollar_MQTT_4_7_2_1,
               ()) {
-    const auto n = *gen_name();
+    const auto n = *gen_small_name();
     RC_ASSERT(mqttwire::topic_matches("#", n) == (n[0] != '$'));
 }
 
 RC_GTEST_PROP(topic_properties, parent_hash_matches_parent_MQTT_4_7_1_2, ()) {
-    const auto n = *gen_name();
+    const auto n = *gen_small_name();
     RC_ASSERT(mqttwire::topic_matches(n + "/#", n));
     RC_ASSERT(mqttwire::topic_matches(n + "/#", n + "/"));
     RC_ASSERT(!mqttwire::topic_matches(n + "/+", n));
 }
 
 RC_GTEST_PROP(topic_properties, levels_round_trip, ()) {
-    const auto f = *gen_filter();
+    const auto f = *gen_small_filter();
     std::string joined;
     bool first = true;
     std::size_t count = 0;

@@ -21,20 +21,12 @@ using namespace mqttwire::test;
 
 namespace {
 
-constexpr auto v31 = protocol_version::v3_1;
-constexpr auto v311 = protocol_version::v3_1_1;
-constexpr auto v5 = protocol_version::v5;
-
 errc decode_bytes(std::string_view text, protocol_version v) {
     const auto bytes = hex(text);
     return decode_packet(bytes, decode_options{.version = v}).error();
 }
 
 // MQTT 5.0 table 3-1, Connect Reason Code values.
-struct named_code {
-    std::uint8_t code;
-    std::string_view name;
-};
 constexpr named_code connect_reason_codes[] = {
     {0x00, "Success"},
     {0x80, "Unspecified error"},

@@ -22,10 +22,6 @@ using namespace mqttwire::test;
 
 namespace {
 
-constexpr auto v31 = protocol_version::v3_1;
-constexpr auto v311 = protocol_version::v3_1_1;
-constexpr auto v5 = protocol_version::v5;
-
 // The bytes of a binary or string value, to compare with text that may hold NULs.
 std::string raw(std::string_view s) { return std::string(s); }
 

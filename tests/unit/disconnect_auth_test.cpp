@@ -23,10 +23,6 @@ using namespace mqttwire::test;
 
 namespace {
 
-constexpr auto v31 = protocol_version::v3_1;
-constexpr auto v311 = protocol_version::v3_1_1;
-constexpr auto v5 = protocol_version::v5;
-
 template <class P> std::string encoded_by(const P& p, protocol_version v, peer_role sender) {
     const encode_options o{.sender = sender};
     return encoded(p, v, &o);
@@ -38,11 +34,6 @@ std::string reencoded(const vector& v) {
     if (!r) return failed(r.error());
     return std::visit([&](const auto& p) { return encoded(p, v.version); }, r->packet);
 }
-
-struct named_code {
-    std::uint8_t code;
-    std::string_view name;
-};
 
 // MQTT 5.0 table 3-10, Disconnect Reason Code values.
 constexpr named_code disconnect_reason_codes[] = {

@@ -17,10 +17,6 @@
 namespace mqttwire::test {
 namespace {
 
-constexpr auto v31 = protocol_version::v3_1;
-constexpr auto v311 = protocol_version::v3_1_1;
-constexpr auto v5 = protocol_version::v5;
-
 std::string norm(std::string_view text) { return to_hex(hex(text)); }
 
 std::vector<std::string> user_pairs(const properties_view& props) {

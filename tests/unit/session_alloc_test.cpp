@@ -130,15 +130,18 @@ template <class T> struct counting_allocator {
 // until it is quiet: a_frequent_sender_keeps_its_buffers_until_it_is_quiet).
 TEST(session_alloc, idle_server_connection_keeps_nothing_allocated) {
     held h;
-    using storage = dynamic_storage<counting_allocator<std::byte>>;
-    const storage st(session_limits{.inbound_qos2 = 20, .resend_bytes = 0, .aliases_in = 10,
-                                    .alias_bytes_in = 640, .aliases_out = 10,
+    using counted = dynamic_storage<counting_allocator<std::byte>>;
+    const counted st(session_limits{.inbound_qos2 = 20,
+                                    .resend_bytes = 0,
+                                    .aliases_in = 10,
+                                    .alias_bytes_in = 640,
+                                    .aliases_out = 10,
                                     .alias_bytes_out = 640},
                      counting_allocator<std::byte>(&h));
     held state_held; // the session state's tables are counted apart
-    const storage state_st(st.limits(), counting_allocator<std::byte>(&state_held));
-    session_state<storage> state(state_st);
-    server<storage> s(0ms, {}, st);
+    const counted state_st(st.limits(), counting_allocator<std::byte>(&state_held));
+    session_state<counted> state(state_st);
+    server<counted> s(0ms, {}, st);
     // CONNECT 5.0 "pc", keep alive 60, Topic Alias Maximum 10.
     const auto connect = hex("10 12 00 04 4d 51 54 54 05 00 00 3c 03 22 00 0a 00 02 70 63");
     ASSERT_EQ(s.feed(connect), connect.size());
@@ -191,12 +194,12 @@ TEST(session_alloc, idle_server_connection_keeps_nothing_allocated) {
 
 // A server on allocator-backed storage whose every allocation is counted in `h`.
 struct counted_server {
-    using storage = dynamic_storage<counting_allocator<std::byte>>;
+    using counted = dynamic_storage<counting_allocator<std::byte>>;
     held h;
-    const storage st{session_limits{.inbound_qos2 = 20, .resend_bytes = 0},
+    const counted st{session_limits{.inbound_qos2 = 20, .resend_bytes = 0},
                      counting_allocator<std::byte>(&h)};
-    session_state<storage> state{st};
-    server<storage> s{0ms, {}, st};
+    session_state<counted> state{st};
+    server<counted> s{0ms, {}, st};
 };
 
 // Accepts the 3.1.1 CONNECT of client "pcpc" and writes the CONNACK.
@@ -409,13 +412,13 @@ TEST(session_alloc, a_burst_then_silence_gives_everything_back_without_keep_aliv
 // the last deferred acknowledgement is sent, so a connection that defers nothing keeps nothing.
 TEST(session_alloc, deferred_acknowledgements_are_allocated_while_deferred) {
     held h;
-    using storage = dynamic_storage<counting_allocator<std::byte>>;
-    const storage st(session_limits{.inbound_qos2 = 20, .deferred_acks = 4, .resend_bytes = 0},
+    using counted = dynamic_storage<counting_allocator<std::byte>>;
+    const counted st(session_limits{.inbound_qos2 = 20, .deferred_acks = 4, .resend_bytes = 0},
                      counting_allocator<std::byte>(&h));
     held state_held;
-    const storage state_st(st.limits(), counting_allocator<std::byte>(&state_held));
-    session_state<storage> state(state_st);
-    server<storage> s(0ms, {}, st);
+    const counted state_st(st.limits(), counting_allocator<std::byte>(&state_held));
+    session_state<counted> state(state_st);
+    server<counted> s(0ms, {}, st);
     const auto connect = hex("10 0e 00 04 4d 51 54 54 04 02 00 3c 00 02 70 63"); // 3.1.1 "pc"
     ASSERT_EQ(s.feed(connect), connect.size());
     ASSERT_EQ(s.next(0ms).kind, event_kind::connect_request);

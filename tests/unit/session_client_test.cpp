@@ -13,10 +13,6 @@
 namespace mqttwire::test {
 namespace {
 
-constexpr auto v311 = protocol_version::v3_1_1;
-constexpr auto v5 = protocol_version::v5;
-
-constexpr std::string_view connect_311 = "10 0e 00 04 4d 51 54 54 04 02 00 3c 00 02 70 63";
 // 5.0, with the limits of small_storage announced.
 constexpr std::string_view connect_5 = "10 1a 00 04 4d 51 54 54 05 02 00 3c"
                                        " 0b 21 00 04 27 00 00 02 00 22 00 04"

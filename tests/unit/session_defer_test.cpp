@@ -14,9 +14,6 @@
 namespace mqttwire::test {
 namespace {
 
-constexpr auto v311 = protocol_version::v3_1_1;
-constexpr auto v5 = protocol_version::v5;
-
 // Receive Maximum 4 (inbound_qos2), and up to 4 deferred acknowledgements.
 using defer_storage = fixed_storage<session_limits{.inflight = 4,
                                                    .requests = 2,
@@ -262,11 +259,16 @@ TEST_F(defer_test, a_full_output_buffer_keeps_the_answer_deferred) {
 // Server role, allocator-backed storage
 
 TEST(defer_server, MQTT5_4_3_2_4_server_defers_and_counts_against_receive_maximum) {
-    using storage = dynamic_storage<>;
-    storage st{{.inflight = 4, .requests = 0, .inbound_qos2 = 2, .deferred_acks = 2,
-                .input_bytes = 1024, .output_bytes = 1024, .resend_bytes = 0}};
-    session_state<storage> state{st};
-    server<storage> s(0ms, {}, st);
+    using server_storage = dynamic_storage<>;
+    server_storage st{{.inflight = 4,
+                       .requests = 0,
+                       .inbound_qos2 = 2,
+                       .deferred_acks = 2,
+                       .input_bytes = 1024,
+                       .output_bytes = 1024,
+                       .resend_bytes = 0}};
+    session_state<server_storage> state{st};
+    server<server_storage> s(0ms, {}, st);
     in(s, "10 0f 00 04 4d 51 54 54 05 02 00 3c 00 00 02 70 63 # CONNECT 5.0 \"pc\"");
     ASSERT_EQ(event1(s, 0ms), "connect_request");
     ASSERT_EQ(s.accept(state, {}), errc::success);

@@ -13,9 +13,6 @@ namespace {
 
 using storage = dynamic_storage<>;
 
-constexpr std::string_view connect_311 = "10 0e 00 04 4d 51 54 54 04 02 00 3c 00 02 70 63";
-constexpr std::string_view connect_5 = "10 0f 00 04 4d 51 54 54 05 02 00 3c 00 00 02 70 63";
-
 session_limits limits() {
     return {.inflight = 4, .requests = 0, .inbound_qos2 = 4, .input_bytes = 1024,
             .output_bytes = 1024, .resend_bytes = 0, .aliases_in = 4, .alias_bytes_in = 256};
@@ -82,7 +79,7 @@ TEST_F(hold_test, MQTT_4_3_3_2_a_held_qos2_message_is_delivered_exactly_once) {
 }
 
 TEST_F(hold_test, MQTT5_3_3_2_12_a_held_message_by_alias_keeps_its_topic) {
-    connect(connect_5);
+    connect(plain_connect_5);
     in(s, "30 0b 00 03 61 2f 62 03 23 00 01 68 69 # QoS 0, a/b, Topic Alias 1, hi\n"
           " 30 08 00 00 03 23 00 01 68 6f          # QoS 0, Topic Alias 1 alone, ho");
     ASSERT_EQ(event1(s, 0ms), "message 0 a/b=hi");

@@ -14,9 +14,7 @@ namespace {
 
 using storage = dynamic_storage<>;
 
-constexpr std::string_view connect_311 = "10 0e 00 04 4d 51 54 54 04 02 00 3c 00 02 70 63";
 constexpr std::string_view connect_311_resume = "10 0e 00 04 4d 51 54 54 04 00 00 3c 00 02 70 63";
-constexpr std::string_view connect_5 = "10 0f 00 04 4d 51 54 54 05 02 00 3c 00 00 02 70 63";
 // CONNACK 5.0 with the limits of `limits()` announced: Receive Maximum 4, Maximum Packet Size
 // 1024, Topic Alias Maximum 4.
 constexpr std::string_view connack_5 = "20 0e 00 00 0b 21 00 04 27 00 00 04 00 22 00 04";
@@ -119,7 +117,7 @@ TEST_F(server_test, MQTT_3_2_2_1_accept_clean_session) {
 
 TEST_F(server_test, MQTT5_3_2_2_2_accept_announces_the_storage_limits) {
     auto& srv = make();
-    in(srv, connect_5);
+    in(srv, plain_connect_5);
     ASSERT_EQ(event1(srv, 0ms), "connect_request");
     ASSERT_EQ(srv.accept(state), errc::success);
     EXPECT_EQ(out(srv), bytes_of(connack_5));
@@ -146,7 +144,7 @@ TEST_F(server_test, MQTT5_3_2_2_9_connack_announces_what_is_not_available) {
     auto& srv = make({.maximum_qos = qos::at_least_once, .retain_available = false,
                       .topic_alias_maximum = 0, .wildcard_subscriptions = false,
                       .subscription_identifiers = false, .shared_subscriptions = false});
-    in(srv, connect_5);
+    in(srv, plain_connect_5);
     ASSERT_EQ(event1(srv, 0ms), "connect_request");
     ASSERT_EQ(srv.accept(state), errc::success);
     EXPECT_EQ(out(srv), bytes_of("20 15 00 00 12 21 00 04 24 01 25 00 27 00 00 04 00"
@@ -166,7 +164,7 @@ TEST_F(server_test, MQTT_3_2_2_4_refusal_without_session_present_then_close) {
 
 TEST_F(server_test, MQTT5_3_2_2_7_refusal_with_reason_code_then_close) {
     auto& srv = make();
-    in(srv, connect_5);
+    in(srv, plain_connect_5);
     ASSERT_EQ(event1(srv, 0ms), "connect_request");
     EXPECT_EQ(srv.refuse(reason_code::success), errc::invalid_argument);
     ASSERT_EQ(srv.refuse(reason_code::bad_user_name_or_password), errc::success);
@@ -231,8 +229,8 @@ TEST_F(server_test, mqtt_3_1_client_identifier_of_more_than_23_characters_is_rej
 }
 
 TEST_F(server_test, MQTT_3_1_0_2_a_second_connect_is_a_protocol_violation) {
-    connect(connect_5);
-    in(*s, connect_5);
+    connect(plain_connect_5);
+    in(*s, plain_connect_5);
     EXPECT_EQ(event1(*s, 0ms), "closed local 0x82");
     EXPECT_EQ(out(*s), violation_disconnect(0x82, "protocol_error"));
 }
@@ -287,14 +285,14 @@ TEST_F(server_test, MQTT_3_1_2_24_one_and_a_half_keep_alive_without_a_packet_clo
 }
 
 TEST_F(server_test, MQTT5_3_1_2_22_keep_alive_timeout_sends_disconnect_0x8d) {
-    connect(connect_5);
+    connect(plain_connect_5);
     EXPECT_EQ(event1(*s, 90'000ms), "closed local 0x8d");
     EXPECT_EQ(out(*s), "e0 01 8d");
 }
 
 TEST_F(server_test, MQTT5_3_2_2_21_server_keep_alive_caps_the_clients) {
     make({.max_keep_alive = 30});
-    connect(connect_5);
+    connect(plain_connect_5);
     EXPECT_EQ(s->peer().keep_alive, 30);
     EXPECT_EQ(s->deadline(), ms(45'000));
 }
@@ -317,7 +315,7 @@ TEST_F(server_test, MQTT_3_8_4_1_subscribe_answered_with_suback) {
 }
 
 TEST_F(server_test, an_unanswered_subscribe_fails_every_filter) {
-    connect(connect_5);
+    connect(plain_connect_5);
     in(*s, "82 0d 00 05 00 00 03 61 2f 62 01 00 01 63 00");
     EXPECT_EQ(event1(*s, 0ms), "subscribe_request 5");
     EXPECT_EQ(event1(*s, 0ms), "none");
@@ -333,7 +331,7 @@ TEST_F(server_test, MQTT_3_10_4_5_unsuback_before_5_0_has_no_codes) {
 }
 
 TEST_F(server_test, MQTT5_3_10_4_5_unsuback_with_a_code_per_filter) {
-    connect(connect_5);
+    connect(plain_connect_5);
     in(*s, "a2 06 00 06 00 00 01 61");
     EXPECT_EQ(event1(*s, 0ms), "unsubscribe_request 6");
     EXPECT_EQ(s->answer_unsubscribe(), errc::invalid_argument);
@@ -354,7 +352,7 @@ TEST_F(server_test, MQTT_3_14_4_3_disconnect_discards_the_will) {
 }
 
 TEST_F(server_test, MQTT5_3_14_4_3_disconnect_with_will_message_keeps_it_due) {
-    connect(connect_5);
+    connect(plain_connect_5);
     in(*s, "e0 01 04");
     const auto ev = s->next(0ms);
     EXPECT_EQ(describe(ev), "closed peer 0x04");
@@ -378,14 +376,14 @@ TEST_F(server_test, disconnect_carries_the_new_session_expiry) {
 }
 
 TEST_F(server_test, a_session_that_ends_with_the_connection_cannot_be_extended) {
-    connect(connect_5);
+    connect(plain_connect_5);
     in(*s, "e0 07 00 05 11 00 00 00 3c");
     EXPECT_EQ(event1(*s, 0ms), "closed local 0x82");
     EXPECT_EQ(out(*s), violation_disconnect(0x82, "protocol_error"));
 }
 
 TEST_F(server_test, MQTT5_3_1_4_3_takeover_sends_disconnect_0x8e) {
-    connect(connect_5);
+    connect(plain_connect_5);
     ASSERT_EQ(s->disconnect(reason_code::session_taken_over), errc::success);
     EXPECT_EQ(out(*s), "e0 01 8e");
     EXPECT_EQ(event1(*s, 0ms), "closed local 0x8e");
@@ -393,7 +391,7 @@ TEST_F(server_test, MQTT5_3_1_4_3_takeover_sends_disconnect_0x8e) {
 
 TEST_F(server_test, MQTT5_3_14_0_1_no_disconnect_before_connack) {
     auto& srv = make();
-    in(srv, connect_5);
+    in(srv, plain_connect_5);
     ASSERT_EQ(event1(srv, 0ms), "connect_request");
     ASSERT_EQ(srv.refuse(reason_code::server_busy), errc::success);
     (void)out(srv);
@@ -413,7 +411,7 @@ TEST_F(server_test, MQTT_3_3_5_2_acknowledge_what_is_not_routed) {
 }
 
 TEST_F(server_test, MQTT5_3_3_4_1_puback_with_the_routing_outcome) {
-    connect(connect_5);
+    connect(plain_connect_5);
     in(*s, "32 0a 00 03 61 2f 62 00 01 00 68 69");
     EXPECT_EQ(event1(*s, 0ms), "message 1 a/b=hi");
     s->acknowledge(reason_code::no_matching_subscribers);
@@ -422,7 +420,7 @@ TEST_F(server_test, MQTT5_3_3_4_1_puback_with_the_routing_outcome) {
 
 TEST_F(server_test, MQTT5_3_2_2_11_publish_above_maximum_qos_is_disconnected) {
     make({.maximum_qos = qos::at_least_once});
-    connect(connect_5);
+    connect(plain_connect_5);
     in(*s, "34 0a 00 03 61 2f 62 00 01 00 68 69 # QoS 2");
     EXPECT_EQ(event1(*s, 0ms), "closed local 0x9b");
     EXPECT_EQ(out(*s), violation_disconnect(0x9B, "qos_not_supported"));
@@ -430,13 +428,13 @@ TEST_F(server_test, MQTT5_3_2_2_11_publish_above_maximum_qos_is_disconnected) {
 
 TEST_F(server_test, MQTT5_3_2_2_14_retained_publish_without_retain_support) {
     make({.retain_available = false});
-    connect(connect_5);
+    connect(plain_connect_5);
     in(*s, "31 08 00 03 61 2f 62 00 68 69 # RETAIN");
     EXPECT_EQ(event1(*s, 0ms), "closed local 0x9a");
 }
 
 TEST_F(server_test, MQTT5_3_3_4_9_receive_maximum_exceeded_by_the_client) {
-    connect(connect_5);
+    connect(plain_connect_5);
     // Receive Maximum 4 announced; four QoS 2 without PUBREL, then a fifth.
     for (int id = 1; id <= 4; ++id) {
         std::vector<std::byte> p = hex("34 0a 00 03 61 2f 62 00 00 00 68 69");
@@ -452,7 +450,7 @@ TEST_F(server_test, MQTT5_3_3_4_9_receive_maximum_exceeded_by_the_client) {
 }
 
 TEST_F(server_test, MQTT5_3_3_2_12_inbound_alias_over_the_announced_maximum) {
-    connect(connect_5);
+    connect(plain_connect_5);
     in(*s, "30 0a 00 03 61 2f 62 03 23 00 04 31");
     EXPECT_EQ(event1(*s, 0ms), "message 0 a/b=1");
     in(*s, "30 07 00 00 03 23 00 04 32");
@@ -495,7 +493,7 @@ TEST_F(server_test, MQTT5_3_3_4_9_the_clients_receive_maximum_caps_what_is_in_fl
 
 TEST_F(server_test, inflight_limit_caps_a_client_without_receive_maximum) {
     // issue 15: max_inflight_messages caps 5.0 clients below their Receive Maximum (65535 here).
-    connect(connect_5);
+    connect(plain_connect_5);
     for (int i = 0; i < 4; ++i) ASSERT_TRUE(pub(qos::at_least_once));
     EXPECT_EQ(pub(qos::at_least_once).error(), errc::would_block);
 }
@@ -514,11 +512,11 @@ TEST_F(server_test, MQTT5_3_1_2_27_no_topic_aliases_without_outbound_alias_stora
 }
 
 TEST_F(server_test, publish_encoded_patches_the_identifier_and_matches_publish) {
-    connect(connect_5);
+    connect(plain_connect_5);
     storage st2{limits()};
     session_state<storage> other_state{st2};
     server<storage> other(0ms, {}, st2);
-    in(other, connect_5);
+    in(other, plain_connect_5);
     ASSERT_EQ(event1(other, 0ms), "connect_request");
     ASSERT_EQ(other.accept(other_state), errc::success);
     (void)out(other);
@@ -648,7 +646,7 @@ TEST_F(server_test, MQTT_4_4_0_1_resume_at_5_0_resends_3_1_1_copies_as_5_0) {
 TEST_F(server_test, accept_without_session_present_clears_the_state) {
     ASSERT_EQ(state.restore_outbound(3, outbound_state::publish_qos1), errc::success);
     ASSERT_EQ(state.restore_inbound_qos2(9), errc::success);
-    connect(connect_5);
+    connect(plain_connect_5);
     EXPECT_TRUE(state.empty());
 }
 

@@ -55,6 +55,12 @@ result<std::uint16_t> publish_text(C& c, qos q, std::string_view topic, std::str
     return c.publish(p, 0ms);
 }
 
+// A client's 3.1.1 CONNECT: clean session, keep-alive 60 s, client id "pc".
+inline constexpr std::string_view connect_311 = "10 0e 00 04 4d 51 54 54 04 02 00 3c 00 02 70 63";
+// The same at 5.0, without properties.
+inline constexpr std::string_view plain_connect_5 =
+    "10 0f 00 04 4d 51 54 54 05 02 00 3c 00 00 02 70 63";
+
 inline std::string kind_name(event_kind k) {
     switch (k) {
     case event_kind::none: return "none";

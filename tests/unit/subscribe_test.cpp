@@ -21,10 +21,6 @@ namespace {
 
 using namespace std::string_view_literals;
 
-constexpr auto v31 = protocol_version::v3_1;
-constexpr auto v311 = protocol_version::v3_1_1;
-constexpr auto v5 = protocol_version::v5;
-
 // Hex text in the canonical form of to_hex ("82 06 00 0a ...").
 
 // The name of the error encode gives for `p` ("success" when it encodes); encoded_size must give

@@ -35,6 +35,17 @@
 
 namespace mqttwire::test {
 
+// The protocol levels, as the tests spell them.
+inline constexpr auto v31 = protocol_version::v3_1;
+inline constexpr auto v311 = protocol_version::v3_1_1;
+inline constexpr auto v5 = protocol_version::v5;
+
+// A row of a reason code table of the specification: the value and its name.
+struct named_code {
+    std::uint8_t code;
+    std::string_view name;
+};
+
 inline std::vector<std::byte> hex(std::string_view text) {
     std::vector<std::byte> out;
     int hi = -1;

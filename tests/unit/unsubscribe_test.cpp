@@ -20,11 +20,6 @@ namespace {
 
 using namespace std::string_view_literals;
 
-constexpr auto v31 = protocol_version::v3_1;
-constexpr auto v311 = protocol_version::v3_1_1;
-constexpr auto v5 = protocol_version::v5;
-
-
 // The name of the error encode gives ("success" when it encodes); encoded_size agrees and
 // nothing is written.
 template <class P> std::string_view encode_error(const P& p, protocol_version v) {

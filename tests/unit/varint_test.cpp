@@ -17,10 +17,6 @@
 namespace mqttwire::test {
 namespace {
 
-constexpr auto v31 = protocol_version::v3_1;
-constexpr auto v311 = protocol_version::v3_1_1;
-constexpr auto v5 = protocol_version::v5;
-
 varint_result dv(std::string_view text) {
     const auto bytes = hex(text);
     return decode_varint(bytes);

@@ -1,5 +1,6 @@
 #include "net/tls_context.hpp"
 #include "net/tls_internal.hpp"
+#include "text.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -82,8 +83,7 @@ using ctx_ptr = std::unique_ptr<SSL_CTX, ctx_deleter>;
 using bio_ptr = std::unique_ptr<BIO, bio_deleter>;
 using x509_ptr = std::unique_ptr<X509, x509_deleter>;
 using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_deleter>;
-
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+using text::quoted;
 
 tls_error file_error(std::string_view directive, const std::string& path, std::string_view why) {
     return {path, std::string(directive) + " " + quoted(path) + ": " + std::string(why)};

@@ -6,14 +6,6 @@
 
 namespace mqttwire::broker::net {
 
-namespace {
-
-// Socket reads per read() call that yield no plaintext (handshake records, empty records)
-// before the loop gets the descriptor back: level-triggered epoll calls again.
-constexpr int max_reads_without_data = 16;
-
-} // namespace
-
 tls_transport::tls_transport(std::unique_ptr<transport> lower, tls_engine engine,
                              tls_identity identity, const log_sink* log)
     : lower_(std::move(lower)), engine_(std::move(engine)), identity_mode_(identity), log_(log),

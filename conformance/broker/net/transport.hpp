@@ -64,4 +64,9 @@ class transport {
 /// Makes the transport for a freshly accepted socket: each listener has one (TCP, TLS, ...).
 using transport_factory = std::function<std::unique_ptr<transport>(int fd)>;
 
+/// A layered transport's socket reads per read() call that yield nothing for the layer above
+/// (TLS handshake or empty records; WebSocket control frames or frame headers alone) before the
+/// loop gets the descriptor back: level-triggered epoll calls again.
+inline constexpr int max_reads_without_data = 16;
+
 } // namespace mqttwire::broker

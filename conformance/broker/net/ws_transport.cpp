@@ -6,14 +6,6 @@
 
 namespace mqttwire::broker::net {
 
-namespace {
-
-// Socket reads per read() call that yield no MQTT bytes (control frames, frame headers alone)
-// before the loop gets the descriptor back: level-triggered epoll calls again.
-constexpr int max_reads_without_data = 16;
-
-} // namespace
-
 ws_transport::ws_transport(std::unique_ptr<transport> lower, ws_transport_options options,
                            const log_sink* log)
     : lower_(std::move(lower)), options_(options), log_(log),

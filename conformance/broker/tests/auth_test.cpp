@@ -10,6 +10,7 @@
 // What the broker does with a refusal (PUBACK/SUBACK codes) is tested with the broker.
 
 #include "policy/auth.hpp"
+#include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -45,21 +46,7 @@ std::string shell_quote(std::string_view s) {
     return out;
 }
 
-struct temp_dir {
-    std::string path;
-    temp_dir() {
-        std::string tmpl = "/tmp/mqttwire_auth_test_XXXXXX";
-        const char* p = ::mkdtemp(tmpl.data());
-        EXPECT_NE(p, nullptr);
-        path = tmpl;
-    }
-    ~temp_dir() { std::system(("rm -rf " + shell_quote(path)).c_str()); }
-    std::string write(const std::string& name, std::string_view text) const {
-        const auto full = path + "/" + name;
-        std::ofstream(full, std::ios::binary) << text;
-        return full;
-    }
-};
+using mqttwire::broker::test::temp_dir;
 
 bool have_mosquitto_passwd() { return ::access(MQTTWIRE_MOSQUITTO_PASSWD, X_OK) == 0; }
 

@@ -2,6 +2,7 @@
 // Helpers of the configuration parser tests (config_test.cpp, config_dropin_test.cpp).
 
 #include "config.hpp"
+#include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -35,21 +36,7 @@ inline void expect_error(std::string_view text, std::size_t line, std::string_vi
         << "message '" << e.message << "' does not name '" << needle << "'";
 }
 
-struct temp_dir {
-    std::string path;
-    temp_dir() {
-        std::string tmpl = "/tmp/mqttwire_config_test_XXXXXX";
-        const char* p = ::mkdtemp(tmpl.data());
-        EXPECT_NE(p, nullptr);
-        path = tmpl;
-    }
-    ~temp_dir() { std::system(("rm -rf '" + path + "'").c_str()); }
-    std::string write(const std::string& name, const std::string& text) const {
-        const auto full = path + "/" + name;
-        std::ofstream(full, std::ios::binary) << text;
-        return full;
-    }
-};
+using mqttwire::broker::test::temp_dir;
 
 } // namespace config_test_support
 

@@ -3,6 +3,7 @@
 // store into a std::map that models its live records.
 
 #include "durable_store.hpp"
+#include "../../tests/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -33,24 +34,6 @@ inline durable_bytes b(const std::string& s) { return as_durable_bytes(s); }
 inline std::string str(durable_bytes bytes) {
     return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
-
-struct temp_dir {
-    std::string path;
-    /// `in_memory`: on /dev/shm when it exists, for tests of the engine's logic that would
-    /// otherwise spend their time in fdatasync (compaction syncs its new file).
-    explicit temp_dir(bool in_memory = false) {
-        const bool shm = in_memory && ::access("/dev/shm", W_OK) == 0;
-        std::string tmpl = std::string(shm ? "/dev/shm" : "/tmp") + "/mqttwire_store_test_XXXXXX";
-        if (::mkdtemp(tmpl.data()) == nullptr) {
-            ADD_FAILURE() << "mkdtemp failed";
-        }
-        path = tmpl;
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    ~temp_dir() { (void)std::system(("rm -rf '" + path + "'").c_str()); }
-    [[nodiscard]] std::string file(const std::string& name) const { return path + "/" + name; }
-};
 
 inline std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
