@@ -17,7 +17,7 @@
 #      smaller one over mutual TLS (mtls: require_certificate true, every client presents a
 #      certificate). A broker that does not serve a transport is a failure that names it, not
 #      a skip.
-#   5. the (transport, broker) runs go in CONFORMANCE_JOBS lanes at once (default 2), each with
+#   5. the (transport, broker) runs go in CONFORMANCE_JOBS lanes at once (default 3), each with
 #      its own brokers and ports; each lane's output is printed whole, in order
 #   6. conformance/report.py updates the coverage and pass counts in conformance/README.md
 #      when --report is given
@@ -277,7 +277,7 @@ stop_brokers() {
 }
 
 # Each (transport, broker) run is a lane of its own: its own two brokers on their own ports, its
-# own log. CONFORMANCE_JOBS lanes run at once (default 2: the scenarios mostly wait on timers and
+# own log. CONFORMANCE_JOBS lanes run at once (default 3: the scenarios mostly wait on timers and
 # sockets). A lane's output is printed whole, in the usual order, once it is done.
 lane() {
     trap 'stop_brokers; exit 1' TERM
@@ -286,7 +286,7 @@ lane() {
 }
 
 rm -f "$root"/build/conformance/results-*.json   # the report reads only this run's results
-readonly jobs=${CONFORMANCE_JOBS:-2}
+readonly jobs=${CONFORMANCE_JOBS:-3}
 lanes=()
 for transport in "${transports[@]}"; do
     for broker in "${brokers[@]}"; do
