@@ -117,6 +117,16 @@ inline std::string_view next_word(std::string_view& rest) {
     return word;
 }
 
+// The next line of `text` without its comment, removed from `text`.
+inline std::string_view next_line(std::string_view& text) {
+    const auto eol = std::min(text.find('\n'), text.size());
+    auto line = text.substr(0, eol);
+    text.remove_prefix(std::min(eol + 1, text.size()));
+    if (const auto hash = line.find('#'); hash != std::string_view::npos)
+        line = line.substr(0, hash);
+    return line;
+}
+
 // Parses one file; malformed files fail the calling test with the line number.
 inline std::vector<vector> parse_vector_file(const std::string& path, std::string_view text) {
     std::vector<vector> out;
@@ -125,11 +135,7 @@ inline std::vector<vector> parse_vector_file(const std::string& path, std::strin
     std::string hex_text;
     while (!text.empty()) {
         ++n;
-        const auto eol = std::min(text.find('\n'), text.size());
-        std::string_view line = text.substr(0, eol);
-        text.remove_prefix(std::min(eol + 1, text.size()));
-        if (const auto hash = line.find('#'); hash != std::string_view::npos)
-            line = line.substr(0, hash);
+        auto line = next_line(text);
         const auto key = next_word(line);
         if (key.empty()) continue;
         if (key == "vector") {
@@ -198,14 +204,8 @@ struct vector_name {
 // The names of the `vector` lines of `text` (what parse_vector_file would name), in order.
 inline void scan_vector_names(const std::string& file, std::string_view text,
                               std::vector<vector_name>& out) {
-    for (std::size_t at = 0; at < text.size();) {
-        const auto eol = std::min(text.find('\n', at), text.size());
-        std::string_view line = text.substr(at, eol - at);
-        at = eol + 1;
-        const auto first = line.find_first_not_of(" \t");
-        if (first == std::string_view::npos || line[first] != 'v') continue;
-        if (const auto hash = line.find('#'); hash != std::string_view::npos)
-            line = line.substr(0, hash);
+    while (!text.empty()) {
+        auto line = next_line(text);
         if (next_word(line) == "vector") out.push_back({file, std::string(next_word(line))});
     }
 }
