@@ -52,6 +52,14 @@
 #define MQTTWIRE_RARE
 #endif
 
+// Out of line in fast builds: the last step of a hot function, reached by a tail call (a jump),
+// so that the hot function itself calls nothing and saves no registers.
+#if (defined(__GNUC__) || defined(__clang__)) && !MQTTWIRE_SMALL
+#define MQTTWIRE_TAIL [[gnu::noinline]]
+#else
+#define MQTTWIRE_TAIL
+#endif
+
 #ifndef MQTTWIRE_FORCE_INLINE
 #if (defined(__GNUC__) || defined(__clang__)) && !MQTTWIRE_SMALL
 #define MQTTWIRE_FORCE_INLINE [[gnu::always_inline]] inline

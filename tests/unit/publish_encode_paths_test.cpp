@@ -54,6 +54,8 @@ outcome run(const publish_view& p, protocol_version v, std::size_t room, path ho
         return o;
     }
     o.bytes.assign(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(*r));
+    // Nothing is written past the packet.
+    for (std::size_t i = *r; i < out.size(); ++i) EXPECT_EQ(out[i], std::byte{0xEE}) << i;
     return o;
 }
 
@@ -109,6 +111,43 @@ TEST(publish_encode_paths, agree_on_every_flag_and_length_boundary) {
         }
     }
     EXPECT_EQ(cases, 5 * 16 * 4 * 4);
+}
+
+TEST(publish_encode_paths, agree_on_every_topic_and_payload_length_of_the_inline_copies) {
+    // The plain encoder copies topics of up to 64 bytes and payloads of up to 64 inline, in 16-,
+    // 8- and 4-byte chunks and a byte loop, and checks topics of 8 to 15 bytes as two 8-byte
+    // halves of one vector: every length from 0 to 70 on either side, with a wildcard
+    // (MQTT-3.3.2-2) or a byte that is not ASCII at the last position, where the overlapping
+    // chunks end.
+    std::vector<std::byte> body(70);
+    for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<std::byte>(i * 7 + 1);
+    const auto publish = [&](const std::string& topic, std::size_t payload, qos q) {
+        publish_view p;
+        p.topic = utf8_view(std::string_view(topic));
+        p.payload = binary_view(std::span<const std::byte>(body).first(payload));
+        p.qos = q;
+        p.packet_id = q == qos::at_most_once ? 0 : 0x0102;
+        return p;
+    };
+    for (std::size_t n = 0; n <= 70; ++n) {
+        std::string topic;
+        for (std::size_t i = 0; i < n; ++i) topic += static_cast<char>(i % 5 == 4 ? '/' : 'a' + i % 26);
+        for (const std::size_t payload : {std::size_t{0}, std::size_t{3}, std::size_t{64}})
+            expect_same(publish(topic, payload, qos::at_least_once),
+                        "topic of " + std::to_string(n) + " bytes, payload " + std::to_string(payload));
+        if (n == 0) continue;
+        for (const char last : {'+', '#', '\xC3'}) {
+            std::string bad = topic;
+            bad.back() = last;
+            expect_same(publish(bad, 1, qos::at_most_once),
+                        "topic of " + std::to_string(n) + " bytes ending in " +
+                            std::to_string(static_cast<unsigned char>(last)));
+        }
+    }
+    for (std::size_t payload = 0; payload <= 70; ++payload)
+        for (const std::string topic : {"t", "home/livingroom/tmp"})
+            expect_same(publish(topic, payload, qos::at_most_once),
+                        "payload of " + std::to_string(payload) + " bytes, topic " + topic);
 }
 
 TEST(publish_encode_paths, agree_across_the_four_byte_remaining_length) {

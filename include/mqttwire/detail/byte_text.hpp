@@ -14,22 +14,12 @@
 
 namespace mqttwire::detail {
 
-// Copies `from` to the start of `to` (precondition: `to.size() >= from.size()`). Topics, short
-// strings and small payloads dominate encoding, so copies of up to 64 bytes are done inline with
-// fixed-size chunks (the last one overlapping) instead of a call into the C library.
-// On 32-bit targets memcpy alone. Size-optimised builds (MQTTWIRE_SMALL) copy a byte at a time:
-// a loop of a few instructions instead of the C library's memcpy (about 300 bytes on a Cortex-M),
-// which a small device need not otherwise link.
-inline void copy_bytes(std::span<const std::byte> from, std::span<std::byte> to) noexcept {
+// Copies `from` (at most 64 bytes) to the start of `to` inline, in fixed-size chunks, the last one
+// overlapping, instead of a call into the C library. For fast builds on 64-bit targets
+// (`word_scans`); copy_bytes picks it.
+MQTTWIRE_FORCE_INLINE void copy_short(std::span<const std::byte> from,
+                                      std::span<std::byte> to) noexcept {
     const std::size_t n = from.size();
-    if constexpr (small_code) {
-        for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
-        return;
-    }
-    if (n > 64 || !word_scans) {
-        std::memcpy(to.data(), from.data(), n);
-        return;
-    }
     const auto chunk = [&](std::size_t at, auto width) {
         constexpr std::size_t w = decltype(width)::value;
         unsigned char tmp[w];
@@ -51,6 +41,24 @@ inline void copy_bytes(std::span<const std::byte> from, std::span<std::byte> to)
     } else {
         for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
     }
+}
+
+// Copies `from` to the start of `to` (precondition: `to.size() >= from.size()`). Topics, short
+// strings and small payloads dominate encoding, so copies of up to 64 bytes are done inline
+// (copy_short). On 32-bit targets memcpy alone. Size-optimised builds (MQTTWIRE_SMALL) copy a
+// byte at a time: a loop of a few instructions instead of the C library's memcpy (about 300 bytes
+// on a Cortex-M), which a small device need not otherwise link.
+inline void copy_bytes(std::span<const std::byte> from, std::span<std::byte> to) noexcept {
+    const std::size_t n = from.size();
+    if constexpr (small_code) {
+        for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
+        return;
+    }
+    if (n > 64 || !word_scans) {
+        std::memcpy(to.data(), from.data(), n);
+        return;
+    }
+    copy_short(from, to);
 }
 
 // Two words: a pointer (to bytes of a decoded packet, or to caller characters) and a size whose

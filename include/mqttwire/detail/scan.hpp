@@ -54,13 +54,18 @@ inline constexpr bool word_scans = sizeof(std::size_t) >= 8 && !small_code;
 }
 
 #if defined(__SSE2__)
+// Non-zero when one of the 16 bytes of `v` is not a plain topic byte.
+[[nodiscard]] inline int non_plain_topic_vector(__m128i v) noexcept {
+    const __m128i wild = _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(0x08)), _mm_set1_epi8('+'));
+    const __m128i nul = _mm_cmpeq_epi8(v, _mm_setzero_si128());
+    return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(wild, nul), v));
+}
+
 // Non-zero when one of the 16 bytes at `at` is not a plain topic byte.
 [[nodiscard]] inline int non_plain_topic_16(std::span<const std::byte> s, std::size_t at) noexcept {
     __m128i v;
     std::memcpy(&v, s.subspan(at, 16).data(), sizeof v);
-    const __m128i wild = _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(0x08)), _mm_set1_epi8('+'));
-    const __m128i nul = _mm_cmpeq_epi8(v, _mm_setzero_si128());
-    return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(wild, nul), v));
+    return non_plain_topic_vector(v);
 }
 #endif
 
@@ -76,6 +81,13 @@ inline constexpr bool word_scans = sizeof(std::size_t) >= 8 && !small_code;
         int bad = non_plain_topic_16(s, 0) | non_plain_topic_16(s, n - 16);
         for (std::size_t i = 16; n - i > 16; i += 16) bad |= non_plain_topic_16(s, i);
         return bad == 0;
+    }
+    // 8 to 15 bytes: the first and the last 8 (overlapping) in one vector, which needs none of
+    // the word test's constants in general registers.
+    if (word_scans && n >= 8) {
+        const auto first = static_cast<long long>(load_word(s, 0));
+        const auto last = static_cast<long long>(load_word(s, n - 8));
+        return non_plain_topic_vector(_mm_set_epi64x(last, first)) == 0;
     }
 #endif
     if constexpr (word_scans) {

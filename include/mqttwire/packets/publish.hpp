@@ -164,7 +164,8 @@ template <class Ctx>
 // A PUBLISH without properties in a fast build at run time, the common case of a client's and a
 // broker's hot loop: the same checks as the counting pass of encode_body, in the same order,
 // then the Remaining Length into `length`. `Ctx` is the general encoder's context.
-template <class Ctx>
+// `TopicChecked`: the caller has found the topic plain (is_plain_topic), so it is valid.
+template <bool TopicChecked = false, class Ctx>
 [[nodiscard]] MQTTWIRE_FORCE_INLINE errc plain_publish_length(const publish_view& p, const Ctx& c,
                                                               std::uint32_t& length) noexcept {
     if (!Ctx::profile.has(c.version)) return errc::invalid_argument;
@@ -172,10 +173,12 @@ template <class Ctx>
     if (p.dup && p.qos == mqttwire::qos::at_most_once) return errc::malformed_packet;
     // check_publish_topic with the topic rules inline: only an empty 5.0 topic needs more (its
     // Topic Alias); an empty one before 5.0 is what topic_name_check says (MQTT-4.7.3-1).
-    if (const auto e = c.v5() && p.topic.empty() ? check_publish_topic(p, true)
-                                                 : topic_name_check(p.topic, {});
-        e != errc::success)
-        return e;
+    if constexpr (!TopicChecked) {
+        if (const auto e = c.v5() && p.topic.empty() ? check_publish_topic(p, true)
+                                                     : topic_name_check(p.topic, {});
+            e != errc::success)
+            return e;
+    }
     const bool with_id = p.qos != mqttwire::qos::at_most_once;
     if (with_id && p.packet_id == 0) return errc::protocol_error; // MQTT-2.3.1-1
     if (p.topic.size() > 0xFFFFu) return errc::malformed_packet;
@@ -186,14 +189,14 @@ template <class Ctx>
 }
 
 // Stores a PUBLISH without properties that plain_publish_length has accepted with Remaining
-// Length `length`, its fields straight into `to` (exactly its encoded size: one bounds check
-// for the whole packet instead of one per field). Returns the size.
-template <class Ctx>
-inline std::size_t write_plain_publish(const publish_view& p, const Ctx& c, std::uint32_t length,
-                                       std::span<std::byte> to) noexcept {
-    const bool with_id = p.qos != mqttwire::qos::at_most_once;
+// Length `length` into `to` (exactly its encoded size: one bounds check for the whole packet
+// instead of one per field), up to its payload; returns where the payload goes. `ShortTopic`:
+// the topic has at most 64 bytes and is copied inline (copy_short).
+template <bool ShortTopic, class Ctx>
+MQTTWIRE_FORCE_INLINE std::size_t write_plain_publish_head(const publish_view& p, const Ctx& c,
+                                                           std::uint32_t length,
+                                                           std::span<std::byte> to) noexcept {
     const std::size_t topic = p.topic.size();
-    const std::size_t payload = p.payload.size();
     std::size_t at = 0;
     to[at++] = static_cast<std::byte>(0x30u | header_flags(p));
     for (std::uint32_t v = length;; v >>= 7) {
@@ -202,27 +205,64 @@ inline std::size_t write_plain_publish(const publish_view& p, const Ctx& c, std:
     }
     to[at++] = static_cast<std::byte>(topic >> 8);
     to[at++] = static_cast<std::byte>(topic & 0xFFu);
-    // Inline copies of up to 64 bytes (copy_bytes): topics and small payloads need no call.
-    copy_bytes(p.topic.bytes(), to.subspan(at, topic));
+    if constexpr (ShortTopic)
+        copy_short(p.topic.bytes(), to.subspan(at, topic));
+    else
+        copy_bytes(p.topic.bytes(), to.subspan(at, topic));
     at += topic;
-    if (with_id) {
+    if (p.qos != mqttwire::qos::at_most_once) {
         to[at++] = static_cast<std::byte>(p.packet_id >> 8);
         to[at++] = static_cast<std::byte>(p.packet_id & 0xFFu);
     }
     if (c.v5()) to[at++] = std::byte{0}; // Property Length 0
-    copy_bytes(p.payload.bytes(), to.subspan(at, payload));
-    return at + payload;
+    return at;
 }
 
-// Both steps: checks, size, then the bytes (nothing written when it does not fit).
+// The whole PUBLISH of write_plain_publish_head: `to` is exactly its size, which is returned.
 template <class Ctx>
-[[nodiscard]] inline result<std::size_t> encode_plain_publish(const publish_view& p, const Ctx& c,
-                                                              std::span<std::byte> out) noexcept {
+inline std::size_t write_plain_publish(const publish_view& p, const Ctx& c, std::uint32_t length,
+                                       std::span<std::byte> to) noexcept {
+    const std::size_t at = write_plain_publish_head<false>(p, c, length, to);
+    copy_bytes(p.payload.bytes(), to.subspan(at));
+    return to.size();
+}
+
+// Checks, size, then the bytes (nothing written when it does not fit): any topic.
+template <class Ctx>
+[[nodiscard]] MQTTWIRE_RARE result<std::size_t>
+encode_plain_publish_any(const publish_view& p, const Ctx& c, std::span<std::byte> out) noexcept {
     std::uint32_t length = 0;
     if (const auto e = plain_publish_length(p, c, length); e != errc::success) return e;
     const std::size_t total = 1 + varint_size(length) + length;
     if (out.size() < total) return errc::buffer_too_small;
     return write_plain_publish(p, c, length, out.first(total));
+}
+
+// Copies a payload of more than 64 bytes into `to` and returns the packet's size `total`.
+[[nodiscard]] MQTTWIRE_TAIL inline result<std::size_t>
+copy_payload(std::span<const std::byte> from, std::span<std::byte> to, std::size_t total) noexcept {
+    copy_bytes(from, to);
+    return total;
+}
+
+// encode_plain_publish_any for the common topic, plain ASCII of at most 64 bytes, with the same
+// checks and outcome. It calls nothing: any other topic, and a payload of more than 64 bytes, are
+// left to the functions above by tail calls, so it needs no saved registers (fast builds on 64-bit
+// targets; everywhere else the general path).
+template <class Ctx>
+[[nodiscard]] inline result<std::size_t>
+encode_plain_publish(const publish_view& p, const Ctx& c, std::span<std::byte> out) noexcept {
+    if (!word_scans || p.topic.size() > 64 || !is_plain_topic(p.topic.bytes()))
+        return encode_plain_publish_any(p, c, out);
+    std::uint32_t length = 0;
+    if (const auto e = plain_publish_length<true>(p, c, length); e != errc::success) return e;
+    const std::size_t total = 1 + varint_size(length) + length;
+    if (out.size() < total) return errc::buffer_too_small;
+    const auto to = out.first(total);
+    const std::size_t at = write_plain_publish_head<true>(p, c, length, to);
+    if (p.payload.size() > 64) return copy_payload(p.payload.bytes(), to.subspan(at), total);
+    copy_short(p.payload.bytes(), to.subspan(at));
+    return total;
 }
 
 } // namespace detail
