@@ -1,8 +1,9 @@
 // The run-time fast paths of fast builds agree with the rules they stand for: the first-byte
 // table (check_first_byte, MQTT-2.2.2-1, MQTT-2.2.2-2, MQTT5-2.1.3-1), the word-at-a-time Topic
-// Name scan at every length and position around its vector and word boundaries (MQTT-4.7.1-1,
-// MQTT-4.7.3-1, MQTT-4.7.3-2, MQTT-1.5.3-1 and 5.0 twins), and the inline property-block check
-// of the PUBLISH decoder (MQTT 5.0 section 2.2.2.2, MQTT5-3.3.2-8, MQTT5-3.3.2-14).
+// Name scan (both forms) at every length and position around its vector and word boundaries
+// (MQTT-4.7.1-1, MQTT-4.7.3-1, MQTT-4.7.3-2, MQTT-1.5.3-1 and 5.0 twins), and the inline
+// property-block check of the PUBLISH decoder (MQTT 5.0 section 2.2.2.2, MQTT5-3.3.2-8,
+// MQTT5-3.3.2-14).
 
 #include <gtest/gtest.h>
 
@@ -45,12 +46,15 @@ TEST(fast_paths, plain_topic_scan_every_length_and_position_MQTT_4_7_3_2) {
     for (std::size_t n = 0; n <= 70; ++n) {
         std::vector<std::byte> t(n, std::byte{'a'});
         EXPECT_EQ(detail::is_plain_topic(t), n != 0) << n;
+        EXPECT_EQ(detail::is_plain_topic<true>(t), n != 0) << n;
         for (std::size_t at = 0; at < n; ++at) {
             for (const unsigned bad : {0x00u, 0x2Bu, 0x23u, 0x80u, 0xFFu, 0x7Fu, 0x2Fu}) {
                 auto u = t;
                 u[at] = static_cast<std::byte>(bad);
                 EXPECT_EQ(detail::is_plain_topic(u), plain_by_bytes(u))
                     << "length " << n << " at " << at << " byte " << bad;
+                EXPECT_EQ(detail::is_plain_topic<true>(u), plain_by_bytes(u))
+                    << "vector halves, length " << n << " at " << at << " byte " << bad;
             }
         }
     }

@@ -3,7 +3,8 @@
 // measured by `fit`, then stored by detail::encode_fitted without its checks running again.
 // These tests hold both to the general encoder (measure with the counting writer, then write with
 // the span writer), which every other packet uses: same bytes, same size, same error, nothing
-// written on failure.
+// written on failure or past the packet. Both share the copy and scan helpers, so the lengths
+// around the plain encoder's inline copies are also held to bytes built field by field.
 
 #include <gtest/gtest.h>
 
@@ -113,6 +114,32 @@ TEST(publish_encode_paths, agree_on_every_flag_and_length_boundary) {
     EXPECT_EQ(cases, 5 * 16 * 4 * 4);
 }
 
+// The bytes of a PUBLISH without properties, built field by field (MQTT-3.3.1, 3.3.2, 3.3.3;
+// 5.0: Property Length 0): a model that shares no code with either encoder.
+std::vector<std::byte> publish_bytes(const publish_view& p, bool v5) {
+    std::vector<std::byte> body;
+    const auto put = [&](unsigned v) { body.push_back(static_cast<std::byte>(v)); };
+    const std::string_view topic = p.topic.as_string_view();
+    put(static_cast<unsigned>(topic.size() >> 8));
+    put(static_cast<unsigned>(topic.size() & 0xFF));
+    for (const char ch : topic) put(static_cast<unsigned char>(ch));
+    if (p.qos != qos::at_most_once) {
+        put(p.packet_id >> 8u);
+        put(p.packet_id & 0xFFu);
+    }
+    if (v5) put(0);
+    for (const auto b : p.payload.bytes()) body.push_back(b);
+    std::vector<std::byte> out{static_cast<std::byte>(0x30u | (p.dup ? 8u : 0u) |
+                                                      static_cast<unsigned>(p.qos) << 1 |
+                                                      (p.retain ? 1u : 0u))};
+    for (std::size_t n = body.size();; n >>= 7) {
+        out.push_back(static_cast<std::byte>(n > 0x7F ? (n & 0x7F) | 0x80 : n));
+        if (n <= 0x7F) break;
+    }
+    out.insert(out.end(), body.begin(), body.end());
+    return out;
+}
+
 TEST(publish_encode_paths, agree_on_every_topic_and_payload_length_of_the_inline_copies) {
     // The plain encoder copies topics of up to 64 bytes and payloads of up to 64 inline, in 16-,
     // 8- and 4-byte chunks and a byte loop, and checks topics of 8 to 15 bytes as two 8-byte
@@ -132,9 +159,17 @@ TEST(publish_encode_paths, agree_on_every_topic_and_payload_length_of_the_inline
     for (std::size_t n = 0; n <= 70; ++n) {
         std::string topic;
         for (std::size_t i = 0; i < n; ++i) topic += static_cast<char>(i % 5 == 4 ? '/' : 'a' + i % 26);
-        for (const std::size_t payload : {std::size_t{0}, std::size_t{3}, std::size_t{64}})
-            expect_same(publish(topic, payload, qos::at_least_once),
-                        "topic of " + std::to_string(n) + " bytes, payload " + std::to_string(payload));
+        for (const std::size_t payload : {std::size_t{0}, std::size_t{3}, std::size_t{64}}) {
+            const auto p = publish(topic, payload, qos::at_least_once);
+            const auto what =
+                "topic of " + std::to_string(n) + " bytes, payload " + std::to_string(payload);
+            expect_same(p, what);
+            if (n == 0) continue;
+            for (const auto v : {protocol_version::v3_1_1, protocol_version::v5})
+                EXPECT_EQ(run(p, v, 200, path::plain).bytes,
+                          publish_bytes(p, v == protocol_version::v5))
+                    << what;
+        }
         if (n == 0) continue;
         for (const char last : {'+', '#', '\xC3'}) {
             std::string bad = topic;
@@ -144,10 +179,16 @@ TEST(publish_encode_paths, agree_on_every_topic_and_payload_length_of_the_inline
                             std::to_string(static_cast<unsigned char>(last)));
         }
     }
-    for (std::size_t payload = 0; payload <= 70; ++payload)
-        for (const std::string topic : {"t", "home/livingroom/tmp"})
-            expect_same(publish(topic, payload, qos::at_most_once),
-                        "payload of " + std::to_string(payload) + " bytes, topic " + topic);
+    for (std::size_t payload = 0; payload <= 70; ++payload) {
+        for (const std::string topic : {"t", "home/livingroom/tmp"}) {
+            const auto p = publish(topic, payload, qos::at_most_once);
+            const auto what = "payload of " + std::to_string(payload) + " bytes, topic " + topic;
+            expect_same(p, what);
+            EXPECT_EQ(run(p, protocol_version::v3_1_1, 200, path::plain).bytes,
+                      publish_bytes(p, false))
+                << what;
+        }
+    }
 }
 
 TEST(publish_encode_paths, agree_across_the_four_byte_remaining_length) {

@@ -252,7 +252,7 @@ copy_payload(std::span<const std::byte> from, std::span<std::byte> to, std::size
 template <class Ctx>
 [[nodiscard]] inline result<std::size_t>
 encode_plain_publish(const publish_view& p, const Ctx& c, std::span<std::byte> out) noexcept {
-    if (!word_scans || p.topic.size() > 64 || !is_plain_topic(p.topic.bytes()))
+    if (!word_scans || p.topic.size() > 64 || !is_plain_topic<true>(p.topic.bytes()))
         return encode_plain_publish_any(p, c, out);
     std::uint32_t length = 0;
     if (const auto e = plain_publish_length<true>(p, c, length); e != errc::success) return e;
