@@ -115,7 +115,12 @@ void connection_table::take_resumed(std::vector<conn_id>& out) {
 void connection_table::update_stall(connection& c, bool queue_full, bool progress,
                                     clock::time_point now) {
     const bool over = c.connected() && (output_full(c) || queue_full);
-    if (!over) {
+    // A stalled client stays watched until it has read its output down to half the bound: the
+    // kernel's buffers can take a few hundred KiB at once from a client that does not read, which
+    // counts as progress once (the clock starts again), not as the end of the stall.
+    const bool watched = over || (c.connected() && c.stalled_since() &&
+                                  c.output().size() > settings_.max_output_buffer / 2);
+    if (!watched) {
         if (c.pressure) {
             c.pressure->stalled_since.reset();
             c.relieve();

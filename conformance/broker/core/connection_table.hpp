@@ -59,7 +59,8 @@ class connection_table {
 
     /// Re-evaluates whether `c` is over its bound (output buffer at max_output_buffer, or a
     /// queue that holds publishers back) and starts or stops its stall clock. `progress`: the
-    /// client just took bytes or acknowledged a message, so the clock restarts.
+    /// client just took bytes or acknowledged a message, so the clock restarts. A stalled client
+    /// back under its bound keeps its clock until its output is down to half the bound.
     void update_stall(connection& c, bool queue_full, bool progress, clock::time_point now);
     /// The socket of `c` took `n` bytes of its output. Over its bound, that is progress once it
     /// has taken `stall_progress()` bytes since the stall clock last started, or all of its

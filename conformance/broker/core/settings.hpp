@@ -87,7 +87,8 @@ struct settings {
     /// dropped for that client; QoS 1/2 wait in the queue; its own requests stop being read.
     std::size_t max_output_buffer = 8u << 20;
     /// A client over its output or queue bound that makes no progress for this long is
-    /// disconnected (5.0: DISCONNECT 0x97 Quota exceeded, when it can still be written).
+    /// disconnected (5.0: DISCONNECT 0x97 Quota exceeded, when it can still be written). It stays
+    /// watched until it has read its output down to half of max_output_buffer.
     std::chrono::milliseconds slow_consumer_timeout{30000};
 
     std::optional<std::chrono::seconds> persistent_client_expiration;

@@ -484,4 +484,16 @@ inline std::size_t count_lines(const std::string& log, std::string_view needle) 
     return n;
 }
 
+/// The broker's log once a line contains `needle`, or as it is after `within`: for lines that a
+/// timer writes, whose moment a loaded machine (an ASan build beside other tests) can delay.
+inline std::string log_once_it_has(const broker_process& b, std::string_view needle,
+                                   std::chrono::milliseconds within) {
+    const auto end = steady::now() + within;
+    for (;;) {
+        auto log = b.log();
+        if (count_lines(log, needle) > 0 || steady::now() >= end) return log;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
 } // namespace bounds_support
