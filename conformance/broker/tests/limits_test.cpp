@@ -166,6 +166,58 @@ TEST(broker_limits, trickle_reader_over_its_bound_is_disconnected) {
     EXPECT_FALSE(r.publisher_closed);
 }
 
+TEST(broker_limits, reader_taking_one_gulp_then_nothing_is_disconnected) {
+    // The kernel's buffers can take a few hundred KiB at once from a client that never reads:
+    // progress once, which brings its output under the bound. It stays watched (its clock starts
+    // again) until its output is down to half the bound, so it is still disconnected, and a
+    // subscriber beside it loses nothing.
+    settings s;
+    s.max_output_buffer = 8192;
+    s.slow_consumer_timeout = 2s;
+    harness h(s);
+    const auto gulp = subscriber(h, "gulp", "t", qos::at_most_once);
+    const auto fine = subscriber(h, "fine", "t", qos::at_most_once);
+    const auto pub = h.connect("pub");
+    (void)h.read(pub);
+    std::size_t fine_got = 0;
+    for (int i = 0; i < 12; ++i) {
+        h.send(pub, make_publish("t", kilobyte.c_str()));
+        fine_got += publishes(h.read(fine)).size();
+    }
+    ASSERT_GE(h.unread(gulp), 8192u); // over its bound
+    h.advance(500ms);
+    h.read_bytes(gulp, 4200);         // at least stall_progress (half the bound): progress
+    EXPECT_LT(h.unread(gulp), 8192u); // under the bound, above half of it
+    EXPECT_GT(h.unread(gulp), 4096u);
+    h.advance(1500ms); // 2 s after it went over, but under 2 s since its progress
+    EXPECT_FALSE(h.closing(gulp));
+    h.advance(600ms);
+    EXPECT_TRUE(h.closing(gulp));
+    EXPECT_EQ(h.core().stats().slow_consumers_disconnected, 1u);
+    EXPECT_EQ(count_lines(h.log_, "no progress for 2000 ms"), 1u);
+    EXPECT_EQ(fine_got, 12u);
+    EXPECT_FALSE(h.closing(fine));
+    EXPECT_FALSE(h.closing(pub));
+}
+
+TEST(broker_limits, reader_draining_to_half_its_bound_is_no_longer_watched) {
+    // The other side of the rule above: once its output is down to half the bound, the stall is
+    // over, and a client that then reads nothing more is not disconnected.
+    settings s;
+    s.max_output_buffer = 8192;
+    s.slow_consumer_timeout = 2s;
+    harness h(s);
+    const auto reader = subscriber(h, "reader", "t", qos::at_most_once);
+    const auto pub = h.connect("pub");
+    (void)h.read(pub);
+    for (int i = 0; i < 12; ++i) h.send(pub, make_publish("t", kilobyte.c_str()));
+    ASSERT_GE(h.unread(reader), 8192u);
+    h.read_bytes(reader, h.unread(reader) - 4000); // 4000 bytes left: under half the bound
+    h.advance(5s);
+    EXPECT_FALSE(h.closing(reader));
+    EXPECT_EQ(h.core().stats().slow_consumers_disconnected, 0u);
+}
+
 TEST(broker_limits, pingreq_flood_without_reading_pauses_only_that_client) {
     // MQTT-3.12.4-1: every PINGREQ is answered, but not faster than the client reads.
     settings s;
